@@ -1,0 +1,205 @@
+import { Command, CommanderError, Option } from 'commander';
+import { createContext, type Context, type GlobalOptions } from '../core/context.js';
+import { EXIT_CODE_TABLE, ExitCode, InterruptedError, LtcError, UsageError, toLtcError } from '../core/errors.js';
+import { processMasker } from '../core/masker.js';
+import { Output } from '../core/output.js';
+import { Prompter } from '../ui/prompt.js';
+import type { CommandDef, CommandResult } from './define.js';
+import { loadGroups } from './registry.js';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function globalOptionsFrom(raw: Record<string, unknown>, env: NodeJS.ProcessEnv, isTTY: boolean): GlobalOptions {
+  const noColorEnv = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
+  return {
+    config: raw.config as string | undefined,
+    env: (raw.env as string | undefined) ?? (env.LTC_ENV || undefined),
+    json: raw.json === true,
+    yes: raw.yes === true,
+    dryRun: raw.dryRun === true,
+    verbose: raw.verbose === true,
+    debug: raw.debug === true,
+    color: raw.color !== false && !noColorEnv && isTTY && env.TERM !== 'dumb',
+    approve: (raw.approve as string[] | undefined) ?? [],
+  };
+}
+
+function addGlobalOptions(program: Command): void {
+  program
+    .option('--config <file>', 'config file (default: ltc.config.yaml found upward, or LTC_CONFIG)')
+    .option('--env <name>', 'environment (or LTC_ENV)')
+    .option('--json', 'print exactly one JSON document on stdout')
+    .option('--yes', 'answer yes to every confirmation')
+    .option('--approve <step-id>', 'approve one confirmation by its id (repeatable)', collect)
+    .option('--dry-run', 'print what would happen and change nothing')
+    .option('--verbose', 'stream what steps print')
+    .option('--debug', 'debug logs and stack traces')
+    .option('--no-color', 'no colours (also NO_COLOR)');
+}
+
+interface RunState {
+  result?: CommandResult;
+  ctx?: Context;
+}
+
+function register(program: Command, def: CommandDef, state: RunState, makeContext: (cmd: Command) => Context): void {
+  let parent = program;
+  for (const word of def.path.slice(0, -1)) {
+    parent = parent.commands.find((c) => c.name() === word) ?? parent.command(word);
+  }
+  const cmd = parent.command(def.path.at(-1)!).description(def.description);
+  for (const arg of def.args ?? []) {
+    const name = `${arg.name}${arg.variadic ? '...' : ''}`;
+    cmd.argument(arg.required ? `<${name}>` : `[${name}]`, arg.description);
+  }
+  for (const opt of def.options ?? []) {
+    const option = new Option(opt.flags, opt.description);
+    if (opt.repeatable) option.argParser(collect);
+    if (opt.default !== undefined) option.default(opt.default);
+    cmd.addOption(option);
+  }
+  if (def.examples?.length) cmd.addHelpText('after', `\nExamples:\n${def.examples.map((e) => `  $ ${e}`).join('\n')}\n`);
+  cmd.action(async (...params: unknown[]) => {
+    const command = params.at(-1) as Command;
+    const args: Record<string, unknown> = {};
+    (def.args ?? []).forEach((a, i) => (args[a.name] = params[i]));
+    const ctx = makeContext(command);
+    state.ctx = ctx;
+    const result = await def.handler({ args: args as never, options: command.opts() as never }, ctx);
+    state.result = result ?? {};
+  });
+}
+
+function buildProgram(): Command {
+  const program = new Command('ltc')
+    .description('Operations CLI for the LifeTimeCircle Service Heft 4.0: gates, deploys, rollbacks, secrets, runbooks')
+    .version(process.env.npm_package_version ?? '0.1.0', '-V, --version')
+    .showSuggestionAfterError(true)
+    .showHelpAfterError(false)
+    .exitOverride();
+  addGlobalOptions(program);
+  program.helpCommand(false);
+  return program;
+}
+
+function applyRecursively(cmd: Command, fn: (c: Command) => void): void {
+  fn(cmd);
+  for (const sub of cmd.commands) applyRecursively(sub, fn);
+}
+
+function exitCodesText(): string {
+  return ['Exit codes:', ...EXIT_CODE_TABLE.map((r) => `  ${String(r.code).padStart(3)}  ${r.meaning}`)].join('\n');
+}
+
+function fromCommanderError(err: CommanderError): LtcError {
+  const [first = err.message, ...rest] = err.message.split('\n');
+  const suggestion = rest.join(' ').match(/\(Did you mean (.+)\?\)/);
+  return new UsageError(first.replace(/^error: /, ''), {
+    hint: suggestion ? `did you mean ${suggestion[1]}?` : 'see `ltc --help` or `ltc <command> --help`',
+  });
+}
+
+function renderError(out: Output, err: LtcError, debug: boolean): void {
+  if (out.json) {
+    out.writeJson({ ok: false, error: { code: err.code, message: err.message, hint: err.hint, ...(err.details ?? {}) } });
+  } else {
+    out.error(`error: ${err.message}`);
+    if (err.hint) out.info(`hint: ${err.hint}`);
+  }
+  if (debug && err.stack) out.info(err.stack + (err.cause instanceof Error && err.cause.stack ? `\ncaused by: ${err.cause.stack}` : ''));
+}
+
+/** Runs ltc with the given arguments; returns the exit code. */
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const isTTY = Boolean(process.stdout.isTTY && process.stdin.isTTY);
+  const ci = env.CI === 'true' || env.CI === '1';
+  const earlyJson = argv.includes('--json');
+  const earlyDebug = argv.includes('--debug');
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    interrupts++;
+    if (interrupts > 1) process.exit(ExitCode.interrupted);
+    controller.abort(new Error(`interrupted by ${sig}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const state: RunState = {};
+  let helpText = '';
+  const program = buildProgram();
+  const makeContext = (cmd: Command): Context => {
+    const options = globalOptionsFrom(cmd.optsWithGlobals(), env, Boolean(process.stdout.isTTY));
+    const out = new Output({ json: options.json, color: options.color, verbose: options.verbose, debug: options.debug, masker: processMasker });
+    return createContext({
+      cwd: process.cwd(),
+      env,
+      options,
+      out,
+      masker: processMasker,
+      prompt: new Prompter({ interactive: isTTY && !ci, yes: options.yes, approvals: new Set(options.approve) }),
+      signal: controller.signal,
+      isTTY,
+      ci,
+    });
+  };
+
+  for (const group of await loadGroups()) {
+    for (const def of group.commands) register(program, def, state, makeContext);
+    program.commands.find((c) => c.name() === group.name)?.description(group.description);
+  }
+  program
+    .command('help [topic...]')
+    .description('help for a command, or `ltc help exit-codes`')
+    .action((topic: string[] = []) => {
+      if (topic.join(' ') === 'exit-codes') helpText = exitCodesText();
+      else {
+        let target: Command = program;
+        for (const word of topic) {
+          const next = target.commands.find((c) => c.name() === word);
+          if (!next) throw new UsageError(`no help topic "${topic.join(' ')}"`, { hint: 'try `ltc --help` or `ltc help exit-codes`' });
+          target = next;
+        }
+        helpText = target.helpInformation();
+      }
+    });
+  program.addHelpText('after', `\n${exitCodesText()}\n\nRun \`ltc <command> --help\` for a command's flags and examples.`);
+  applyRecursively(program, (c) => {
+    c.exitOverride();
+    c.showSuggestionAfterError(true);
+    c.configureOutput({ writeErr: () => undefined, writeOut: (s) => process.stdout.write(s) });
+  });
+
+  const fallbackOut = () =>
+    state.ctx?.out ?? new Output({ json: earlyJson, color: false, verbose: false, debug: earlyDebug, masker: processMasker });
+
+  try {
+    if (argv.length === 0) {
+      process.stdout.write(program.helpInformation());
+      return ExitCode.ok;
+    }
+    await program.parseAsync(argv, { from: 'user' });
+    if (helpText) {
+      process.stdout.write(helpText + '\n');
+      return ExitCode.ok;
+    }
+    const result = state.result ?? {};
+    const out = fallbackOut();
+    const exitCode = result.exitCode ?? ExitCode.ok;
+    if (out.json) out.writeJson({ ok: exitCode === 0, ...(result.data ?? {}) });
+    else if (result.text) out.print(result.text);
+    return exitCode;
+  } catch (raw) {
+    if (raw instanceof CommanderError) {
+      if (raw.code === 'commander.helpDisplayed' || raw.code === 'commander.version' || raw.code === 'commander.help') return ExitCode.ok;
+      renderError(fallbackOut(), fromCommanderError(raw), earlyDebug);
+      return ExitCode.usage;
+    }
+    const err = controller.signal.aborted && !(raw instanceof LtcError) ? new InterruptedError() : toLtcError(raw);
+    renderError(fallbackOut(), err, state.ctx?.options.debug ?? earlyDebug);
+    return err.exitCode;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,10 @@
+import type { CommandGroup } from './define.js';
+
+/** Every command group. Group files are thin definitions; implementations load lazily. */
+export async function loadGroups(): Promise<CommandGroup[]> {
+  const modules = await Promise.all([
+    import('../../commands/init.js'),
+    import('../../commands/config.js'),
+  ]);
+  return modules.map((m) => m.default);
+}

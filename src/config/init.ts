@@ -1,0 +1,21 @@
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CommandResult } from '../cli/define.js';
+import type { Context } from '../core/context.js';
+import { UsageError } from '../core/errors.js';
+import { packageRoot } from '../core/paths.js';
+import { CONFIG_FILE, parseConfig } from './load.js';
+
+export async function initConfig(opts: { force?: boolean; repo?: string }, ctx: Context): Promise<CommandResult> {
+  const file = join(ctx.cwd, CONFIG_FILE);
+  if (existsSync(file) && !opts.force) {
+    throw new UsageError(`${file} already exists`, { hint: 'pass --force to overwrite it, or edit it and run `ltc config validate`' });
+  }
+  const template = await readFile(join(packageRoot(), 'templates', CONFIG_FILE), 'utf8');
+  const text = template.replace('{{REPO}}', JSON.stringify(opts.repo ?? '../lifetimecircle'));
+  parseConfig(file, text);
+  if (ctx.options.dryRun) return { data: { file, written: false }, text: `would write ${file}` };
+  await writeFile(file, text, { mode: 0o644 });
+  return { data: { file, written: true }, text: `wrote ${file}\nnext: edit app.repo and the environments, then run \`ltc config validate\`` };
+}

@@ -1,0 +1,122 @@
+import type { z } from 'zod';
+import { ConfigError } from '../core/errors.js';
+import { didYouMean } from '../core/suggest.js';
+import type { YamlSource } from './yaml-source.js';
+
+interface SchemaDef {
+  type: string;
+  shape?: Record<string, z.ZodType>;
+  innerType?: z.ZodType;
+  in?: z.ZodType;
+  valueType?: z.ZodType;
+  element?: z.ZodType;
+  options?: z.ZodType[];
+}
+
+function defOf(schema: z.ZodType): SchemaDef {
+  return (schema as unknown as { _zod: { def: SchemaDef } })._zod.def;
+}
+
+function unwrap(schema: z.ZodType): z.ZodType {
+  let s = schema;
+  for (;;) {
+    const def = defOf(s);
+    const inner = def.innerType ?? (def.type === 'pipe' ? def.in : undefined);
+    if (!inner) return s;
+    s = inner;
+  }
+}
+
+/** The keys an object schema at `path` allows (following records, arrays and unions). */
+export function knownKeysAt(schema: z.ZodType, path: ReadonlyArray<PropertyKey>, data: unknown): string[] {
+  let nodes: z.ZodType[] = [unwrap(schema)];
+  let value: unknown = data;
+  for (const part of path) {
+    value = value && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[part] : undefined;
+    const next: z.ZodType[] = [];
+    for (const node of nodes) {
+      const def = defOf(node);
+      if (def.type === 'object' && def.shape && typeof part === 'string' && def.shape[part]) next.push(def.shape[part]);
+      else if (def.type === 'record' && def.valueType) next.push(def.valueType);
+      else if (def.type === 'array' && def.element) next.push(def.element);
+    }
+    nodes = next.flatMap(expandUnion).map(unwrap);
+  }
+  const keys = new Set<string>();
+  for (const node of nodes.flatMap(expandUnion)) {
+    const def = defOf(unwrap(node));
+    if (def.type === 'object' && def.shape) for (const k of Object.keys(def.shape)) keys.add(k);
+  }
+  return [...keys];
+}
+
+function expandUnion(schema: z.ZodType): z.ZodType[] {
+  const s = unwrap(schema);
+  const def = defOf(s);
+  return def.type === 'union' && def.options ? def.options.flatMap(expandUnion) : [s];
+}
+
+function pathText(path: ReadonlyArray<PropertyKey>): string {
+  return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '');
+}
+
+export interface SchemaProblem {
+  path: string;
+  line: number;
+  column: number;
+  message: string;
+  hint?: string;
+}
+
+/** Turns zod issues into problems that name file:line:column, the key path, what was expected and a hint. */
+export function describeIssues(schema: z.ZodType, issues: z.core.$ZodIssue[], source: YamlSource, data: unknown): SchemaProblem[] {
+  const problems: SchemaProblem[] = [];
+  for (const issue of issues) {
+    if (issue.code === 'unrecognized_keys') {
+      const known = knownKeysAt(schema, issue.path, data);
+      for (const key of issue.keys) {
+        const pos = source.positionOf(issue.path, key);
+        problems.push({
+          path: pathText([...issue.path, key]),
+          ...{ line: pos.line, column: pos.column },
+          message: `unknown key "${key}"`,
+          hint: didYouMean(key, known) ?? (known.length ? `allowed keys here: ${known.join(', ')}` : undefined),
+        });
+      }
+      continue;
+    }
+    const pos = source.positionOf(issue.path);
+    let message = issue.message;
+    let hint: string | undefined;
+    if (issue.code === 'invalid_union' && issue.discriminator && 'options' in issue && issue.options) {
+      message = `expected ${issue.discriminator} to be one of ${issue.options.map((o) => JSON.stringify(o)).join(', ')}`;
+      const at = pathValue(data, issue.path);
+      const given = issue.path.at(-1) === issue.discriminator ? at : (at as Record<string, unknown> | undefined)?.[issue.discriminator];
+      if (typeof given === 'string') hint = didYouMean(given, issue.options.map(String));
+    } else if (issue.code === 'invalid_type' && pathValue(data, issue.path) === undefined) {
+      message = `missing required key (${issue.message.replace(/^Invalid input: /, '')})`;
+    }
+    problems.push({ path: pathText(issue.path), line: pos.line, column: pos.column, message, hint });
+  }
+  return problems;
+}
+
+function pathValue(data: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+  let v = data;
+  for (const p of path) v = v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[p] : undefined;
+  return v;
+}
+
+/** Validates YAML data with a schema; the first problems become one ConfigError. */
+export function parseWithSchema<S extends z.ZodType>(schema: S, source: YamlSource, what: string): z.output<S> {
+  const data = source.toJS();
+  const result = schema.safeParse(data);
+  if (result.success) return result.data;
+  const problems = describeIssues(schema, result.error.issues, source, data);
+  const lines = problems.map((p) => `${source.file}:${p.line}:${p.column}: ${p.path || '(top level)'}: ${p.message}`);
+  const hints = problems.map((p) => p.hint).filter((h): h is string => !!h);
+  throw new ConfigError(`${what} is invalid:\n  ${lines.join('\n  ')}`, {
+    hint: hints[0] ?? `see the JSON Schema in schema/ for what each key expects`,
+    details: { file: source.file, problems },
+  });
+}

@@ -1,0 +1,17 @@
+import { z } from 'zod';
+import { command, duration, envVars } from './common.js';
+
+export const gateSchema = z
+  .strictObject({
+    name: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, { message: 'expected a short name such as build or e2e' }),
+    run: command,
+    shell: z.enum(['bash', 'pwsh']).optional().describe('run `run` through this shell (only when asked)'),
+    cwd: z.string().optional().describe('relative to the checked-out work tree'),
+    timeout: duration.default('15m'),
+    parallel: z.boolean().default(false),
+    required: z.boolean().default(true),
+    env: envVars.optional(),
+  })
+  .describe('a gate that must pass before a release candidate goes live');
+
+export type GateConfig = z.output<typeof gateSchema>;

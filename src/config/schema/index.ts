@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { regexString } from './common.js';
+import { healthSchema } from './health.js';
+import { targetSchema } from './target.js';
+import { secretsSchema } from './secrets.js';
+import { gateSchema } from './gates.js';
+
+export const DEFAULT_TAG_PATTERN = '^rc-\\d{4}-\\d{2}-\\d{2}(\\.\\d+)?$';
+
+export const environmentSchema = z
+  .strictObject({
+    description: z.string().optional(),
+    protected: z.boolean().default(false).describe('a protected environment asks for its name to be typed and needs green gates'),
+    url: z.string().url().optional().describe('base URL of the app in this environment'),
+    health: healthSchema.optional(),
+    target: targetSchema.optional(),
+    secrets: secretsSchema.optional(),
+  })
+  .describe('one environment (staging, prod, …)');
+
+export const configSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    version: z.literal(1).default(1),
+    app: z.strictObject({
+      name: z.string().default('lifetimecircle'),
+      repo: z.string().min(1).describe('git URL or path of the app repo'),
+      tag_pattern: regexString.default(DEFAULT_TAG_PATTERN).describe('release candidate tags must match'),
+    }),
+    environments: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), environmentSchema).default({}),
+    gates: z.array(gateSchema).default([]),
+    contacts: z
+      .array(
+        z.strictObject({
+          name: z.string(),
+          role: z.string(),
+          email: z.string().email().optional(),
+          phone: z.string().optional(),
+        }),
+      )
+      .default([]),
+    thresholds: z
+      .strictObject({
+        error_rate: z.number().min(0).max(1).default(0.001).describe('fraction of requests, 0.001 = 0.1 %'),
+        latency_p95_ms: z.number().positive().default(500),
+        latency_p99_ms: z.number().positive().default(1000),
+      })
+      .default({ error_rate: 0.001, latency_p95_ms: 500, latency_p99_ms: 1000 }),
+  })
+  .describe('ltc.config.yaml');
+
+export type Config = z.output<typeof configSchema>;
+export type EnvironmentConfig = z.output<typeof environmentSchema>;

@@ -1,0 +1,156 @@
+/**
+ * Generates the demo "app repo": a throwaway git repository of a small LifeTimeCircle-like app
+ * (template in templates/demo-app) with three tagged release candidates, the last one broken.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { cp, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+
+export interface DemoTag {
+  name: string;
+  commit: string;
+  version: string;
+  healthy: boolean;
+}
+
+export interface DemoApp {
+  repoDir: string;
+  /** In commit order, oldest first. */
+  tags: DemoTag[];
+  goodTags: string[];
+  brokenTag: string;
+}
+
+export const DEMO_TAGS = {
+  good: ['rc-2026-02-15', 'rc-2026-03-01'],
+  broken: 'rc-2026-03-01.1',
+} as const;
+
+interface Release {
+  tag: string;
+  version: string;
+  healthy: boolean;
+  date: string;
+  message: string;
+  changelog?: string;
+  /** Visible change made before this release's commit. */
+  edit?: (dir: string) => Promise<void>;
+}
+
+const NEXT_FEATURE_MARKER = '<!-- demo:next-feature -->';
+
+const RELEASES: readonly Release[] = [
+  {
+    tag: DEMO_TAGS.good[0],
+    version: '1.0.0',
+    healthy: true,
+    date: '2026-02-15T09:00:00Z',
+    message: 'Release 1.0.0: service book page, health and info API',
+  },
+  {
+    tag: DEMO_TAGS.good[1],
+    version: '1.1.0',
+    healthy: true,
+    date: '2026-03-01T09:00:00Z',
+    message: 'Release 1.1.0: service reminders',
+    changelog: '- Service reminders on the start page.',
+    edit: (dir) =>
+      editFile(path.join(dir, 'frontend', 'index.html'), (html) => {
+        if (!html.includes(NEXT_FEATURE_MARKER)) throw new Error(`template frontend/index.html lacks ${NEXT_FEATURE_MARKER}`);
+        return html.replace(NEXT_FEATURE_MARKER, `<li>Service reminders (new in 1.1.0)</li>\n    ${NEXT_FEATURE_MARKER}`);
+      }),
+  },
+  {
+    tag: DEMO_TAGS.broken,
+    version: '1.1.1',
+    healthy: false,
+    date: '2026-03-01T15:00:00Z',
+    message: 'Release 1.1.1: hotfix (health endpoint broken on purpose)',
+    changelog: '- Hotfix that breaks `/api/health` (demo of a bad release; deploys of it must roll back).',
+  },
+];
+
+const GIT_IDENTITY = { name: 'LTC Demo', email: 'demo@lifetimecircle.invalid' };
+
+async function editFile(file: string, change: (text: string) => string): Promise<void> {
+  await writeFile(file, change(await readFile(file, 'utf8')));
+}
+
+/** Walks up from this module to the directory whose package.json is named "ltc". */
+export function findPackageRoot(from: string = path.dirname(fileURLToPath(import.meta.url))): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const manifest = path.join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      const parsed: unknown = JSON.parse(readFileSync(manifest, 'utf8'));
+      if (typeof parsed === 'object' && parsed !== null && (parsed as { name?: unknown }).name === 'ltc') return dir;
+    }
+    if (path.dirname(dir) === dir) throw new Error(`cannot find the ltc package root above ${from}`);
+  }
+}
+
+export function demoTemplateDir(): string {
+  return path.join(findPackageRoot(), 'templates', 'demo-app');
+}
+
+async function prepareTarget(dir: string): Promise<void> {
+  const info = await stat(dir).catch(() => undefined);
+  if (info && !info.isDirectory()) throw new Error(`demo app target ${dir} exists and is not a directory`);
+  if (info && (await readdir(dir)).length > 0) throw new Error(`demo app target ${dir} exists and is not empty`);
+  await mkdir(dir, { recursive: true });
+}
+
+/** Environment for git: fixed identity and dates, none of a caller's GIT_DIR & co. */
+function gitEnv(date: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const key of ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_OBJECT_DIRECTORY', 'GIT_PREFIX']) delete env[key];
+  return {
+    ...env,
+    GIT_AUTHOR_NAME: GIT_IDENTITY.name,
+    GIT_AUTHOR_EMAIL: GIT_IDENTITY.email,
+    GIT_AUTHOR_DATE: date,
+    GIT_COMMITTER_NAME: GIT_IDENTITY.name,
+    GIT_COMMITTER_EMAIL: GIT_IDENTITY.email,
+    GIT_COMMITTER_DATE: date,
+  };
+}
+
+async function git(dir: string, args: string[], date = RELEASES[0]!.date): Promise<string> {
+  const config = ['-c', 'commit.gpgsign=false', '-c', 'tag.gpgsign=false', '-c', 'core.autocrlf=false'];
+  const { stdout } = await execa('git', [...config, ...args], { cwd: dir, env: gitEnv(date), extendEnv: false });
+  return stdout.trim();
+}
+
+export async function generateDemoApp(opts: { dir: string }): Promise<DemoApp> {
+  const repoDir = path.resolve(opts.dir);
+  const templateDir = demoTemplateDir();
+  await prepareTarget(repoDir);
+  await cp(templateDir, repoDir, {
+    recursive: true,
+    // Skip what a local run inside the template folder may have left behind.
+    filter: (src) => !['node_modules', 'dist'].includes(path.relative(templateDir, src).split(path.sep)[0] ?? ''),
+  });
+  // npm pack drops .gitignore files; restore it if the template lost it.
+  if (!existsSync(path.join(repoDir, '.gitignore'))) await writeFile(path.join(repoDir, '.gitignore'), 'node_modules/\ndist/\n');
+
+  await git(repoDir, ['init', '--quiet', '-b', 'main']);
+  const tags: DemoTag[] = [];
+  for (const release of RELEASES) {
+    await release.edit?.(repoDir);
+    const releaseJson = { version: release.version, rc: release.tag, health: release.healthy ? 'ok' : 'broken' };
+    await writeFile(path.join(repoDir, 'release.json'), `${JSON.stringify(releaseJson, null, 2)}\n`);
+    if (release.changelog) {
+      await editFile(path.join(repoDir, 'CHANGELOG.md'), (text) =>
+        text.replace('# Changelog\n\n', `# Changelog\n\n## ${release.version} (${release.tag})\n\n${release.changelog}\n\n`),
+      );
+    }
+    await git(repoDir, ['add', '-A'], release.date);
+    await git(repoDir, ['commit', '--quiet', '--no-verify', '-m', release.message], release.date);
+    await git(repoDir, ['tag', '-a', release.tag, '-m', `Release candidate ${release.version}`], release.date);
+    const commit = await git(repoDir, ['rev-parse', 'HEAD'], release.date);
+    tags.push({ name: release.tag, commit, version: release.version, healthy: release.healthy });
+  }
+
+  return { repoDir, tags, goodTags: [...DEMO_TAGS.good], brokenTag: DEMO_TAGS.broken };
+}

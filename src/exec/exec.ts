@@ -1,0 +1,128 @@
+import { execa } from 'execa';
+import { CheckFailedError, InterruptedError, UsageError } from '../core/errors.js';
+import type { Masker } from '../core/masker.js';
+import { displayCommand } from './command.js';
+
+export interface ExecOptions {
+  cwd?: string;
+  /** Added to the inherited environment. */
+  env?: Record<string, string | undefined>;
+  /** Kill the whole process tree after this many ms. */
+  timeout?: number;
+  /** Ctrl-C or a step cancel: the whole process tree is ended. */
+  signal?: AbortSignal;
+  /** Each output line (stdout and stderr), already masked. */
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** Text fed to stdin. */
+  input?: string;
+  /** Grace between SIGTERM and SIGKILL when the tree is ended. */
+  killGrace?: number;
+}
+
+export interface ExecResult {
+  argv: string[];
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  /** stdout and stderr interleaved, masked. */
+  output: string;
+  durationMs: number;
+  timedOut: boolean;
+  cancelled: boolean;
+  signal?: string;
+}
+
+const MAX_CAPTURE = 4 * 1024 * 1024;
+
+function killTree(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (!pid) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+/**
+ * Runs a command given as an argument array (never a shell string) in its own process group,
+ * so a timeout or Ctrl-C ends the child and everything it started. Output is masked.
+ */
+export async function execCommand(argv: readonly string[], opts: ExecOptions, masker: Masker): Promise<ExecResult> {
+  const [file, ...args] = argv;
+  if (!file) throw new UsageError('empty command', { hint: 'a command is a non-empty argument array' });
+  if (opts.signal?.aborted) throw new InterruptedError(`not started: ${displayCommand(argv)}`);
+  const started = performance.now();
+  const child = execa(file, args, {
+    cwd: opts.cwd,
+    env: opts.env,
+    extendEnv: true,
+    detached: true,
+    reject: false,
+    stdin: opts.input === undefined ? 'ignore' : 'pipe',
+    input: opts.input,
+    buffer: false,
+    stripFinalNewline: false,
+  });
+  let output = '';
+  let stdout = '';
+  let stderr = '';
+  const attach = (stream: NodeJS.ReadableStream | null, name: 'stdout' | 'stderr') => {
+    let partial = '';
+    stream?.setEncoding('utf8');
+    stream?.on('data', (chunk: string) => {
+      if (name === 'stdout' && stdout.length < MAX_CAPTURE) stdout += chunk;
+      if (name === 'stderr' && stderr.length < MAX_CAPTURE) stderr += chunk;
+      if (output.length < MAX_CAPTURE) output += chunk;
+      if (!opts.onLine) return;
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) opts.onLine(masker.mask(line), name);
+    });
+    stream?.on('end', () => {
+      if (partial && opts.onLine) opts.onLine(masker.mask(partial), name);
+    });
+  };
+  attach(child.stdout, 'stdout');
+  attach(child.stderr, 'stderr');
+
+  let timedOut = false;
+  let cancelled = false;
+  let forceTimer: NodeJS.Timeout | undefined;
+  const end = () => {
+    killTree(child.pid, 'SIGTERM');
+    forceTimer ??= setTimeout(() => killTree(child.pid, 'SIGKILL'), opts.killGrace ?? 3000);
+  };
+  const timer = opts.timeout ? setTimeout(() => ((timedOut = true), end()), opts.timeout) : undefined;
+  const onAbort = () => ((cancelled = true), end());
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const result = await child;
+  clearTimeout(timer);
+  opts.signal?.removeEventListener('abort', onAbort);
+  // The group may outlive its leader (a grandchild kept running): end it too.
+  if (timedOut || cancelled) {
+    killTree(child.pid, 'SIGKILL');
+  }
+  clearTimeout(forceTimer);
+
+  if (result.failed && (result as { code?: string }).code === 'ENOENT') {
+    throw new CheckFailedError(`command not found: ${file}`, {
+      hint: `install ${file} or change the command; it was run as: ${masker.mask(displayCommand(argv))}`,
+    });
+  }
+  return {
+    argv: [...argv],
+    exitCode: result.exitCode ?? (result.signal ? 128 : 1),
+    stdout: masker.mask(stdout),
+    stderr: masker.mask(stderr),
+    output: masker.mask(output),
+    durationMs: Math.round(performance.now() - started),
+    timedOut,
+    cancelled,
+    signal: result.signal ?? undefined,
+  };
+}

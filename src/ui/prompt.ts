@@ -1,0 +1,65 @@
+import { UsageError, InterruptedError } from '../core/errors.js';
+
+export interface PromptPolicy {
+  interactive: boolean;
+  yes: boolean;
+  approvals: ReadonlySet<string>;
+}
+
+export interface ApprovalResult {
+  approved: boolean;
+  /** How the answer was given: a person at the prompt, `--yes`, or `--approve <id>`. */
+  via: 'prompt' | 'yes-flag' | 'approve-flag';
+}
+
+/** Turns an inquirer cancellation (Ctrl-C at a prompt) into ltc's interrupt. */
+function rethrow(err: unknown): never {
+  if (err instanceof Error && err.name === 'ExitPromptError') throw new InterruptedError('prompt cancelled');
+  throw err;
+}
+
+/**
+ * The only way ltc asks a person something. Without a TTY, or with CI=true, it never
+ * waits: it fails with exit 2 and names the flag that answers the question.
+ */
+export class Prompter {
+  constructor(private readonly policy: PromptPolicy) {}
+
+  get interactive(): boolean {
+    return this.policy.interactive;
+  }
+
+  private requireInteractive(question: string, flag: string): void {
+    if (!this.policy.interactive) {
+      throw new UsageError(`cannot ask "${question}": no terminal (or CI=true)`, {
+        hint: `answer it with ${flag}`,
+      });
+    }
+  }
+
+  /** A yes/no sign-off. `id` is what `--approve <id>` names. */
+  async approve(question: string, id?: string): Promise<ApprovalResult> {
+    if (id && this.policy.approvals.has(id)) return { approved: true, via: 'approve-flag' };
+    if (this.policy.yes) return { approved: true, via: 'yes-flag' };
+    this.requireInteractive(question, id ? `--yes or --approve ${id}` : '--yes');
+    const { confirm } = await import('@inquirer/prompts');
+    const approved = await confirm({ message: question, default: false }).catch(rethrow);
+    return { approved, via: 'prompt' };
+  }
+
+  /** Asks the person to type `expected` (a protected environment's name). */
+  async typeToConfirm(question: string, expected: string): Promise<ApprovalResult> {
+    if (this.policy.yes) return { approved: true, via: 'yes-flag' };
+    this.requireInteractive(question, '--yes');
+    const { input } = await import('@inquirer/prompts');
+    const answer = await input({ message: `${question} Type "${expected}" to continue:` }).catch(rethrow);
+    return { approved: answer.trim() === expected, via: 'prompt' };
+  }
+
+  /** A hidden input (a secret value). */
+  async secret(question: string, flag: string): Promise<string> {
+    this.requireInteractive(question, flag);
+    const { password } = await import('@inquirer/prompts');
+    return password({ message: question, mask: '*' }).catch(rethrow);
+  }
+}

@@ -1,0 +1,59 @@
+import type { z } from 'zod';
+import type { Context } from '../core/context.js';
+import type { ExecOptions, ExecResult } from '../exec/exec.js';
+
+export type OutputValue = string | number | boolean | null;
+
+/** One line of a dry-run plan: what the step would do, with its resolved arguments. */
+export interface PlanItem {
+  /** e.g. "run", "GET", "switch". */
+  action: string;
+  /** Human text: the resolved command line, URL or path. */
+  detail: string;
+  /** Does it change anything? (read-only items may still run under --dry-run) */
+  writes: boolean;
+}
+
+/** What a step type receives when it plans or runs. The spec it gets is already resolved. */
+export interface StepContext {
+  /** The CLI context: config, environment, output, prompts, masker. */
+  ctx: Context;
+  runId: string;
+  stepId: string;
+  /** Aborted on the step's timeout, on Ctrl-C, or when the run is cancelled. */
+  signal: AbortSignal;
+  /** A line of step output: journaled, streamed with the step id prefix under --verbose; masked. */
+  log(line: string): void;
+  /** Runs a command (argument array) tied to this step's signal, with its output logged. */
+  exec(argv: readonly string[], opts?: Omit<ExecOptions, 'signal' | 'onLine'>): Promise<ExecResult>;
+  /** The run's inputs (secret ones are registered with the masker). */
+  inputs: Readonly<Record<string, OutputValue>>;
+  /** Runs another runbook (by name or file) as a child of this run. */
+  runRunbook(ref: string, inputs: Record<string, OutputValue>): Promise<Record<string, OutputValue>>;
+}
+
+export interface StepResult {
+  outputs?: Record<string, OutputValue>;
+  /** A short human summary shown next to the step, e.g. "200 in 12ms". */
+  summary?: string;
+}
+
+/**
+ * A step type: the value under its key in a runbook step (`run: [...]`, `http: {...}`), how to
+ * plan it for --dry-run and how to run it. Failures are thrown as LtcError subclasses; their
+ * exit code becomes the run's when nothing handles them.
+ */
+export interface StepType<S extends z.ZodType = z.ZodType> {
+  /** The YAML key, e.g. "run". */
+  name: string;
+  description: string;
+  schema: S;
+  /** Output names the step always sets (for validating `steps.<id>.outputs.<name>`). */
+  outputs?: readonly string[];
+  plan(spec: z.output<S>, step: StepContext): PlanItem[] | Promise<PlanItem[]>;
+  run(spec: z.output<S>, step: StepContext): Promise<StepResult>;
+}
+
+export function defineStep<S extends z.ZodType>(step: StepType<S>): StepType<S> {
+  return step;
+}

@@ -1,0 +1,20 @@
+import { execFile } from 'node:child_process';
+import { userInfo } from 'node:os';
+
+let cached: Promise<string> | undefined;
+
+/** Who is acting: git `user.email`, else the OS user. */
+export function currentActor(): Promise<string> {
+  cached ??= new Promise((resolve) => {
+    execFile('git', ['config', '--get', 'user.email'], { timeout: 2000 }, (err, stdout) => {
+      const email = stdout?.trim();
+      if (!err && email) return resolve(email);
+      try {
+        resolve(userInfo().username);
+      } catch {
+        resolve(process.env.USER ?? 'unknown');
+      }
+    });
+  });
+  return cached;
+}

@@ -2,11 +2,12 @@
  * Generates the demo "app repo": a throwaway git repository of a small LifeTimeCircle-like app
  * (template in templates/demo-app) with three tagged release candidates, the last one broken.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { cp, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { CheckFailedError, UsageError } from '../core/errors.js';
+import { packageRoot } from '../core/paths.js';
 
 export interface DemoTag {
   name: string;
@@ -78,27 +79,19 @@ async function editFile(file: string, change: (text: string) => string): Promise
   await writeFile(file, change(await readFile(file, 'utf8')));
 }
 
-/** Walks up from this module to the directory whose package.json is named "ltc". */
-export function findPackageRoot(from: string = path.dirname(fileURLToPath(import.meta.url))): string {
-  for (let dir = from; ; dir = path.dirname(dir)) {
-    const manifest = path.join(dir, 'package.json');
-    if (existsSync(manifest)) {
-      const parsed: unknown = JSON.parse(readFileSync(manifest, 'utf8'));
-      if (typeof parsed === 'object' && parsed !== null && (parsed as { name?: unknown }).name === 'ltc') return dir;
-    }
-    if (path.dirname(dir) === dir) throw new Error(`cannot find the ltc package root above ${from}`);
-  }
-}
-
+/** templates/demo-app in the ltc package (found from this module, in src/ or dist/src/). */
 export function demoTemplateDir(): string {
-  return path.join(findPackageRoot(), 'templates', 'demo-app');
+  return path.join(packageRoot(), 'templates', 'demo-app');
 }
 
-async function prepareTarget(dir: string): Promise<void> {
+/** Checks the target is new or an empty directory and creates it; true when it existed already. */
+async function prepareTarget(dir: string): Promise<boolean> {
   const info = await stat(dir).catch(() => undefined);
-  if (info && !info.isDirectory()) throw new Error(`demo app target ${dir} exists and is not a directory`);
-  if (info && (await readdir(dir)).length > 0) throw new Error(`demo app target ${dir} exists and is not empty`);
+  const hint = 'pass a new or empty directory';
+  if (info && !info.isDirectory()) throw new UsageError(`demo app target ${dir} exists and is not a directory`, { hint });
+  if (info && (await readdir(dir)).length > 0) throw new UsageError(`demo app target ${dir} exists and is not empty`, { hint });
   await mkdir(dir, { recursive: true });
+  return info !== undefined;
 }
 
 /** Environment for git: fixed identity and dates, none of a caller's GIT_DIR & co. */
@@ -116,16 +109,21 @@ function gitEnv(date: string): NodeJS.ProcessEnv {
   };
 }
 
-async function git(dir: string, args: string[], date = RELEASES[0]!.date): Promise<string> {
+async function git(dir: string, args: string[], date: string): Promise<string> {
   const config = ['-c', 'commit.gpgsign=false', '-c', 'tag.gpgsign=false', '-c', 'core.autocrlf=false'];
-  const { stdout } = await execa('git', [...config, ...args], { cwd: dir, env: gitEnv(date), extendEnv: false });
-  return stdout.trim();
+  try {
+    const { stdout } = await execa('git', [...config, ...args], { cwd: dir, env: gitEnv(date), extendEnv: false });
+    return stdout.trim();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new CheckFailedError('git is not installed or not on PATH', { hint: 'install git (Debian package: git)', cause: err });
+    }
+    throw err;
+  }
 }
 
-export async function generateDemoApp(opts: { dir: string }): Promise<DemoApp> {
-  const repoDir = path.resolve(opts.dir);
-  const templateDir = demoTemplateDir();
-  await prepareTarget(repoDir);
+/** Copies the template into repoDir and makes the tagged release commits. */
+async function populate(repoDir: string, templateDir: string): Promise<DemoTag[]> {
   await cp(templateDir, repoDir, {
     recursive: true,
     // Skip what a local run inside the template folder may have left behind.
@@ -134,7 +132,7 @@ export async function generateDemoApp(opts: { dir: string }): Promise<DemoApp> {
   // npm pack drops .gitignore files; restore it if the template lost it.
   if (!existsSync(path.join(repoDir, '.gitignore'))) await writeFile(path.join(repoDir, '.gitignore'), 'node_modules/\ndist/\n');
 
-  await git(repoDir, ['init', '--quiet', '-b', 'main']);
+  await git(repoDir, ['init', '--quiet', '-b', 'main'], RELEASES[0].date);
   const tags: DemoTag[] = [];
   for (const release of RELEASES) {
     await release.edit?.(repoDir);
@@ -142,7 +140,7 @@ export async function generateDemoApp(opts: { dir: string }): Promise<DemoApp> {
     await writeFile(path.join(repoDir, 'release.json'), `${JSON.stringify(releaseJson, null, 2)}\n`);
     if (release.changelog) {
       await editFile(path.join(repoDir, 'CHANGELOG.md'), (text) =>
-        text.replace('# Changelog\n\n', `# Changelog\n\n## ${release.version} (${release.tag})\n\n${release.changelog}\n\n`),
+        text.replace(/^# Changelog\r?\n\r?\n/, (head) => `${head}## ${release.version} (${release.tag})\n\n${release.changelog}\n\n`),
       );
     }
     await git(repoDir, ['add', '-A'], release.date);
@@ -151,6 +149,28 @@ export async function generateDemoApp(opts: { dir: string }): Promise<DemoApp> {
     const commit = await git(repoDir, ['rev-parse', 'HEAD'], release.date);
     tags.push({ name: release.tag, commit, version: release.version, healthy: release.healthy });
   }
+  return tags;
+}
 
-  return { repoDir, tags, goodTags: [...DEMO_TAGS.good], brokenTag: DEMO_TAGS.broken };
+/**
+ * Makes the demo app repo in opts.dir (created; must not exist or be empty): three annotated tags
+ * rc-2026-02-15 (1.0.0), rc-2026-03-01 (1.1.0) and rc-2026-03-01.1 (1.1.1, health broken), work tree
+ * left on main at the last commit. On failure whatever it wrote is removed again.
+ */
+export async function generateDemoApp(opts: { dir: string }): Promise<DemoApp> {
+  const repoDir = path.resolve(opts.dir);
+  const templateDir = demoTemplateDir();
+  if (!existsSync(path.join(templateDir, 'server.mjs'))) throw new Error(`demo app template not found at ${templateDir}`);
+  const existed = await prepareTarget(repoDir);
+  try {
+    const tags = await populate(repoDir, templateDir);
+    return { repoDir, tags, goodTags: [...DEMO_TAGS.good], brokenTag: DEMO_TAGS.broken };
+  } catch (err) {
+    if (existed) {
+      for (const entry of await readdir(repoDir)) await rm(path.join(repoDir, entry), { recursive: true, force: true });
+    } else {
+      await rm(repoDir, { recursive: true, force: true });
+    }
+    throw err;
+  }
 }

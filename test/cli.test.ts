@@ -1,0 +1,63 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ROOT, cleanupTempDirs, runLtc, tempDir } from './helpers/cli.js';
+
+afterAll(cleanupTempDirs);
+
+describe('ltc binary: framework, exit codes, --json', () => {
+  it('--version prints the package version and exits 0', async () => {
+    const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const r = await runLtc(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(pkg.version);
+  });
+
+  it('--help lists the command groups and the exit-code table', async () => {
+    const r = await runLtc(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/config/);
+    expect(r.stdout).toMatch(/130\s+interrupted/);
+  });
+
+  it('ltc help exit-codes prints the table', async () => {
+    const r = await runLtc(['help', 'exit-codes']);
+    expect(r.code).toBe(0);
+    for (const code of ['0', '1', '2', '3', '4', '5', '130']) expect(r.stdout).toMatch(new RegExp(`^\\s*${code}\\s`, 'm'));
+  });
+
+  it('an unknown command exits 2 with a did-you-mean hint and no stack trace', async () => {
+    const r = await runLtc(['confgi', 'validate']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown command 'confgi'/);
+    expect(r.stderr).toMatch(/did you mean config/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('an unknown flag exits 2 with a did-you-mean hint', async () => {
+    const r = await runLtc(['config', 'validate', '--jsn']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown option '--jsn'/);
+    expect(r.stderr).toMatch(/did you mean --json/);
+  });
+
+  it('--json errors are one JSON document on stdout with code, message and hint', async () => {
+    const dir = await tempDir();
+    const r = await runLtc(['config', 'validate', '--json'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.json).toMatchObject({ ok: false, error: { code: 'config', message: expect.stringMatching(/no ltc.config.yaml found/), hint: expect.stringMatching(/ltc init/) } });
+  });
+
+  it('--debug adds a stack trace; without it there is none', async () => {
+    const dir = await tempDir();
+    const plain = await runLtc(['config', 'validate'], { cwd: dir });
+    expect(plain.stderr).not.toMatch(/\n\s+at /);
+    const debug = await runLtc(['config', 'validate', '--debug'], { cwd: dir });
+    expect(debug.stderr).toMatch(/\n\s+at /);
+  });
+
+  it('NO_COLOR and a non-TTY give output without escape codes', async () => {
+    const r = await runLtc(['confgi'], { env: { NO_COLOR: '1' } });
+    expect(r.stderr).not.toMatch(/\u001b\[/);
+  });
+});

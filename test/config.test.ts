@@ -1,0 +1,115 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { cleanupTempDirs, runLtc, tempDir } from './helpers/cli.js';
+import { parseConfig } from '../src/config/load.js';
+import { ConfigError } from '../src/core/errors.js';
+
+afterAll(cleanupTempDirs);
+
+function configError(text: string): ConfigError {
+  try {
+    parseConfig('/x/ltc.config.yaml', text);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('config parsing and validation (module)', () => {
+  it('fills defaults: tag pattern, thresholds, health defaults', () => {
+    const c = parseConfig('/x/ltc.config.yaml', 'app:\n  repo: ../app\nenvironments:\n  staging:\n    health:\n      endpoints:\n        - { name: api, url: /api/health }\n');
+    expect(c.app.tag_pattern).toBe('^rc-\\d{4}-\\d{2}-\\d{2}(\\.\\d+)?$');
+    expect(c.thresholds.error_rate).toBe(0.001);
+    expect(c.environments.staging!.health!.endpoints[0]!.conditions).toEqual(['status == 200']);
+  });
+
+  it('malformed YAML names line and column', () => {
+    const err = configError('app:\n  repo: x\n  tag_pattern: [\n');
+    expect(err.message).toMatch(/ltc\.config\.yaml:\d+:\d+: config is not valid YAML/);
+    expect(err.exitCode).toBe(2);
+  });
+
+  it('an unknown key names file:line:column, the key path and did-you-mean', () => {
+    const err = configError('app:\n  repo: x\nenvironments:\n  staging:\n    protectd: true\n');
+    expect(err.message).toContain('/x/ltc.config.yaml:5:5: environments.staging.protectd: unknown key "protectd"');
+    expect(err.hint).toBe('did you mean "protected"?');
+  });
+
+  it('a wrong type names what was expected', () => {
+    const err = configError('app:\n  repo: x\nthresholds:\n  error_rate: lots\n');
+    expect(err.message).toMatch(/:4:15: thresholds\.error_rate: .*expected number/);
+  });
+
+  it('a missing required key is reported at its parent', () => {
+    const err = configError('app:\n  tag_pattern: "^rc-"\n');
+    expect(err.message).toMatch(/app\.repo: missing required key/);
+  });
+
+  it('an invalid regular expression as tag pattern is an error', () => {
+    const err = configError('app:\n  repo: x\n  tag_pattern: "rc-("\n');
+    expect(err.message).toMatch(/app\.tag_pattern: expected a valid regular expression/);
+  });
+
+  it('an unknown target type gets did-you-mean', () => {
+    const err = configError('app:\n  repo: x\nenvironments:\n  s:\n    target:\n      type: lokal\n      deploy_root: /x\n');
+    expect(err.message).toMatch(/target\.type: expected type to be one of "local"/);
+    expect(err.hint).toBe('did you mean "local"?');
+  });
+});
+
+describe('ltc init / config validate / config show (binary)', () => {
+  it('init writes a commented config that validates, with the five handbook gates', async () => {
+    const dir = await tempDir();
+    const init = await runLtc(['init'], { cwd: dir });
+    expect(init.code).toBe(0);
+    const text = await readFile(join(dir, 'ltc.config.yaml'), 'utf8');
+    expect(text).toMatch(/^# /m);
+    const v = await runLtc(['config', 'validate', '--json'], { cwd: dir });
+    expect(v.code).toBe(0);
+    expect(v.json).toMatchObject({ ok: true, environments: ['staging', 'prod'], gates: ['diff-check', 'build', 'e2e', 'test-all', 'ist-check'] });
+  });
+
+  it('init refuses to overwrite without --force (exit 2, file unchanged)', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'ltc.config.yaml'), 'mine\n');
+    const r = await runLtc(['init'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/already exists/);
+    expect(await readFile(join(dir, 'ltc.config.yaml'), 'utf8')).toBe('mine\n');
+  });
+
+  it('finds the config upward from a subfolder, or via LTC_CONFIG', async () => {
+    const dir = await tempDir();
+    await runLtc(['init'], { cwd: dir });
+    const sub = join(dir, 'a');
+    await import('node:fs/promises').then((fs) => fs.mkdir(join(sub, 'b'), { recursive: true }));
+    expect((await runLtc(['config', 'validate'], { cwd: join(sub, 'b') })).code).toBe(0);
+    const other = await tempDir();
+    expect((await runLtc(['config', 'validate'], { cwd: other, env: { LTC_CONFIG: join(dir, 'ltc.config.yaml') } })).code).toBe(0);
+  });
+
+  it('config show --env resolves one environment; an unknown one exits 2 with did-you-mean', async () => {
+    const dir = await tempDir();
+    await runLtc(['init'], { cwd: dir });
+    const show = await runLtc(['config', 'show', '--env', 'staging', '--json'], { cwd: dir });
+    expect(show.code).toBe(0);
+    expect(show.json).toMatchObject({ ok: true, config: { environment: { name: 'staging', protected: false, target: { type: 'local', keep_releases: 5 } } } });
+    const bad = await runLtc(['config', 'show', '--env', 'stagin'], { cwd: dir });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/unknown environment "stagin"/);
+    expect(bad.stderr).toMatch(/did you mean "staging"/);
+    const viaEnv = await runLtc(['config', 'show', '--json'], { cwd: dir, env: { LTC_ENV: 'prod' } });
+    expect(viaEnv.json).toMatchObject({ config: { environment: { name: 'prod', protected: true } } });
+  });
+
+  it('an invalid config exits 2 with file:line:column and no stack trace', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'ltc.config.yaml'), 'app:\n  repo: x\n  colour: blue\n');
+    const r = await runLtc(['config', 'validate'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${join(dir, 'ltc.config.yaml')}:3:3: app.colour: unknown key "colour"`);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});

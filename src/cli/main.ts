@@ -2,7 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { createContext, type Context, type GlobalOptions } from '../core/context.js';
 import { EXIT_CODE_TABLE, ExitCode, InterruptedError, LtcError, UsageError, toLtcError } from '../core/errors.js';
 import { processMasker } from '../core/masker.js';
-import { Output } from '../core/output.js';
+import { Output, loadPalette, type Palette } from '../core/output.js';
 import { Prompter } from '../ui/prompt.js';
 import type { CommandDef, CommandResult } from './define.js';
 import { loadGroups } from './registry.js';
@@ -42,7 +42,7 @@ interface RunState {
   ctx?: Context;
 }
 
-function register(program: Command, def: CommandDef, state: RunState, makeContext: (cmd: Command) => Context): void {
+function register(program: Command, def: CommandDef, state: RunState, makeContext: (cmd: Command) => Promise<Context>): void {
   let parent = program;
   for (const word of def.path.slice(0, -1)) {
     parent = parent.commands.find((c) => c.name() === word) ?? parent.command(word);
@@ -63,7 +63,7 @@ function register(program: Command, def: CommandDef, state: RunState, makeContex
     const command = params.at(-1) as Command;
     const args: Record<string, unknown> = {};
     (def.args ?? []).forEach((a, i) => (args[a.name] = params[i]));
-    const ctx = makeContext(command);
+    const ctx = await makeContext(command);
     state.ctx = ctx;
     const result = await def.handler({ args: args as never, options: command.opts() as never }, ctx);
     state.result = result ?? {};
@@ -128,9 +128,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const state: RunState = {};
   let helpText = '';
   const program = buildProgram();
-  const makeContext = (cmd: Command): Context => {
+  const makeContext = async (cmd: Command): Promise<Context> => {
     const options = globalOptionsFrom(cmd.optsWithGlobals(), env, Boolean(process.stdout.isTTY));
-    const out = new Output({ json: options.json, color: options.color, verbose: options.verbose, debug: options.debug, masker: processMasker });
+    const palette: Palette = await loadPalette(options.color);
+    const out = new Output({ json: options.json, color: options.color, verbose: options.verbose, debug: options.debug, masker: processMasker, palette });
     return createContext({
       cwd: process.cwd(),
       env,

@@ -5,6 +5,7 @@ export async function loadGroups(): Promise<CommandGroup[]> {
   const modules = await Promise.all([
     import('../../commands/init.js'),
     import('../../commands/config.js'),
+    import('../../commands/demo.js'),
   ]);
   return modules.map((m) => m.default);
 }

@@ -1,9 +1,21 @@
-import { Chalk, type ChalkInstance } from 'chalk';
+import type { ChalkInstance } from 'chalk';
 import type { Masker } from './masker.js';
 
 export type Palette = Pick<ChalkInstance, 'red' | 'green' | 'yellow' | 'dim' | 'bold' | 'cyan'>;
 
+const identity = (s: string) => s;
+const PLAIN: Palette = { red: identity, green: identity, yellow: identity, dim: identity, bold: identity, cyan: identity } as unknown as Palette;
+
+/** chalk is loaded only when colour is on (and never for --help/--version). */
+export async function loadPalette(color: boolean): Promise<Palette> {
+  if (!color) return PLAIN;
+  const { Chalk } = await import('chalk');
+  // chalk ignores NO_COLOR by design, so the level is decided by the caller from --no-color/NO_COLOR/TTY.
+  return new Chalk({ level: 1 });
+}
+
 export interface OutputOptions {
+  palette?: Palette;
   json: boolean;
   color: boolean;
   verbose: boolean;
@@ -34,8 +46,7 @@ export class Output {
     this.verbose = opts.verbose || opts.debug;
     this.debugEnabled = opts.debug;
     this.masker = opts.masker;
-    // chalk ignores NO_COLOR by design, so the level is decided here from --no-color/NO_COLOR/TTY.
-    this.c = new Chalk({ level: opts.color ? 1 : 0 });
+    this.c = opts.palette ?? PLAIN;
     this.out = opts.stdout ?? process.stdout;
     this.err = opts.stderr ?? process.stderr;
   }

@@ -1,0 +1,109 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import type { CommandResult } from '../cli/define.js';
+import type { Context } from '../core/context.js';
+import { CheckFailedError } from '../core/errors.js';
+import { formatDuration } from '../core/duration.js';
+import { packageRoot } from '../core/paths.js';
+import { freeLoopbackPort } from '../core/net.js';
+import { DEMO_TAGS, generateDemoApp } from './generate-app.js';
+import { writeDemoConfig } from './write-config.js';
+import { demoStages, type DemoStage, type DemoWorkspace } from './stages.js';
+
+export interface DemoOptions {
+  dir?: string;
+  keep?: boolean;
+}
+
+interface StageOutcome {
+  title: string;
+  command: string;
+  exitCode: number;
+  expected: number;
+  ok: boolean;
+  durationMs: number;
+}
+
+async function runStage(stage: DemoStage, ws: DemoWorkspace, ctx: Context): Promise<StageOutcome> {
+  const { out } = ctx;
+  const shown = `ltc ${stage.args.join(' ')}`;
+  out.print('');
+  out.print(out.c.bold(`▶ ${stage.title}`));
+  out.print(out.c.cyan(`  $ ${shown}`));
+  const started = performance.now();
+  const child = execa(process.execPath, [join(packageRoot(), 'bin', 'ltc.js'), ...stage.args], {
+    cwd: ws.opsDir,
+    env: { ...ws.env, ...(ctx.options.color ? {} : { NO_COLOR: '1' }) },
+    reject: false,
+    stdin: 'ignore',
+    all: true,
+    buffer: false,
+    cancelSignal: ctx.signal,
+  });
+  child.all?.on('data', (chunk: Buffer) => {
+    for (const line of chunk.toString('utf8').split('\n')) if (line) out.print(`  │ ${line}`);
+  });
+  const result = await child;
+  const exitCode = result.exitCode ?? 1;
+  const expected = stage.expectExit ?? 0;
+  const ok = exitCode === expected;
+  const durationMs = performance.now() - started;
+  const verdict = ok
+    ? out.c.green(`  ✓ exit ${exitCode}${expected ? ' (expected)' : ''} in ${formatDuration(durationMs)}`)
+    : out.c.red(`  ✗ exit ${exitCode}, expected ${expected}`);
+  out.print(verdict);
+  if (stage.explain) out.print(out.c.dim(`  ${stage.explain}`));
+  return { title: stage.title, command: shown, exitCode, expected, ok, durationMs };
+}
+
+/**
+ * `ltc demo`: a throwaway app repo, the local target and the file secret backend in a temp dir;
+ * runs the real commands a release manager would type, then stops everything it started.
+ */
+export async function runDemo(opts: DemoOptions, ctx: Context): Promise<CommandResult> {
+  const work = opts.dir ?? (await mkdtemp(join(tmpdir(), 'ltc-demo-')));
+  const ws: DemoWorkspace = {
+    work,
+    repoDir: join(work, 'app'),
+    opsDir: join(work, 'ops'),
+    deployRoot: join(work, 'deploy'),
+    port: await freeLoopbackPort(),
+    env: { ...ctx.env, LTC_CONFIG: '', LTC_ENV: 'demo' },
+  };
+  const { out } = ctx;
+  out.print(out.c.bold('ltc demo') + out.c.dim(` — workspace ${work}`));
+  const outcomes: StageOutcome[] = [];
+  let cleanup: (() => Promise<void>) | undefined;
+  try {
+    const app = await generateDemoApp({ dir: ws.repoDir });
+    await mkdir(join(ws.opsDir, '.ltc'), { recursive: true });
+    const configFile = await writeDemoConfig(ws);
+    out.print(`generated the demo app repo ${ws.repoDir} with tags ${app.tags.map((t) => t.name).join(', ')}`);
+    out.print(`wrote ${configFile} (environment "demo", local target in ${ws.deployRoot}, port ${ws.port})`);
+    const plan = await demoStages(ws, ctx);
+    cleanup = plan.cleanup;
+    for (const stage of plan.stages) {
+      if (stage.before) await stage.before();
+      const outcome = await runStage(stage, ws, ctx);
+      outcomes.push(outcome);
+      if (!outcome.ok && !stage.continueOnFailure) break;
+    }
+  } finally {
+    await cleanup?.().catch((err: unknown) => out.warn(`cleanup: ${(err as Error).message}`));
+    if (!opts.keep && !opts.dir) await rm(work, { recursive: true, force: true });
+  }
+  const ok = outcomes.every((o) => o.ok);
+  out.print('');
+  out.print(out.c.bold('Summary'));
+  for (const o of outcomes) out.print(`  ${o.ok ? out.c.green('✓') : out.c.red('✗')} ${o.title.padEnd(48)} ${formatDuration(o.durationMs).padStart(7)}  ${out.c.dim(o.command)}`);
+  out.print(opts.keep || opts.dir ? `workspace kept: ${work}` : 'workspace removed; nothing left running');
+  if (!ok) {
+    throw new CheckFailedError('the demo did not go as expected', {
+      hint: 'run `ltc demo --keep --verbose` and look at the workspace it keeps',
+      details: { stages: outcomes },
+    });
+  }
+  return { data: { workspace: work, kept: Boolean(opts.keep || opts.dir), stages: outcomes, tags: DEMO_TAGS } };
+}

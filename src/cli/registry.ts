@@ -6,6 +6,7 @@ export async function loadGroups(): Promise<CommandGroup[]> {
     import('../../commands/init.js'),
     import('../../commands/config.js'),
     import('../../commands/demo.js'),
+    import('../../commands/health.js'),
   ]);
   return modules.map((m) => m.default);
 }

@@ -1,23 +1,48 @@
 import { z } from 'zod';
+import { conditionProblem } from '../../http/conditions.js';
 import { duration } from './common.js';
+
+/** One Gatus-style condition, checked when the config is read (so a typo is a config error). */
+export const conditionSchema = z.string().superRefine((value, ctx) => {
+  const problem = conditionProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/** An absolute http(s) URL or a path starting with / (relative to the environment's url). */
+export const endpointUrlSchema = z
+  .string()
+  .min(1)
+  .superRefine((value, ctx) => {
+    if (value.startsWith('/')) return;
+    let ok = false;
+    try {
+      ok = ['http:', 'https:'].includes(new URL(value).protocol);
+    } catch {
+      ok = false;
+    }
+    if (!ok) ctx.addIssue({ code: 'custom', message: `"${value}" is neither an http(s) URL nor a path starting with /` });
+  });
 
 export const endpointSchema = z
   .strictObject({
     name: z.string().min(1).describe('name shown in reports, e.g. api or frontend'),
-    url: z
-      .string()
-      .min(1)
-      .describe('absolute URL, or a path (e.g. /api/health) relative to the environment url'),
+    url: endpointUrlSchema.describe('absolute URL, or a path (e.g. /api/health) relative to the environment url'),
     method: z.enum(['GET', 'HEAD', 'POST']).default('GET'),
     headers: z.record(z.string(), z.string()).optional(),
+    body: z.string().optional().describe('request body (for POST)'),
     conditions: z
-      .array(z.string())
+      .array(conditionSchema)
       .default(['status == 200'])
       .describe('Gatus-style conditions: status == 200, response_time < 500, body.status == "ok", body contains "x", certificate_expiration > 14d'),
     timeout: duration.optional(),
     retries: z.number().int().min(0).optional(),
     backoff: duration.optional(),
     failure_threshold: z.number().int().min(1).optional(),
+    insecure: z
+      .boolean()
+      .default(false)
+      .describe('accept any TLS certificate (self-signed, other host); certificate_expiration is still read'),
+    ca: z.string().min(1).optional().describe('PEM file of a CA (or the self-signed certificate) to trust, relative to the config file'),
   })
   .describe('one HTTP endpoint to probe');
 
@@ -32,7 +57,16 @@ export const healthSchema = z
       .min(1)
       .optional()
       .describe('consecutive failed attempts that mark an endpoint down (default: all attempts)'),
-    endpoints: z.array(endpointSchema).default([]),
+    endpoints: z
+      .array(endpointSchema)
+      .default([])
+      .superRefine((list, ctx) => {
+        const seen = new Set<string>();
+        list.forEach((e, i) => {
+          if (seen.has(e.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `endpoint name "${e.name}" is used twice` });
+          seen.add(e.name);
+        });
+      }),
   })
   .describe('health endpoints and their conditions');
 

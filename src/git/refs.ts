@@ -1,0 +1,80 @@
+/**
+ * Validation of ref and tag names given on the command line, BEFORE any git command sees them:
+ * nothing that git (or a shell, or an ssh remote) could read as an option or a command.
+ */
+import { UsageError } from '../core/errors.js';
+import { runGit, type GitOptions } from './git.js';
+
+const SHELL_META = /[;&|$`<>(){}[\]*?!~^:\\"'#%=,\u0000-\u001f\u007f]/;
+/** What ltc accepts in a ref at all; git's own rule (check-ref-format) comes on top. */
+const REF_CHARS = /^[A-Za-z0-9_][A-Za-z0-9._/+@-]*$/;
+/** A full or abbreviated commit id (sha1 or sha256). */
+export const COMMIT_SHA = /^[0-9a-f]{7,64}$/i;
+const FULL_SHA = /^([0-9a-f]{40}|[0-9a-f]{64})$/;
+
+export function isCommitSha(value: string): boolean {
+  return COMMIT_SHA.test(value);
+}
+
+export function isFullSha(value: string): boolean {
+  return FULL_SHA.test(value);
+}
+
+/**
+ * The checks that need no git: throws UsageError (exit 2) naming what is wrong. `flag` is how the
+ * person gave the value (`--rc`, `--ref`, a step input) so the message points at it.
+ */
+export function checkRefSyntax(name: string, flag = '--ref'): void {
+  const shown = JSON.stringify(name);
+  const hint = `${flag} takes a tag or branch name such as rc-2026-03-01 or main`;
+  if (name.length === 0) throw new UsageError(`${flag} is empty`, { hint });
+  if (name.length > 200) throw new UsageError(`${flag} is longer than 200 characters`, { hint });
+  if (name.startsWith('-')) {
+    throw new UsageError(`${flag} ${shown} starts with "-" and would be read as an option; refused`, { hint });
+  }
+  if (name.includes('..')) throw new UsageError(`${flag} ${shown} contains ".."; refused`, { hint });
+  if (/\s/.test(name)) throw new UsageError(`${flag} ${shown} contains whitespace; refused`, { hint });
+  const meta = SHELL_META.exec(name);
+  if (meta) {
+    throw new UsageError(`${flag} ${shown} contains ${JSON.stringify(meta[0])}, which is not allowed in a ref name; refused`, { hint });
+  }
+  if (!REF_CHARS.test(name)) {
+    throw new UsageError(`${flag} ${shown} is not a valid ref name`, { hint: `${hint}: letters, digits, . _ / + @ -` });
+  }
+}
+
+/** git's own rule for ref names (`git check-ref-format`), run only after `checkRefSyntax`. */
+async function checkRefFormat(fullRef: string, flag: string, shown: string, opts: GitOptions): Promise<void> {
+  const r = await runGit(['check-ref-format', '--', fullRef], opts);
+  if (r.exitCode !== 0) {
+    throw new UsageError(`${flag} ${JSON.stringify(shown)} is not a valid git ref name`, {
+      hint: 'see `git help check-ref-format` (no "//", no trailing "." or ".lock", no "@{")',
+    });
+  }
+}
+
+/**
+ * A ref given with `--ref`: a branch, a tag, a full ref (`refs/…`), HEAD or a commit id.
+ * Syntax checks first (no git), then `git check-ref-format` for names.
+ */
+export async function validateRefName(name: string, flag = '--ref', opts: GitOptions = {}): Promise<void> {
+  checkRefSyntax(name, flag);
+  if (name === 'HEAD' || isCommitSha(name)) return;
+  await checkRefFormat(name.startsWith('refs/') ? name : `refs/heads/${name}`, flag, name, opts);
+}
+
+/**
+ * A release candidate tag given with `--rc`: must pass the syntax checks (before any git call),
+ * match the configured `app.tag_pattern`, and be a valid tag name for git.
+ */
+export async function validateRcName(name: string, pattern: string | RegExp, opts: GitOptions & { flag?: string } = {}): Promise<void> {
+  const flag = opts.flag ?? '--rc';
+  checkRefSyntax(name, flag);
+  const re = typeof pattern === 'string' ? new RegExp(pattern) : pattern;
+  if (!re.test(name)) {
+    throw new UsageError(`${flag} ${JSON.stringify(name)} does not match the tag pattern ${re.source} (app.tag_pattern)`, {
+      hint: 'release candidate tags look like rc-2026-03-01 (or rc-2026-03-01.1 for a hotfix); `git tag --list "rc-*"` in the app repo lists them',
+    });
+  }
+  await checkRefFormat(`refs/tags/${name}`, flag, name, opts);
+}

@@ -134,6 +134,22 @@ export function durationMs(text: string): number | undefined {
   return m ? Math.round(Number(m[1]) * UNIT_MS[m[2]!]!) : undefined;
 }
 
+/** The JSON path text after `body`: up to whitespace or an operator, quoted keys taken whole. */
+function scanPath(text: string): string {
+  let i = 0;
+  let quote: string | undefined;
+  while (i < text.length) {
+    const ch = text[i]!;
+    if (quote) {
+      if (ch === '\\') i++;
+      else if (ch === quote) quote = undefined;
+    } else if ((ch === '"' || ch === "'") && text[i - 1] === '[') quote = ch;
+    else if (/[\s=!<>]/.test(ch)) break;
+    i++;
+  }
+  return text.slice(0, i);
+}
+
 function parseSubject(text: string): { subject: Subject; rest: string } {
   const head = /^(\[(STATUS|RESPONSE_TIME|BODY|CERTIFICATE_EXPIRATION)\]|status|response_time|body|certificate_expiration)/i.exec(text);
   if (!head) {
@@ -146,7 +162,7 @@ function parseSubject(text: string): { subject: Subject; rest: string } {
     if (rest && !/^\s/.test(rest) && !/^[=!<>]/.test(rest)) fail(`unexpected "${/^\S+/.exec(rest)?.[0]}" after ${name}`);
     return { subject: { kind: name as 'status' | 'response_time' | 'certificate_expiration' }, rest };
   }
-  const pathText = /^[^\s=!<>]*/.exec(rest)![0];
+  const pathText = scanPath(rest);
   rest = rest.slice(pathText.length);
   if (!pathText) return { subject: { kind: 'body' }, rest };
   const path = parseJsonPath(pathText);

@@ -7,6 +7,7 @@ export async function loadGroups(): Promise<CommandGroup[]> {
     import('../../commands/config.js'),
     import('../../commands/demo.js'),
     import('../../commands/health.js'),
+    import('../../commands/gates.js'),
   ]);
   return modules.map((m) => m.default);
 }

@@ -45,7 +45,8 @@ export function checkRefSyntax(name: string, flag = '--ref'): void {
 
 /** git's own rule for ref names (`git check-ref-format`), run only after `checkRefSyntax`. */
 async function checkRefFormat(fullRef: string, flag: string, shown: string, opts: GitOptions): Promise<void> {
-  const r = await runGit(['check-ref-format', '--', fullRef], opts);
+  // check-ref-format takes no `--`; fullRef starts with "refs/", so it cannot be read as an option.
+  const r = await runGit(['check-ref-format', fullRef], opts);
   if (r.exitCode !== 0) {
     throw new UsageError(`${flag} ${JSON.stringify(shown)} is not a valid git ref name`, {
       hint: 'see `git help check-ref-format` (no "//", no trailing "." or ".lock", no "@{")',

@@ -1,0 +1,504 @@
+/**
+ * Runs the configured gates against one commit of the app repo, in a clean work tree of ltc's
+ * own, and records the result. No rendering here: progress goes to a GateReporter, so the CLI
+ * (listr2 or plain lines) and the runbook `gate` step share this code.
+ */
+import { accessSync, constants, createWriteStream, existsSync, statSync, type WriteStream } from 'node:fs';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { delimiter, extname, isAbsolute, join, relative, resolve } from 'node:path';
+import { appendAudit } from '../audit/log.js';
+import { currentActor } from '../audit/actor.js';
+import type { LoadedConfig } from '../config/load.js';
+import type { GateConfig } from '../config/schema/gates.js';
+import { ConfigError, InterruptedError, LtcError, UsageError } from '../core/errors.js';
+import { parseDuration } from '../core/duration.js';
+import type { Masker } from '../core/masker.js';
+import { didYouMean } from '../core/suggest.js';
+import { displayCommand, withShell } from '../exec/command.js';
+import { execCommand } from '../exec/exec.js';
+import { ensureMirror, exportTree, isRemoteUrl, checkRepoString, listRemoteRefs, removeTree, resolveRef, resolveTag } from '../git/repo.js';
+import { isCommitSha, validateRcName, validateRefName } from '../git/refs.js';
+import { withLock } from '../git/lock.js';
+import {
+  gateDefinitionHash,
+  logDir,
+  resultFile,
+  writeGateResult,
+  type GateRecord,
+  type GateResult,
+  type GateStatus,
+  type RunStatus,
+  type SetupRecord,
+} from './result.js';
+
+export interface GateRunOptions {
+  /** A release candidate tag (must match app.tag_pattern). */
+  rc?: string;
+  /** A branch, tag, full ref, HEAD or commit id. Default: HEAD of the app repo. */
+  ref?: string;
+  /** Only these gates (names; commas allowed). */
+  only?: string[];
+  /** Stop the other gates when a required gate fails. */
+  failFast?: boolean;
+  /** Parallel gates at once; default os.availableParallelism(). */
+  jobs?: number;
+  /** `npm ci` when the checkout has a package-lock.json (default true). */
+  install?: boolean;
+  /** Keep the work tree after the run (default: removed). */
+  keepWorkTree?: boolean;
+}
+
+export interface GateRunTarget {
+  commit: string;
+  tag?: string;
+  ref?: string;
+  repo: string;
+  gates: GateConfig[];
+}
+
+/** Progress events; every text is already masked. */
+export interface GateReporter {
+  resolved?(target: GateRunTarget): void;
+  phaseStart?(phase: 'checkout' | 'setup', detail: string): void;
+  phaseEnd?(phase: 'checkout' | 'setup', status: 'passed' | 'failed' | 'skipped' | 'interrupted', durationMs: number, detail?: string): void;
+  gateStart?(gate: GateRecord): void;
+  gateLine?(gate: string, line: string): void;
+  gateEnd?(gate: GateRecord): void;
+  /** The run is over (also after an error); gates that never started are still `not_run`. */
+  done?(result: GateResult): void;
+}
+
+export interface GateRunDeps {
+  loaded: LoadedConfig;
+  stateDir: string;
+  /** Ctrl-C: running gates are ended, the run is recorded as interrupted. */
+  signal: AbortSignal;
+  masker: Masker;
+  reporter?: GateReporter;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface GateRunOutcome {
+  result: GateResult;
+  file: string;
+  /** 0 passed (or only non-required gates failed), 1 a required gate or the setup failed, 130 interrupted. */
+  exitCode: 0 | 1 | 130;
+  workTree: string;
+}
+
+const SETUP_LOG = '_setup.log';
+const SETUP_TIMEOUT_MS = 15 * 60_000;
+const SETUP_COMMAND = ['npm', 'ci', '--no-audit', '--no-fund'];
+
+/** Env vars that would make git inside a gate look at another repository. */
+const GIT_REPO_ENV = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_OBJECT_DIRECTORY', 'GIT_COMMON_DIR', 'GIT_PREFIX'];
+
+export function findOnPath(command: string, pathEnv = process.env.PATH ?? ''): string | undefined {
+  for (const dir of pathEnv.split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, command);
+    try {
+      accessSync(candidate, constants.X_OK);
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      /* next */
+    }
+  }
+  return undefined;
+}
+
+/** The names given to --only (repeatable, commas allowed), checked against the config. */
+export function selectGates(gates: readonly GateConfig[], only: readonly string[] | undefined): Set<string> {
+  const names = gates.map((g) => g.name);
+  if (!only || only.length === 0) return new Set(names);
+  const wanted = only.flatMap((o) => o.split(',')).map((o) => o.trim()).filter(Boolean);
+  if (wanted.length === 0) throw new UsageError('--only names no gate', { hint: `configured gates: ${names.join(', ')}` });
+  for (const w of wanted) {
+    if (!names.includes(w)) {
+      throw new UsageError(`--only ${JSON.stringify(w)}: no such gate in the config`, {
+        hint: didYouMean(w, names) ?? `configured gates: ${names.join(', ')}`,
+      });
+    }
+  }
+  return new Set(wanted);
+}
+
+/** Neighbouring gates marked parallel form one batch; every other gate is a batch of its own. */
+export function batchGates<T extends { parallel: boolean }>(gates: readonly T[]): T[][] {
+  const batches: T[][] = [];
+  for (const g of gates) {
+    const last = batches.at(-1);
+    if (g.parallel && last?.[0]?.parallel) last.push(g);
+    else batches.push([g]);
+  }
+  return batches;
+}
+
+/** The gate's command with its shell wrapper; a bare `.ps1` is run through pwsh too. */
+export function gateArgv(gate: GateConfig): { argv: string[]; shell?: 'bash' | 'pwsh' } {
+  const shell = gate.shell ?? (extname(gate.run[0] ?? '').toLowerCase() === '.ps1' ? 'pwsh' : undefined);
+  return { argv: withShell(gate.run, shell), shell };
+}
+
+function pwshHint(gate: GateConfig, workTree: string): string {
+  const script = gate.run[0] ?? '';
+  const twin = ['.mjs', '.js', '.sh', '.py']
+    .map((ext) => script.replace(/\.ps1$/i, ext))
+    .find((f) => f !== script && existsSync(resolve(workTree, gate.cwd ?? '.', f)));
+  const suggestion = twin
+    ? `run: [${twin.endsWith('.sh') ? 'bash' : twin.endsWith('.py') ? 'python3' : 'node'}, ${twin}]`
+    : 'run: [<another command>, <args>]';
+  return (
+    `PowerShell (pwsh) is not installed or not on PATH, so gate "${gate.name}" cannot run ${script}. ` +
+    `Install PowerShell (https://aka.ms/install-powershell), or map the gate to another command in ltc.config.yaml:\n` +
+    `  gates:\n    - name: ${gate.name}\n      ${suggestion}    # and remove \`shell: pwsh\``
+  );
+}
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+function statusOfRun(records: GateRecord[], interrupted: boolean, setupFailed: boolean): RunStatus {
+  if (interrupted) return 'interrupted';
+  if (setupFailed) return 'failed';
+  const required = records.filter((r) => r.required);
+  if (required.some((r) => r.status !== 'passed' && r.status !== 'not_run')) return 'failed';
+  if (required.some((r) => r.status === 'not_run')) return 'incomplete';
+  return 'passed';
+}
+
+/** Resolves what to run against, before anything is written. Usage errors (exit 2) come from here. */
+export async function resolveTarget(
+  opts: Pick<GateRunOptions, 'rc' | 'ref'>,
+  deps: Pick<GateRunDeps, 'loaded' | 'stateDir' | 'signal'>,
+): Promise<{ commit: string; tag?: string; ref?: string; repo: string }> {
+  const { config } = deps.loaded;
+  if (opts.rc !== undefined && opts.ref !== undefined) {
+    throw new UsageError('pass either --rc or --ref, not both', { hint: '--rc <tag> for a release candidate, --ref <branch|commit> otherwise' });
+  }
+  const pattern = new RegExp(config.app.tag_pattern);
+  // Name checks first: nothing reaches git (or the file system) before they pass.
+  if (opts.rc !== undefined) await validateRcName(opts.rc, pattern, { signal: deps.signal });
+  if (opts.ref !== undefined) await validateRefName(opts.ref, '--ref', { signal: deps.signal });
+  const repo = checkRepoString(isRemoteUrl(config.app.repo) ? config.app.repo : deps.loaded.resolvePath(config.app.repo));
+  if (opts.rc !== undefined) {
+    const commit = await resolveTag(repo, opts.rc, { pattern, signal: deps.signal });
+    return { commit, tag: opts.rc, ref: `refs/tags/${opts.rc}`, repo };
+  }
+  const ref = opts.ref ?? 'HEAD';
+  if (isCommitSha(ref)) {
+    await listRemoteRefs(repo, { signal: deps.signal }); // the repo is readable before a mirror is made
+    const mirror = await ensureMirror(repo, join(deps.stateDir, 'cache'), { signal: deps.signal });
+    const r = await resolveRef(repo, ref, { mirror, signal: deps.signal });
+    return { commit: r.commit, ref: r.ref, repo };
+  }
+  const r = await resolveRef(repo, ref, { signal: deps.signal });
+  const tag = r.ref?.startsWith('refs/tags/') ? r.ref.slice('refs/tags/'.length) : undefined;
+  return { commit: r.commit, ref: r.ref, repo, ...(tag ? { tag } : {}) };
+}
+
+/**
+ * `ltc gates run`: resolve the ref, check the commit out into `.ltc/work/<commit>`, `npm ci`
+ * when there is a lock file, run the gates (neighbouring parallel ones together, bounded by
+ * `jobs`), write `.ltc/gates/<commit>.json` and the logs, append to the audit log.
+ */
+export async function runGates(opts: GateRunOptions, deps: GateRunDeps): Promise<GateRunOutcome> {
+  const { loaded, stateDir, signal, masker } = deps;
+  const reporter = deps.reporter ?? {};
+  const gates = loaded.config.gates;
+  if (gates.length === 0) {
+    throw new ConfigError(`no gates configured in ${loaded.file}`, {
+      hint: 'add a `gates:` list (see `ltc init` for the handbook\'s five gates)',
+    });
+  }
+  const selected = selectGates(gates, opts.only);
+  const jobs = opts.jobs ?? availableParallelism();
+  if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs must be a whole number of 1 or more, got ${String(opts.jobs)}`);
+  for (const g of gates) parseDuration(g.timeout, `gates.${g.name}.timeout`);
+
+  const started = performance.now();
+  const target = await resolveTarget(opts, deps);
+  const { commit } = target;
+  reporter.resolved?.({ ...target, gates: gates.filter((g) => selected.has(g.name)) });
+
+  await mkdir(join(stateDir, 'gates'), { recursive: true });
+  return withLock(`${resultFile(stateDir, commit)}.lock`, { what: `the gate run for commit ${commit.slice(0, 12)}`, signal }, async () => {
+    const logs = logDir(stateDir, commit);
+    await rm(logs, { recursive: true, force: true });
+    await mkdir(logs, { recursive: true });
+    const workTree = join(stateDir, 'work', commit);
+
+    const records: GateRecord[] = gates.map((g) => ({
+      name: g.name,
+      status: 'not_run' as GateStatus,
+      required: g.required,
+      parallel: g.parallel,
+      command: masker.mask(displayCommand(gateArgv(g).argv)),
+      exitCode: null,
+      durationMs: 0,
+      log: join(logs, `${g.name}.log`),
+      ...(selected.has(g.name) ? {} : { reason: 'not selected (--only)' }),
+      definition: gateDefinitionHash(g),
+    }));
+    const result: GateResult = {
+      version: 1,
+      commit,
+      ...(target.tag ? { tag: target.tag } : {}),
+      ...(target.ref ? { ref: target.ref } : {}),
+      repo: masker.mask(target.repo),
+      status: 'running',
+      startedAt: now(),
+      durationMs: 0,
+      checkoutMs: 0,
+      setup: { status: 'not_run', durationMs: 0 },
+      ...(opts.only?.length ? { only: [...selected] } : {}),
+      failFast: Boolean(opts.failFast),
+      actor: await currentActor(),
+      gates: records,
+    };
+    const file = await writeGateResult(stateDir, result);
+
+    let interrupted = false;
+    let setupFailed = false;
+    try {
+      // 1. Checkout: mirror + clean work tree.
+      reporter.phaseStart?.('checkout', `${commit.slice(0, 12)} → ${workTree}`);
+      const checkoutStarted = performance.now();
+      try {
+        const mirror = await ensureMirror(target.repo, join(stateDir, 'cache'), { signal });
+        await exportTree(mirror, commit, workTree, { signal });
+      } catch (err) {
+        reporter.phaseEnd?.('checkout', signal.aborted ? 'interrupted' : 'failed', performance.now() - checkoutStarted);
+        throw err;
+      }
+      result.checkoutMs = Math.round(performance.now() - started);
+      reporter.phaseEnd?.('checkout', 'passed', performance.now() - checkoutStarted);
+
+      // 2. Setup: npm ci when the checkout has a lock file.
+      result.setup = await runSetup(opts, workTree, logs, deps, reporter);
+      setupFailed = result.setup.status === 'failed';
+      interrupted = result.setup.status === 'interrupted';
+      if (setupFailed) for (const r of records) if (selected.has(r.name)) r.reason = 'not run: the setup (npm ci) failed';
+
+      // 3. Gates.
+      if (!setupFailed && !interrupted) {
+        await runAllGates(gates, records, selected, { ...opts, jobs }, workTree, deps, reporter);
+        interrupted = signal.aborted;
+      }
+    } catch (err) {
+      if (!signal.aborted) {
+        result.status = 'failed';
+        result.finishedAt = now();
+        result.durationMs = Math.round(performance.now() - started);
+        result.setup.reason ??= err instanceof Error ? err.message : String(err);
+        await writeGateResult(stateDir, result);
+        await removeTree(workTree).catch(() => undefined);
+        reporter.done?.(result);
+        throw err;
+      }
+      interrupted = true;
+    }
+
+    if (interrupted) {
+      for (const r of records) if (r.status === 'not_run' && selected.has(r.name)) r.reason ??= 'not run: interrupted';
+    }
+    result.status = statusOfRun(records, interrupted, setupFailed);
+    result.finishedAt = now();
+    result.durationMs = Math.round(performance.now() - started);
+    await writeGateResult(stateDir, result);
+    reporter.done?.(result);
+    if (!opts.keepWorkTree) await removeTree(workTree).catch(() => undefined);
+
+    await appendAudit(stateDir, {
+      action: 'gates.run',
+      outcome: result.status === 'interrupted' ? 'interrupted' : result.status === 'failed' ? 'failed' : 'ok',
+      ...(result.tag ? { rc: result.tag } : {}),
+      details: {
+        commit,
+        ref: result.ref,
+        status: result.status,
+        gates: Object.fromEntries(records.filter((r) => selected.has(r.name)).map((r) => [r.name, r.status])),
+        durationMs: result.durationMs,
+      },
+    }).catch(() => undefined);
+
+    const exitCode = result.status === 'interrupted' ? 130 : result.status === 'failed' ? 1 : 0;
+    return { result, file, exitCode, workTree };
+  });
+}
+
+async function runSetup(opts: GateRunOptions, workTree: string, logs: string, deps: GateRunDeps, reporter: GateReporter): Promise<SetupRecord> {
+  const lock = join(workTree, 'package-lock.json');
+  if (opts.install === false || !existsSync(lock)) {
+    const reason = opts.install === false ? 'skipped (--no-install)' : 'no package-lock.json in the checkout';
+    reporter.phaseEnd?.('setup', 'skipped', 0, reason);
+    return { status: 'skipped', durationMs: 0, reason };
+  }
+  const command = displayCommand(SETUP_COMMAND);
+  const log = join(logs, SETUP_LOG);
+  reporter.phaseStart?.('setup', command);
+  const out = createWriteStream(log, { mode: 0o644 });
+  out.write(`# ltc gates setup: ${command}\n# cwd: ${workTree}\n# started: ${now()}\n`);
+  const t0 = performance.now();
+  let status: SetupRecord['status'];
+  let reason: string | undefined;
+  try {
+    const r = await execCommand(SETUP_COMMAND, {
+      cwd: workTree,
+      timeout: SETUP_TIMEOUT_MS,
+      signal: deps.signal,
+      env: Object.fromEntries(GIT_REPO_ENV.map((k) => [k, undefined])),
+      onLine: (line) => out.write(line + '\n'),
+    }, deps.masker);
+    status = r.cancelled ? 'interrupted' : r.exitCode === 0 ? 'passed' : 'failed';
+    if (r.timedOut) reason = `npm ci did not finish within ${SETUP_TIMEOUT_MS / 60_000} minutes`;
+    else if (status === 'failed') reason = `npm ci exited ${r.exitCode}`;
+  } catch (err) {
+    status = deps.signal.aborted ? 'interrupted' : 'failed';
+    reason = deps.masker.mask(err instanceof LtcError && err.hint ? `${err.message} (${err.hint})` : (err as Error).message);
+    out.write(`${reason}\n`);
+  }
+  const durationMs = Math.round(performance.now() - t0);
+  out.write(`# ${status} in ${durationMs}ms${reason ? `: ${reason}` : ''}\n`);
+  await closeStream(out);
+  reporter.phaseEnd?.('setup', status === 'passed' ? 'passed' : status === 'interrupted' ? 'interrupted' : 'failed', durationMs, reason);
+  return { status, command, durationMs, log, ...(reason ? { reason } : {}) };
+}
+
+function closeStream(stream: WriteStream): Promise<void> {
+  return new Promise((res) => stream.end(() => res()));
+}
+
+async function runAllGates(
+  gates: readonly GateConfig[],
+  records: GateRecord[],
+  selected: Set<string>,
+  opts: GateRunOptions & { jobs: number },
+  workTree: string,
+  deps: GateRunDeps,
+  reporter: GateReporter,
+): Promise<void> {
+  const failFast = new AbortController();
+  const stop = AbortSignal.any([deps.signal, failFast.signal]);
+  const byName = new Map(records.map((r) => [r.name, r]));
+  const todo = gates.filter((g) => selected.has(g.name));
+
+  const one = async (gate: GateConfig) => {
+    const rec = byName.get(gate.name)!;
+    if (stop.aborted) return;
+    await runGate(gate, rec, workTree, stop, deps, reporter);
+    if (opts.failFast && rec.required && rec.status !== 'passed' && !failFast.signal.aborted && !deps.signal.aborted) {
+      failFast.abort(new Error(`--fail-fast: gate ${gate.name} ${rec.status}`));
+    }
+  };
+
+  for (const batch of batchGates(todo)) {
+    if (stop.aborted) break;
+    if (batch.length === 1) {
+      await one(batch[0]!);
+      continue;
+    }
+    let next = 0;
+    const worker = async () => {
+      while (next < batch.length && !stop.aborted) await one(batch[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(opts.jobs, batch.length) }, worker));
+  }
+
+  // Gates that never started.
+  for (const g of todo) {
+    const rec = byName.get(g.name)!;
+    if (rec.status !== 'not_run') continue;
+    if (deps.signal.aborted) rec.reason = 'not run: interrupted';
+    else if (failFast.signal.aborted) {
+      rec.status = 'cancelled';
+      rec.reason = `not started: ${(failFast.signal.reason as Error).message}`;
+      reporter.gateEnd?.(rec);
+    }
+  }
+}
+
+async function runGate(gate: GateConfig, rec: GateRecord, workTree: string, stop: AbortSignal, deps: GateRunDeps, reporter: GateReporter): Promise<void> {
+  const { masker } = deps;
+  const { argv, shell } = gateArgv(gate);
+  const startedMs = performance.now();
+  rec.startedAt = now();
+  rec.status = 'not_run';
+  reporter.gateStart?.(rec);
+  const out = createWriteStream(rec.log, { mode: 0o644 });
+  const cwd = resolve(workTree, gate.cwd ?? '.');
+  out.write(`# ltc gate ${gate.name}: ${masker.mask(displayCommand(argv))}\n# cwd: ${cwd}\n# started: ${rec.startedAt}\n`);
+  const pathEnv = { ...process.env, ...deps.env, ...gate.env }.PATH ?? '';
+
+  const finish = async (status: GateStatus, exitCode: number | null, reason?: string) => {
+    rec.status = status;
+    rec.exitCode = exitCode;
+    rec.durationMs = Math.round(performance.now() - startedMs);
+    rec.finishedAt = now();
+    if (reason) {
+      rec.reason = masker.mask(reason);
+      out.write(`ltc: ${rec.reason}\n`);
+    }
+    out.write(`# ${status}${exitCode === null ? '' : ` (exit ${exitCode})`} in ${rec.durationMs}ms\n`);
+    await closeStream(out);
+    reporter.gateEnd?.(rec);
+  };
+
+  // Checks that need no process: a missing pwsh, a cwd outside or missing, a command not found.
+  const rel = relative(workTree, cwd);
+  if (rel.startsWith('..') || isAbsolute(rel)) return finish('failed', null, `cwd ${gate.cwd} is outside the checkout; refused`);
+  if (!existsSync(cwd) || !statSync(cwd).isDirectory()) return finish('failed', null, `cwd ${gate.cwd} does not exist in the checkout`);
+  if (shell === 'pwsh' && !findOnPath('pwsh', pathEnv)) return finish('failed', null, pwshHint(gate, workTree));
+  const program = argv[0]!;
+  if (program.includes('/')) {
+    const full = resolve(cwd, program);
+    if (!existsSync(full)) return finish('failed', 127, `command not found: ${program} (no such file in the checkout)`);
+    try {
+      accessSync(full, constants.X_OK);
+    } catch {
+      return finish('failed', 126, `${program} is not executable; run it through its interpreter, e.g. run: [bash, ${program}] or [node, ${program}]`);
+    }
+  } else if (!findOnPath(program, pathEnv)) {
+    return finish('failed', 127, `command not found: ${program} (not on PATH); install it or change gate "${gate.name}" in ltc.config.yaml`);
+  }
+
+  if (stop.aborted) return finish(deps.signal.aborted ? 'interrupted' : 'cancelled', null, 'ended before it started');
+  const timeoutMs = parseDuration(gate.timeout, `gates.${gate.name}.timeout`);
+  try {
+    const r = await execCommand(argv, {
+      cwd,
+      timeout: timeoutMs,
+      signal: stop,
+      env: { ...Object.fromEntries(GIT_REPO_ENV.map((k) => [k, undefined])), ...deps.env, ...gate.env, LTC_GATE: gate.name, LTC_COMMIT: basenameCommit(workTree) },
+      killGrace: 2000,
+      onLine: (line) => {
+        out.write(line + '\n');
+        reporter.gateLine?.(gate.name, line);
+      },
+    }, masker);
+    if (r.timedOut) return finish('timed_out', r.exitCode, `timed out after ${gate.timeout}; the gate and its child processes were ended`);
+    if (r.cancelled) {
+      return deps.signal.aborted
+        ? finish('interrupted', r.exitCode, 'ended: interrupted (Ctrl-C)')
+        : finish('cancelled', r.exitCode, 'ended: --fail-fast after a required gate failed');
+    }
+    return finish(r.exitCode === 0 ? 'passed' : 'failed', r.exitCode, r.exitCode === 0 ? undefined : `exited ${r.exitCode}${r.signal ? ` (${r.signal})` : ''}`);
+  } catch (err) {
+    if (err instanceof InterruptedError) return finish(deps.signal.aborted ? 'interrupted' : 'cancelled', null, 'ended before it started');
+    const message = err instanceof LtcError && err.hint ? `${err.message}; ${err.hint}` : (err as Error).message;
+    return finish('failed', 127, message);
+  }
+}
+
+function basenameCommit(workTree: string): string {
+  return workTree.split(/[/\\]/).at(-1) ?? '';
+}
+
+/** The last `n` lines of a log file (already masked when written). */
+export async function tailLines(file: string, n = 40): Promise<string[]> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  const lines = text.replace(/\n$/, '').split('\n');
+  return lines.slice(-n);
+}

@@ -1,0 +1,166 @@
+/**
+ * `ltc gates run` and `ltc gates status`: options in, one call into the engine, the result
+ * rendered (listr2 / plain lines / --json), JUnit XML and the GitHub step summary written.
+ */
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import type { CommandResult } from '../cli/define.js';
+import type { Context } from '../core/context.js';
+import { UsageError } from '../core/errors.js';
+import { formatDuration } from '../core/duration.js';
+import { resolveTarget, runGates, tailLines, type GateReporter } from './engine.js';
+import { isBad, junitXml, listrReporter, markdownSummary, plainReporter, statusTable, statusWord, targetName } from './report.js';
+import { checkGatesGreen, describeStatus, formatAge, gateDefinitionHash, latestGateResult, readGateResult, resultFile, type GateResult } from './result.js';
+
+export interface GatesRunCliOptions {
+  rc?: string;
+  ref?: string;
+  only?: string[];
+  failFast?: boolean;
+  junit?: string;
+  jobs?: string;
+  install?: boolean;
+  keep?: boolean;
+}
+
+export interface GatesStatusCliOptions {
+  rc?: string;
+  ref?: string;
+}
+
+export const TAIL_LINES = 40;
+
+function parseJobs(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new UsageError(`--jobs ${JSON.stringify(value)} is not a whole number from 1 to 256`);
+  return n;
+}
+
+/** Tails of the logs of the gates (and setup) that failed, masked. */
+async function failureTails(result: GateResult, ctx: Context): Promise<Map<string, string[]>> {
+  const tails = new Map<string, string[]>();
+  if (result.setup.status === 'failed' && result.setup.log) tails.set('setup', (await tailLines(result.setup.log, TAIL_LINES)).map((l) => ctx.masker.mask(l)));
+  for (const g of result.gates) {
+    if (isBad(g)) tails.set(g.name, (await tailLines(g.log, TAIL_LINES)).map((l) => ctx.masker.mask(l)));
+  }
+  return tails;
+}
+
+export async function gatesRun(opts: GatesRunCliOptions, ctx: Context): Promise<CommandResult> {
+  const { out } = ctx;
+  const loaded = await ctx.config();
+  const stateDir = await ctx.stateDir();
+  const jobs = parseJobs(opts.jobs);
+  const junitFile = opts.junit ? resolve(ctx.cwd, opts.junit) : undefined;
+  const useListr = ctx.options.color && !ctx.options.json && Boolean(process.stdout.isTTY);
+  const reporter: GateReporter & { finish(): Promise<void> } = useListr ? await listrReporter(out) : plainReporter(out);
+
+  let outcome;
+  try {
+    outcome = await runGates(
+      {
+        rc: opts.rc,
+        ref: opts.ref,
+        only: opts.only,
+        failFast: opts.failFast,
+        jobs,
+        install: opts.install !== false,
+        keepWorkTree: opts.keep,
+      },
+      { loaded, stateDir, signal: ctx.signal, masker: ctx.masker, reporter, env: ctx.env },
+    );
+  } finally {
+    await reporter.finish();
+  }
+  const { result, file, exitCode } = outcome;
+  const tails = await failureTails(result, ctx);
+
+  if (junitFile) {
+    await mkdir(dirname(junitFile), { recursive: true });
+    await writeFile(junitFile, ctx.masker.mask(junitXml(result, tails)));
+  }
+  const summaryFile = ctx.env.GITHUB_STEP_SUMMARY;
+  if (summaryFile) await appendFile(summaryFile, ctx.masker.mask(markdownSummary(result)) + '\n');
+
+  const lines: string[] = [];
+  for (const [name, tail] of tails) {
+    const log = name === 'setup' ? result.setup.log : result.gates.find((g) => g.name === name)?.log;
+    lines.push('', out.c.bold(`── ${name}: last ${tail.length} lines of ${log} ──`), ...tail);
+  }
+  const selected = result.gates.filter((g) => !result.only || result.only.includes(g.name));
+  const passed = selected.filter((g) => g.status === 'passed').length;
+  const optionalBad = selected.filter((g) => !g.required && isBad(g));
+  if (lines.length) lines.push('');
+  if (useListr) lines.push(statusTable(out, result));
+  for (const g of optionalBad) lines.push(out.c.yellow(`warning: gate ${g.name} ${statusWord(g.status)} (not required, so the run does not fail)`));
+  const verdict =
+    result.status === 'passed'
+      ? out.c.green(`gates passed: ${passed} of ${selected.length}`)
+      : result.status === 'incomplete'
+        ? out.c.yellow(`selected gates passed: ${passed} of ${selected.length}; the run is incomplete (--only), so it does not count as green`)
+        : result.status === 'interrupted'
+          ? out.c.yellow(`gates interrupted: ${passed} of ${selected.length} passed before Ctrl-C`)
+          : out.c.red(`gates failed: ${passed} of ${selected.length} passed${result.setup.status === 'failed' ? ' (the setup failed)' : ''}`);
+  lines.push(`${verdict} for ${targetName(result)} in ${formatDuration(result.durationMs)} (checkout ${formatDuration(result.checkoutMs)})`);
+  lines.push(out.c.dim(`result: ${file}`));
+  if (junitFile) lines.push(out.c.dim(`junit: ${junitFile}`));
+  if (opts.keep) lines.push(out.c.dim(`work tree kept: ${outcome.workTree}`));
+
+  return {
+    exitCode,
+    text: lines.join('\n'),
+    data: {
+      ...result,
+      resultFile: file,
+      ...(junitFile ? { junit: junitFile } : {}),
+      ...(tails.size ? { failureTails: Object.fromEntries(tails) } : {}),
+    },
+  };
+}
+
+export async function gatesStatus(opts: GatesStatusCliOptions, ctx: Context): Promise<CommandResult> {
+  const { out } = ctx;
+  const loaded = await ctx.config();
+  const stateDir = await ctx.stateDir();
+  let result: GateResult | undefined;
+  let wanted: string;
+  if (opts.rc !== undefined || opts.ref !== undefined) {
+    const target = await resolveTarget(opts, { loaded, stateDir, signal: ctx.signal });
+    result = await readGateResult(stateDir, target.commit);
+    wanted = targetName(target);
+  } else {
+    result = await latestGateResult(stateDir);
+    wanted = 'any commit';
+  }
+  if (!result) {
+    const how = opts.rc ? `ltc gates run --rc ${opts.rc}` : opts.ref ? `ltc gates run --ref ${opts.ref}` : 'ltc gates run --rc <tag>';
+    return {
+      exitCode: 1,
+      data: { recorded: false },
+      text: `no gate result recorded for ${wanted}\nrun: ${how}`,
+    };
+  }
+  const ended = result.finishedAt ?? result.startedAt;
+  const age = Date.now() - Date.parse(ended);
+  const changed = result.gates.filter((g) => {
+    const now = loaded.config.gates.find((c) => c.name === g.name);
+    return !now || gateDefinitionHash(now) !== g.definition;
+  });
+  const added = loaded.config.gates.filter((c) => !result.gates.some((g) => g.name === c.name));
+  const lines = [
+    out.c.bold(`gates for ${targetName(result)}: ${result.status}`) + out.c.dim(`  (${result.status === 'running' ? 'started' : 'finished'} ${ended}, ${formatAge(age)} ago)`),
+    statusTable(out, result),
+    out.c.dim(`result: ${resultFile(stateDir, result.commit)}`),
+  ];
+  if (result.status !== 'passed') lines.push(`the last run ${describeStatus(result.status)}`);
+  if (changed.length || added.length) {
+    lines.push(out.c.yellow(`the config changed since this run (${[...changed.map((g) => g.name), ...added.map((g) => `${g.name} (new)`)].join(', ')}): run the gates again`));
+  }
+  const green = await checkGatesGreen(stateDir, result.commit, Number.POSITIVE_INFINITY, { gates: loaded.config.gates });
+  return {
+    exitCode: green.green ? 0 : 1,
+    text: lines.join('\n'),
+    data: { recorded: true, green: green.green, reason: green.reason, ageMs: age, configChanged: changed.length + added.length > 0, resultFile: resultFile(stateDir, result.commit), ...result },
+  };
+}

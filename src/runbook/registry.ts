@@ -7,6 +7,7 @@ import type { StepType } from './step-type.js';
 export async function loadStepTypes(): Promise<Map<string, StepType>> {
   const modules = await Promise.all([
     // step types register here, e.g. import('../steps/run.js'),
+    import('../steps/gate.js'),
   ]);
   return new Map(modules.map((m: { default: StepType }) => [m.default.name, m.default]));
 }

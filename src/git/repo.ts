@@ -103,7 +103,7 @@ function missingTag(repo: string, tag: string, refs: RemoteRefs, pattern?: RegEx
   const suggestion = didYouMean(tag, tags);
   const recent = tags.slice(-5).reverse();
   return new UsageError(`tag ${JSON.stringify(tag)} does not exist in the app repo ${processMasker.mask(repo)}`, {
-    hint: [suggestion, recent.length ? `recent tags: ${recent.join(', ')}` : 'the repo has no matching tags'].filter(Boolean).join('; '),
+    hint: [suggestion, recent.length ? `recent tags: ${recent.join(', ')}` : 'the repo has no matching tags'].filter(Boolean).join(' '),
   });
 }
 

@@ -8,6 +8,7 @@ export async function loadGroups(): Promise<CommandGroup[]> {
     import('../../commands/demo.js'),
     import('../../commands/health.js'),
     import('../../commands/gates.js'),
+    import('../../commands/runbook.js'),
   ]);
   return modules.map((m) => m.default);
 }

@@ -6,8 +6,13 @@ import type { StepType } from './step-type.js';
  */
 export async function loadStepTypes(): Promise<Map<string, StepType>> {
   const modules = await Promise.all([
-    // step types register here, e.g. import('../steps/run.js'),
-    import('../steps/gate.js'),
+    import('../steps/run.js'),
+    import('../steps/script.js'),
+    import('../steps/http.js'),
+    import('../steps/confirm.js'),
+    import('../steps/wait.js'),
+    import('../steps/assert.js'),
+    import('../steps/runbook.js'),
   ]);
   return new Map(modules.map((m: { default: StepType }) => [m.default.name, m.default]));
 }

@@ -30,6 +30,14 @@ export interface StepContext {
   inputs: Readonly<Record<string, OutputValue>>;
   /** Runs another runbook (by name or file) as a child of this run. */
   runRunbook(ref: string, inputs: Record<string, OutputValue>): Promise<Record<string, OutputValue>>;
+  /** Evaluates an expression (`inputs.x == "a"`, bare or inside `${{ }}`) with the run's values. */
+  evaluate(expression: string): OutputValue;
+  /** The runbook this step belongs to (for paths relative to it). */
+  runbook: { name: string; file: string; dir: string };
+  /** 1 for the first attempt, 2 for the first retry, … */
+  attempt: number;
+  /** The step's value as written in the YAML, before `${{ }}` substitution (for messages). */
+  raw: unknown;
 }
 
 export interface StepResult {
@@ -50,6 +58,18 @@ export interface StepType<S extends z.ZodType = z.ZodType> {
   schema: S;
   /** Output names the step always sets (for validating `steps.<id>.outputs.<name>`). */
   outputs?: readonly string[];
+  /** The step sets outputs whose names are only known at run time: references are not checked. */
+  dynamicOutputs?: boolean;
+  /**
+   * Keys of the step's value that hold a bare expression (`that: inputs.x == 1`); `''` is the
+   * value itself when it is a string. The engine treats them as `${{ … }}` and validates them.
+   */
+  expressionKeys?: readonly string[];
+  /**
+   * Checks before anything in the run starts (e.g. the command exists). Gets the spec resolved
+   * as far as inputs allow (step outputs are still `${{ … }}` text). Throw ConfigError/UsageError.
+   */
+  preflight?(spec: z.output<S>, step: StepContext): void | Promise<void>;
   plan(spec: z.output<S>, step: StepContext): PlanItem[] | Promise<PlanItem[]>;
   run(spec: z.output<S>, step: StepContext): Promise<StepResult>;
 }

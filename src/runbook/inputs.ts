@@ -1,0 +1,98 @@
+/**
+ * Inputs: `--input name=value` strings (or typed values from the API) checked against the
+ * runbook's declarations (type, enum values, pattern, required, default). Secret values are
+ * registered with the masker before anything can print them.
+ */
+import { UsageError } from '../core/errors.js';
+import type { Masker } from '../core/masker.js';
+import { didYouMean } from '../core/suggest.js';
+import { where, type Runbook } from './model.js';
+import type { InputDef } from './schema.js';
+import type { OutputValue } from './step-type.js';
+
+export type InputValues = Record<string, OutputValue>;
+
+/** `["rc=rc-2026-03-01", "dry=true"]` → `{ rc: "rc-2026-03-01", dry: "true" }`. */
+export function parseInputFlags(flags: readonly string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const flag of flags ?? []) {
+    const eq = flag.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--input "${flag}" is not name=value`, { hint: 'e.g. --input rc=rc-2026-03-01 (repeat --input for more)' });
+    out[flag.slice(0, eq)] = flag.slice(eq + 1);
+  }
+  return out;
+}
+
+function coerce(name: string, def: InputDef, value: OutputValue, at: string): OutputValue {
+  const shown = def.secret ? '(secret value)' : JSON.stringify(value);
+  const bad = (expected: string) =>
+    new UsageError(`input "${name}": ${shown} is not ${expected}`, { hint: `declared at ${at}${def.description ? `: ${def.description}` : ''}` });
+  switch (def.type) {
+    case 'number': {
+      const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+      if (Number.isNaN(n)) throw bad('a number');
+      return n;
+    }
+    case 'boolean': {
+      if (typeof value === 'boolean') return value;
+      const s = String(value).toLowerCase();
+      if (['true', 'yes', '1', 'on'].includes(s)) return true;
+      if (['false', 'no', '0', 'off'].includes(s)) return false;
+      throw bad('true or false');
+    }
+    case 'enum': {
+      const allowed = def.values ?? [];
+      const match = allowed.find((v) => String(v) === String(value));
+      if (match === undefined) {
+        throw new UsageError(`input "${name}": ${shown} is not one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}`, {
+          hint: didYouMean(String(value), allowed.map(String)) ?? `declared at ${at}`,
+        });
+      }
+      return match;
+    }
+    case 'string': {
+      const s = value === null ? '' : String(value);
+      if (def.pattern !== undefined && !new RegExp(def.pattern).test(s)) {
+        throw new UsageError(`input "${name}": ${shown} does not match the pattern ${def.pattern}`, { hint: `declared at ${at}${def.description ? `: ${def.description}` : ''}` });
+      }
+      return s;
+    }
+  }
+}
+
+/** Checks and completes the inputs of a run; throws UsageError naming the input and where it is declared. */
+export function resolveInputs(rb: Runbook, given: Readonly<Record<string, OutputValue>>, masker: Masker): InputValues {
+  for (const [name, def] of Object.entries(rb.inputs)) {
+    if (def.secret && given[name] !== undefined && given[name] !== null) masker.add(String(given[name]));
+    if (def.secret && def.default !== undefined) masker.add(String(def.default));
+  }
+  const declared = Object.keys(rb.inputs);
+  for (const name of Object.keys(given)) {
+    if (!(name in rb.inputs)) {
+      throw new UsageError(`runbook "${rb.name}" has no input "${name}"`, {
+        hint: didYouMean(name, declared) ?? (declared.length ? `its inputs: ${declared.join(', ')}` : 'it takes no inputs'),
+      });
+    }
+  }
+  const values: InputValues = {};
+  for (const [name, def] of Object.entries(rb.inputs)) {
+    const at = where(rb, ['inputs', name]);
+    const value = given[name] ?? def.default;
+    if (value === undefined || value === null) {
+      if (def.required) {
+        throw new UsageError(`missing required input "${name}" of runbook "${rb.name}"`, {
+          hint: `pass --input ${name}=<${def.type === 'enum' ? (def.values ?? []).join('|') : def.type}> (declared at ${at}${def.description ? `: ${def.description}` : ''})`,
+        });
+      }
+      values[name] = null;
+      continue;
+    }
+    values[name] = coerce(name, def, value, at);
+  }
+  return values;
+}
+
+/** The inputs as they may be written down: secret ones as ***. */
+export function maskedInputs(rb: Runbook, values: InputValues): InputValues {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, rb.inputs[k]?.secret && v !== null ? '***' : v]));
+}

@@ -1,0 +1,111 @@
+/**
+ * The run journal: `.ltc/runs/<run-id>.jsonl`, one JSON event per line, masked. Each event is
+ * written with one synchronous append on an O_APPEND descriptor, so a process killed with SIGKILL
+ * leaves every event it wrote readable; fsync (for power loss) runs at step ends and the run end.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { Masker } from '../core/masker.js';
+import type { OutputValue } from './step-type.js';
+
+export type StepStatus = 'ok' | 'failed' | 'skipped' | 'interrupted';
+export type RunStatus = 'ok' | 'failed' | 'interrupted';
+export type Phase = 'main' | 'on_failure';
+
+export interface ErrorInfo {
+  code: string;
+  exitCode: number;
+  message: string;
+  hint?: string;
+}
+
+export type JournalEvent =
+  | {
+      t: 'run';
+      v: 1;
+      runId: string;
+      runbook: string;
+      title: string;
+      file: string;
+      sha256: string;
+      actor: string;
+      inputs: Record<string, OutputValue>;
+      argv: string[];
+      pid: number;
+      cwd: string;
+      at: string;
+      parent?: { runId: string; step: string };
+    }
+  | { t: 'resume'; at: string; actor: string; pid: number; argv: string[]; from: string | null }
+  | { t: 'start'; id: string; name: string; type: string; phase: Phase; at: string }
+  | { t: 'retry'; id: string; attempt: number; error: string; delayMs: number; at: string }
+  | { t: 'log'; id: string; line: string }
+  | { t: 'child'; id: string; runId: string }
+  | {
+      t: 'end';
+      id: string;
+      status: StepStatus;
+      phase: Phase;
+      durationMs: number;
+      attempts: number;
+      outputs: Record<string, OutputValue>;
+      /** A failure with continue_on_error: the run went on. */
+      continued?: boolean;
+      reason?: string;
+      error?: ErrorInfo;
+      at: string;
+    }
+  | { t: 'done'; status: RunStatus; durationMs: number; outputs: Record<string, OutputValue>; error?: ErrorInfo; failedStep?: string; at: string };
+
+const MAX_LOG_LINES_PER_STEP = 2000;
+
+/** `20260301-142501-deploy-a1b2`: sortable by time, names the runbook. */
+export function newRunId(runbook: string, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  const slug = runbook.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'run';
+  return `${stamp}-${slug}-${randomBytes(2).toString('hex')}`;
+}
+
+export function runsDir(stateDir: string): string {
+  return join(stateDir, 'runs');
+}
+
+export function journalFile(stateDir: string, runId: string): string {
+  return join(runsDir(stateDir), `${runId}.jsonl`);
+}
+
+export class Journal {
+  private fd: number | undefined;
+  private readonly logLines = new Map<string, number>();
+
+  private constructor(
+    readonly file: string,
+    private readonly masker: Masker,
+  ) {}
+
+  /** Opens (creating) the journal for appending. */
+  static open(stateDir: string, runId: string, masker: Masker): Journal {
+    mkdirSync(runsDir(stateDir), { recursive: true });
+    const journal = new Journal(journalFile(stateDir, runId), masker);
+    journal.fd = openSync(journal.file, 'a', 0o600);
+    return journal;
+  }
+
+  write(event: JournalEvent): void {
+    if (this.fd === undefined) return;
+    if (event.t === 'log') {
+      const n = (this.logLines.get(event.id) ?? 0) + 1;
+      this.logLines.set(event.id, n);
+      if (n > MAX_LOG_LINES_PER_STEP) return;
+    }
+    writeSync(this.fd, this.masker.mask(JSON.stringify(event)) + '\n');
+    if (event.t === 'end' || event.t === 'done' || event.t === 'run' || event.t === 'resume') fsyncSync(this.fd);
+  }
+
+  close(): void {
+    if (this.fd === undefined) return;
+    closeSync(this.fd);
+    this.fd = undefined;
+  }
+}

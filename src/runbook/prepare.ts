@@ -1,0 +1,80 @@
+/**
+ * Everything checked before a run changes anything: the runbook and the runbooks it calls are
+ * loaded and validated, config references exist, and each step type's preflight passes.
+ */
+import type { Context } from '../core/context.js';
+import { ConfigError, LtcError } from '../core/errors.js';
+import { makeResolver } from './scope.js';
+import { readRunbook } from './load.js';
+import { locateRunbook, type RunbookRef } from './locate.js';
+import { allSteps, type Runbook } from './model.js';
+import { checkConfigRefs, readsConfig } from './scope.js';
+import { makeStepContext } from './step-context.js';
+import { resolveSpec } from './step-runner.js';
+import { validateRunbook, type Validated } from './validate.js';
+import { plainReporter } from './report/plain.js';
+import type { OutputValue } from './step-type.js';
+
+/** Loads and validates a runbook by name or path (and everything it calls). */
+export async function loadValidated(ref: string | RunbookRef, ctx: Context, baseDir?: string): Promise<Validated> {
+  const located = typeof ref === 'string' ? await locateRunbook(ref, ctx, baseDir) : ref;
+  const rb = await readRunbook(located);
+  return validateRunbook(rb, async (callRef, caller) => readRunbook(await locateRunbook(callRef, ctx, caller.dir)));
+}
+
+export function* walkValidated(v: Validated, seen = new Set<string>()): Generator<Runbook> {
+  if (seen.has(v.runbook.file)) return;
+  seen.add(v.runbook.file);
+  yield v.runbook;
+  for (const child of v.calls.values()) yield* walkValidated(child, seen);
+}
+
+/** The loaded config when any runbook in the tree reads `config.…` (each reference checked). */
+export async function configFor(v: Validated, ctx: Context): Promise<unknown> {
+  const readers = [...walkValidated(v)].filter(readsConfig);
+  if (!readers.length) return undefined;
+  const loaded = await ctx.config();
+  for (const rb of readers) checkConfigRefs(rb, loaded.config, loaded.file);
+  return loaded.config;
+}
+
+/** Runs every step type's preflight with what is known before the run (inputs, env, config). */
+export async function preflight(v: Validated, inputs: Readonly<Record<string, OutputValue>>, ctx: Context, config: unknown): Promise<void> {
+  const rb = v.runbook;
+  const resolver = makeResolver({ inputs, results: new Map(), env: ctx.env, config, planning: true });
+  const problems: string[] = [];
+  let hint: string | undefined;
+  for (const step of allSteps(rb)) {
+    if (!step.stepType.preflight) continue;
+    let spec: unknown;
+    try {
+      spec = resolveSpec({ runbook: rb }, step, resolver);
+    } catch {
+      continue; // depends on values only known at run time
+    }
+    const sctx = makeStepContext({
+      ctx,
+      runId: 'preflight',
+      runbook: rb,
+      step,
+      view: { id: step.id, name: step.name, type: step.type, phase: 'main', depth: 0 },
+      signal: ctx.signal,
+      attempt: 0,
+      inputs,
+      resolver,
+      reporter: plainReporter(ctx.out, { verbose: false, quiet: true }),
+      runRunbook: async () => ({}),
+    });
+    try {
+      await step.stepType.preflight(spec, sctx);
+    } catch (err) {
+      if (!(err instanceof LtcError)) throw err;
+      const pos = rb.source.positionOf([...step.path, step.type]);
+      problems.push(`${rb.file}:${pos.line}:${pos.column}: step "${step.id}": ${err.message}`);
+      hint ??= err.hint;
+    }
+  }
+  if (problems.length) {
+    throw new ConfigError(`runbook ${rb.file} cannot run:\n  ${problems.join('\n  ')}`, { hint: hint ?? 'fix the steps above; nothing was run' });
+  }
+}

@@ -1,0 +1,64 @@
+/** What the engine tells a renderer. Renderers only print; they never decide anything. */
+import type { Phase, RunStatus, StepStatus } from '../journal.js';
+
+export interface StepView {
+  /** For steps of a called runbook: `<caller step>/<step>`. */
+  id: string;
+  name: string;
+  type: string;
+  phase: Phase;
+  /** 0 for the run's own steps, 1 for the steps of a runbook it calls, … */
+  depth: number;
+}
+
+export interface StepEndView extends StepView {
+  /** `resumed`: done in an earlier attempt of this run, not run again. */
+  status: StepStatus | 'resumed';
+  durationMs: number;
+  attempts: number;
+  summary?: string;
+  /** Why it failed, or why it was skipped. */
+  reason?: string;
+  continued?: boolean;
+}
+
+export interface RunStartView {
+  runId: string | null;
+  runbook: string;
+  title: string;
+  /** The top-level steps, in order (listr declares them up front). */
+  steps: StepView[];
+  resumedFrom?: string;
+}
+
+export interface RunEndView {
+  status: RunStatus;
+  durationMs: number;
+}
+
+export interface Reporter {
+  runStart(run: RunStartView): void;
+  stepStart(step: StepView): void;
+  stepLog(step: StepView, line: string): void;
+  stepRetry(step: StepView, attempt: number, attempts: number, reason: string, delayMs: number): void;
+  stepEnd(step: StepEndView): void;
+  runEnd(run: RunEndView): Promise<void>;
+  /** Stop drawing while a person answers a prompt; `resume` redraws. */
+  suspend(): void;
+  resume(): void;
+}
+
+/** Prefixes the ids of a called runbook's steps and nests them one level deeper. */
+export function nestedReporter(parent: Reporter, prefix: string): Reporter {
+  const wrap = <T extends StepView>(s: T): T => ({ ...s, id: `${prefix}/${s.id}`, depth: s.depth + 1 });
+  return {
+    runStart: () => undefined,
+    stepStart: (s) => parent.stepStart(wrap(s)),
+    stepLog: (s, line) => parent.stepLog(wrap(s), line),
+    stepRetry: (s, a, n, r, d) => parent.stepRetry(wrap(s), a, n, r, d),
+    stepEnd: (s) => parent.stepEnd(wrap(s)),
+    runEnd: async () => undefined,
+    suspend: () => parent.suspend(),
+    resume: () => parent.resume(),
+  };
+}

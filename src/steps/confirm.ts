@@ -1,0 +1,33 @@
+/**
+ * `confirm`: a person signs off (`confirm: "Smoke tests passed?"`). Asked with the prompt
+ * adapter; without a TTY (or with CI=true) it fails with exit 2 naming `--yes` and
+ * `--approve <step-id>`. Who approved, when and how (prompt, --yes, --approve) are outputs, so
+ * the journal records them.
+ */
+import { z } from 'zod';
+import { currentActor } from '../audit/actor.js';
+import { CheckFailedError } from '../core/errors.js';
+import { defineStep } from '../runbook/step-type.js';
+
+export const confirmSpec = z.union([z.string().min(1), z.strictObject({ message: z.string().min(1) })]);
+
+const messageOf = (spec: z.output<typeof confirmSpec>) => (typeof spec === 'string' ? spec : spec.message);
+
+export default defineStep({
+  name: 'confirm',
+  description: 'a human sign-off: asks a yes/no question (or --yes / --approve <step-id>)',
+  schema: confirmSpec,
+  outputs: ['approved_by', 'approved_at', 'via'],
+  plan(spec, step) {
+    return [{ action: 'confirm', detail: `ask "${messageOf(spec)}" (answer ahead with --approve ${step.stepId} or --yes)`, writes: false }];
+  },
+  async run(spec, step) {
+    const message = messageOf(spec);
+    const answer = await step.ctx.prompt.approve(message, step.stepId);
+    if (!answer.approved) {
+      throw new CheckFailedError(`not approved: ${message}`, { hint: `step "${step.stepId}" needs a yes to go on; resume the run when it can be approved` });
+    }
+    const outputs = { approved_by: await currentActor(), approved_at: new Date().toISOString(), via: answer.via };
+    return { outputs, summary: `approved by ${outputs.approved_by} (${answer.via})` };
+  },
+});

@@ -1,0 +1,100 @@
+/**
+ * `run`: a command as an argument array (`run: [npm, run, build]`), or `{ command, shell, cwd,
+ * env, input, ok_exit_codes }`. A shell is used only when asked (`shell: bash|pwsh`), and then the
+ * first element is the script and the rest are its positional arguments, never spliced into it.
+ * Outputs: stdout (trailing newlines trimmed), stderr, exit_code.
+ */
+import { accessSync, constants } from 'node:fs';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { command, envVars } from '../config/schema/common.js';
+import { CheckFailedError, ConfigError, InterruptedError } from '../core/errors.js';
+import { displayCommand, withShell } from '../exec/command.js';
+import { defineStep } from '../runbook/step-type.js';
+
+const longForm = z.strictObject({
+  command,
+  shell: z.enum(['bash', 'pwsh']).optional().describe('run the first element as a bash/pwsh script; the rest are its arguments ($1, $2 / $args)'),
+  cwd: z.string().optional().describe('working directory (relative to where ltc runs)'),
+  env: envVars.optional(),
+  input: z.string().optional().describe('text fed to stdin'),
+  ok_exit_codes: z.array(z.number().int()).min(1).optional().describe('exit codes that count as success (default [0])'),
+});
+
+export const runSpec = z.union([command, longForm]);
+export type RunSpec = z.output<typeof longForm>;
+
+export function normalizeRun(spec: z.output<typeof runSpec>): RunSpec {
+  return Array.isArray(spec) ? { command: spec } : spec;
+}
+
+/** The file a bare command name runs, or undefined when it is not on PATH. */
+export function findOnPath(name: string, pathEnv: string | undefined): string | undefined {
+  for (const dir of (pathEnv ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const file = join(dir, name);
+    try {
+      accessSync(file, constants.X_OK);
+      return file;
+    } catch {
+      /* next */
+    }
+  }
+  return undefined;
+}
+
+function tail(text: string, lines = 5): string {
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+export default defineStep({
+  name: 'run',
+  description: 'run a command given as an argument array (no shell unless shell: bash|pwsh)',
+  schema: runSpec,
+  outputs: ['stdout', 'stderr', 'exit_code'],
+  plan(spec) {
+    const s = normalizeRun(spec);
+    const argv = withShell(s.command, s.shell);
+    return [{ action: 'run', detail: displayCommand(argv) + (s.cwd ? ` (in ${s.cwd})` : ''), writes: true }];
+  },
+  preflight(spec, step) {
+    const s = normalizeRun(spec);
+    const file = withShell(s.command, s.shell)[0]!;
+    if (file.includes('${{')) return;
+    if (isAbsolute(file)) {
+      try {
+        accessSync(file, constants.X_OK);
+      } catch {
+        throw new ConfigError(`command not found: ${file}`, { hint: `install it or fix the path; the step would run: ${displayCommand(s.command)}` });
+      }
+      return;
+    }
+    if (file.includes('/')) return; // relative to cwd: may be made by an earlier step
+    const pathEnv = s.env?.PATH ?? step.ctx.env.PATH;
+    if (!findOnPath(file, pathEnv)) {
+      throw new ConfigError(`command not found: ${file} (not on PATH)`, {
+        hint: `install ${file}, or give its full path; the step would run: ${displayCommand(s.command)}`,
+      });
+    }
+  },
+  async run(spec, step) {
+    const s = normalizeRun(spec);
+    const argv = withShell(s.command, s.shell);
+    const result = await step.exec(argv, {
+      ...(s.cwd ? { cwd: resolve(step.ctx.cwd, s.cwd) } : {}),
+      ...(s.env ? { env: s.env } : {}),
+      ...(s.input !== undefined ? { input: s.input } : {}),
+    });
+    if (result.cancelled || result.timedOut) throw new InterruptedError(`stopped: ${displayCommand(argv)}`);
+    const outputs = { stdout: result.stdout.replace(/\n+$/, ''), stderr: result.stderr.replace(/\n+$/, ''), exit_code: result.exitCode };
+    if (!(s.ok_exit_codes ?? [0]).includes(result.exitCode)) {
+      const why = result.signal ? `was killed by ${result.signal}` : `exited with ${result.exitCode}`;
+      const last = tail(result.stderr || result.stdout);
+      throw new CheckFailedError(`command ${why}: ${displayCommand(argv)}`, {
+        hint: last ? `its last output:\n${last}` : 'it printed nothing; run with --verbose to see its output',
+        details: { exitCode: result.exitCode },
+      });
+    }
+    return { outputs, summary: result.exitCode === 0 ? undefined : `exit ${result.exitCode}` };
+  },
+});

@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { processMasker } from '../core/masker.js';
 import { currentActor } from './actor.js';
 
 export const AUDIT_FILE = 'audit.jsonl';
+/** Holds the seq and sha256 of the last line, so editing or dropping the last entry is found too. */
+export const AUDIT_HEAD_FILE = 'audit.head';
 export const GENESIS = '0'.repeat(64);
 
 /** What happened; never a secret value. */
@@ -26,8 +28,19 @@ export interface AuditEntry extends AuditEvent {
   prev: string;
 }
 
+/** The content of `.ltc/audit.head`. */
+export interface AuditHead {
+  seq: number;
+  /** sha256 of the last line of audit.jsonl (without its newline). */
+  sha256: string;
+}
+
 export function auditPath(stateDir: string): string {
   return join(stateDir, AUDIT_FILE);
+}
+
+export function auditHeadPath(stateDir: string): string {
+  return join(stateDir, AUDIT_HEAD_FILE);
 }
 
 export function sha256(text: string): string {
@@ -53,9 +66,23 @@ async function withFileLock<T>(lockFile: string, fn: () => Promise<T>): Promise<
   }
 }
 
+async function writeHead(stateDir: string, head: AuditHead): Promise<void> {
+  const file = auditHeadPath(stateDir);
+  const tmp = `${file}.${process.pid}.tmp`;
+  const handle = await open(tmp, 'w', 0o600);
+  try {
+    await handle.writeFile(JSON.stringify(head) + '\n');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(tmp, file);
+}
+
 /**
- * Appends one entry to `.ltc/audit.jsonl`, chained to the one before by its sha256.
- * Append-only: a short lock keeps two processes from interleaving the chain.
+ * Appends one entry to `.ltc/audit.jsonl`, chained to the one before by its sha256, and
+ * records the new last line in `.ltc/audit.head`. Append-only: a short lock keeps two
+ * processes from interleaving the chain. Every string is passed through the masker.
  */
 export async function appendAudit(stateDir: string, event: AuditEvent): Promise<AuditEntry> {
   await mkdir(stateDir, { recursive: true });
@@ -72,13 +99,16 @@ export async function appendAudit(stateDir: string, event: AuditEvent): Promise<
       ...processMasker.maskDeep(event),
       prev: last ? sha256(last) : GENESIS,
     };
+    const line = JSON.stringify(entry);
     const handle = await open(file, 'a', 0o600);
     try {
-      await handle.appendFile(JSON.stringify(entry) + '\n');
+      // A file that lost its trailing newline (a crash mid-write) must not glue two entries together.
+      await handle.appendFile((text.length > 0 && !text.endsWith('\n') ? '\n' : '') + line + '\n');
       await handle.sync();
     } finally {
       await handle.close();
     }
+    await writeHead(stateDir, { seq: entry.seq, sha256: sha256(line) });
     return entry;
   });
 }
@@ -91,8 +121,23 @@ export interface AuditVerification {
   reason?: string;
 }
 
-/** Finds an edited, removed or reordered entry: names the first bad line. */
-export function verifyAuditText(text: string): AuditVerification {
+function parseHead(text: string | undefined): AuditHead | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const head = JSON.parse(text) as Partial<AuditHead>;
+    if (typeof head.seq === 'number' && typeof head.sha256 === 'string') return { seq: head.seq, sha256: head.sha256 };
+  } catch {
+    /* reported below */
+  }
+  return { seq: -1, sha256: '' };
+}
+
+/**
+ * Finds an edited, removed or reordered entry and names the first bad line. The chain
+ * alone cannot see a change to the last line (nothing points at it): `head` (the content
+ * of audit.head) closes that gap. `head === null` means "the head file is missing".
+ */
+export function verifyAuditText(text: string, head?: AuditHead | null): AuditVerification {
   const lines = text.split('\n');
   if (lines.at(-1) === '') lines.pop();
   let prev = GENESIS;
@@ -105,20 +150,71 @@ export function verifyAuditText(text: string): AuditVerification {
       return { ok: false, entries: lines.length, firstBadLine: i + 1, reason: 'not valid JSON' };
     }
     if (entry.prev !== prev) {
-      return { ok: false, entries: lines.length, firstBadLine: i + 1, reason: 'hash chain broken: the entry before it was edited, removed or reordered' };
+      return {
+        ok: false,
+        entries: lines.length,
+        firstBadLine: i + 1,
+        reason: 'hash chain broken: this entry or the one before it was edited, removed or reordered',
+      };
     }
     if (entry.seq !== i + 1) {
       return { ok: false, entries: lines.length, firstBadLine: i + 1, reason: `sequence number ${entry.seq} where ${i + 1} was expected` };
     }
     prev = sha256(line);
   }
+  if (head === undefined) return { ok: true, entries: lines.length };
+  if (head === null) {
+    if (lines.length === 0) return { ok: true, entries: 0 };
+    return {
+      ok: false,
+      entries: lines.length,
+      firstBadLine: lines.length,
+      reason: `${AUDIT_HEAD_FILE} is missing: the last entry cannot be confirmed`,
+    };
+  }
+  if (head.seq < 0) {
+    return { ok: false, entries: lines.length, firstBadLine: lines.length, reason: `${AUDIT_HEAD_FILE} is not valid` };
+  }
+  if (head.seq > lines.length) {
+    return {
+      ok: false,
+      entries: lines.length,
+      firstBadLine: lines.length + 1,
+      reason: `the log ends at line ${lines.length} but ${AUDIT_HEAD_FILE} records ${head.seq} entries: entries at the end were removed`,
+    };
+  }
+  if (head.seq < lines.length) {
+    return {
+      ok: false,
+      entries: lines.length,
+      firstBadLine: head.seq + 1,
+      reason: `${AUDIT_HEAD_FILE} records ${head.seq} entries: line ${head.seq + 1} and after were added outside ltc`,
+    };
+  }
+  if (lines.length > 0 && sha256(lines.at(-1)!) !== head.sha256) {
+    return { ok: false, entries: lines.length, firstBadLine: lines.length, reason: 'the last entry was edited (its sha256 differs from audit.head)' };
+  }
   return { ok: true, entries: lines.length };
+}
+
+/** Verifies `.ltc/audit.jsonl` against its chain and `.ltc/audit.head`. */
+export async function verifyAudit(stateDir: string): Promise<AuditVerification & { file: string }> {
+  const file = auditPath(stateDir);
+  const text = await readFile(file, 'utf8').catch(() => '');
+  const headText = await readFile(auditHeadPath(stateDir), 'utf8').catch(() => undefined);
+  return { file, ...verifyAuditText(text, headText === undefined ? null : parseHead(headText)) };
 }
 
 export async function readAudit(stateDir: string): Promise<AuditEntry[]> {
   const text = await readFile(auditPath(stateDir), 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .filter((l) => l.length > 0)
-    .map((l) => JSON.parse(l) as AuditEntry);
+  const entries: AuditEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (line.length === 0) continue;
+    try {
+      entries.push(JSON.parse(line) as AuditEntry);
+    } catch {
+      /* a broken line: `ltc audit verify` names it */
+    }
+  }
+  return entries;
 }

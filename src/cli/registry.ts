@@ -9,6 +9,8 @@ export async function loadGroups(): Promise<CommandGroup[]> {
     import('../../commands/health.js'),
     import('../../commands/gates.js'),
     import('../../commands/runbook.js'),
+    import('../../commands/secrets.js'),
+    import('../../commands/audit.js'),
   ]);
   return modules.map((m) => m.default);
 }

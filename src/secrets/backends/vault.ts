@@ -1,0 +1,303 @@
+/**
+ * HashiCorp Vault, KV version 2 engine, through node-vault (imported here, only when an
+ * environment uses `backend: vault`). node-vault knows nothing of KV v2, so paths and bodies
+ * are built here: values at `<mount>/data/<path_prefix>/<env>/<NAME>` as `{"value": "…"}`,
+ * writes with `options.cas`, and — Vault having no stages — the stages as version numbers in
+ * the key's custom_metadata: `ltc_current`, `ltc_pending` (+ `ltc_pending_token`), `ltc_previous`.
+ * A key written outside ltc has no such metadata: its latest version counts as current.
+ */
+import type { z } from 'zod';
+import type NodeVault from 'node-vault';
+import { CheckFailedError, ConfigError, UsageError } from '../../core/errors.js';
+import type { vaultBackendSchema } from '../../config/schema/secrets.js';
+import {
+  checkSecretName,
+  isNetworkError,
+  noSuchVersion,
+  unknownSecret,
+  unreachable,
+  type BackendOptions,
+  type SecretDescription,
+  type SecretValue,
+  type SecretsBackend,
+  type Stage,
+  type ValueSelector,
+  type VersionInfo,
+} from '../backend.js';
+
+type VaultConfig = z.output<typeof vaultBackendSchema>;
+
+interface KvMetadata {
+  current_version: number;
+  created_time?: string;
+  updated_time?: string;
+  custom_metadata?: Record<string, string> | null;
+  versions?: Record<string, { created_time?: string; deletion_time?: string; destroyed?: boolean }>;
+}
+
+const KEYS: Record<Stage, string> = { current: 'ltc_current', pending: 'ltc_pending', previous: 'ltc_previous' };
+const TOKEN_KEY = 'ltc_pending_token';
+
+function statusOf(err: unknown): number | undefined {
+  const code = (err as { response?: { statusCode?: unknown } }).response?.statusCode;
+  return typeof code === 'number' ? code : undefined;
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export class VaultBackend implements SecretsBackend {
+  readonly kind = 'vault' as const;
+  readonly location: string;
+  private readonly address: string;
+  private readonly token: string;
+  private readonly base: string;
+  private client: Promise<NodeVault.client> | undefined;
+
+  constructor(private readonly opts: BackendOptions & { config: VaultConfig }) {
+    const c = opts.config;
+    const address = c.address ?? opts.env.VAULT_ADDR;
+    if (!address) {
+      throw new ConfigError(`no Vault address for environment "${opts.environment}"`, {
+        hint: `set VAULT_ADDR, or secrets.address in ${opts.configFile ?? 'ltc.config.yaml'}`,
+      });
+    }
+    const token = opts.env.VAULT_TOKEN;
+    if (!token) {
+      throw new ConfigError('no Vault token: VAULT_TOKEN is not set', { hint: 'log in (`vault login`) and export VAULT_TOKEN' });
+    }
+    opts.masker.add(token);
+    this.address = address.replace(/\/+$/, '');
+    this.token = token;
+    const prefix = c.path_prefix.replace(/^\/+|\/+$/g, '');
+    this.base = [prefix, opts.environment].filter(Boolean).join('/');
+    this.location = `Vault ${this.address} ${c.mount}/${this.base}`;
+  }
+
+  private vault(): Promise<NodeVault.client> {
+    this.client ??= import('node-vault').then((m) => {
+      const factory = (m as unknown as { default: typeof NodeVault }).default;
+      // node-vault's own debug logging would print request bodies (values): keep it silent.
+      return factory({ apiVersion: 'v1', endpoint: this.address, token: this.token, debug: () => undefined, requestOptions: { timeout: 15_000 } });
+    });
+    return this.client;
+  }
+
+  private path(kind: 'data' | 'metadata' | 'delete', name?: string): string {
+    return `${this.opts.config.mount}/${kind}/${this.base}${name === undefined ? '/' : `/${name}`}`;
+  }
+
+  private async call<T>(op: string, path: string, fn: (v: NodeVault.client) => Promise<T>): Promise<T> {
+    const v = await this.vault();
+    try {
+      return await fn(v);
+    } catch (err) {
+      throw this.translate(err, op, path);
+    }
+  }
+
+  private translate(err: unknown, op: string, path: string): Error {
+    const status = statusOf(err);
+    if (status === 403 || status === 401) {
+      return new ConfigError(`Vault rejected the token from VAULT_TOKEN (${op} ${path}: ${messageOf(err)})`, {
+        hint:
+          'the token is wrong, expired or revoked, or its policy does not allow this path: log in again (`vault login`), ' +
+          `export VAULT_TOKEN, and check the policy covers ${this.opts.config.mount}/data/${this.base}/* and ${this.opts.config.mount}/metadata/${this.base}/*`,
+        cause: err,
+      });
+    }
+    if (status === 400 && /check-and-set/.test(messageOf(err))) {
+      return new CheckFailedError(`the secret at ${path} was changed by someone else while ltc wrote it (check-and-set)`, {
+        hint: 'run the command again',
+        cause: err,
+      });
+    }
+    if (status === 503) {
+      return new CheckFailedError(`Vault at ${this.address} is sealed or in standby (${messageOf(err)})`, { hint: 'unseal it or point VAULT_ADDR at the active node', cause: err });
+    }
+    if (status === undefined && isNetworkError(err)) return unreachable('Vault', this.address, err);
+    if (status === undefined) return unreachable('Vault', this.address, err);
+    return new CheckFailedError(`Vault ${op} ${path} failed: HTTP ${status}: ${messageOf(err)}`, { hint: 'check the mount is a KV version 2 engine', cause: err });
+  }
+
+  /** Metadata of a key, or undefined when it does not exist. */
+  private async metadata(name: string): Promise<KvMetadata | undefined> {
+    checkSecretName(name);
+    const path = this.path('metadata', name);
+    const v = await this.vault();
+    try {
+      const r = (await v.read(path)) as { data?: KvMetadata };
+      return r.data;
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      throw this.translate(err, 'read', path);
+    }
+  }
+
+  private async requireMetadata(name: string): Promise<KvMetadata> {
+    const md = await this.metadata(name);
+    if (!md) throw unknownSecret(name, await this.names().catch(() => []), this.location);
+    return md;
+  }
+
+  private static stageVersion(md: KvMetadata, stage: Stage): number | undefined {
+    const custom = md.custom_metadata ?? {};
+    const raw = custom[KEYS[stage]];
+    if (raw !== undefined && /^\d+$/.test(raw)) return Number(raw);
+    if (stage === 'current' && custom[KEYS.current] === undefined && md.current_version > 0) return md.current_version;
+    return undefined;
+  }
+
+  private describeMd(name: string, md: KvMetadata): SecretDescription {
+    const byVersion = new Map<number, Stage[]>();
+    for (const stage of ['current', 'pending', 'previous'] as const) {
+      const n = VaultBackend.stageVersion(md, stage);
+      if (n !== undefined) byVersion.set(n, [...(byVersion.get(n) ?? []), stage]);
+    }
+    const custom = md.custom_metadata ?? {};
+    const versions: VersionInfo[] = [...byVersion.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([n, stages]) => ({
+        id: String(n),
+        stages,
+        created: md.versions?.[String(n)]?.created_time,
+        ...(stages.includes('pending') && custom[TOKEN_KEY] ? { token: custom[TOKEN_KEY] } : {}),
+      }));
+    return { name, versions, created: md.created_time, updated: md.updated_time };
+  }
+
+  private async names(): Promise<string[]> {
+    const path = this.path('metadata');
+    const v = await this.vault();
+    try {
+      const r = (await v.list(path)) as { data?: { keys?: string[] } };
+      return (r.data?.keys ?? []).filter((k) => !k.endsWith('/')).sort();
+    } catch (err) {
+      if (statusOf(err) === 404) return [];
+      throw this.translate(err, 'list', path);
+    }
+  }
+
+  async list(): Promise<SecretDescription[]> {
+    const out: SecretDescription[] = [];
+    for (const name of await this.names()) {
+      const md = await this.metadata(name);
+      if (md) out.push(this.describeMd(name, md));
+    }
+    return out;
+  }
+
+  async describe(name: string): Promise<SecretDescription> {
+    return this.describeMd(name, await this.requireMetadata(name));
+  }
+
+  async getValue(name: string, select: ValueSelector = {}): Promise<SecretValue> {
+    const md = await this.requireMetadata(name);
+    const n = select.versionId !== undefined ? Number(select.versionId) : VaultBackend.stageVersion(md, select.stage ?? 'current');
+    if (n === undefined || !Number.isInteger(n) || n < 1) throw noSuchVersion(name, select, this.location);
+    const path = `${this.path('data', name)}?version=${n}`;
+    const v = await this.vault();
+    let r: { data?: { data?: Record<string, unknown> | null } };
+    try {
+      r = (await v.read(path)) as typeof r;
+    } catch (err) {
+      if (statusOf(err) === 404) throw noSuchVersion(name, select, this.location);
+      throw this.translate(err, 'read', path);
+    }
+    const value = r.data?.data?.value;
+    if (typeof value !== 'string') {
+      throw new UsageError(`${this.path('data', name)} version ${n} has no string field "value"`, {
+        hint: 'ltc stores each secret as {"value": "..."}; write it with `ltc secrets set`',
+      });
+    }
+    this.opts.masker.add(value);
+    const stages = this.describeMd(name, md).versions.find((x) => x.id === String(n))?.stages ?? [];
+    return { name, versionId: String(n), stages, value };
+  }
+
+  /** Writes a new version with check-and-set against the version seen; returns its number. */
+  private async writeVersion(name: string, value: string, cas: number): Promise<number> {
+    const path = this.path('data', name);
+    const r = (await this.call('write', path, (v) => v.write(path, { data: { value }, options: { cas } }))) as { data?: { version?: number } };
+    const n = r.data?.version;
+    if (typeof n !== 'number') throw new CheckFailedError(`Vault write ${path} answered without a version number`, { hint: 'check the mount is a KV version 2 engine' });
+    return n;
+  }
+
+  private async writeStages(name: string, md: KvMetadata | undefined, change: (custom: Record<string, string>) => void): Promise<void> {
+    const custom: Record<string, string> = { ...(md?.custom_metadata ?? {}) };
+    if (md && custom[KEYS.current] === undefined && md.current_version > 0) custom[KEYS.current] = String(md.current_version);
+    change(custom);
+    for (const [k, v] of Object.entries(custom)) if (v === '') delete custom[k];
+    const path = this.path('metadata', name);
+    await this.call('write', path, (v) => v.write(path, { custom_metadata: custom }));
+  }
+
+  async createPending(name: string, value: string, requestToken: string): Promise<{ versionId: string; created: boolean }> {
+    this.opts.masker.add(value);
+    const md = await this.requireMetadata(name);
+    const custom = md.custom_metadata ?? {};
+    if (custom[TOKEN_KEY] === requestToken && custom[KEYS.pending]) return { versionId: custom[KEYS.pending]!, created: false };
+    const n = await this.writeVersion(name, value, md.current_version);
+    await this.writeStages(name, md, (c) => {
+      c[KEYS.pending] = String(n);
+      c[TOKEN_KEY] = requestToken;
+    });
+    return { versionId: String(n), created: true };
+  }
+
+  async promote(name: string, versionId: string): Promise<void> {
+    const md = await this.requireMetadata(name);
+    if (!md.versions?.[versionId]) throw noSuchVersion(name, { versionId }, this.location);
+    const current = VaultBackend.stageVersion(md, 'current');
+    await this.writeStages(name, md, (c) => {
+      if (current !== undefined && String(current) !== versionId) c[KEYS.previous] = String(current);
+      c[KEYS.current] = versionId;
+      if (c[KEYS.pending] === versionId) {
+        delete c[KEYS.pending];
+        delete c[TOKEN_KEY];
+      }
+    });
+  }
+
+  async discardPending(name: string): Promise<{ discarded?: string }> {
+    const md = await this.requireMetadata(name);
+    const pending = VaultBackend.stageVersion(md, 'pending');
+    if (pending === undefined) return {};
+    await this.writeStages(name, md, (c) => {
+      delete c[KEYS.pending];
+      delete c[TOKEN_KEY];
+    });
+    // Soft-delete the pending value so a plain read of the key no longer returns it.
+    const path = this.path('delete', name);
+    await this.call('write', path, (v) => v.write(path, { versions: [pending] }));
+    return { discarded: String(pending) };
+  }
+
+  async rollback(name: string): Promise<{ current: string; previous: string }> {
+    const md = await this.requireMetadata(name);
+    const prev = VaultBackend.stageVersion(md, 'previous');
+    const cur = VaultBackend.stageVersion(md, 'current');
+    if (prev === undefined || cur === undefined) {
+      throw new UsageError(`secret "${name}" has no previous version to roll back to`, { hint: `see its versions with \`ltc secrets get ${name}\`` });
+    }
+    await this.writeStages(name, md, (c) => {
+      c[KEYS.current] = String(prev);
+      c[KEYS.previous] = String(cur);
+    });
+    return { current: String(prev), previous: String(cur) };
+  }
+
+  async put(name: string, value: string): Promise<{ versionId: string }> {
+    this.opts.masker.add(value);
+    const md = await this.metadata(name);
+    const n = await this.writeVersion(name, value, md?.current_version ?? 0);
+    const current = md ? VaultBackend.stageVersion(md, 'current') : undefined;
+    await this.writeStages(name, md, (c) => {
+      if (current !== undefined) c[KEYS.previous] = String(current);
+      c[KEYS.current] = String(n);
+    });
+    return { versionId: String(n) };
+  }
+}

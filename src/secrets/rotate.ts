@@ -1,0 +1,320 @@
+/**
+ * Rotation in the four steps AWS Secrets Manager uses:
+ *   1. create — a new value becomes the *pending* version (idempotent by request token);
+ *   2. set    — it is put where it is used (PostgreSQL: ALTER ROLE … PASSWORD; otherwise the
+ *               configured runbook, e.g. re-render the env file and restart);
+ *   3. test   — it is tried there (log in to PostgreSQL with it; the runbook's health check);
+ *   4. finish — pending becomes current, the old current becomes previous.
+ * A failure at any step puts the current value back where it is used, removes pending and
+ * leaves current untouched. Each rotation is journaled (request token, version, phase — never a
+ * value) under `.ltc/rotations/<env>/<NAME>.json`, so a rotation killed half-way (SIGKILL) is
+ * finished — or, when that fails, undone — by the next `ltc secrets rotate <NAME>`.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CheckFailedError, ConfigError, LtcError, RollbackFailedError, UsageError } from '../core/errors.js';
+import type { SecretPolicy } from '../config/schema/secrets.js';
+import { versionWith, type SecretDescription } from './backend.js';
+import { generateSecret } from './generate.js';
+import { withLock, writeFileAtomic } from './fs-util.js';
+import { audited, type SecretsScope } from './service.js';
+
+export type RotationPhase = 'started' | 'created' | 'set' | 'tested' | 'finished';
+const ORDER: RotationPhase[] = ['started', 'created', 'set', 'tested', 'finished'];
+
+/** The journal of one rotation: no value, ever. */
+export interface RotationJournal {
+  secret: string;
+  environment: string;
+  token: string;
+  phase: RotationPhase;
+  versionId?: string;
+  /** The current version when the rotation started. */
+  fromVersion: string;
+  target: string;
+  started: string;
+  updated: string;
+  pid: number;
+}
+
+/** Where a value is used: put it there, try it, put the old one back. */
+export interface RotationTarget {
+  description: string;
+  /** `known`: other values the target may hold now (to log in with). */
+  set(value: string, known: string[]): Promise<void>;
+  test(value: string): Promise<void>;
+  revert(value: string, known: string[]): Promise<void>;
+}
+
+export interface RotationResult {
+  dryRun: boolean;
+  plan: string[];
+  resumed: boolean;
+  current?: string;
+  previous?: string;
+  target?: string;
+  token?: string;
+}
+
+export function journalPath(stateDir: string, environment: string, name: string): string {
+  return join(stateDir, 'rotations', environment, `${name}.json`);
+}
+
+function readJournal(file: string): RotationJournal | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as RotationJournal;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ConfigError(`rotation journal ${file} is unreadable: ${(err as Error).message}`, {
+      hint: 'inspect it; remove it only when you know the state of the secret and where it is used',
+    });
+  }
+}
+
+/** Test hook: `LTC_TEST_KILL_AT=rotate:<phase>` ends the process with SIGKILL right after that phase. */
+function killPoint(scope: SecretsScope, phase: RotationPhase): void {
+  if (scope.ctx.env.LTC_TEST_KILL_AT === `rotate:${phase}`) process.kill(process.pid, 'SIGKILL');
+}
+
+/** The target configured for a secret (undefined: the value lives only in the backend). */
+export async function targetFor(scope: SecretsScope, name: string, policy: SecretPolicy | undefined): Promise<RotationTarget | undefined> {
+  const rotate = policy?.rotate;
+  if (rotate?.postgres && rotate.runbook) {
+    throw new ConfigError(`secret ${name} in ${scope.configFile} has both rotate.postgres and rotate.runbook`, { hint: 'keep one; a runbook can do both' });
+  }
+  if (rotate?.postgres) {
+    const pgCfg = rotate.postgres;
+    const { PostgresTarget, loginFromUrl } = await import('./postgres.js');
+    const readAdmin = async (secret: string, purpose: string) =>
+      (await audited(scope, { action: 'secret.read', secret, details: { purpose } }, () => scope.backend.getValue(secret, { stage: 'current' }), (v) => v.versionId)).value;
+    const t = new PostgresTarget(pgCfg, async () => {
+      if (pgCfg.url_secret) return { kind: 'admin', login: loginFromUrl(await readAdmin(pgCfg.url_secret, `admin url for rotating ${name}`), pgCfg) };
+      if (pgCfg.admin_user) {
+        if (!pgCfg.admin_password_secret) {
+          throw new ConfigError(`rotate.postgres.admin_user of ${name} needs admin_password_secret`, { hint: 'name the secret that holds the admin password' });
+        }
+        const password = await readAdmin(pgCfg.admin_password_secret, `admin password for rotating ${name}`);
+        return { kind: 'admin', login: { user: pgCfg.admin_user, password, host: pgCfg.host, port: pgCfg.port, database: pgCfg.database, ssl: pgCfg.ssl } };
+      }
+      return { kind: 'self' };
+    });
+    return {
+      description: t.description,
+      set: (value, known) => t.set(value, known),
+      test: (value) => t.test(value),
+      revert: async (value, known) => {
+        await t.set(value, known);
+        await t.test(value);
+      },
+    };
+  }
+  if (rotate?.runbook) {
+    const ref = rotate.runbook;
+    const extra = rotate.inputs ?? {};
+    const run = async (phase: 'set' | 'test' | 'revert') => {
+      const { runRunbook } = await import('../runbook/api.js');
+      await runRunbook(ref, { ...extra, secret: name, environment: scope.environment, phase }, { ...scope.ctx, options: { ...scope.ctx.options, dryRun: false } });
+    };
+    return {
+      description: `runbook ${ref}`,
+      set: () => run('set'),
+      test: () => run('test'),
+      revert: () => run('revert'),
+    };
+  }
+  return undefined;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export async function rotateSecret(scope: SecretsScope, name: string): Promise<RotationResult> {
+  const { backend, ctx, environment } = scope;
+  const policy = scope.policy(name);
+  const target = await targetFor(scope, name, policy);
+  const file = journalPath(scope.stateDir, environment, name);
+
+  if (ctx.options.dryRun) {
+    const desc = await backend.describe(name);
+    const journal = readJournal(file);
+    const current = versionWith(desc, 'current');
+    const pending = versionWith(desc, 'pending');
+    const plan = [
+      `dry run: rotation of ${name} (${environment}, ${backend.location})`,
+      journal || pending ? `  resume the unfinished rotation${journal ? ` (journal phase ${journal.phase}, token ${journal.token})` : ''}${pending ? ` with pending version ${pending.id}` : ''}` : '',
+      `  1 create  ${pending ? `reuse pending version ${pending.id}` : `generate a new value and store it as pending`}`,
+      `  2 set     ${target ? `put it into ${target.description}` : 'nothing uses it (no rotate.postgres or rotate.runbook configured)'}`,
+      `  3 test    ${target ? `try it on ${target.description}` : 'nothing to test'}`,
+      `  4 finish  pending becomes current; version ${current?.id ?? '-'} becomes previous`,
+    ].filter(Boolean);
+    return { dryRun: true, plan, resumed: !!(journal || pending), target: target?.description };
+  }
+
+  return withLock(`${file}.lock`, `rotation of ${name} (${environment})`, async () => {
+    const desc = await backend.describe(name);
+    const current = versionWith(desc, 'current');
+    if (!current) throw new UsageError(`${name} has no current version to rotate`, { hint: `create one with \`ltc secrets generate ${name}\`` });
+    let journal = readJournal(file);
+    const pending = versionWith(desc, 'pending');
+
+    // Killed after finish but before the journal was removed: nothing left to do.
+    if (journal && journal.versionId && journal.versionId === current.id && !pending) {
+      await rm(file, { force: true });
+      await scope.audit({ action: 'secret.rotate', outcome: 'ok', secret: name, version: current.id, details: { resumed: true, note: 'had finished before the interruption' } });
+      return { dryRun: false, plan: [], resumed: true, current: current.id, previous: versionWith(desc, 'previous')?.id, target: target?.description, token: journal.token };
+    }
+
+    const resumed = !!(journal || pending);
+    const token = journal?.token ?? pending?.token ?? randomUUID();
+    const now = new Date().toISOString();
+    journal = {
+      secret: name,
+      environment,
+      token,
+      phase: journal?.phase ?? 'started',
+      ...(pending ? { versionId: pending.id } : journal?.versionId ? { versionId: journal.versionId } : {}),
+      fromVersion: journal?.fromVersion ?? current.id,
+      target: target?.description ?? 'none',
+      started: journal?.started ?? now,
+      updated: now,
+      pid: process.pid,
+    };
+    const save = async (phase: RotationPhase, versionId?: string) => {
+      journal!.phase = phase;
+      if (versionId) journal!.versionId = versionId;
+      journal!.updated = new Date().toISOString();
+      journal!.pid = process.pid;
+      await writeFileAtomic(file, JSON.stringify(journal, null, 2) + '\n', 0o600);
+    };
+    // A target may already hold the pending value when an earlier run got as far as `set`.
+    let targetTouched = resumed && ORDER.indexOf(journal.phase) >= ORDER.indexOf('created');
+    await save(journal.phase);
+    await scope.audit({ action: 'secret.rotate', outcome: 'started', secret: name, version: current.id, details: { token, resumed, target: journal.target, ...(resumed ? { resumedFrom: journal.phase } : {}) } });
+
+    const read = (versionId: string, purpose: string) =>
+      audited(scope, { action: 'secret.read', secret: name, details: { purpose } }, () => backend.getValue(name, { versionId }), (v) => v.versionId).then((v) => v.value);
+    const currentValue = await read(current.id, 'rotation: current value (to put back on failure)');
+    const previous = versionWith(desc, 'previous');
+    const previousValue = previous && target ? await read(previous.id, 'rotation: previous value (to log in with)') : undefined;
+    let pendingValue: string | undefined;
+    let pendingId = pending?.id;
+
+    let at: 'create' | 'set' | 'test' | 'finish' = 'create';
+    const step = <T>(phase: 'create' | 'set' | 'test' | 'finish', fn: () => Promise<T>): Promise<T> => {
+      at = phase;
+      return audited(scope, { action: `secret.rotate.${phase}`, secret: name, details: { token, ...(target ? { target: target.description } : {}) } }, fn, () => pendingId);
+    };
+
+    try {
+      // 1. createSecret
+      await step('create', async () => {
+        if (pendingId) {
+          pendingValue = await read(pendingId, 'rotation: pending value');
+          return;
+        }
+        const generated = generateSecret(name, policy);
+        scope.ctx.masker.add(generated.value);
+        const r = await backend.createPending(name, generated.value, token);
+        pendingId = r.versionId;
+        pendingValue = r.created ? generated.value : await read(r.versionId, 'rotation: pending value');
+      });
+      await save('created', pendingId);
+      killPoint(scope, 'created');
+      const newValue = pendingValue!;
+      const known = [currentValue, ...(previousValue ? [previousValue] : [])];
+
+      // 2. setSecret
+      if (target) {
+        targetTouched = true;
+        await step('set', () => target.set(newValue, known));
+      }
+      await save('set');
+      killPoint(scope, 'set');
+
+      // 3. testSecret
+      if (target) await step('test', () => target.test(newValue));
+      await save('tested');
+      killPoint(scope, 'tested');
+
+      // 4. finishSecret
+      await step('finish', () => backend.promote(name, pendingId!));
+      await rm(file, { force: true });
+    } catch (err) {
+      const failedAt = at;
+      const reason = errorText(err);
+      try {
+        if (target && targetTouched) await target.revert(currentValue, [...(pendingValue ? [pendingValue] : []), currentValue, ...(previousValue ? [previousValue] : [])]);
+        await backend.discardPending(name);
+        await rm(file, { force: true });
+        await scope.audit({ action: 'secret.rotate.undo', outcome: 'ok', secret: name, version: current.id, details: { token, failedAt, ...(pendingId ? { discarded: pendingId } : {}) } });
+      } catch (undoErr) {
+        await scope.audit({ action: 'secret.rotate.undo', outcome: 'failed', secret: name, version: current.id, details: { token, failedAt, message: errorText(undoErr) } }).catch(() => undefined);
+        throw new RollbackFailedError(`rotation of ${name} failed at ${failedAt} (${reason}), and undoing it failed too: ${errorText(undoErr)}`, {
+          hint: `the journal ${file} is kept: fix the cause and run \`ltc secrets rotate ${name}\` again to finish or undo it`,
+          cause: undoErr,
+        });
+      }
+      await scope.audit({ action: 'secret.rotate', outcome: 'failed', secret: name, version: current.id, details: { token, failedAt } });
+      const code = err instanceof LtcError && err.exitCode === 130 ? err : undefined;
+      if (code) throw err;
+      throw new CheckFailedError(`rotation of ${name} failed at ${failedAt}: ${reason}`, {
+        hint: `version ${current.id} is still current${target && targetTouched ? ` and was put back into ${target.description}` : ''}; the pending version was removed`,
+        cause: err,
+      });
+    }
+    await scope.audit({ action: 'secret.rotate', outcome: 'ok', secret: name, version: pendingId, details: { token, resumed, previous: current.id } });
+    return { dryRun: false, plan: [], resumed, current: pendingId, previous: current.id, target: target?.description, token };
+  }, 0);
+}
+
+export interface RollbackResult {
+  current: string;
+  previous: string;
+  applied?: string;
+}
+
+/** previous becomes current again — first where it is used (when a target is configured), then in the backend. */
+export async function rollbackSecret(scope: SecretsScope, name: string): Promise<RollbackResult> {
+  const { backend, ctx } = scope;
+  const desc: SecretDescription = await backend.describe(name);
+  const prev = versionWith(desc, 'previous');
+  const cur = versionWith(desc, 'current');
+  if (!prev || !cur) {
+    throw new UsageError(`secret "${name}" has no previous version to roll back to`, { hint: `see its versions with \`ltc secrets get ${name}\`` });
+  }
+  const pending = versionWith(desc, 'pending');
+  if (pending) {
+    throw new UsageError(`${name} has an unfinished rotation (pending version ${pending.id})`, { hint: `finish or undo it first: \`ltc secrets rotate ${name}\`` });
+  }
+  const target = await targetFor(scope, name, scope.policy(name));
+  if (ctx.options.dryRun) {
+    return { current: prev.id, previous: cur.id, applied: `dry run: nothing changed${target ? `; would put version ${prev.id} into ${target.description}` : ''}` };
+  }
+  return withLock(`${journalPath(scope.stateDir, scope.environment, name)}.lock`, `rotation of ${name} (${scope.environment})`, async () => {
+    let applied: string | undefined;
+    if (target) {
+      const read = (versionId: string) =>
+        audited(scope, { action: 'secret.read', secret: name, details: { purpose: 'rollback' } }, () => backend.getValue(name, { versionId }), (v) => v.versionId).then((v) => v.value);
+      const prevValue = await read(prev.id);
+      const curValue = await read(cur.id);
+      try {
+        await audited(scope, { action: 'secret.rollback.set', secret: name, version: prev.id, details: { target: target.description } }, async () => {
+          await target.set(prevValue, [curValue, prevValue]);
+          await target.test(prevValue);
+        });
+      } catch (err) {
+        await target.revert(curValue, [prevValue, curValue]).catch(() => undefined);
+        throw new CheckFailedError(`rollback of ${name} failed while putting version ${prev.id} into ${target.description}: ${errorText(err)}`, {
+          hint: `version ${cur.id} stays current`,
+          cause: err,
+        });
+      }
+      applied = `put into ${target.description}`;
+    }
+    const r = await audited(scope, { action: 'secret.rollback', secret: name, details: { from: cur.id } }, () => backend.rollback(name), (x) => x.current);
+    return { ...r, ...(applied ? { applied } : {}) };
+  }, 0);
+}

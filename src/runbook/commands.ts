@@ -23,12 +23,17 @@ export async function validateCommand(ref: string, ctx: Context): Promise<Comman
   };
 }
 
+function firstSentence(text: string): string {
+  const s = text.trim().split(/(?<=\.)\s|\n/)[0]!;
+  return s.length > 90 ? `${s.slice(0, 89)}…` : s;
+}
+
 function describeFile(file: string): { title?: string; description?: string } {
   try {
     const doc = parse(readFileSync(file, 'utf8')) as { name?: unknown; description?: unknown } | null;
     return {
       ...(typeof doc?.name === 'string' ? { title: doc.name } : {}),
-      ...(typeof doc?.description === 'string' ? { description: doc.description.trim().split('\n')[0] } : {}),
+      ...(typeof doc?.description === 'string' ? { description: firstSentence(doc.description) } : {}),
     };
   } catch {
     return { description: '(does not parse: see `ltc runbook validate`)' };

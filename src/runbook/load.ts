@@ -13,18 +13,18 @@ import { parseDuration } from '../core/duration.js';
 import { didYouMean } from '../core/suggest.js';
 import type { RunbookRef } from './locate.js';
 import type { Runbook, Scalar, StepDef } from './model.js';
-import { loadStepTypes } from './registry.js';
+import { loadStepTypes, registryVersion } from './registry.js';
 import { CONTROL_KEYS, buildRunbookSchema, type RetriesDef } from './schema.js';
 import type { StepType } from './step-type.js';
 
 type Issue = z.core.$ZodIssue;
 type Raw = Record<string, unknown>;
 
-let typesPromise: Promise<Map<string, StepType>> | undefined;
-/** The registered step types (loaded once). */
+let typesPromise: { version: number; types: Promise<Map<string, StepType>> } | undefined;
+/** The registered step types (loaded once per registry version). */
 export function stepTypes(): Promise<Map<string, StepType>> {
-  typesPromise ??= loadStepTypes();
-  return typesPromise;
+  if (typesPromise?.version !== registryVersion()) typesPromise = { version: registryVersion(), types: loadStepTypes() };
+  return typesPromise.types;
 }
 
 let schemaCache: { types: Map<string, StepType>; schema: ReturnType<typeof buildRunbookSchema> } | undefined;

@@ -4,6 +4,8 @@
  */
 import type { Context } from '../core/context.js';
 import { ConfigError, LtcError } from '../core/errors.js';
+import { UNKNOWN, evaluate, truthy } from './expr.js';
+import { parseCondition } from './template.js';
 import { makeResolver } from './scope.js';
 import { readRunbook } from './load.js';
 import { locateRunbook, type RunbookRef } from './locate.js';
@@ -43,9 +45,14 @@ export async function preflight(v: Validated, inputs: Readonly<Record<string, Ou
   const rb = v.runbook;
   const resolver = makeResolver({ inputs, results: new Map(), env: ctx.env, config, planning: true });
   const problems: string[] = [];
+  const approvals: string[] = [];
   let hint: string | undefined;
   for (const step of allSteps(rb)) {
     if (!step.stepType.preflight) continue;
+    if (typeof step.when === 'string' || step.when === false) {
+      const known = step.when === false ? false : evaluate(parseCondition(step.when).expr, resolver);
+      if (known !== UNKNOWN && !truthy(known)) continue; // skipped for these inputs
+    }
     let spec: unknown;
     try {
       spec = resolveSpec({ runbook: rb }, step, resolver);
@@ -71,10 +78,14 @@ export async function preflight(v: Validated, inputs: Readonly<Record<string, Ou
       if (!(err instanceof LtcError)) throw err;
       const pos = rb.source.positionOf([...step.path, step.type]);
       problems.push(`${rb.file}:${pos.line}:${pos.column}: step "${step.id}": ${err.message}`);
-      hint ??= err.hint;
+      const approve = err.details?.approve;
+      if (typeof approve === 'string') approvals.push(approve);
+      else hint ??= err.hint;
     }
   }
+  if (approvals.length) hint ??= `approve ahead with ${approvals.map((id) => `--approve ${id}`).join(' ')} (or --yes for every confirmation)`;
   if (problems.length) {
-    throw new ConfigError(`runbook ${rb.file} cannot run:\n  ${problems.join('\n  ')}`, { hint: hint ?? 'fix the steps above; nothing was run' });
+    // A missing approval is a usage problem (exit 2), as is everything else found here.
+    throw new ConfigError(`runbook ${rb.file} cannot run (nothing was run):\n  ${problems.join('\n  ')}`, { hint: hint ?? 'fix the steps above' });
   }
 }

@@ -14,5 +14,24 @@ export async function loadStepTypes(): Promise<Map<string, StepType>> {
     import('../steps/assert.js'),
     import('../steps/runbook.js'),
   ]);
-  return new Map(modules.map((m: { default: StepType }) => [m.default.name, m.default]));
+  const types = new Map(modules.map((m: { default: StepType }) => [m.default.name, m.default]));
+  for (const [name, type] of extra) types.set(name, type);
+  return types;
+}
+
+const extra = new Map<string, StepType>();
+let version = 0;
+
+/**
+ * Adds a step type at run time (embedding ltc, tests). Built-in types are listed above instead;
+ * types added here are not in the shipped JSON Schema.
+ */
+export function registerStepType(type: StepType): void {
+  extra.set(type.name, type);
+  version++;
+}
+
+/** Changes whenever a step type is registered (caches of the runbook schema key on it). */
+export function registryVersion(): number {
+  return version;
 }

@@ -84,10 +84,12 @@ function oneTypeKey(types: readonly string[]) {
 export function buildStepSchema(types: ReadonlyMap<string, StepType>) {
   const names = [...types.keys()];
   const typeShape = Object.fromEntries([...types].map(([key, t]) => [key, t.schema.optional().describe(t.description)]));
+  // For editors: exactly one type key (the runtime check is oneTypeKey, with better messages).
+  const oneOf = names.map((n) => ({ required: [n] }));
   const inner = z
     .strictObject({ ...controlShape(), ...typeShape })
     .superRefine(oneTypeKey(names))
-    .describe('a step run when its parent step fails');
+    .meta({ description: 'a step run when its parent step fails', oneOf });
   return z
     .strictObject({
       ...controlShape(),
@@ -95,7 +97,7 @@ export function buildStepSchema(types: ReadonlyMap<string, StepType>) {
       ...typeShape,
     })
     .superRefine(oneTypeKey(names))
-    .describe('one step: an id, a name, one step type key and control keys');
+    .meta({ description: 'one step: an id, a name, one step type key and control keys', oneOf });
 }
 
 export function buildRunbookSchema(types: ReadonlyMap<string, StepType>) {

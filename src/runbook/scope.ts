@@ -24,7 +24,7 @@ export interface ScopeData {
 function lookup(value: unknown, path: readonly string[]): { found: boolean; value: unknown } {
   let v = value;
   for (const p of path) {
-    if (v === null || typeof v !== 'object' || !(p in (v as object))) return { found: false, value: undefined };
+    if (v === null || typeof v !== 'object' || !Object.hasOwn(v, p)) return { found: false, value: undefined };
     v = (v as Record<string, unknown>)[p];
   }
   return { found: true, value: v };
@@ -41,16 +41,16 @@ export function makeResolver(data: ScopeData): Resolver {
     const [ns, a, b, c] = path;
     switch (ns) {
       case 'inputs':
-        return asValue(data.inputs[a!]);
+        return Object.hasOwn(data.inputs, a!) ? asValue(data.inputs[a!]) : null;
       case 'env':
-        return asValue(data.env[a!]);
+        return Object.hasOwn(data.env, a!) ? asValue(data.env[a!]) : null;
       case 'config':
         return asValue(lookup(data.config, path.slice(1)).value);
       case 'steps': {
         const r = data.results.get(a!);
         if (!r) return data.planning ? UNKNOWN : b === 'status' ? 'not-run' : null;
         if (b === 'status') return r.status;
-        return asValue(r.outputs[c!]);
+        return Object.hasOwn(r.outputs, c!) ? asValue(r.outputs[c!]) : null;
       }
       default:
         return null;

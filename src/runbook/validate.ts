@@ -63,7 +63,7 @@ function checkReference(rb: Runbook, f: FoundExpr, path: string[], calls: Map<st
   }
   if (ns === 'inputs') {
     if (a === undefined || b !== undefined) return { message: `${text}: expected inputs.<name>` };
-    if (!(a in rb.inputs)) {
+    if (!Object.hasOwn(rb.inputs, a)) {
       const names = Object.keys(rb.inputs);
       return { message: `unknown input "${a}"`, hint: didYouMean(a, names) ?? (names.length ? `declared inputs: ${names.join(', ')}` : 'declare it under inputs:') };
     }
@@ -117,12 +117,12 @@ async function checkCalls(rb: Runbook, resolve: CallResolver, stack: Runbook[], 
       continue;
     }
     for (const name of Object.keys(call.inputs)) {
-      if (!(name in child.inputs)) {
+      if (!Object.hasOwn(child.inputs, name)) {
         problems.push({ at, message: `step "${step.id}" passes input "${name}", which runbook "${child.name}" does not declare`, hint: didYouMean(name, Object.keys(child.inputs)) });
       }
     }
     for (const [name, def] of Object.entries(child.inputs)) {
-      if (def.required && def.default === undefined && !(name in call.inputs)) {
+      if (def.required && def.default === undefined && !Object.hasOwn(call.inputs, name)) {
         problems.push({ at, message: `step "${step.id}" does not pass the required input "${name}" of runbook "${child.name}"` });
       }
     }

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { currentActor } from '../audit/actor.js';
-import { CheckFailedError } from '../core/errors.js';
+import { CheckFailedError, UsageError } from '../core/errors.js';
 import { defineStep } from '../runbook/step-type.js';
 
 export const confirmSpec = z.union([z.string().min(1), z.strictObject({ message: z.string().min(1) })]);
@@ -20,6 +20,19 @@ export default defineStep({
   outputs: ['approved_by', 'approved_at', 'via'],
   plan(spec, step) {
     return [{ action: 'confirm', detail: `ask "${messageOf(spec)}" (answer ahead with --approve ${step.stepId} or --yes)`, writes: false }];
+  },
+  async preflight(spec, step) {
+    // Without a person to ask, an approval must come from --yes / --approve before anything runs.
+    if (step.ctx.prompt.interactive) return;
+    try {
+      await step.ctx.prompt.approve(messageOf(spec), step.stepId);
+    } catch (err) {
+      if (!(err instanceof UsageError)) throw err;
+      throw new UsageError(`needs a person to confirm "${messageOf(spec)}", and there is no terminal (or CI=true)`, {
+        hint: `approve it ahead with --approve ${step.stepId} (or --yes for every confirmation)`,
+        details: { approve: step.stepId },
+      });
+    }
   },
   async run(spec, step) {
     const message = messageOf(spec);

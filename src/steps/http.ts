@@ -23,7 +23,7 @@ export const endpointSpec = z.strictObject({
   body: z.string().optional(),
   conditions: z.array(conditionText).min(1).optional().describe('default ["status == 200"]; e.g. body.status == "ok", response_time < 500'),
   timeout: duration.optional().describe('per attempt (default 5s)'),
-  retries: z.number().int().min(0).optional().describe('extra attempts after a failed one (default 2)'),
+  retries: z.number().int().min(0).optional().describe('extra probe attempts after a failed one (default 0: use the step\'s retries:)'),
   backoff: duration.optional(),
   failure_threshold: z.number().int().min(1).optional(),
   insecure: z.boolean().optional(),
@@ -57,7 +57,7 @@ export default defineStep({
     const { probeEndpoints, failureReason } = await import('../health/run.js');
     const baseUrl = await baseUrlFor(e.url, step);
     const [result] = await probeEndpoints(
-      [{ ...e, name: step.stepId }],
+      [{ ...e, name: step.stepId, retries: e.retries ?? 0 }],
       {
         ...(baseUrl ? { baseUrl } : {}),
         where: `step "${step.stepId}"`,

@@ -1,0 +1,42 @@
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from './cli.js';
+
+/** A temp ops dir with runbooks/<name>.yaml for each entry. */
+export async function opsDir(runbooks: Record<string, string>): Promise<string> {
+  const dir = await tempDir('ltc-runbook-');
+  await mkdir(join(dir, 'runbooks'));
+  for (const [name, text] of Object.entries(runbooks)) await writeFile(join(dir, 'runbooks', `${name}.yaml`), text);
+  return dir;
+}
+
+/** Every journal event of every run under dir/.ltc/runs, by run id. */
+export async function journals(dir: string): Promise<Map<string, Array<Record<string, unknown>>>> {
+  const runs = join(dir, '.ltc', 'runs');
+  const out = new Map<string, Array<Record<string, unknown>>>();
+  if (!existsSync(runs)) return out;
+  for (const f of (await readdir(runs)).sort()) {
+    const text = await readFile(join(runs, f), 'utf8');
+    out.set(f.replace(/\.jsonl$/, ''), text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>));
+  }
+  return out;
+}
+
+/** The raw text of every journal under dir/.ltc/runs. */
+export async function journalText(dir: string): Promise<string> {
+  const runs = join(dir, '.ltc', 'runs');
+  if (!existsSync(runs)) return '';
+  const files = (await readdir(runs)).sort();
+  return (await Promise.all(files.map((f) => readFile(join(runs, f), 'utf8')))).join('');
+}
+
+/** Is a process with this pid still alive? */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

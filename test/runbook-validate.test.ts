@@ -1,0 +1,167 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { cleanupTempDirs, runLtc } from './helpers/cli.js';
+import { opsDir } from './helpers/runbooks.js';
+
+afterAll(cleanupTempDirs);
+
+const ok = `name: ok
+inputs:
+  who: { required: true }
+steps:
+  - id: hello
+    run: [echo, "\${{ inputs.who }}"]
+`;
+
+async function validate(text: string, extra: Record<string, string> = {}) {
+  const dir = await opsDir({ main: text, ...extra });
+  const r = await runLtc(['runbook', 'validate', 'main'], { cwd: dir });
+  return { ...r, dir, file: join(dir, 'runbooks', 'main.yaml') };
+}
+
+describe('ltc runbook validate: bad runbooks are refused with file:line:column', () => {
+  it('accepts a valid runbook and says so', async () => {
+    const r = await validate(ok);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/main\.yaml: valid \(1 steps\)/);
+  });
+
+  it('malformed YAML: exit 2 naming the line and column', async () => {
+    const r = await validate('name: x\nsteps:\n  - id: a\n    run: [echo]\n  bad: : x\n');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${r.file}:5:1: runbook is not valid YAML: All mapping items must start at the same column`);
+    expect(r.stderr).toMatch(/hint: fix the YAML syntax/);
+  });
+
+  it('an unknown step type: exit 2 with did-you-mean and the position of the key', async () => {
+    const r = await validate('name: x\nsteps:\n  - id: a\n    rn: [echo, hi]\n');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${r.file}:4:5: steps[0].rn: unknown step type "rn"`);
+    expect(r.stderr).toMatch(/hint: did you mean "run"\?/);
+    expect(r.stderr).not.toMatch(/needs one step type key/);
+  });
+
+  it('a step with two type keys, or none', async () => {
+    const two = await validate('name: x\nsteps:\n  - id: a\n    run: [echo]\n    assert: true\n');
+    expect(two.code).toBe(2);
+    expect(two.stderr).toMatch(/has exactly one step type key, this one has run and assert/);
+    const none = await validate('name: x\nsteps:\n  - id: a\n    name: nothing\n');
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/steps\[0\]: a step needs one step type key: run, script/);
+  });
+
+  it('a step type value that fails its own schema names the key path', async () => {
+    const r = await validate('name: x\nsteps:\n  - id: a\n    run: "npm run build"\n');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/main\.yaml:4:10: steps\[0\]\.run: expected array or object, got string/);
+    const cond = await validate('name: x\nsteps:\n  - id: a\n    http: { url: "http://x", conditions: ["stat == 200"] }\n');
+    expect(cond.code).toBe(2);
+    expect(cond.stderr).toMatch(/steps\[0\]\.http\.conditions\[0\]: condition "stat == 200" does not parse/);
+  });
+
+  it('an unknown control key gets did-you-mean', async () => {
+    const r = await validate('name: x\nsteps:\n  - id: a\n    run: [echo]\n    timout: 3s\n');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/main\.yaml:5:5: steps\[0\]\.timout: unknown key "timout"/);
+    expect(r.stderr).toMatch(/did you mean "timeout"/);
+  });
+
+  it('an expression that does not parse: exit 2 at its line', async () => {
+    const r = await validate('name: x\nsteps:\n  - id: a\n    run: [echo]\n  - id: b\n    when: steps.a.outputs.stdout = "x"\n    run: [echo]\n');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/main\.yaml:6:11: when does not parse: unexpected "=" \(compare with "=="\)/);
+    const t = await validate('name: x\nsteps:\n  - id: a\n    run: [echo, "${{ inputs.x && }}"]\n');
+    expect(t.code).toBe(2);
+    expect(t.stderr).toMatch(/main\.yaml:4:17: expression does not parse: expected a value but found end of expression/);
+  });
+
+  it('a reference to an unknown step, input or output, with did-you-mean', async () => {
+    const r = await validate(`name: x
+inputs:
+  release: {}
+steps:
+  - id: build
+    run: [echo]
+  - id: use
+    run: [echo, "\${{ steps.biuld.outputs.stdout }}", "\${{ inputs.relase }}", "\${{ steps.build.outputs.stdot }}"]
+`);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/main\.yaml:8:17: unknown step "biuld" in steps\.biuld\.outputs\.stdout/);
+    expect(r.stderr).toMatch(/main\.yaml:8:54: unknown input "relase"/);
+    expect(r.stderr).toMatch(/step "build" has no output "stdot"/);
+    expect(r.stderr).toMatch(/did you mean "build"/);
+  });
+
+  it('a step read before it runs, and duplicate ids', async () => {
+    const r = await validate(`name: x
+steps:
+  - id: first
+    run: [echo, "\${{ steps.second.outputs.stdout }}"]
+  - id: second
+    run: [echo]
+  - id: second
+    run: [echo]
+`);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/steps\.second\.outputs\.stdout reads step "second" before it runs/);
+    expect(r.stderr).toMatch(/main\.yaml:7:9: duplicate step id "second" \(also at .*main\.yaml:5:9\)/);
+  });
+
+  it('an on_failure step may read the failed step and earlier steps; outputs: may read its own step', async () => {
+    const r = await validate(`name: x
+steps:
+  - id: a
+    run: [echo]
+  - id: b
+    run: [echo, "\${{ steps.a.outputs.stdout }}"]
+    outputs:
+      copy: \${{ steps.b.outputs.stdout }}
+    on_failure:
+      - id: undo
+        run: [echo, "\${{ steps.b.status }}", "\${{ steps.a.outputs.exit_code }}"]
+      - id: undo2
+        run: [echo, "\${{ steps.undo.outputs.stdout }}"]
+  - id: c
+    run: [echo, "\${{ steps.b.outputs.copy }}"]
+`);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  });
+
+  it('a cycle of runbooks calling each other names the cycle', async () => {
+    const r = await validate('name: main\nsteps:\n  - id: call-b\n    runbook: b\n', {
+      b: 'name: b\nsteps:\n  - id: call-c\n    runbook: { name: c }\n',
+      c: 'name: c\nsteps:\n  - id: back\n    runbook: main\n',
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/runbooks call each other in a cycle: main → b → c → main/);
+    expect(r.stderr).toMatch(/c\.yaml:4:14/);
+  });
+
+  it('a called runbook must exist and receive its required inputs', async () => {
+    const missing = await validate('name: main\nsteps:\n  - id: call\n    runbook: nope\n');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/step "call" calls runbook "nope": no runbook named "nope"/);
+    const inputs = await validate('name: main\nsteps:\n  - id: call\n    runbook: { name: child, inputs: { wat: 1 } }\n', {
+      child: 'name: child\ninputs:\n  need: { required: true }\nsteps:\n  - id: a\n    run: [echo]\n',
+    });
+    expect(inputs.code).toBe(2);
+    expect(inputs.stderr).toMatch(/passes input "wat", which runbook "child" does not declare/);
+    expect(inputs.stderr).toMatch(/does not pass the required input "need"/);
+  });
+
+  it('a script may not splice ${{ }} into its code', async () => {
+    const r = await validate('name: x\nsteps:\n  - id: s\n    script: "echo(\'${{ inputs.x }}\')"\n');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/a script may not contain \$\{\{ \}\}: pass values with args:/);
+  });
+
+  it('an unknown runbook name gets did-you-mean; --json gives one error document', async () => {
+    const dir = await opsDir({ deploy: ok });
+    const r = await runLtc(['runbook', 'validate', 'deplyo', '--json'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.json).toMatchObject({ ok: false, error: { code: 'usage', message: 'no runbook named "deplyo"', hint: 'did you mean "deploy"?' } });
+    expect(existsSync(join(dir, '.ltc'))).toBe(false);
+  });
+});

@@ -16,7 +16,6 @@ import { parseDuration } from '../core/duration.js';
 import type { Masker } from '../core/masker.js';
 import { didYouMean } from '../core/suggest.js';
 import { displayCommand, withShell } from '../exec/command.js';
-import { execCommand } from '../exec/exec.js';
 import { ensureMirror, exportTree, isRemoteUrl, checkRepoString, listRemoteRefs, removeTree, resolveRef, resolveTag } from '../git/repo.js';
 import { isCommitSha, validateRcName, validateRefName } from '../git/refs.js';
 import { withLock } from '../git/lock.js';
@@ -86,6 +85,13 @@ export interface GateRunOutcome {
   exitCode: 0 | 1 | 130;
   workTree: string;
 }
+
+/**
+ * The exec adapter (and execa under it, ~100 ms to load) is imported while the first git
+ * commands run, not before: the checkout and the module load overlap.
+ */
+let execModule: Promise<typeof import('../exec/exec.js')> | undefined;
+const loadExec = () => (execModule ??= import('../exec/exec.js'));
 
 const SETUP_LOG = '_setup.log';
 const SETUP_TIMEOUT_MS = 15 * 60_000;
@@ -219,7 +225,11 @@ export async function runGates(opts: GateRunOptions, deps: GateRunDeps): Promise
   for (const g of gates) parseDuration(g.timeout, `gates.${g.name}.timeout`);
 
   const started = performance.now();
-  const target = await resolveTarget(opts, deps);
+  const resolving = resolveTarget(opts, deps); // spawns git first…
+  void loadExec().catch(() => undefined); // …then loads the exec adapter while git runs
+  const actor = currentActor();
+  const target = await resolving;
+  const resolveMs = Math.round(performance.now() - started);
   const { commit } = target;
   reporter.resolved?.({ ...target, gates: gates.filter((g) => selected.has(g.name)) });
 
@@ -251,11 +261,13 @@ export async function runGates(opts: GateRunOptions, deps: GateRunDeps): Promise
       status: 'running',
       startedAt: now(),
       durationMs: 0,
+      resolveMs,
       checkoutMs: 0,
+      gatesMs: 0,
       setup: { status: 'not_run', durationMs: 0 },
       ...(opts.only?.length ? { only: [...selected] } : {}),
       failFast: Boolean(opts.failFast),
-      actor: await currentActor(),
+      actor: await actor,
       gates: records,
     };
     const file = await writeGateResult(stateDir, result);
@@ -267,13 +279,13 @@ export async function runGates(opts: GateRunOptions, deps: GateRunDeps): Promise
       reporter.phaseStart?.('checkout', `${commit.slice(0, 12)} → ${workTree}`);
       const checkoutStarted = performance.now();
       try {
-        const mirror = await ensureMirror(target.repo, join(stateDir, 'cache'), { signal });
+        const mirror = await ensureMirror(target.repo, join(stateDir, 'cache'), { signal, commit });
         await exportTree(mirror, commit, workTree, { signal });
       } catch (err) {
         reporter.phaseEnd?.('checkout', signal.aborted ? 'interrupted' : 'failed', performance.now() - checkoutStarted);
         throw err;
       }
-      result.checkoutMs = Math.round(performance.now() - started);
+      result.checkoutMs = Math.round(performance.now() - checkoutStarted);
       reporter.phaseEnd?.('checkout', 'passed', performance.now() - checkoutStarted);
 
       // 2. Setup: npm ci when the checkout has a lock file.
@@ -284,7 +296,9 @@ export async function runGates(opts: GateRunOptions, deps: GateRunDeps): Promise
 
       // 3. Gates.
       if (!setupFailed && !interrupted) {
+        const gatesStarted = performance.now();
         await runAllGates(gates, records, selected, { ...opts, jobs }, workTree, deps, reporter);
+        result.gatesMs = Math.round(performance.now() - gatesStarted);
         interrupted = signal.aborted;
       }
     } catch (err) {
@@ -309,7 +323,7 @@ export async function runGates(opts: GateRunOptions, deps: GateRunDeps): Promise
     result.durationMs = Math.round(performance.now() - started);
     await writeGateResult(stateDir, result);
     reporter.done?.(result);
-    if (!opts.keepWorkTree) await removeTree(workTree).catch(() => undefined);
+    const removing = opts.keepWorkTree ? Promise.resolve() : removeTree(workTree).catch(() => undefined);
 
     await appendAudit(stateDir, {
       action: 'gates.run',
@@ -323,6 +337,7 @@ export async function runGates(opts: GateRunOptions, deps: GateRunDeps): Promise
         durationMs: result.durationMs,
       },
     }).catch(() => undefined);
+    await removing;
 
     const exitCode = result.status === 'interrupted' ? 130 : result.status === 'failed' ? 1 : 0;
     return { result, file, exitCode, workTree };
@@ -345,6 +360,7 @@ async function runSetup(opts: GateRunOptions, workTree: string, logs: string, de
   let status: SetupRecord['status'];
   let reason: string | undefined;
   try {
+    const { execCommand } = await loadExec();
     const r = await execCommand(SETUP_COMMAND, {
       cwd: workTree,
       timeout: SETUP_TIMEOUT_MS,
@@ -467,6 +483,7 @@ async function runGate(gate: GateConfig, rec: GateRecord, workTree: string, stop
   if (stop.aborted) return finish(deps.signal.aborted ? 'interrupted' : 'cancelled', null, 'ended before it started');
   const timeoutMs = parseDuration(gate.timeout, `gates.${gate.name}.timeout`);
   try {
+    const { execCommand } = await loadExec();
     const r = await execCommand(argv, {
       cwd,
       timeout: timeoutMs,

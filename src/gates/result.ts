@@ -54,8 +54,12 @@ export interface GateResult {
   startedAt: string;
   finishedAt?: string;
   durationMs: number;
-  /** Time to resolve the ref, update the mirror and check the commit out. */
+  /** Time to resolve the ref to a commit (ls-remote). */
+  resolveMs: number;
+  /** Time to update the mirror and check the commit out into a clean work tree. */
   checkoutMs: number;
+  /** Time from the first gate's start to the last gate's end. */
+  gatesMs: number;
   setup: SetupRecord;
   /** `--only` given: the gates asked for. */
   only?: string[];

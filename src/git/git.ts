@@ -2,7 +2,7 @@
  * The one place ltc runs `git`. Argument arrays only, a clean environment (no caller GIT_DIR &
  * co.), no terminal prompts, the `ext::` transport refused, and abortable (Ctrl-C).
  */
-import { execa } from 'execa';
+import { spawn } from 'node:child_process';
 import { CheckFailedError, InterruptedError } from '../core/errors.js';
 import { processMasker, type Masker } from '../core/masker.js';
 
@@ -39,26 +39,54 @@ export function gitEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv
 /** Config given to every call: no `ext::`/`fd::` transports, no gpg, no CRLF rewriting. */
 const SAFE_CONFIG = ['-c', 'protocol.ext.allow=never', '-c', 'protocol.fd.allow=never', '-c', 'core.autocrlf=false', '-c', 'advice.detachedHead=false'];
 
-/** Runs git with the given arguments; never throws on a non-zero exit (see `git()` for that). */
-export async function runGit(args: readonly string[], opts: GitOptions = {}): Promise<GitResult> {
-  if (opts.signal?.aborted) throw new InterruptedError('interrupted before git ran');
-  const r = await execa('git', [...SAFE_CONFIG, ...args], {
-    cwd: opts.cwd,
-    env: gitEnv(),
-    extendEnv: false,
-    reject: false,
-    stdin: 'ignore',
-    timeout: opts.timeout ?? 600_000,
-    cancelSignal: opts.signal,
-    stripFinalNewline: true,
+/**
+ * Runs git with the given arguments; never throws on a non-zero exit (see `git()` for that).
+ * Uses node:child_process directly (not execa): `ltc gates status` and the checkout stay light.
+ */
+export function runGit(args: readonly string[], opts: GitOptions = {}): Promise<GitResult> {
+  if (opts.signal?.aborted) return Promise.reject(new InterruptedError('interrupted before git ran'));
+  return new Promise<GitResult>((resolvePromise, reject) => {
+    const child = spawn('git', [...SAFE_CONFIG, ...args], {
+      cwd: opts.cwd,
+      env: gitEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    let killedBy: 'abort' | 'timeout' | undefined;
+    const kill = (why: 'abort' | 'timeout') => {
+      killedBy ??= why;
+      child.kill('SIGTERM');
+    };
+    const timer = setTimeout(() => kill('timeout'), opts.timeout ?? 600_000);
+    const onAbort = () => kill('abort');
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const done = () => {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+    };
+    child.once('error', (e: NodeJS.ErrnoException) => {
+      done();
+      if (e.code === 'ENOENT') reject(new CheckFailedError('git is not installed or not on PATH', { hint: 'install git (Debian package: git)' }));
+      else reject(e);
+    });
+    child.once('close', (code, signal) => {
+      done();
+      if (killedBy === 'abort' || opts.signal?.aborted) return reject(new InterruptedError('interrupted while git ran'));
+      const masker = opts.masker ?? processMasker;
+      const stderr = masker.mask(Buffer.concat(err).toString('utf8').replace(/\n$/, ''));
+      if (killedBy === 'timeout') {
+        return reject(new CheckFailedError(`git ${args[0] ?? ''} did not finish within ${Math.round((opts.timeout ?? 600_000) / 1000)}s`));
+      }
+      resolvePromise({
+        exitCode: code ?? (signal ? 128 : 1),
+        stdout: Buffer.concat(out).toString('utf8').replace(/\n$/, ''),
+        stderr,
+      });
+    });
   });
-  if (opts.signal?.aborted) throw new InterruptedError('interrupted while git ran');
-  const code = (r as { code?: string }).code;
-  if (code === 'ENOENT') {
-    throw new CheckFailedError('git is not installed or not on PATH', { hint: 'install git (Debian package: git)' });
-  }
-  const masker = opts.masker ?? processMasker;
-  return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout ?? ''), stderr: masker.mask(String(r.stderr ?? '')) };
 }
 
 /** Runs git and returns stdout; a non-zero exit becomes CheckFailedError carrying git's message. */

@@ -161,11 +161,13 @@ export function mirrorDirFor(repo: string, cacheDir: string): string {
 /**
  * A bare mirror of `repo` in `cacheDir` (created with `git clone --mirror`, else brought up to
  * date with `git fetch --prune`), under a lock so two runs do not fetch into it at once.
- * Returns the mirror's path.
+ * With `commit`: no fetch when the mirror already has that commit. Returns the mirror's path.
  */
-export async function ensureMirror(repo: string, cacheDir: string, opts: GitOptions = {}): Promise<string> {
+export async function ensureMirror(repo: string, cacheDir: string, opts: GitOptions & { commit?: string } = {}): Promise<string> {
   checkRepoString(repo);
   const mirror = mirrorDirFor(repo, cacheDir);
+  // Already there with the wanted commit (and so all its history): no fetch needed.
+  if (opts.commit && isFullSha(opts.commit) && existsSync(join(mirror, 'HEAD')) && (await hasCommit(mirror, opts.commit, opts))) return mirror;
   await mkdir(cacheDir, { recursive: true });
   await withLock(`${mirror}.lock`, { waitMs: 120_000, what: `the mirror ${mirror}`, signal: opts.signal }, async () => {
     if (existsSync(join(mirror, 'HEAD'))) {

@@ -104,10 +104,7 @@ export async function targetFor(scope: SecretsScope, name: string, policy: Secre
       description: t.description,
       set: (value, known) => t.set(value, known),
       test: (value) => t.test(value),
-      revert: async (value, known) => {
-        await t.set(value, known);
-        await t.test(value);
-      },
+      revert: (value, known) => t.set(value, known),
     };
   }
   if (rotate?.runbook) {

@@ -179,6 +179,8 @@ function statusOfRun(records: GateRecord[], interrupted: boolean, setupFailed: b
 export async function resolveTarget(
   opts: Pick<GateRunOptions, 'rc' | 'ref'>,
   deps: Pick<GateRunDeps, 'loaded' | 'stateDir' | 'signal'>,
+  /** Called once the names passed validation, before the first git command that reads the repo. */
+  afterValidation?: () => void,
 ): Promise<{ commit: string; tag?: string; ref?: string; repo: string }> {
   const { config } = deps.loaded;
   if (opts.rc !== undefined && opts.ref !== undefined) {
@@ -189,6 +191,7 @@ export async function resolveTarget(
   if (opts.rc !== undefined) await validateRcName(opts.rc, pattern, { signal: deps.signal });
   if (opts.ref !== undefined) await validateRefName(opts.ref, '--ref', { signal: deps.signal });
   const repo = checkRepoString(isRemoteUrl(config.app.repo) ? config.app.repo : deps.loaded.resolvePath(config.app.repo));
+  afterValidation?.();
   if (opts.rc !== undefined) {
     const commit = await resolveTag(repo, opts.rc, { pattern, signal: deps.signal });
     return { commit, tag: opts.rc, ref: `refs/tags/${opts.rc}`, repo };
@@ -225,10 +228,12 @@ export async function runGates(opts: GateRunOptions, deps: GateRunDeps): Promise
   for (const g of gates) parseDuration(g.timeout, `gates.${g.name}.timeout`);
 
   const started = performance.now();
-  const resolving = resolveTarget(opts, deps); // spawns git first…
-  void loadExec().catch(() => undefined); // …then loads the exec adapter while git runs
-  const actor = currentActor();
-  const target = await resolving;
+  let actor: Promise<string> | undefined;
+  const target = await resolveTarget(opts, deps, () => {
+    // Names are valid: ask git for the actor and load the exec adapter while ls-remote runs.
+    actor = currentActor();
+    setImmediate(() => void loadExec().catch(() => undefined));
+  });
   const resolveMs = Math.round(performance.now() - started);
   const { commit } = target;
   reporter.resolved?.({ ...target, gates: gates.filter((g) => selected.has(g.name)) });
@@ -267,7 +272,7 @@ export async function runGates(opts: GateRunOptions, deps: GateRunDeps): Promise
       setup: { status: 'not_run', durationMs: 0 },
       ...(opts.only?.length ? { only: [...selected] } : {}),
       failFast: Boolean(opts.failFast),
-      actor: await actor,
+      actor: await (actor ?? currentActor()),
       gates: records,
     };
     const file = await writeGateResult(stateDir, result);

@@ -141,24 +141,26 @@ export function verifyAuditText(text: string, head?: AuditHead | null): AuditVer
   const lines = text.split('\n');
   if (lines.at(-1) === '') lines.pop();
   let prev = GENESIS;
+  const bad = (line: number, reason: string): AuditVerification => ({ ok: false, entries: lines.length, firstBadLine: line, reason });
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     let entry: AuditEntry;
     try {
       entry = JSON.parse(line) as AuditEntry;
     } catch {
-      return { ok: false, entries: lines.length, firstBadLine: i + 1, reason: 'not valid JSON' };
-    }
-    if (entry.prev !== prev) {
-      return {
-        ok: false,
-        entries: lines.length,
-        firstBadLine: i + 1,
-        reason: 'hash chain broken: this entry or the one before it was edited, removed or reordered',
-      };
+      return bad(i + 1, 'not valid JSON: the entry was edited or cut off');
     }
     if (entry.seq !== i + 1) {
-      return { ok: false, entries: lines.length, firstBadLine: i + 1, reason: `sequence number ${entry.seq} where ${i + 1} was expected` };
+      return bad(
+        i + 1,
+        typeof entry.seq === 'number' && entry.seq > i + 1
+          ? `holds entry ${entry.seq} where entry ${i + 1} belongs: entries were removed or reordered`
+          : `holds entry ${String(entry.seq)} where entry ${i + 1} belongs: entries were reordered, duplicated or edited`,
+      );
+    }
+    if (entry.prev !== prev) {
+      // The sequence is intact, so the line before no longer hashes to what this one recorded.
+      return i === 0 ? bad(1, 'the first entry does not start the chain: it was edited') : bad(i, `the entry was edited: line ${i + 1} recorded a different sha256 for it`);
     }
     prev = sha256(line);
   }

@@ -76,7 +76,7 @@ export function resolveInputs(rb: Runbook, given: Readonly<Record<string, Output
   }
   const values: InputValues = {};
   for (const [name, def] of Object.entries(rb.inputs)) {
-    const at = where(rb, ['inputs', name]);
+    const at = where(rb, ['inputs'], name);
     const value = given[name] ?? def.default;
     if (value === undefined || value === null) {
       if (def.required) {

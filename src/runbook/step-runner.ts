@@ -158,7 +158,7 @@ async function attempt(step: StepDef, view: StepView, env: StepRunEnv, n: number
   } catch (raw) {
     if (timedOut) {
       throw new CheckFailedError(`step "${step.id}" timed out after ${formatDuration(step.timeoutMs!)}; its processes were ended`, {
-        hint: `raise timeout: at ${where(env.runbook, [...step.path, 'timeout'])}, or find out what the step waits for (--verbose)`,
+        hint: `raise timeout: at ${where(env.runbook, step.path, 'timeout')}, or find out what the step waits for (--verbose)`,
         cause: raw,
       });
     }

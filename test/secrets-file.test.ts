@@ -1,0 +1,253 @@
+/** The file backend and the secrets commands on it: round trips, stages, bad input and policy. */
+import { randomBytes } from 'node:crypto';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Masker } from '../src/core/masker.js';
+import { FileBackend } from '../src/secrets/backends/file.js';
+import { generatePassword, generateSecret } from '../src/secrets/generate.js';
+import { cleanupTempDirs, tempDir } from './helpers/cli.js';
+import { fileEnv, makeOps } from './helpers/secrets.js';
+
+afterAll(cleanupTempDirs);
+
+async function openStore(env: Record<string, string>, dir: string, config: Record<string, unknown> = {}): Promise<{ backend: FileBackend; masker: Masker }> {
+  const masker = new Masker();
+  const backend = FileBackend.open({
+    environment: 'staging',
+    config: { backend: 'file', required: [], ...config },
+    resolvePath: (p) => (p.startsWith('/') ? p : join(dir, p)),
+    stateDir: join(dir, '.ltc'),
+    env,
+    masker,
+  });
+  return { backend, masker };
+}
+
+describe('file backend', () => {
+  it('round-trips values through the encrypted store and moves stages like AWS', async () => {
+    const dir = await tempDir();
+    const env = { LTC_MASTER_KEY: randomBytes(32).toString('hex') };
+    const { backend, masker } = await openStore(env, dir);
+    expect(await backend.list()).toEqual([]);
+    expect((await backend.put('API_TOKEN', 'first-value-1234')).versionId).toBe('1');
+    expect((await backend.put('API_TOKEN', 'second-value-5678')).versionId).toBe('2');
+    expect(masker.mask('x first-value-1234 second-value-5678')).toBe('x *** ***');
+
+    let d = await backend.describe('API_TOKEN');
+    expect(d.versions.map((v) => [v.id, v.stages])).toEqual([['1', ['previous']], ['2', ['current']]]);
+    expect((await backend.getValue('API_TOKEN')).value).toBe('second-value-5678');
+    expect((await backend.getValue('API_TOKEN', { stage: 'previous' })).value).toBe('first-value-1234');
+
+    // pending: idempotent by request token; a new token replaces it.
+    const p1 = await backend.createPending('API_TOKEN', 'third-value-9999', 'token-a');
+    expect(p1).toEqual({ versionId: '3', created: true });
+    expect(await backend.createPending('API_TOKEN', 'ignored-value-000', 'token-a')).toEqual({ versionId: '3', created: false });
+    expect((await backend.getValue('API_TOKEN', { stage: 'pending' })).value).toBe('third-value-9999');
+    expect(await backend.discardPending('API_TOKEN')).toEqual({ discarded: '3' });
+    d = await backend.describe('API_TOKEN');
+    expect(d.versions.map((v) => v.id)).toEqual(['1', '2']);
+
+    const p2 = await backend.createPending('API_TOKEN', 'fourth-value-4444', 'token-b');
+    await backend.promote('API_TOKEN', p2.versionId);
+    d = await backend.describe('API_TOKEN');
+    expect(d.versions.map((v) => [v.id, v.stages])).toEqual([['2', ['previous']], ['4', ['current']]]);
+
+    expect(await backend.rollback('API_TOKEN')).toEqual({ current: '2', previous: '4' });
+    expect((await backend.getValue('API_TOKEN')).value).toBe('second-value-5678');
+
+    // Nothing readable in the file.
+    const raw = await readFile(join(dir, '.ltc', 'secrets', 'staging.json'), 'utf8');
+    for (const v of ['first-value-1234', 'second-value-5678', 'fourth-value-4444', 'API_TOKEN']) expect(raw).not.toContain(v);
+    const { stat } = await import('node:fs/promises');
+    expect((await stat(join(dir, '.ltc', 'secrets', 'staging.json'))).mode & 0o777).toBe(0o600);
+
+    // A second instance (another process) reads the same data.
+    const again = await openStore(env, dir);
+    expect((await again.backend.getValue('API_TOKEN', { versionId: '4' })).value).toBe('fourth-value-4444');
+  });
+
+  it('accepts a passphrase (scrypt) and refuses the raw key for that store', async () => {
+    const dir = await tempDir();
+    const { backend } = await openStore({ LTC_MASTER_KEY: 'correct horse battery staple' }, dir);
+    await backend.put('LTC_SECRET_KEY', randomBytes(48).toString('base64url'));
+    const raw = JSON.parse(await readFile(join(dir, '.ltc', 'secrets', 'staging.json'), 'utf8')) as { kdf: { name: string } };
+    expect(raw.kdf.name).toBe('scrypt');
+    const wrong = await openStore({ LTC_MASTER_KEY: randomBytes(32).toString('base64') }, dir);
+    await expect(wrong.backend.list()).rejects.toThrow(/wrong master key.*passphrase/);
+  });
+});
+
+describe('secrets commands on the file backend', () => {
+  it('set reads stdin (never argv), get shows metadata, --reveal needs a TTY or --yes', async () => {
+    const ops = await makeOps({ staging: fileEnv() });
+    const value = 'smtp-' + randomBytes(12).toString('hex');
+    const set = await ops.ltc(['secrets', 'set', 'SMTP_PASSWORD'], { input: value + '\n' });
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout + set.stderr).not.toContain(value);
+
+    const meta = await ops.ltc(['secrets', 'get', 'SMTP_PASSWORD', '--json']);
+    expect(meta.code).toBe(0);
+    expect(meta.json).toMatchObject({ ok: true, secret: { name: 'SMTP_PASSWORD', versions: [{ id: '1', stages: ['current'] }] } });
+    expect(meta.stdout).not.toContain(value);
+
+    const noTty = await ops.ltc(['secrets', 'get', 'SMTP_PASSWORD', '--reveal']);
+    expect(noTty.code).toBe(2);
+    expect(noTty.stderr).toContain('--yes');
+    expect(noTty.stdout).toBe('');
+
+    const json = await ops.ltc(['secrets', 'get', 'SMTP_PASSWORD', '--reveal', '--yes', '--json']);
+    expect(json.code).toBe(2);
+    expect(json.stdout).not.toContain(value);
+
+    const shown = await ops.ltc(['secrets', 'get', 'SMTP_PASSWORD', '--reveal', '--yes']);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toBe(value);
+
+    const argv = await ops.ltc(['secrets', 'set', 'SMTP_PASSWORD', 'hunter2-from-argv']);
+    expect(argv.code).toBe(2);
+    const empty = await ops.ltc(['secrets', 'set', 'SMTP_PASSWORD']);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain('stdin');
+
+    const audit = await ops.ltc(['secrets', 'audit', '--json']);
+    const entries = (audit.json as { entries: Array<{ action: string; outcome: string; secret: string }> }).entries;
+    expect(entries.map((e) => `${e.action}:${e.outcome}`)).toEqual(['secret.write:ok', 'secret.read:ok']);
+    expect(JSON.stringify(entries)).not.toContain(value);
+  });
+
+  it('wrong master key: exit 2 naming the store file, nothing changed', async () => {
+    const ops = await makeOps({ staging: fileEnv() });
+    expect((await ops.ltc(['secrets', 'generate', 'LTC_SECRET_KEY'])).code).toBe(0);
+    const store = join(ops.dir, '.ltc', 'secrets', 'staging.json');
+    const before = await readFile(store, 'utf8');
+    for (const args of [['secrets', 'list'], ['secrets', 'get', 'LTC_SECRET_KEY'], ['secrets', 'generate', 'OTHER_TOKEN']]) {
+      const r = await ops.ltc(args, { env: { LTC_MASTER_KEY: randomBytes(32).toString('base64') } });
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toContain(store);
+      expect(r.stderr).toContain('wrong master key');
+    }
+    expect(await readFile(store, 'utf8')).toBe(before);
+    const none = await ops.ltc(['secrets', 'list'], { env: { LTC_MASTER_KEY: '' } });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('LTC_MASTER_KEY');
+  });
+
+  it('a corrupted store: exit 2 naming the file', async () => {
+    const ops = await makeOps({ staging: fileEnv() });
+    expect((await ops.ltc(['secrets', 'generate', 'LTC_SECRET_KEY'])).code).toBe(0);
+    const store = join(ops.dir, '.ltc', 'secrets', 'staging.json');
+    const doc = JSON.parse(await readFile(store, 'utf8')) as { data: string };
+    const flipped = (doc.data[10] === 'A' ? 'B' : 'A');
+    await writeFile(store, JSON.stringify({ ...doc, data: doc.data.slice(0, 10) + flipped + doc.data.slice(11) }));
+    let r = await ops.ltc(['secrets', 'get', 'LTC_SECRET_KEY']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`secrets store ${store} is corrupted`);
+    await writeFile(store, '{"format": "ltc-secrets/1", "da');
+    r = await ops.ltc(['secrets', 'list']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${store} is corrupted: it is not valid JSON`);
+  });
+
+  it('an unknown secret: exit 2 with a did-you-mean', async () => {
+    const ops = await makeOps({ staging: fileEnv() });
+    expect((await ops.ltc(['secrets', 'generate', 'LTC_SECRET_KEY'])).code).toBe(0);
+    const r = await ops.ltc(['secrets', 'get', 'LTC_SECRET_KY']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unknown secret "LTC_SECRET_KY"');
+    expect(r.stderr).toContain('did you mean "LTC_SECRET_KEY"?');
+    const rot = await ops.ltc(['secrets', 'rotate', 'NOPE']);
+    expect(rot.code).toBe(2);
+    const bad = await ops.ltc(['secrets', 'get', 'lower-case']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('invalid secret name');
+  });
+
+  it('key_file must be mode 0600', async () => {
+    const dir = await tempDir();
+    const keyFile = join(dir, 'master.key');
+    await writeFile(keyFile, randomBytes(32).toString('base64'), { mode: 0o644 });
+    await chmod(keyFile, 0o644);
+    const ops = await makeOps({ staging: fileEnv([], { key_file: keyFile }) }, { env: { LTC_MASTER_KEY: '' } });
+    const loose = await ops.ltc(['secrets', 'generate', 'LTC_SECRET_KEY']);
+    expect(loose.code).toBe(2);
+    expect(loose.stderr).toContain('mode 0644');
+    expect(loose.stderr).toContain(`chmod 600 ${keyFile}`);
+    await chmod(keyFile, 0o600);
+    const ok = await ops.ltc(['secrets', 'generate', 'LTC_SECRET_KEY']);
+    expect(ok.code, ok.stderr).toBe(0);
+  });
+
+  it('generate: 48 random bytes base64url by default, refuses fewer than 32, passwords by policy', async () => {
+    const ops = await makeOps({ staging: fileEnv([{ name: 'LTC_SECRET_KEY', kind: 'secret_key', min_bytes: 32 }, { name: 'DATABASE_PASSWORD', kind: 'password', length: 24 }]) });
+    const few = await ops.ltc(['secrets', 'generate', 'LTC_SECRET_KEY', '--bytes', '31']);
+    expect(few.code).toBe(2);
+    expect(few.stderr).toContain('at least 32');
+    expect((await ops.ltc(['secrets', 'list', '--json'])).json).toMatchObject({ secrets: [], missing: ['LTC_SECRET_KEY', 'DATABASE_PASSWORD'] });
+
+    expect((await ops.ltc(['secrets', 'generate', 'LTC_SECRET_KEY'])).code).toBe(0);
+    const key = (await ops.ltc(['secrets', 'get', 'LTC_SECRET_KEY', '--reveal', '--yes'])).stdout;
+    expect(key).toMatch(/^[A-Za-z0-9_-]{64}$/);
+    expect(Buffer.from(key, 'base64url')).toHaveLength(48);
+
+    const short = await ops.ltc(['secrets', 'generate', 'DATABASE_PASSWORD', '--length', '20']);
+    expect(short.code).toBe(2);
+    expect((await ops.ltc(['secrets', 'generate', 'DATABASE_PASSWORD'])).code).toBe(0);
+    const pw = (await ops.ltc(['secrets', 'get', 'DATABASE_PASSWORD', '--reveal', '--yes'])).stdout;
+    expect(pw).toHaveLength(32);
+
+    // An existing secret is replaced only with a confirmation.
+    const again = await ops.ltc(['secrets', 'generate', 'LTC_SECRET_KEY']);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('--yes');
+    expect((await ops.ltc(['secrets', 'generate', 'LTC_SECRET_KEY', '--yes'])).code).toBe(0);
+    expect((await ops.ltc(['secrets', 'get', 'LTC_SECRET_KEY', '--reveal', '--yes'])).stdout).not.toBe(key);
+  });
+
+  it('passwords: every class present, none of / @ " \' \\, uniform enough', () => {
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 400; i++) {
+      const p = generatePassword(32);
+      expect(p).toHaveLength(32);
+      expect(p).toMatch(/[A-Z]/);
+      expect(p).toMatch(/[a-z]/);
+      expect(p).toMatch(/[0-9]/);
+      expect(p).toMatch(/[!*+,\-.=^_~]/);
+      expect(p).not.toMatch(/[/@"'\\\s]/);
+      for (const c of p) counts.set(c, (counts.get(c) ?? 0) + 1);
+    }
+    expect(counts.size).toBe(26 + 26 + 10 + 10);
+    expect(() => generateSecret('LTC_SECRET_KEY', undefined, { bytes: 16 })).toThrow(/at least 32/);
+  });
+
+  it('verify: exit 1 for a missing or weak secret, 0 when all meet policy', async () => {
+    const ops = await makeOps({ staging: fileEnv([{ name: 'LTC_SECRET_KEY', kind: 'secret_key' }, { name: 'DATABASE_PASSWORD', kind: 'password', length: 20 }]) });
+    expect((await ops.ltc(['secrets', 'generate', 'LTC_SECRET_KEY'])).code).toBe(0);
+    let r = await ops.ltc(['secrets', 'verify']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('FAIL  DATABASE_PASSWORD: missing');
+    // A weak value set from outside (a policy check on `set` refuses it, so write it through the backend).
+    const { backend } = await openStore(ops.env, ops.dir);
+    await backend.put('DATABASE_PASSWORD', 'short/pw@1');
+    r = await ops.ltc(['secrets', 'verify', '--json']);
+    expect(r.code).toBe(1);
+    expect(JSON.stringify(r.json)).toContain('at least 20 are required');
+    expect(r.stdout).not.toContain('short/pw@1');
+    expect((await ops.ltc(['secrets', 'generate', 'DATABASE_PASSWORD', '--yes'])).code).toBe(0);
+    r = await ops.ltc(['secrets', 'verify']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('2/2 required secrets ok');
+  });
+
+  it('rollback without a previous version: exit 2; secrets audit --since filters', async () => {
+    const ops = await makeOps({ staging: fileEnv() });
+    expect((await ops.ltc(['secrets', 'generate', 'API_TOKEN'])).code).toBe(0);
+    const r = await ops.ltc(['secrets', 'rollback', 'API_TOKEN']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('no previous version');
+    const recent = await ops.ltc(['secrets', 'audit', '--since', '1h', '--json']);
+    expect((recent.json as { entries: unknown[] }).entries.length).toBeGreaterThan(0);
+    const none = await ops.ltc(['secrets', 'audit', '--since', '2999-01-01', '--json']);
+    expect((none.json as { entries: unknown[] }).entries).toHaveLength(0);
+  });
+});

@@ -67,6 +67,11 @@ export async function demoStages(ws: DemoWorkspace, _ctx: Context): Promise<Demo
         args: ['config', 'validate'],
       },
       {
+        title: "the handbook's final gates on rc-2026-03-01",
+        args: ['gates', 'run', '--rc', 'rc-2026-03-01'],
+        explain: 'a clean checkout of the tag in .ltc/work, npm ci, then the five gates; result in .ltc/gates/<commit>.json',
+      },
+      {
         title: 'health of rc-2026-03-01 (API and frontend)',
         args: ['health', '--env', 'demo'],
         before: async () => {

@@ -27,6 +27,8 @@ export interface VaultServer {
   mount: string;
   /** Every request received, in arrival order; `path` is the request target (path and query string). */
   requests: Array<{ method: string; path: string }>;
+  /** Lets the token's TTL run out now: Vault then answers every call with 403 "permission denied". */
+  expireToken(): void;
   close(): Promise<void>;
 }
 
@@ -639,6 +641,7 @@ interface VaultContext {
   mount: string;
   accessor: string;
   createdAt: number;
+  expired: boolean;
   clusterId: string;
   kv: KvEngine;
   requests: Array<{ method: string; path: string }>;
@@ -701,7 +704,7 @@ function route(ctx: VaultContext, raw: RawRequest): Reply {
   if (request.path === 'sys/health') {
     return request.operation === 'read' ? health(ctx) : errorReply(405);
   }
-  if (presentedToken(raw.headers) !== ctx.token) return errorReply(403, 'permission denied');
+  if (presentedToken(raw.headers) !== ctx.token || ctx.expired) return errorReply(403, 'permission denied');
   if (request.path === 'auth/token/lookup-self') {
     return request.operation === 'read' || request.operation === 'write' ? lookupSelf(ctx) : errorReply(405);
   }
@@ -742,6 +745,7 @@ export async function startVault(opts: VaultOptions = {}): Promise<VaultServer> 
     mount,
     accessor: randomToken(24),
     createdAt: Math.floor(Date.now() / 1000),
+    expired: false,
     clusterId: randomUUID(),
     kv: new KvEngine(),
     requests: [],
@@ -758,6 +762,9 @@ export async function startVault(opts: VaultOptions = {}): Promise<VaultServer> 
     token: ctx.token,
     mount,
     requests: ctx.requests,
+    expireToken: () => {
+      ctx.expired = true;
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));

@@ -1,0 +1,211 @@
+/**
+ * The AWS Secrets Manager and Vault backends, driven through `ltc` (which uses the real
+ * @aws-sdk/client-secrets-manager and node-vault) against the protocol-level servers in
+ * test/servers/: AWS JSON 1.1 with SigV4 verified, Vault KV v2 with X-Vault-Token.
+ */
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import vault from 'node-vault';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanupTempDirs, freePort } from './helpers/cli.js';
+import { makeOps, type Ops } from './helpers/secrets.js';
+import { startAwsSecretsManager, type AwsSecretsManagerServer } from './servers/aws-secrets-manager.js';
+import { startVault, type VaultServer } from './servers/vault-kv2.js';
+
+afterAll(cleanupTempDirs);
+
+const NO_AWS_FILES = { AWS_CONFIG_FILE: '/nonexistent/ltc-test', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/ltc-test', AWS_EC2_METADATA_DISABLED: 'true', AWS_PROFILE: '' };
+
+interface Meta {
+  versions: Array<{ id: string; stages: string[] }>;
+}
+
+async function meta(ops: Ops, name: string): Promise<Meta> {
+  const r = await ops.ltc(['secrets', 'get', name, '--json']);
+  expect(r.code, r.stderr).toBe(0);
+  return (r.json as { secret: Meta }).secret;
+}
+
+function idAt(m: Meta, stage: string): string | undefined {
+  return m.versions.find((v) => v.stages.includes(stage))?.id;
+}
+
+async function reveal(ops: Ops, name: string, stage = 'current'): Promise<string> {
+  const r = await ops.ltc(['secrets', 'get', name, '--stage', stage, '--reveal', '--yes']);
+  expect(r.code, r.stderr).toBe(0);
+  return r.stdout;
+}
+
+describe('aws backend', () => {
+  let server: AwsSecretsManagerServer;
+  let denied = new Set<string>();
+  let ops: Ops;
+
+  beforeAll(async () => {
+    server = await startAwsSecretsManager({ region: 'eu-central-1', deny: (op) => denied.has(op) });
+    ops = await makeOps(
+      { staging: { secrets: { backend: 'aws', region: server.region, endpoint: server.url, prefix: 'ltc/', required: [{ name: 'LTC_SECRET_KEY', kind: 'secret_key' }] } } },
+      { env: { ...NO_AWS_FILES, AWS_ACCESS_KEY_ID: server.accessKeyId, AWS_SECRET_ACCESS_KEY: server.secretAccessKey } },
+    );
+  });
+
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('generates, stores, reads, rotates and rolls back with staging labels', async () => {
+    expect((await ops.ltc(['secrets', 'generate', 'LTC_SECRET_KEY'])).code).toBe(0);
+    const set = await ops.ltc(['secrets', 'set', 'SMTP_PASSWORD'], { input: 'smtp-password-for-aws-1' });
+    expect(set.code, set.stderr).toBe(0);
+    const list = await ops.ltc(['secrets', 'list', '--json']);
+    expect((list.json as { secrets: Array<{ name: string }> }).secrets.map((s) => s.name)).toEqual(['LTC_SECRET_KEY', 'SMTP_PASSWORD']);
+
+    const first = await reveal(ops, 'LTC_SECRET_KEY');
+    expect(Buffer.from(first, 'base64url')).toHaveLength(48);
+    const v1 = idAt(await meta(ops, 'LTC_SECRET_KEY'), 'current');
+
+    const rot = await ops.ltc(['secrets', 'rotate', 'LTC_SECRET_KEY', '--json']);
+    expect(rot.code, rot.stderr).toBe(0);
+    const m = await meta(ops, 'LTC_SECRET_KEY');
+    const v2 = idAt(m, 'current');
+    expect(v2).not.toBe(v1);
+    expect(idAt(m, 'previous')).toBe(v1);
+    expect(idAt(m, 'pending')).toBeUndefined();
+    // The version id is the ClientRequestToken of the PutSecretValue that made it pending.
+    const put = server.requests.find((r) => r.op === 'PutSecretValue' && (r.body as { ClientRequestToken?: string }).ClientRequestToken === v2);
+    expect(put?.body).toMatchObject({ SecretId: 'ltc/staging/LTC_SECRET_KEY', VersionStages: ['AWSPENDING'] });
+    expect(server.requests.some((r) => r.op === 'UpdateSecretVersionStage' && (r.body as { VersionStage?: string }).VersionStage === 'AWSCURRENT')).toBe(true);
+
+    // What AWS itself now holds, read with the SDK.
+    const sm = new SecretsManagerClient({ region: server.region, endpoint: server.url, credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey } });
+    const cur = await sm.send(new GetSecretValueCommand({ SecretId: 'ltc/staging/LTC_SECRET_KEY', VersionStage: 'AWSCURRENT' }));
+    expect(cur.VersionId).toBe(v2);
+    expect(cur.SecretString).toBe(await reveal(ops, 'LTC_SECRET_KEY'));
+    const prev = await sm.send(new GetSecretValueCommand({ SecretId: 'ltc/staging/LTC_SECRET_KEY', VersionStage: 'AWSPREVIOUS' }));
+    expect(prev.SecretString).toBe(first);
+
+    const back = await ops.ltc(['secrets', 'rollback', 'LTC_SECRET_KEY']);
+    expect(back.code, back.stderr).toBe(0);
+    const after = await sm.send(new GetSecretValueCommand({ SecretId: 'ltc/staging/LTC_SECRET_KEY', VersionStage: 'AWSCURRENT' }));
+    expect(after.SecretString).toBe(first);
+    expect((await sm.send(new GetSecretValueCommand({ SecretId: 'ltc/staging/LTC_SECRET_KEY', VersionStage: 'AWSPREVIOUS' }))).VersionId).toBe(v2);
+    sm.destroy();
+
+    expect((await ops.ltc(['secrets', 'verify'])).code).toBe(0);
+  });
+
+  it('an unknown secret: exit 2', async () => {
+    const r = await ops.ltc(['secrets', 'get', 'NOT_THERE']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unknown secret "NOT_THERE"');
+  });
+
+  it('AccessDenied: exit 2 naming the action and the secret', async () => {
+    denied = new Set(['GetSecretValue']);
+    try {
+      const r = await ops.ltc(['secrets', 'get', 'LTC_SECRET_KEY', '--reveal', '--yes']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('AWS denied secretsmanager:GetSecretValue on ltc/staging/LTC_SECRET_KEY');
+      expect(r.stdout).toBe('');
+      const audit = await ops.ltc(['secrets', 'audit', '--secret', 'LTC_SECRET_KEY', '--json']);
+      const last = (audit.json as { entries: Array<{ action: string; outcome: string }> }).entries.at(-1);
+      expect(last).toMatchObject({ action: 'secret.read', outcome: 'failed' });
+    } finally {
+      denied = new Set();
+    }
+  });
+
+  it('wrong credentials: exit 2', async () => {
+    const r = await ops.ltc(['secrets', 'list'], { env: { AWS_SECRET_ACCESS_KEY: 'not-the-right-secret-key-000000000000000' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('AWS rejected the credentials');
+  });
+
+  it('an unreachable endpoint (closed port): exit 1', async () => {
+    const port = await freePort();
+    const closed = await makeOps(
+      { staging: { secrets: { backend: 'aws', region: 'eu-central-1', endpoint: `http://127.0.0.1:${port}` } } },
+      { env: { ...NO_AWS_FILES, AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE', AWS_SECRET_ACCESS_KEY: 'example' } },
+    );
+    const r = await closed.ltc(['secrets', 'list']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`cannot reach AWS Secrets Manager at http://127.0.0.1:${port}`);
+  });
+});
+
+describe('vault backend', () => {
+  let server: VaultServer;
+  let ops: Ops;
+
+  beforeAll(async () => {
+    server = await startVault();
+    ops = await makeOps(
+      { staging: { secrets: { backend: 'vault', mount: 'secret', path_prefix: 'ltc', required: [{ name: 'DATABASE_PASSWORD', kind: 'password' }] } } },
+      { env: { VAULT_ADDR: server.url, VAULT_TOKEN: server.token } },
+    );
+  });
+
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('stores KV v2 versions with cas and keeps the stages in custom_metadata', async () => {
+    expect((await ops.ltc(['secrets', 'generate', 'DATABASE_PASSWORD'])).code).toBe(0);
+    const first = await reveal(ops, 'DATABASE_PASSWORD');
+    expect(first).toHaveLength(32);
+    const set = await ops.ltc(['secrets', 'set', 'DATABASE_PASSWORD'], { input: 'a-new-password-for-vault-17' });
+    expect(set.code, set.stderr).toBe(0);
+    let m = await meta(ops, 'DATABASE_PASSWORD');
+    expect([idAt(m, 'current'), idAt(m, 'previous')]).toEqual(['2', '1']);
+
+    const rot = await ops.ltc(['secrets', 'rotate', 'DATABASE_PASSWORD']);
+    expect(rot.code, rot.stderr).toBe(0);
+    m = await meta(ops, 'DATABASE_PASSWORD');
+    expect([idAt(m, 'current'), idAt(m, 'previous'), idAt(m, 'pending')]).toEqual(['3', '2', undefined]);
+
+    const client = vault({ apiVersion: 'v1', endpoint: server.url, token: server.token });
+    const md = (await client.read('secret/metadata/ltc/staging/DATABASE_PASSWORD')) as { data: { current_version: number; custom_metadata: Record<string, string> } };
+    expect(md.data.custom_metadata).toEqual({ ltc_current: '3', ltc_previous: '2' });
+    const v3 = (await client.read('secret/data/ltc/staging/DATABASE_PASSWORD?version=3')) as { data: { data: { value: string } } };
+    expect(v3.data.data.value).toBe(await reveal(ops, 'DATABASE_PASSWORD'));
+    expect(server.requests.some((r) => r.method === 'POST' && r.path === '/v1/secret/data/ltc/staging/DATABASE_PASSWORD')).toBe(true);
+
+    const back = await ops.ltc(['secrets', 'rollback', 'DATABASE_PASSWORD']);
+    expect(back.code, back.stderr).toBe(0);
+    expect(await reveal(ops, 'DATABASE_PASSWORD')).toBe('a-new-password-for-vault-17');
+    const list = await ops.ltc(['secrets', 'list', '--json']);
+    expect((list.json as { secrets: Array<{ name: string }> }).secrets.map((s) => s.name)).toEqual(['DATABASE_PASSWORD']);
+    expect((await ops.ltc(['secrets', 'verify'])).code).toBe(0);
+  });
+
+  it('an unknown secret: exit 2', async () => {
+    const r = await ops.ltc(['secrets', 'get', 'DATABASE_PASWORD']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('did you mean "DATABASE_PASSWORD"?');
+  });
+
+  it('a wrong token: exit 2 with a hint to log in again', async () => {
+    const r = await ops.ltc(['secrets', 'list'], { env: { VAULT_TOKEN: 'hvs.wrong-token' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('Vault rejected the token');
+    expect(r.stderr).toContain('vault login');
+    const none = await ops.ltc(['secrets', 'list'], { env: { VAULT_TOKEN: '' } });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('VAULT_TOKEN');
+  });
+
+  it('an unreachable Vault (closed port): exit 1', async () => {
+    const port = await freePort();
+    const r = await ops.ltc(['secrets', 'list'], { env: { VAULT_ADDR: `http://127.0.0.1:${port}` } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`cannot reach Vault at http://127.0.0.1:${port}`);
+  });
+
+  it('an expired token: exit 2 (last: it ends the token)', async () => {
+    server.expireToken();
+    const r = await ops.ltc(['secrets', 'get', 'DATABASE_PASSWORD', '--reveal', '--yes']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('Vault rejected the token');
+    expect(r.stderr).toContain('expired');
+    expect(r.stdout).toBe('');
+  });
+});

@@ -476,6 +476,27 @@ describe('gate results for other commands', () => {
     expect(changed.reason).toContain('changed in the config');
   });
 
+  it('secret values printed by a gate are masked in its log, the result and the JUnit/summary output', async () => {
+    const { runGates } = await import('../src/gates/engine.ts');
+    const { loadConfigFile } = await import('../src/config/load.ts');
+    const { processMasker } = await import('../src/core/masker.ts');
+    const { junitXml } = await import('../src/gates/report.ts');
+    const secret = 'gate-test-secret-8c1f2a9e';
+    processMasker.add(secret);
+    const ops = await opsDir([{ name: 'leaky', shell: 'bash', run: ['echo "token=$TOKEN"; echo "$TOKEN" | base64; exit 1'], env: { TOKEN: secret } }]);
+    const outcome = await runGates(
+      { rc: 'rc-2026-03-01', install: false },
+      { loaded: loadConfigFile(join(ops, 'ltc.config.yaml')), stateDir: join(ops, '.ltc'), signal: new AbortController().signal, masker: processMasker },
+    );
+    expect(outcome.exitCode).toBe(1);
+    const log = readFileSync(outcome.result.gates[0]!.log, 'utf8');
+    expect(log).toContain('token=***');
+    expect(log).not.toContain(secret);
+    expect(log).not.toContain(Buffer.from(secret).toString('base64').slice(0, 20));
+    expect(readFileSync(outcome.file, 'utf8')).not.toContain(secret);
+    expect(junitXml(outcome.result, new Map([['leaky', log.split('\n')]]))).not.toContain(secret);
+  });
+
   it('the gate step: runs the gates when not green, then reuses the green result; if_not_green: fail fails', async () => {
     const { default: gateStep } = await import('../src/steps/gate.ts');
     const { createContext } = await import('../src/core/context.ts');

@@ -421,6 +421,21 @@ describe('ltc gates run: --fail-fast, --only, --ref', () => {
     expect(r.stdout).toMatch(/^slow\s+cancelled/m);
   });
 
+  it('a second run for the same commit while one is running: exit 5 (locked), the first is not disturbed', async () => {
+    const dir = await tempDir('ltc-pids-');
+    const pidFile = join(dir, 'pids');
+    const ops = await opsDir([hangingGate('hang', pidFile)]);
+    const first = execa(process.execPath, [LTC, 'gates', 'run', '--rc', 'rc-2026-03-01', '--no-install'], { cwd: ops, env: { NO_COLOR: '1', CI: 'true' }, reject: false, timeout: 60_000 });
+    const pids = await pidsFrom(pidFile, 3);
+    const second = await runLtc(['gates', 'run', '--rc', 'rc-2026-03-01', '--no-install'], { cwd: ops });
+    expect(second.code).toBe(5);
+    expect(second.stderr).toMatch(/running the gates for commit \w{12}: held by another ltc process/);
+    expect(pids.every(alive)).toBe(true);
+    first.kill('SIGINT');
+    expect((await first).exitCode).toBe(130);
+    expect(await waitGone(pids)).toEqual([]);
+  });
+
   it('without --fail-fast the other gates run to the end', async () => {
     const ops = await opsDir([
       { name: 'breaks', shell: 'bash', run: ['exit 2'] },

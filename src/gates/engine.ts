@@ -239,7 +239,7 @@ export async function runGates(opts: GateRunOptions, deps: GateRunDeps): Promise
   reporter.resolved?.({ ...target, gates: gates.filter((g) => selected.has(g.name)) });
 
   await mkdir(join(stateDir, 'gates'), { recursive: true });
-  return withLock(`${resultFile(stateDir, commit)}.lock`, { what: `the gate run for commit ${commit.slice(0, 12)}`, signal }, async () => {
+  return withLock(`${resultFile(stateDir, commit)}.lock`, { what: `running the gates for commit ${commit.slice(0, 12)}`, signal }, async () => {
     const logs = logDir(stateDir, commit);
     await rm(logs, { recursive: true, force: true });
     await mkdir(logs, { recursive: true });

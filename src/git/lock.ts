@@ -47,7 +47,7 @@ export async function withLock<T>(file: string, opts: LockOptions, fn: () => Pro
     const holder = await tryTake(file);
     if (holder === undefined) break;
     if (Date.now() >= deadline) {
-      throw new LockedError(`${opts.what} is in use by another ltc process (pid ${holder})`, {
+      throw new LockedError(`${opts.what}: held by another ltc process (pid ${holder})`, {
         hint: `wait for it to finish; if no ltc is running, remove ${file}`,
       });
     }

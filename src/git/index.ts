@@ -12,6 +12,7 @@ export {
   ensureMirror,
   hasCommit,
   exportTree,
+  archiveTree,
   removeTree,
   type RemoteRefs,
   type ResolvedRef,

@@ -112,8 +112,8 @@ function missingTag(repo: string, tag: string, refs: RemoteRefs, pattern?: RegEx
  * The name must have passed `validateRcName`/`checkRefSyntax` before. A missing tag is a
  * UsageError (exit 2) with the nearest existing tags as the hint.
  */
-export async function resolveTag(repo: string, tag: string, opts: GitOptions & { pattern?: RegExp; key?: string } = {}): Promise<string> {
-  checkRefSyntax(tag, '--rc');
+export async function resolveTag(repo: string, tag: string, opts: GitOptions & { pattern?: RegExp; key?: string; flag?: string } = {}): Promise<string> {
+  checkRefSyntax(tag, opts.flag ?? '--rc');
   const refs = await listRemoteRefs(repo, { ...opts, tagsOnly: true });
   const commit = refs.refs.get(`refs/tags/${tag}`);
   if (!commit) throw missingTag(repo, tag, refs, opts.pattern);
@@ -218,6 +218,36 @@ export async function exportTree(mirror: string, commit: string, dest: string, o
     await rm(dest, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * The files of `commit` (no .git) extracted into `dest` (created; must not exist or be empty):
+ * `git archive` piped into `tar -x`. For release folders that should not be git repositories.
+ */
+export async function archiveTree(mirror: string, commit: string, dest: string, opts: GitOptions = {}): Promise<void> {
+  if (!isFullSha(commit)) throw new UsageError(`not a full commit id: ${JSON.stringify(commit)}`);
+  if (!(await hasCommit(mirror, commit, opts))) throw new CheckFailedError(`commit ${commit} is not in the mirror ${mirror}`);
+  await mkdir(dest, { recursive: true });
+  const { spawn } = await import('node:child_process');
+  const { gitEnv } = await import('./git.js');
+  await new Promise<void>((resolvePromise, reject) => {
+    const archive = spawn('git', ['archive', '--format=tar', commit], { cwd: mirror, env: gitEnv(), stdio: ['ignore', 'pipe', 'pipe'], signal: opts.signal });
+    const tar = spawn('tar', ['-x', '-f', '-', '-C', dest], { stdio: ['pipe', 'ignore', 'pipe'], signal: opts.signal });
+    archive.stdout.pipe(tar.stdin);
+    let errors = '';
+    archive.stderr.on('data', (b: Buffer) => (errors += b.toString()));
+    tar.stderr.on('data', (b: Buffer) => (errors += b.toString()));
+    let archiveCode: number | null = null;
+    archive.once('error', reject);
+    tar.once('error', (e: NodeJS.ErrnoException) =>
+      reject(e.code === 'ENOENT' ? new CheckFailedError('tar is not installed', { hint: 'install tar (Debian package: tar)' }) : e),
+    );
+    archive.once('close', (code) => (archiveCode = code));
+    tar.once('close', (code) => {
+      if (code === 0 && archiveCode === 0) resolvePromise();
+      else reject(new CheckFailedError(`extracting ${commit.slice(0, 12)} into ${dest} failed: ${firstLines(processMasker.mask(errors))}`));
+    });
+  });
 }
 
 /** Removes a work tree made by `exportTree`. */

@@ -11,6 +11,14 @@ import type { SecretLintRuleCreator, SecretLintSourceCode } from '@secretlint/ty
 
 export const RULE_ID = 'ltc/project-secrets';
 
+/** The finding's rule name by message id (what `ltc secrets scan` shows). */
+export const RULE_NAMES: Record<string, string> = {
+  SecretKey: 'ltc/secret-key',
+  DatabaseUrlPassword: 'ltc/database-url-password',
+  PasswordAssignment: 'ltc/password-assignment',
+  StoredSecretValue: 'ltc/stored-secret-value',
+};
+
 interface Known {
   name: string;
   value: string;
@@ -62,7 +70,12 @@ export const creator: SecretLintRuleCreator = {
     docs: { url: 'https://github.com/lifetimecircle/ltc/blob/main/docs/readme/secrets.md#scanning' },
   },
   create(context) {
-    const t = context.createTranslator(messages);
+    // Messages are built here without `data`: secretlint's maskSecrets would otherwise hide the NAME too.
+    const t = <K extends keyof typeof messages>(id: K, props: { NAME: string } = { NAME: '' }) => ({
+      messageId: id,
+      message: messages[id].en(props),
+      data: {},
+    });
     return {
       file(source: SecretLintSourceCode) {
         const text = source.content;

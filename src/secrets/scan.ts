@@ -14,6 +14,7 @@ import type { CommandResult } from '../cli/define.js';
 import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
 import { packageRoot } from '../core/paths.js';
+import { RULE_ID, RULE_NAMES } from './scan-rule.js';
 
 export interface ScanCliOptions {
   staged?: boolean;
@@ -218,28 +219,34 @@ type Engine = Awaited<ReturnType<typeof import('@secretlint/node').createEngine>
 
 async function createEngine(): Promise<Engine> {
   const { createEngine: create } = await import('@secretlint/node');
-  const ruleFile = fileURLToPath(new URL('./scan-rule.js', import.meta.url));
   return create({
     cwd: packageRoot(),
     formatter: 'json',
     color: false,
     maskSecrets: true,
     configFileJSON: {
-      rules: [{ id: '@secretlint/secretlint-rule-preset-recommend' }, { id: ruleFile }],
+      rules: [
+        // Access key ids too (off by default in secretlint): an AKIA… id next to code is worth a look.
+        { id: '@secretlint/secretlint-rule-preset-recommend', rules: [{ id: '@secretlint/secretlint-rule-aws', options: { enableIDScanRule: true } }] },
+        { id: ruleFile },
+      ],
     },
   });
 }
+
+const ruleFile = fileURLToPath(new URL('./scan-rule.js', import.meta.url));
 
 async function lint(engine: Engine, item: Item, ctx: Context): Promise<Finding[]> {
   const r = await engine.executeOnContent({ content: item.content, filePath: item.file });
   if (r.ok) return [];
   const results = JSON.parse(r.output) as Array<{ messages: LintMessage[] }>;
   const findings: Finding[] = [];
-  const seen = new Set<string>();
-  for (const m of results.flatMap((x) => x.messages)) {
-    const key = `${m.range[0]}:${m.range[1]}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
+  // One finding per secret: a later message whose range overlaps a kept one is the same secret.
+  const messages = results.flatMap((x) => x.messages).sort((a, b) => a.range[0] - b.range[0] || b.range[1] - a.range[1]);
+  let keptEnd = -1;
+  for (const m of messages) {
+    if (m.range[0] < keptEnd) continue;
+    keptEnd = m.range[1];
     const secret = item.content.slice(m.range[0], m.range[1]);
     ctx.masker.add(secret);
     const masked = maskSecret(secret);
@@ -249,7 +256,7 @@ async function lint(engine: Engine, item: Item, ctx: Context): Promise<Finding[]
       column: m.loc.start.column + 1,
       endLine: m.loc.end.line,
       endColumn: m.loc.end.column + 1,
-      rule: m.ruleId,
+      rule: m.ruleId === ruleFile ? (RULE_NAMES[m.messageId] ?? RULE_ID) : m.ruleId,
       messageId: m.messageId,
       message: secret ? m.message.split(secret).join(masked) : m.message,
       secret: masked,
@@ -337,7 +344,7 @@ export function toSarif(report: ScanReport): Record<string, unknown> {
             rules: rules.map((id) => ({
               id,
               name: id.replace(/^.*\//, ''),
-              shortDescription: { text: id === 'ltc/project-secrets' ? 'secrets of this project (LTC_SECRET_KEY, DATABASE_URL, passwords, stored values)' : `secretlint rule ${id}` },
+              shortDescription: { text: id.startsWith('ltc/') ? `this project's secrets: ${id.slice(4).replace(/-/g, ' ')}` : `secretlint rule ${id}` },
               defaultConfiguration: { level: 'error' },
             })),
           },

@@ -7,9 +7,9 @@ export const gateSchema = z
     run: command,
     shell: z.enum(['bash', 'pwsh']).optional().describe('run `run` through this shell (only when asked)'),
     cwd: z.string().optional().describe('relative to the checked-out work tree'),
-    timeout: duration.default('15m'),
-    parallel: z.boolean().default(false),
-    required: z.boolean().default(true),
+    timeout: duration.default('15m').describe('the gate and its child processes are ended after this (default 15m)'),
+    parallel: z.boolean().default(false).describe('runs together with the neighbouring gates marked parallel, at most one per CPU'),
+    required: z.boolean().default(true).describe('a failure fails `ltc gates run` (exit 1); otherwise it is only reported'),
     env: envVars.optional(),
   })
   .describe('a gate that must pass before a release candidate goes live');

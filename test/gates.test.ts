@@ -3,7 +3,7 @@
  * mapped to the demo's Node tools, real processes (timeouts, Ctrl-C, fail-fast end real trees).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, readFile, readdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
 import { parse as parseYaml, stringify } from 'yaml';
@@ -510,6 +510,35 @@ describe('gate results for other commands', () => {
     expect(log).not.toContain(Buffer.from(secret).toString('base64').slice(0, 20));
     expect(readFileSync(outcome.file, 'utf8')).not.toContain(secret);
     expect(junitXml(outcome.result, new Map([['leaky', log.split('\n')]]))).not.toContain(secret);
+  });
+
+  it('a runbook with a gate step (ltc runbook run): runs the gates once, then finds them green; a failing gate fails the run', async () => {
+    const ops = await opsDir([{ name: 'build', run: ['npm', 'run', 'build'] }, { name: 'e2e', run: ['npm', 'run', 'e2e'] }]);
+    await mkdir(join(ops, 'runbooks'));
+    await writeFile(
+      join(ops, 'runbooks', 'release-gates.yaml'),
+      [
+        'name: release-gates',
+        'description: gates green for an rc, else run them',
+        'inputs:',
+        '  rc: { type: string }',
+        'steps:',
+        '  - id: gates',
+        '    gate: { rc: "${{ inputs.rc }}", max_age: 1h }',
+        '  - id: show',
+        '    run: [echo, "commit=${{ steps.gates.outputs.commit }} ran=${{ steps.gates.outputs.ran }}"]',
+        '',
+      ].join('\n'),
+    );
+    const first = await runLtc(['runbook', 'run', 'release-gates', '--input', 'rc=rc-2026-03-01', '--verbose'], { cwd: ops });
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    expect(first.stdout + first.stderr).toContain(`commit=${commitOf('rc-2026-03-01')} ran=true`);
+    const second = await runLtc(['runbook', 'run', 'release-gates', '--input', 'rc=rc-2026-03-01', '--verbose'], { cwd: ops });
+    expect(second.code).toBe(0);
+    expect(second.stdout + second.stderr).toContain('ran=false');
+    const broken = await runLtc(['runbook', 'run', 'release-gates', '--input', 'rc=rc-2026-03-01.1'], { cwd: ops });
+    expect(broken.code).toBe(1);
+    expect(broken.stdout + broken.stderr).toMatch(/gates failed for rc rc-2026-03-01\.1 \(\w{12}\): e2e failed/);
   });
 
   it('the gate step: runs the gates when not green, then reuses the green result; if_not_green: fail fails', async () => {

@@ -14,6 +14,7 @@ export async function loadStepTypes(): Promise<Map<string, StepType>> {
     import('../steps/assert.js'),
     import('../steps/runbook.js'),
     import('../steps/gate.js'),
+    import('../steps/secret.js'),
   ]);
   const types = new Map(modules.map((m: { default: StepType }) => [m.default.name, m.default]));
   for (const [name, type] of extra) types.set(name, type);

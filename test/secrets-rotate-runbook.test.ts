@@ -85,6 +85,16 @@ describe('LTC_SECRET_KEY rotation through runbooks/rotate-secret.yaml', () => {
     expect((await readFile(join(ops.dir, 'restarts.log'), 'utf8')).trim().split('\n')).toHaveLength(1);
     const { stat } = await import('node:fs/promises');
     expect((await stat(envFile)).mode & 0o777).toBe(0o600);
+
+    // rollback: the previous key goes back into the env file (phase "rollback"), then health.
+    const back = await ops.ltc(['secrets', 'rollback', 'LTC_SECRET_KEY', '--env', 'staging']);
+    expect(back.code, back.stderr).toBe(0);
+    expect(await reveal(ops)).toBe(before);
+    expect(await keyInEnvFile()).toBe(before);
+    expect((await readFile(join(ops.dir, 'restarts.log'), 'utf8')).trim().split('\n')).toHaveLength(2);
+    // and forward again, so the next test starts from a rotated key
+    expect((await ops.ltc(['secrets', 'rollback', 'LTC_SECRET_KEY', '--env', 'staging'])).code).toBe(0);
+    expect(await keyInEnvFile()).toBe(now);
   });
 
   it('a failing health check puts the current key back and removes pending', async () => {
@@ -100,7 +110,7 @@ describe('LTC_SECRET_KEY rotation through runbooks/rotate-secret.yaml', () => {
       const versions = (meta.json as { secret: { versions: Array<{ stages: string[] }> } }).secret.versions;
       expect(versions.some((v) => v.stages.includes('pending'))).toBe(false);
       // set + revert each restarted the app.
-      expect((await readFile(join(ops.dir, 'restarts.log'), 'utf8')).trim().split('\n')).toHaveLength(3);
+      expect((await readFile(join(ops.dir, 'restarts.log'), 'utf8')).trim().split('\n')).toHaveLength(5);
     } finally {
       healthy = true;
     }

@@ -134,7 +134,7 @@ export function unknownSecret(name: string, known: readonly string[], location: 
 }
 
 export function noSuchVersion(name: string, select: ValueSelector, location: string): UsageError {
-  const what = select.versionId ? `version ${select.versionId}` : `a ${select.stage ?? 'current'} version`;
+  const what = select.versionId ? `version ${select.versionId}` : `${select.stage ?? 'current'} version`;
   return new UsageError(`secret "${name}" has no ${what} in ${location}`, {
     hint: `see its versions with \`ltc secrets get ${name}\``,
   });

@@ -42,8 +42,11 @@ export interface RotationJournal {
 /** Where a value is used: put it there, try it, put the old one back. */
 export interface RotationTarget {
   description: string;
-  /** `known`: other values the target may hold now (to log in with). */
-  set(value: string, known: string[]): Promise<void>;
+  /**
+   * Puts `value` — the version with `stage` (pending in a rotation, previous in a rollback) —
+   * where it is used. `known`: other values the target may hold now (to log in with).
+   */
+  set(value: string, known: string[], stage: 'pending' | 'previous'): Promise<void>;
   test(value: string): Promise<void>;
   revert(value: string, known: string[]): Promise<void>;
 }
@@ -110,13 +113,13 @@ export async function targetFor(scope: SecretsScope, name: string, policy: Secre
   if (rotate?.runbook) {
     const ref = rotate.runbook;
     const extra = rotate.inputs ?? {};
-    const run = async (phase: 'set' | 'test' | 'revert') => {
+    const run = async (phase: 'set' | 'rollback' | 'test' | 'revert') => {
       const { runRunbook } = await import('../runbook/api.js');
       await runRunbook(ref, { ...extra, secret: name, environment: scope.environment, phase }, { ...scope.ctx, options: { ...scope.ctx.options, dryRun: false } });
     };
     return {
       description: `runbook ${ref}`,
-      set: () => run('set'),
+      set: (_value, _known, stage) => run(stage === 'previous' ? 'rollback' : 'set'),
       test: () => run('test'),
       revert: () => run('revert'),
     };
@@ -226,7 +229,7 @@ export async function rotateSecret(scope: SecretsScope, name: string): Promise<R
       // 2. setSecret
       if (target) {
         targetTouched = true;
-        await step('set', () => target.set(newValue, known));
+        await step('set', () => target.set(newValue, known, 'pending'));
       }
       await save('set');
       killPoint(scope, 'set');
@@ -299,7 +302,7 @@ export async function rollbackSecret(scope: SecretsScope, name: string): Promise
       const curValue = await read(cur.id);
       try {
         await audited(scope, { action: 'secret.rollback.set', secret: name, version: prev.id, details: { target: target.description } }, async () => {
-          await target.set(prevValue, [curValue, prevValue]);
+          await target.set(prevValue, [curValue, prevValue], 'previous');
           await target.test(prevValue);
         });
       } catch (err) {

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cleanupTempDirs, runLtc, tempDir } from './helpers/cli.js';
-import { parseConfig } from '../src/config/load.js';
+import { parseConfig } from '../src/config/parse.js';
 import { ConfigError } from '../src/core/errors.js';
 
 afterAll(cleanupTempDirs);
@@ -111,5 +111,22 @@ describe('ltc init / config validate / config show (binary)', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${join(dir, 'ltc.config.yaml')}:3:3: app.colour: unknown key "colour"`);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('validated-config cache', () => {
+  it('serves an unchanged config from the cache and re-validates an edited one', async () => {
+    const dir = await tempDir();
+    const cache = await tempDir();
+    const env = { XDG_CACHE_HOME: cache };
+    await runLtc(['init'], { cwd: dir, env });
+    expect((await runLtc(['config', 'validate'], { cwd: dir, env })).code).toBe(0);
+    const { readdir } = await import('node:fs/promises');
+    expect((await readdir(join(cache, 'ltc', 'config'))).filter((f) => f.endsWith('.json'))).toHaveLength(1);
+    const file = join(dir, 'ltc.config.yaml');
+    await writeFile(file, (await readFile(file, 'utf8')).replace('protected: true', 'protectd: true'));
+    const edited = await runLtc(['config', 'validate'], { cwd: dir, env });
+    expect(edited.code).toBe(2);
+    expect(edited.stderr).toMatch(/unknown key "protectd"/);
   });
 });

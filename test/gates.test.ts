@@ -501,7 +501,7 @@ describe('gate results for other commands', () => {
     const ops = await opsDir([{ name: 'leaky', shell: 'bash', run: ['echo "token=$TOKEN"; echo "$TOKEN" | base64; exit 1'], env: { TOKEN: secret } }]);
     const outcome = await runGates(
       { rc: 'rc-2026-03-01', install: false },
-      { loaded: loadConfigFile(join(ops, 'ltc.config.yaml')), stateDir: join(ops, '.ltc'), signal: new AbortController().signal, masker: processMasker },
+      { loaded: await loadConfigFile(join(ops, 'ltc.config.yaml')), stateDir: join(ops, '.ltc'), signal: new AbortController().signal, masker: processMasker },
     );
     expect(outcome.exitCode).toBe(1);
     const log = readFileSync(outcome.result.gates[0]!.log, 'utf8');

@@ -14,7 +14,7 @@ import {
 } from '../src/http/conditions.js';
 import { backoffDelay, describeRequestError, probe, type ProbeTarget } from '../src/http/probe.js';
 import { probeEndpoints, resolveEndpoints } from '../src/health/run.js';
-import { parseConfig } from '../src/config/load.js';
+import { parseConfig } from '../src/config/parse.js';
 import { ConfigError, InterruptedError } from '../src/core/errors.js';
 
 const obs = (o: Partial<Observation> = {}): Observation => ({

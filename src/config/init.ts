@@ -5,7 +5,7 @@ import type { CommandResult } from '../cli/define.js';
 import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
 import { packageRoot } from '../core/paths.js';
-import { CONFIG_FILE, parseConfig } from './load.js';
+import { CONFIG_FILE, parseConfigText } from './load.js';
 
 export async function initConfig(opts: { force?: boolean; repo?: string }, ctx: Context): Promise<CommandResult> {
   const file = join(ctx.cwd, CONFIG_FILE);
@@ -14,7 +14,7 @@ export async function initConfig(opts: { force?: boolean; repo?: string }, ctx: 
   }
   const template = await readFile(join(packageRoot(), 'templates', CONFIG_FILE), 'utf8');
   const text = template.replace('{{REPO}}', JSON.stringify(opts.repo ?? '../lifetimecircle'));
-  parseConfig(file, text);
+  await parseConfigText(file, text);
   if (ctx.options.dryRun) return { data: { file, written: false }, text: `would write ${file}` };
   await writeFile(file, text, { mode: 0o644 });
   return { data: { file, written: true }, text: `wrote ${file}\nnext: edit app.repo and the environments, then run \`ltc config validate\`` };

@@ -1,10 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError, UsageError } from '../core/errors.js';
 import { didYouMean } from '../core/suggest.js';
-import { configSchema, type Config, type EnvironmentConfig } from './schema/index.js';
-import { parseWithSchema } from './schema-errors.js';
-import { YamlSource } from './yaml-source.js';
+import type { Config, EnvironmentConfig } from './schema/index.js';
+import { cacheKey, readCachedConfig, writeCachedConfig } from './cache.js';
 
 export const CONFIG_FILE = 'ltc.config.yaml';
 
@@ -39,22 +39,28 @@ export function findConfigFile(cwd: string, explicit: string | undefined, envVal
   });
 }
 
-export function parseConfig(file: string, text: string): Config {
-  const source = YamlSource.parse(file, text, 'config');
-  if (source.toJS() == null) {
-    throw new ConfigError(`${file}:1:1: config is empty`, { hint: 'run `ltc init` for a commented example' });
-  }
-  return parseWithSchema(configSchema, source, `config ${file}`);
+/** Parses and validates config text (loads yaml and zod on demand). */
+export async function parseConfigText(file: string, text: string): Promise<Config> {
+  return (await import('./parse.js')).parseConfig(file, text);
 }
 
-export function loadConfigFile(file: string): LoadedConfig {
+export async function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = await readFile(file, 'utf8');
   } catch (err) {
     throw new ConfigError(`cannot read config ${file}: ${(err as Error).message}`);
   }
-  const config = parseConfig(file, text);
+  const key = await cacheKey(file, text);
+  let config = await readCachedConfig(key, env);
+  if (!config) {
+    config = await parseConfigText(file, text);
+    await writeCachedConfig(key, config, env);
+  }
+  return createLoadedConfig(file, config);
+}
+
+export function createLoadedConfig(file: string, config: Config): LoadedConfig {
   const dir = dirname(file);
   return {
     file,

@@ -43,7 +43,7 @@ export function createContext(init: Omit<Context, 'config' | 'environment' | 'st
     ...init,
     config() {
       loaded ??= import('../config/load.js').then((m) =>
-        m.loadConfigFile(m.findConfigFile(init.cwd, init.options.config, init.env.LTC_CONFIG)),
+        m.loadConfigFile(m.findConfigFile(init.cwd, init.options.config, init.env.LTC_CONFIG), init.env),
       );
       return loaded;
     },

@@ -162,7 +162,12 @@ async function attempt(step: StepDef, view: StepView, env: StepRunEnv, n: number
         cause: raw,
       });
     }
-    if (env.signal.aborted && !(raw instanceof InterruptedError)) throw new InterruptedError(`step "${step.id}" interrupted`, { cause: raw });
+    if (env.signal.aborted) {
+      throw new InterruptedError(`step "${step.id}" interrupted; its processes were ended`, {
+        hint: 'on_failure steps ran; continue with `ltc runbook resume <run-id>`',
+        cause: raw,
+      });
+    }
     throw toLtcError(raw);
   } finally {
     clearTimeout(timer);

@@ -48,9 +48,9 @@ export interface Reporter {
   resume(): void;
 }
 
-/** Prefixes the ids of a called runbook's steps and nests them one level deeper. */
+/** Prefixes the ids of a called runbook's steps (the engine already runs them one level deeper). */
 export function nestedReporter(parent: Reporter, prefix: string): Reporter {
-  const wrap = <T extends StepView>(s: T): T => ({ ...s, id: `${prefix}/${s.id}`, depth: s.depth + 1 });
+  const wrap = <T extends StepView>(s: T): T => ({ ...s, id: `${prefix}/${s.id}` });
   return {
     runStart: () => undefined,
     stepStart: (s) => parent.stepStart(wrap(s)),

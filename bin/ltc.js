@@ -22,5 +22,15 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   process.exit(0);
 }
 
-const { main } = await import('../dist/src/cli/main.js');
-process.exitCode = await main(args);
+// `ltc secrets get <NAME>` (metadata, file backend) has a fast path that loads neither commander
+// nor yaml nor zod; it returns undefined for anything it does not handle (src/secrets/fast.ts).
+const fast =
+  args[0] === 'secrets' && args[1] === 'get'
+    ? await (await import('../dist/src/secrets/fast.js')).fastSecretsGet(args, process.env)
+    : undefined;
+if (fast !== undefined) {
+  process.exitCode = fast;
+} else {
+  const { main } = await import('../dist/src/cli/main.js');
+  process.exitCode = await main(args);
+}

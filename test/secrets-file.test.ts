@@ -56,9 +56,10 @@ describe('file backend', () => {
     expect(await backend.rollback('API_TOKEN')).toEqual({ current: '2', previous: '4' });
     expect((await backend.getValue('API_TOKEN')).value).toBe('second-value-5678');
 
-    // Nothing readable in the file.
+    // No value readable in the file (names, versions and stages are, by design).
     const raw = await readFile(join(dir, '.ltc', 'secrets', 'staging.json'), 'utf8');
-    for (const v of ['first-value-1234', 'second-value-5678', 'fourth-value-4444', 'API_TOKEN']) expect(raw).not.toContain(v);
+    for (const v of ['first-value-1234', 'second-value-5678', 'fourth-value-4444']) expect(raw).not.toContain(v);
+    expect(JSON.parse(raw)).toMatchObject({ meta: { secrets: { API_TOKEN: { versions: [{ id: '2', stages: ['current'] }, { id: '4', stages: ['previous'] }] } } } });
     const { stat } = await import('node:fs/promises');
     expect((await stat(join(dir, '.ltc', 'secrets', 'staging.json'))).mode & 0o777).toBe(0o600);
 
@@ -74,7 +75,8 @@ describe('file backend', () => {
     const raw = JSON.parse(await readFile(join(dir, '.ltc', 'secrets', 'staging.json'), 'utf8')) as { kdf: { name: string } };
     expect(raw.kdf.name).toBe('scrypt');
     const wrong = await openStore({ LTC_MASTER_KEY: randomBytes(32).toString('base64') }, dir);
-    await expect(wrong.backend.list()).rejects.toThrow(/wrong master key.*passphrase/);
+    expect((await wrong.backend.list()).map((d) => d.name)).toEqual(['LTC_SECRET_KEY']); // metadata needs no key
+    await expect(wrong.backend.getValue('LTC_SECRET_KEY')).rejects.toThrow(/wrong master key.*passphrase/);
   });
 });
 
@@ -121,14 +123,17 @@ describe('secrets commands on the file backend', () => {
     expect((await ops.ltc(['secrets', 'generate', 'LTC_SECRET_KEY'])).code).toBe(0);
     const store = join(ops.dir, '.ltc', 'secrets', 'staging.json');
     const before = await readFile(store, 'utf8');
-    for (const args of [['secrets', 'list'], ['secrets', 'get', 'LTC_SECRET_KEY'], ['secrets', 'generate', 'OTHER_TOKEN']]) {
+    // Metadata (list, get without --reveal) needs no key; every value read or write does.
+    expect((await ops.ltc(['secrets', 'list'], { env: { LTC_MASTER_KEY: randomBytes(32).toString('base64') } })).code).toBe(0);
+    for (const args of [['secrets', 'get', 'LTC_SECRET_KEY', '--reveal', '--yes'], ['secrets', 'generate', 'OTHER_TOKEN'], ['secrets', 'rotate', 'LTC_SECRET_KEY']]) {
       const r = await ops.ltc(args, { env: { LTC_MASTER_KEY: randomBytes(32).toString('base64') } });
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr).toContain(store);
       expect(r.stderr).toContain('wrong master key');
+      expect(r.stdout).toBe('');
     }
     expect(await readFile(store, 'utf8')).toBe(before);
-    const none = await ops.ltc(['secrets', 'list'], { env: { LTC_MASTER_KEY: '' } });
+    const none = await ops.ltc(['secrets', 'get', 'LTC_SECRET_KEY', '--reveal', '--yes'], { env: { LTC_MASTER_KEY: '' } });
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('LTC_MASTER_KEY');
   });
@@ -140,9 +145,17 @@ describe('secrets commands on the file backend', () => {
     const doc = JSON.parse(await readFile(store, 'utf8')) as { data: string };
     const flipped = (doc.data[10] === 'A' ? 'B' : 'A');
     await writeFile(store, JSON.stringify({ ...doc, data: doc.data.slice(0, 10) + flipped + doc.data.slice(11) }));
-    let r = await ops.ltc(['secrets', 'get', 'LTC_SECRET_KEY']);
+    let r = await ops.ltc(['secrets', 'get', 'LTC_SECRET_KEY', '--reveal', '--yes']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`secrets store ${store} is corrupted`);
+    expect(r.stderr).toContain(`secrets store ${store} is corrupted: authentication failed`);
+    expect(r.stdout).toBe('');
+    // The readable metadata is authenticated too: moving a stage by hand is found.
+    const meta = doc as unknown as { meta: { secrets: Record<string, { versions: Array<{ stages: string[] }> }> } };
+    meta.meta.secrets.LTC_SECRET_KEY!.versions[0]!.stages = ['previous'];
+    await writeFile(store, JSON.stringify(meta));
+    r = await ops.ltc(['secrets', 'generate', 'API_TOKEN']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('is corrupted: authentication failed');
     await writeFile(store, '{"format": "ltc-secrets/1", "da');
     r = await ops.ltc(['secrets', 'list']);
     expect(r.code).toBe(2);

@@ -107,7 +107,7 @@ describe('secret values never leak', () => {
 
     // Failures print nothing of the values either.
     expect((await ltc(['secrets', 'get', 'PARTNER_API_TOKN', '--debug'])).code).toBe(2);
-    expect((await ltc(['secrets', 'list', '--debug'], { env: { LTC_MASTER_KEY: randomBytes(32).toString('base64') } })).code).toBe(2);
+    expect((await ltc(['secrets', 'verify', '--debug'], { env: { LTC_MASTER_KEY: randomBytes(32).toString('base64') } })).code).toBe(2);
     const rb = await ltc(['secrets', 'rollback', 'LTC_SECRET_KEY', '--json']);
     expect(rb.code, rb.stdout + rb.stderr).toBe(0);
 

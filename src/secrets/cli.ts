@@ -7,20 +7,13 @@ import type { CommandResult } from '../cli/define.js';
 import type { Context } from '../core/context.js';
 import { CheckFailedError, UsageError } from '../core/errors.js';
 import { readAudit, type AuditEntry } from '../audit/log.js';
-import { checkSecretName, stagesLabel, STAGES, versionWith, UnknownSecretError, type SecretDescription, type Stage } from './backend.js';
+import { checkSecretName, STAGES, versionWith, UnknownSecretError, type SecretDescription, type Stage } from './backend.js';
 import { generateSecret, policyProblems } from './generate.js';
 import { audited, openScope, type SecretsScope } from './service.js';
 import { parseSince } from './since.js';
+import { describeResult, short, table } from './format.js';
 
-export function table(rows: string[][]): string {
-  if (rows.length === 0) return '';
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
-}
-
-function short(iso: string | undefined): string {
-  return iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-';
-}
+export { table } from './format.js';
 
 function idOf(desc: SecretDescription, stage: Stage): string {
   return versionWith(desc, stage)?.id ?? '-';
@@ -96,13 +89,7 @@ export async function getSecret(ctx: Context, name: string, opts: GetOptions): P
   return withScope(ctx, async (scope) => {
     if (!opts.reveal) {
       const d = await scope.backend.describe(name);
-      const rows = [['VERSION', 'STAGES', 'CREATED']];
-      for (const v of d.versions) rows.push([v.id, stagesLabel(v.stages), short(v.created)]);
-      const policy = scope.policy(name);
-      return {
-        data: { environment: scope.environment, backend: scope.backend.kind, secret: d, required: policy !== undefined },
-        text: `${name} (${scope.environment}, ${scope.backend.location})\n${table(rows)}\nthe value is not shown; add --reveal to print it`,
-      };
+      return describeResult(scope.environment, scope.backend, d, scope.policy(name) !== undefined);
     }
     const select = opts.versionId ? { versionId: opts.versionId } : { stage: stage ?? 'current' };
     const v = await audited(

@@ -1,14 +1,15 @@
 /**
- * The embedded backend: one encrypted JSON file per environment (default
- * `.ltc/secrets/<env>.json`), AES-256-GCM from node:crypto over the whole store, so names,
- * versions and stages are authenticated along with the values.
+ * The embedded backend: one JSON file per environment (default `.ltc/secrets/<env>.json`, mode
+ * 0600). The values are encrypted with AES-256-GCM (node:crypto); the metadata — names, version
+ * ids, stages, dates — stays readable, so `list` and `get` without --reveal need no key and no
+ * crypto, and it is authenticated as the cipher's additional data: any change to it is found by
+ * the next read of a value or write (exit 2, "corrupted").
  *
  * The master key comes from `key_file` (mode 0600 or stricter) when configured, else from
  * `LTC_MASTER_KEY`. Either holds 32 random bytes as base64/base64url or 64 hex digits (a key file
  * may also hold the 32 raw bytes); anything else is a passphrase, stretched with scrypt
  * (N=2^15, r=8, p=1, a random salt kept in the store) — that costs ~0.1 s per command.
  */
-import { createCipheriv, createDecipheriv, createHmac, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, UsageError } from '../../core/errors.js';
@@ -26,27 +27,41 @@ import {
   type Stage,
   type ValueSelector,
 } from '../backend.js';
-import { withLock, writeFileAtomic } from '../fs-util.js';
 
 type FileConfig = z.output<typeof fileBackendSchema>;
+/** node:crypto, loaded only when a value is read or written (metadata reads stay fast). */
+type Crypto = typeof import('node:crypto');
 
 const FORMAT = 'ltc-secrets/1';
 const KEY_CHECK_LABEL = 'ltc-secrets key check v1';
 const SCRYPT = { N: 2 ** 15, r: 8, p: 1 } as const;
 const MIN_PASSPHRASE = 12;
 
-interface StoredVersion {
+interface VersionMeta {
   id: string;
   created: string;
   stages: Stage[];
   token?: string;
-  value: string;
 }
 
-interface StoredSecret {
+interface SecretMeta {
   created: string;
   updated: string;
   nextVersion: number;
+  versions: VersionMeta[];
+}
+
+/** The readable part of the store. */
+interface Meta {
+  secrets: Record<string, SecretMeta>;
+}
+
+/** In memory: metadata with the values joined in. */
+interface StoredVersion extends VersionMeta {
+  value: string;
+}
+
+interface StoredSecret extends Omit<SecretMeta, 'versions'> {
   versions: StoredVersion[];
 }
 
@@ -61,9 +76,15 @@ interface Envelope {
   kdf: Kdf;
   /** First 16 bytes of HMAC-SHA256(key, label): tells a wrong key from a damaged file. */
   keyCheck: string;
+  meta: Meta;
   iv: string;
   tag: string;
+  /** AES-256-GCM of {"values": {NAME: {versionId: value}}}, additional data: FORMAT + meta. */
   data: string;
+}
+
+function aad(meta: Meta): Buffer {
+  return Buffer.from(`${FORMAT}\n${JSON.stringify(meta)}`);
 }
 
 /** Key material before the store's salt is known. */
@@ -133,10 +154,10 @@ function passphrase(text: string, from: string): KeySource {
   return { kind: 'passphrase', passphrase: text, from };
 }
 
-function deriveKey(source: KeySource, kdf: Kdf): Buffer | 'mismatch' {
+function deriveKey(crypto: Crypto, source: KeySource, kdf: Kdf): Buffer | 'mismatch' {
   if (kdf.name === 'raw') return source.kind === 'raw' ? source.key : 'mismatch';
   if (source.kind !== 'passphrase') return 'mismatch';
-  return scryptSync(source.passphrase.normalize('NFKC'), Buffer.from(kdf.salt, 'base64'), 32, {
+  return crypto.scryptSync(source.passphrase.normalize('NFKC'), Buffer.from(kdf.salt, 'base64'), 32, {
     N: kdf.N,
     r: kdf.r,
     p: kdf.p,
@@ -144,8 +165,8 @@ function deriveKey(source: KeySource, kdf: Kdf): Buffer | 'mismatch' {
   });
 }
 
-function keyCheck(key: Buffer): string {
-  return createHmac('sha256', key).update(KEY_CHECK_LABEL).digest().subarray(0, 16).toString('hex');
+function keyCheck(crypto: Crypto, key: Buffer): string {
+  return crypto.createHmac('sha256', key).update(KEY_CHECK_LABEL).digest().subarray(0, 16).toString('hex');
 }
 
 function isEnvelope(v: unknown): v is Envelope {
@@ -158,17 +179,31 @@ function isEnvelope(v: unknown): v is Envelope {
     typeof e.iv === 'string' &&
     typeof e.tag === 'string' &&
     typeof e.data === 'string' &&
+    isMeta(e.meta) &&
     !!kdf &&
     (kdf.name === 'raw' ||
       (kdf.name === 'scrypt' && typeof kdf.salt === 'string' && typeof kdf.N === 'number' && typeof kdf.r === 'number' && typeof kdf.p === 'number'))
   );
 }
 
-function isPlain(v: unknown): v is Plain {
+function isMeta(v: unknown): v is Meta {
   if (!v || typeof v !== 'object') return false;
   const secrets = (v as { secrets?: unknown }).secrets;
   if (!secrets || typeof secrets !== 'object') return false;
-  return Object.values(secrets).every((s) => s && typeof s === 'object' && Array.isArray((s as StoredSecret).versions));
+  return Object.values(secrets).every(
+    (s) =>
+      !!s &&
+      typeof s === 'object' &&
+      Array.isArray((s as SecretMeta).versions) &&
+      (s as SecretMeta).versions.every((x) => x && typeof x.id === 'string' && Array.isArray(x.stages)),
+  );
+}
+
+type Values = Record<string, Record<string, string>>;
+
+function isValues(v: unknown): v is { values: Values } {
+  const values = (v as { values?: unknown } | null)?.values;
+  return !!values && typeof values === 'object' && Object.values(values).every((x) => !!x && typeof x === 'object');
 }
 
 export class FileBackend implements SecretsBackend {
@@ -176,10 +211,12 @@ export class FileBackend implements SecretsBackend {
   readonly location: string;
   private kdf: Kdf | undefined;
   private key: Buffer | undefined;
+  private keySource: KeySource | undefined;
 
   private constructor(
     readonly file: string,
-    private readonly source: KeySource,
+    /** Resolved on the first value read or write: metadata needs no key. */
+    private readonly sourceOf: () => KeySource,
     private readonly masker: Masker,
   ) {
     this.location = file;
@@ -187,7 +224,12 @@ export class FileBackend implements SecretsBackend {
 
   static open(opts: BackendOptions & { config: FileConfig }): FileBackend {
     const file = opts.config.path ? opts.resolvePath(opts.config.path) : defaultStorePath(opts.stateDir, opts.environment);
-    return new FileBackend(file, keySource(opts.config, opts), opts.masker);
+    return new FileBackend(file, () => keySource(opts.config, opts), opts.masker);
+  }
+
+  private get source(): KeySource {
+    this.keySource ??= this.sourceOf();
+    return this.keySource;
   }
 
   private corrupted(why: string): ConfigError {
@@ -196,13 +238,13 @@ export class FileBackend implements SecretsBackend {
     });
   }
 
-  /** Reads and decrypts the store; a missing file is an empty store. */
-  private read(): Plain {
+  /** The store as written (no crypto); undefined when there is none yet. */
+  private envelope(): Envelope | undefined {
     let text: string;
     try {
       text = readFileSync(this.file, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { secrets: {} };
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new ConfigError(`cannot read secrets store ${this.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
         hint: 'check the file permissions',
       });
@@ -214,66 +256,108 @@ export class FileBackend implements SecretsBackend {
       throw this.corrupted('it is not valid JSON');
     }
     if (!isEnvelope(envelope)) throw this.corrupted(`it is not an ${FORMAT} store (fields missing or of the wrong type)`);
-    const key = deriveKey(this.source, envelope.kdf);
-    if (key === 'mismatch' || !timingSafeEqualHex(keyCheck(key), envelope.keyCheck)) {
+    return envelope;
+  }
+
+  private meta(): Meta {
+    return this.envelope()?.meta ?? { secrets: {} };
+  }
+
+  /** Reads, checks the key, authenticates and decrypts the store; values are registered with the masker. */
+  private async read(): Promise<Plain> {
+    const envelope = this.envelope();
+    if (!envelope) return { secrets: {} };
+    const crypto = await import('node:crypto');
+    const source = this.source;
+    const key = deriveKey(crypto, source, envelope.kdf);
+    if (key === 'mismatch' || !timingSafeEqualHex(crypto, keyCheck(crypto, key), envelope.keyCheck)) {
       const how =
         key === 'mismatch'
           ? envelope.kdf.name === 'raw'
             ? 'the store was written with a 32-byte key, but a passphrase was given'
             : 'the store was written with a passphrase, but a 32-byte key was given'
-          : `the key from ${this.source.from} is not the one it was written with`;
+          : `the key from ${source.from} is not the one it was written with`;
       throw new ConfigError(`cannot open secrets store ${this.file}: wrong master key (${how})`, {
-        hint: `set ${this.source.from.startsWith('key_file') ? 'key_file' : 'LTC_MASTER_KEY'} to the key this store was created with; nothing was changed`,
+        hint: `set ${source.from.startsWith('key_file') ? 'key_file' : 'LTC_MASTER_KEY'} to the key this store was created with; nothing was changed`,
       });
     }
     let plain: unknown;
     try {
-      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(envelope.iv, 'base64'));
-      decipher.setAAD(Buffer.from(FORMAT));
+      const decipher = crypto.createDecipheriv('aes-256-gcm', key, Buffer.from(envelope.iv, 'base64'));
+      decipher.setAAD(aad(envelope.meta));
       decipher.setAuthTag(Buffer.from(envelope.tag, 'base64'));
       const data = Buffer.concat([decipher.update(Buffer.from(envelope.data, 'base64')), decipher.final()]);
       plain = JSON.parse(data.toString('utf8'));
     } catch {
-      throw this.corrupted('authentication failed (the ciphertext was changed or truncated)');
+      throw this.corrupted('authentication failed (the values or the metadata were changed, or the file was cut off)');
     }
-    if (!isPlain(plain)) throw this.corrupted('the decrypted content has an unknown shape');
+    if (!isValues(plain)) throw this.corrupted('the decrypted content has an unknown shape');
+    const values = plain.values;
+    // Every value in memory is registered at once, whatever is done with it next.
+    for (const byId of Object.values(values)) for (const v of Object.values(byId)) this.masker.add(v);
+    const secrets: Record<string, StoredSecret> = {};
+    for (const [name, m] of Object.entries(envelope.meta.secrets)) {
+      secrets[name] = {
+        ...m,
+        versions: m.versions.map((v) => {
+          const value = values[name]?.[v.id];
+          if (typeof value !== 'string') throw this.corrupted(`version ${v.id} of ${name} has no value`);
+          return { ...v, value };
+        }),
+      };
+    }
     this.kdf = envelope.kdf;
     this.key = key;
-    // Every value in memory is registered at once, whatever is done with it next.
-    for (const s of Object.values(plain.secrets)) for (const v of s.versions) this.masker.add(v.value);
-    return plain;
+    return { secrets };
   }
 
   private async write(plain: Plain): Promise<void> {
+    const crypto = await import('node:crypto');
     if (!this.kdf || !this.key) {
-      if (this.source.kind === 'raw') {
+      const source = this.source;
+      if (source.kind === 'raw') {
         this.kdf = { name: 'raw' };
-        this.key = this.source.key;
+        this.key = source.key;
       } else {
-        const kdf: Kdf = { name: 'scrypt', salt: randomBytes(16).toString('base64'), ...SCRYPT };
+        const kdf: Kdf = { name: 'scrypt', salt: crypto.randomBytes(16).toString('base64'), ...SCRYPT };
         this.kdf = kdf;
-        this.key = deriveKey(this.source, kdf) as Buffer;
+        this.key = deriveKey(crypto, source, kdf) as Buffer;
       }
     }
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
-    cipher.setAAD(Buffer.from(FORMAT));
-    const data = Buffer.concat([cipher.update(JSON.stringify(plain), 'utf8'), cipher.final()]);
+    const meta: Meta = { secrets: {} };
+    const values: Values = {};
+    for (const [name, s] of Object.entries(plain.secrets)) {
+      meta.secrets[name] = {
+        created: s.created,
+        updated: s.updated,
+        nextVersion: s.nextVersion,
+        versions: s.versions.map((v) => ({ id: v.id, created: v.created, stages: v.stages, ...(v.token ? { token: v.token } : {}) })),
+      };
+      values[name] = Object.fromEntries(s.versions.map((v) => [v.id, v.value]));
+    }
+    const iv = crypto.randomBytes(12);
+    const cipher = crypto.createCipheriv('aes-256-gcm', this.key, iv);
+    cipher.setAAD(aad(meta));
+    const data = Buffer.concat([cipher.update(JSON.stringify({ values }), 'utf8'), cipher.final()]);
     const envelope: Envelope = {
       format: FORMAT,
       kdf: this.kdf,
-      keyCheck: keyCheck(this.key),
+      keyCheck: keyCheck(crypto, this.key),
+      meta,
       iv: iv.toString('base64'),
       tag: cipher.getAuthTag().toString('base64'),
       data: data.toString('base64'),
     };
+    const { writeFileAtomic } = await import('../fs-util.js');
     await writeFileAtomic(this.file, JSON.stringify(envelope, null, 2) + '\n', 0o600);
   }
 
   /** Read-modify-write under the store's lock. */
   private async update<T>(fn: (plain: Plain) => T): Promise<T> {
+    // fs-util (node:fs/promises) loads only when something is written: reads stay fast.
+    const { withLock } = await import('../fs-util.js');
     return withLock(`${this.file}.lock`, `secrets store ${this.file}`, async () => {
-      const plain = this.read();
+      const plain = await this.read();
       const result = fn(plain);
       for (const s of Object.values(plain.secrets)) s.versions = s.versions.filter((v) => v.stages.length > 0);
       await this.write(plain);
@@ -281,14 +365,14 @@ export class FileBackend implements SecretsBackend {
     });
   }
 
-  private secret(plain: Plain, name: string): StoredSecret {
+  private secret<S>(store: { secrets: Record<string, S> }, name: string): S {
     checkSecretName(name);
-    const s = plain.secrets[name];
-    if (!s) throw unknownSecret(name, Object.keys(plain.secrets), this.file);
+    const s = store.secrets[name];
+    if (!s) throw unknownSecret(name, Object.keys(store.secrets), this.file);
     return s;
   }
 
-  private describeStored(name: string, s: StoredSecret): SecretDescription {
+  private describeStored(name: string, s: SecretMeta): SecretDescription {
     return {
       name,
       created: s.created,
@@ -298,19 +382,19 @@ export class FileBackend implements SecretsBackend {
   }
 
   async list(): Promise<SecretDescription[]> {
-    const plain = this.read();
-    return Object.keys(plain.secrets)
+    const meta = this.meta();
+    return Object.keys(meta.secrets)
       .sort()
-      .map((name) => this.describeStored(name, plain.secrets[name]!));
+      .map((name) => this.describeStored(name, meta.secrets[name]!));
   }
 
   async describe(name: string): Promise<SecretDescription> {
-    const plain = this.read();
-    return this.describeStored(name, this.secret(plain, name));
+    return this.describeStored(name, this.secret(this.meta(), name));
   }
 
   async getValue(name: string, select: ValueSelector = {}): Promise<SecretValue> {
-    const s = this.secret(this.read(), name);
+    this.secret(this.meta(), name);
+    const s = this.secret(await this.read(), name);
     const v = select.versionId
       ? s.versions.find((x) => x.id === select.versionId)
       : s.versions.find((x) => x.stages.includes(select.stage ?? 'current'));
@@ -400,8 +484,8 @@ export class FileBackend implements SecretsBackend {
   }
 }
 
-function timingSafeEqualHex(a: string, b: string): boolean {
+function timingSafeEqualHex(crypto: Crypto, a: string, b: string): boolean {
   const x = Buffer.from(a, 'hex');
   const y = Buffer.from(b, 'hex');
-  return x.length === y.length && x.length > 0 && timingSafeEqual(x, y);
+  return x.length === y.length && x.length > 0 && crypto.timingSafeEqual(x, y);
 }

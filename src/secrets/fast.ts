@@ -1,0 +1,110 @@
+/**
+ * The fast path of `ltc secrets get <NAME>` (metadata, file backend), called from bin/ltc.js
+ * before the CLI framework loads: no commander, no yaml, no zod. It reads the environment's
+ * `secrets:` section from `.ltc/cache/secrets-config.json`, which every full (validated) load of
+ * the config by a secrets command writes, valid while the config text and ltc's version are the
+ * same. The file backend's metadata needs no key and no crypto (src/secrets/backends/file.ts).
+ * Whenever anything is unusual — another flag, a stale or missing cache, another backend, any
+ * error — it returns undefined and the normal path runs (and renders errors) as always.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import type { SecretsConfig } from '../config/schema/secrets.js';
+import { processMasker } from '../core/masker.js';
+import { FileBackend } from './backends/file.js';
+import { describeResult } from './format.js';
+
+export const CACHE_FILE = join('cache', 'secrets-config.json');
+const CONFIG_FILE = 'ltc.config.yaml';
+
+/** What the full path leaves for the fast one: validated `secrets:` sections, no values. */
+export interface SecretsConfigCache {
+  v: 1;
+  ltc: string;
+  file: string;
+  /** The config file's text the sections were validated from. */
+  text: string;
+  environments: string[];
+  secrets: Record<string, SecretsConfig>;
+}
+
+export function ltcVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0';
+  }
+}
+
+interface Parsed {
+  name: string;
+  env?: string;
+  config?: string;
+  json: boolean;
+}
+
+function parse(args: readonly string[]): Parsed | undefined {
+  if (args[0] !== 'secrets' || args[1] !== 'get') return undefined;
+  const p: Parsed = { name: '', json: false };
+  for (let i = 2; i < args.length; i++) {
+    const a = args[i]!;
+    const eq = a.indexOf('=');
+    const flag = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
+    const inline = a.startsWith('--') && eq > 0 ? a.slice(eq + 1) : undefined;
+    if (flag === '--env' || flag === '--config') {
+      const value = inline ?? args[++i];
+      if (value === undefined || value === '') return undefined;
+      if (flag === '--env') p.env = value;
+      else p.config = value;
+    } else if (a === '--json') p.json = true;
+    else if (a === '--no-color') continue;
+    else if (!a.startsWith('-') && !p.name && /^[A-Z][A-Z0-9_]*$/.test(a)) p.name = a;
+    else return undefined;
+  }
+  return p.name ? p : undefined;
+}
+
+function findConfig(cwd: string, explicit: string | undefined): string | undefined {
+  if (explicit) {
+    const f = resolve(cwd, explicit);
+    return existsSync(f) ? f : undefined;
+  }
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    const candidate = join(dir, CONFIG_FILE);
+    if (existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+/** Exit code when handled; undefined to run the normal CLI instead. */
+export async function fastSecretsGet(args: readonly string[], env: NodeJS.ProcessEnv, cwd = process.cwd()): Promise<number | undefined> {
+  try {
+    const p = parse(args);
+    if (!p) return undefined;
+    const file = findConfig(cwd, p.config ?? (env.LTC_CONFIG || undefined));
+    if (!file) return undefined;
+    const stateDir = env.LTC_STATE_DIR || join(dirname(file), '.ltc');
+    const cache = JSON.parse(readFileSync(join(stateDir, CACHE_FILE), 'utf8')) as SecretsConfigCache;
+    if (cache.v !== 1 || cache.file !== file || cache.ltc !== ltcVersion() || cache.text !== readFileSync(file, 'utf8')) return undefined;
+    const envName = p.env ?? (env.LTC_ENV || undefined) ?? (cache.environments.length === 1 ? cache.environments[0] : undefined);
+    const config = envName ? cache.secrets[envName] : undefined;
+    if (!envName || !config || config.backend !== 'file') return undefined;
+    const dir = dirname(file);
+    const backend = FileBackend.open({
+      environment: envName,
+      config,
+      resolvePath: (x) => (isAbsolute(x) || /^[a-z]+:\/\//i.test(x) ? x : resolve(dir, x)),
+      stateDir,
+      env,
+      masker: processMasker,
+      configFile: file,
+    });
+    const d = await backend.describe(p.name);
+    const r = describeResult(envName, backend, d, config.required.some((x) => x.name === p.name));
+    const out = p.json ? JSON.stringify({ ok: true, ...r.data }, null, 2) : r.text;
+    process.stdout.write(processMasker.mask(out) + '\n');
+    return 0;
+  } catch {
+    return undefined;
+  }
+}

@@ -28,8 +28,16 @@ export function normalizeRun(spec: z.output<typeof runSpec>): RunSpec {
   return Array.isArray(spec) ? { command: spec } : spec;
 }
 
-/** The file a bare command name runs, or undefined when it is not on PATH. */
+const found = new Map<string, string | undefined>();
+
+/** The file a bare command name runs, or undefined when it is not on PATH (remembered per process). */
 export function findOnPath(name: string, pathEnv: string | undefined): string | undefined {
+  const key = `${name}\0${pathEnv ?? ''}`;
+  if (!found.has(key)) found.set(key, lookup(name, pathEnv));
+  return found.get(key);
+}
+
+function lookup(name: string, pathEnv: string | undefined): string | undefined {
   for (const dir of (pathEnv ?? '').split(delimiter)) {
     if (!dir) continue;
     const file = join(dir, name);

@@ -268,7 +268,8 @@ export async function rotate(ctx: Context, name: string): Promise<CommandResult>
       data: { environment: scope.environment, secret: name, ...r },
       text: r.dryRun
         ? r.plan.join('\n')
-        : `${name}: rotated${r.resumed ? ' (finished an interrupted rotation)' : ''}; version ${r.current} is current, ${r.previous ?? 'none'} is previous${r.target ? ` (${r.target})` : ''}`,
+        : `${name}: rotated${r.resumed ? ' (finished an interrupted rotation)' : ''}; version ${r.current} is current, ${r.previous ?? 'none'} is previous` +
+          (r.target ? ` (set and tested in ${r.target})` : ' (no rotate.postgres or rotate.runbook configured: only the stored value changed)'),
     };
   });
 }

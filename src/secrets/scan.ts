@@ -47,7 +47,7 @@ export interface ScanReport {
 }
 
 const MAX_BYTES = 2 * 1024 * 1024;
-const SKIP_DIRS = new Set(['.git', 'node_modules']);
+const SKIP_DIRS = new Set(['.git', 'node_modules', '.ltc']);
 
 /** `ghp_…` → `ghp_****` (a 4-character prefix only for long secrets), never more. */
 export function maskSecret(secret: string): string {

@@ -349,3 +349,31 @@ describe('ltc runbook list / show / runs', () => {
     expect(text.stdout).toMatch(/-flow-[0-9a-f]{4}\s+failed at check\s+flow/);
   });
 });
+
+describe('expressions reading env and config', () => {
+  it('reads env.NAME and config.… values; an unset config key is an error before anything runs', async () => {
+    const dir = await opsDir({
+      c: `name: c
+steps:
+  - id: show
+    run: [echo, "\${{ config.app.repo }}", "\${{ env.LTC_TEST_VALUE }}", "\${{ config.environments.staging.url }}"]
+`,
+      bad: `name: bad
+steps:
+  - id: first
+    run: [${NODE}, -e, "require('fs').writeFileSync('ran', '')"]
+  - id: show
+    run: [echo, "\${{ config.app.nope }}"]
+`,
+    });
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(join(dir, 'ltc.config.yaml'), 'app:\n  repo: git@example.invalid:ltc/app.git\nenvironments:\n  staging:\n    url: https://staging.example\n');
+    const r = await runLtc(['runbook', 'run', 'c', '--json'], { cwd: dir, env: { LTC_TEST_VALUE: 'from-env' } });
+    expect(r.code).toBe(0);
+    expect(r.json).toMatchObject({ steps: [{ outputs: { stdout: 'git@example.invalid:ltc/app.git from-env https://staging.example' } }] });
+    const bad = await runLtc(['runbook', 'run', 'bad'], { cwd: dir });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/bad\.yaml:6:17: config\.app\.nope is not set in .*ltc\.config\.yaml/);
+    expect(existsSync(join(dir, 'ran'))).toBe(false);
+  });
+});

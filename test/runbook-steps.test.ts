@@ -173,3 +173,32 @@ outputs:
     expect(runs.stdout).toMatch(/ok\s+child .*called by/);
   });
 });
+
+describe('resuming a run whose failed step called a runbook', () => {
+  it('resumes the child run too: its finished steps are not run again', async () => {
+    const dir = await opsDir({
+      parent: 'name: Parent\nsteps:\n  - id: call\n    runbook: child\n  - id: after\n    run: [echo, "${{ steps.call.outputs.result }}"]\n',
+      child: `name: Child
+steps:
+  - id: once
+    run: [${NODE}, -e, "const fs=require('fs');fs.appendFileSync('once-ran','x');console.log('once-out')"]
+  - id: gate
+    run: [test, -f, go]
+outputs:
+  result: \${{ steps.once.outputs.stdout }}
+`,
+    });
+    const first = await runLtc(['runbook', 'run', 'parent', '--json'], { cwd: dir });
+    expect(first.code).toBe(1);
+    const runId = (first.json as { runId: string }).runId;
+    await import('node:fs/promises').then((fs) => fs.writeFile(join(dir, 'go'), ''));
+    const resumed = await runLtc(['runbook', 'resume', runId, '--json'], { cwd: dir });
+    expect(resumed.stderr).toBe('');
+    expect(resumed.code).toBe(0);
+    expect(resumed.json).toMatchObject({ status: 'ok', steps: [{ id: 'call', outputs: { result: 'once-out' } }, { id: 'after', outputs: { stdout: 'once-out' } }] });
+    expect(await readFile(join(dir, 'once-ran'), 'utf8')).toBe('x');
+    const child = [...(await journals(dir)).values()].find((e) => e[0]!.runbook === 'child')!;
+    expect(child.filter((e) => e.t === 'resume')).toHaveLength(1);
+    expect(child.at(-1)).toMatchObject({ t: 'done', status: 'ok' });
+  });
+});

@@ -21,6 +21,7 @@ import type { OutputValue } from './step-type.js';
 import type { Validated } from './validate.js';
 
 export type { RunPlan } from './plan.js';
+export { formatPlan } from './plan-text.js';
 export type InputMap = Record<string, OutputValue>;
 
 export interface RunOptions {

@@ -66,7 +66,8 @@ export default defineStep({
     const s = normalize(spec);
     const first = s.code.trim().split('\n')[0] ?? '';
     const args = Object.entries(s.args ?? {}).map(([k, v]) => `${k}=${String(v)}`);
-    return [{ action: 'script', detail: `zx script (${s.code.trim().split('\n').length} lines: ${first}${args.length ? `; args ${args.join(', ')}` : ''})`, writes: true }];
+    const lines = s.code.trim().split('\n').length;
+    return [{ action: 'script', detail: `zx script (${lines} line${lines === 1 ? '' : 's'}: ${first}${args.length ? `; args ${args.join(', ')}` : ''})`, writes: true }];
   },
   async run(spec, step) {
     const s = normalize(spec);

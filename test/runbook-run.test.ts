@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cleanupTempDirs, runLtc, tempDir } from './helpers/cli.js';
-import { alive, journals, opsDir } from './helpers/runbooks.js';
+import { journals, opsDir, stillRunningAfter } from './helpers/runbooks.js';
 
 afterAll(cleanupTempDirs);
 
@@ -225,7 +225,7 @@ steps:
     expect(r.stderr).toMatch(/hint: raise timeout: at .*main\.yaml:5:5/);
     const pid = Number(await readFile(join(dir, 'sleeper.pid'), 'utf8'));
     expect(pid).toBeGreaterThan(0);
-    expect(alive(pid)).toBe(false);
+    expect(await stillRunningAfter(pid)).toBe(false);
   });
 });
 

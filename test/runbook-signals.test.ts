@@ -4,7 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { LTC, cleanupTempDirs, runLtc } from './helpers/cli.js';
-import { alive, journals, opsDir } from './helpers/runbooks.js';
+import { alive, journals, opsDir, stillRunningAfter } from './helpers/runbooks.js';
 
 const leftovers: number[] = [];
 afterAll(async () => {
@@ -64,7 +64,7 @@ describe('runbook runs under signals, and resume', () => {
     expect(r.stdout).toMatch(/✗ long \d+ms: interrupted/);
     expect(r.stdout).toMatch(/↳ ✓ cleanup \d+ms/);
     expect(r.stderr).toMatch(/error: step "long" interrupted/);
-    expect(alive(childPid)).toBe(false);
+    expect(await stillRunningAfter(childPid)).toBe(false);
     expect(await readFile(join(dir, 'cleaned'), 'utf8')).toBe('interrupted');
     expect(existsSync(join(dir, 'last'))).toBe(false);
 
@@ -124,7 +124,7 @@ describe('runbook runs under signals, and resume', () => {
       ],
     });
     expect(await readFile(join(dir, 'last'), 'utf8')).toBe(firstOut);
-    expect(alive(childPid)).toBe(false);
+    expect(await stillRunningAfter(childPid)).toBe(false);
   });
 
   it('resume refuses an unknown run id with did-you-mean, and a run that is still running', async () => {

@@ -1,5 +1,5 @@
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './cli.js';
 
@@ -31,12 +31,24 @@ export async function journalText(dir: string): Promise<string> {
   return (await Promise.all(files.map((f) => readFile(join(runs, f), 'utf8')))).join('');
 }
 
-/** Is a process with this pid still alive? */
+/** Is a process with this pid still running? (A zombie, ended but not yet reaped, is not.) */
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Waits (up to `ms`) for a process to end; returns whether it is still running. */
+export async function stillRunningAfter(pid: number, ms = 5000): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (alive(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+  return alive(pid);
 }

@@ -247,6 +247,19 @@ steps:
     expect(existsSync(join(dir, '.ltc'))).toBe(false);
   });
 
+  it('a confirm in a called runbook is checked before the caller runs anything', async () => {
+    const dir = await opsDir({
+      parent: `name: p\nsteps:\n  - id: first\n    run: [${NODE}, -e, "require('fs').writeFileSync('ran', '')"]\n  - id: call\n    runbook: s\n`,
+      s: signoff,
+    });
+    const r = await runLtc(['runbook', 'run', 'parent'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/s\.yaml:6:14: step "sign-off": needs a person to confirm/);
+    expect(existsSync(join(dir, 'ran'))).toBe(false);
+    const ok = await runLtc(['runbook', 'run', 'parent', '--approve', 'sign-off'], { cwd: dir });
+    expect(ok.code).toBe(0);
+  });
+
   it('--approve <step-id> and --yes answer it, and the journal records how and by whom', async () => {
     const dir = await opsDir({ s: signoff });
     const a = await runLtc(['runbook', 'run', 's', '--approve', 'sign-off'], { cwd: dir, env: { GIT_CONFIG_GLOBAL: '/dev/null', USER: 'tester' } });

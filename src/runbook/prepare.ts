@@ -40,52 +40,60 @@ export async function configFor(v: Validated, ctx: Context): Promise<unknown> {
   return loaded.config;
 }
 
-/** Runs every step type's preflight with what is known before the run (inputs, env, config). */
+/**
+ * Runs every step type's preflight with what is known before the run: the inputs, env and config
+ * for the runbook itself; env and config for the runbooks it calls (their inputs are known later).
+ */
 export async function preflight(v: Validated, inputs: Readonly<Record<string, OutputValue>>, ctx: Context, config: unknown): Promise<void> {
-  const rb = v.runbook;
-  const resolver = makeResolver({ inputs, results: new Map(), env: ctx.env, config, planning: true });
   const problems: string[] = [];
   const approvals: string[] = [];
   let hint: string | undefined;
-  for (const step of allSteps(rb)) {
-    if (!step.stepType.preflight) continue;
-    if (typeof step.when === 'string' || step.when === false) {
-      const known = step.when === false ? false : evaluate(parseCondition(step.when).expr, resolver);
-      if (known !== UNKNOWN && !truthy(known)) continue; // skipped for these inputs
-    }
-    let spec: unknown;
-    try {
-      spec = resolveSpec({ runbook: rb }, step, resolver);
-    } catch {
-      continue; // depends on values only known at run time
-    }
-    const sctx = makeStepContext({
-      ctx,
-      runId: 'preflight',
-      runbook: rb,
-      step,
-      view: { id: step.id, name: step.name, type: step.type, phase: 'main', depth: 0 },
-      signal: ctx.signal,
-      attempt: 0,
-      inputs,
-      resolver,
-      reporter: plainReporter(ctx.out, { verbose: false, quiet: true }),
-      runRunbook: async () => ({}),
-    });
-    try {
-      await step.stepType.preflight(spec, sctx);
-    } catch (err) {
-      if (!(err instanceof LtcError)) throw err;
-      const pos = rb.source.positionOf([...step.path, step.type]);
-      problems.push(`${rb.file}:${pos.line}:${pos.column}: step "${step.id}": ${err.message}`);
-      const approve = err.details?.approve;
-      if (typeof approve === 'string') approvals.push(approve);
-      else hint ??= err.hint;
+  const base = makeResolver({ inputs, results: new Map(), env: ctx.env, config, planning: true });
+  const childResolver: typeof base = (path) => (path[0] === 'inputs' ? UNKNOWN : base(path));
+  let root = true;
+  for (const rb of walkValidated(v)) {
+    const resolver = root ? base : childResolver;
+    root = false;
+    for (const step of allSteps(rb)) {
+      if (!step.stepType.preflight) continue;
+      if (typeof step.when === 'string' || step.when === false) {
+        const known = step.when === false ? false : evaluate(parseCondition(step.when).expr, resolver);
+        if (known !== UNKNOWN && !truthy(known)) continue; // skipped for these inputs
+      }
+      let spec: unknown;
+      try {
+        spec = resolveSpec({ runbook: rb }, step, resolver);
+      } catch {
+        continue; // depends on values only known at run time
+      }
+      const sctx = makeStepContext({
+        ctx,
+        runId: 'preflight',
+        runbook: rb,
+        step,
+        view: { id: step.id, name: step.name, type: step.type, phase: 'main', depth: 0 },
+        signal: ctx.signal,
+        attempt: 0,
+        inputs,
+        resolver,
+        reporter: plainReporter(ctx.out, { verbose: false, quiet: true }),
+        runRunbook: async () => ({}),
+      });
+      try {
+        await step.stepType.preflight(spec, sctx);
+      } catch (err) {
+        if (!(err instanceof LtcError)) throw err;
+        const pos = rb.source.positionOf([...step.path, step.type]);
+        problems.push(`${rb.file}:${pos.line}:${pos.column}: step "${step.id}": ${err.message}`);
+        const approve = err.details?.approve;
+        if (typeof approve === 'string') approvals.push(approve);
+        else hint ??= err.hint;
+      }
     }
   }
   if (approvals.length) hint ??= `approve ahead with ${approvals.map((id) => `--approve ${id}`).join(' ')} (or --yes for every confirmation)`;
   if (problems.length) {
     // A missing approval is a usage problem (exit 2), as is everything else found here.
-    throw new ConfigError(`runbook ${rb.file} cannot run (nothing was run):\n  ${problems.join('\n  ')}`, { hint: hint ?? 'fix the steps above' });
+    throw new ConfigError(`runbook ${v.runbook.file} cannot run (nothing was run):\n  ${problems.join('\n  ')}`, { hint: hint ?? 'fix the steps above' });
   }
 }

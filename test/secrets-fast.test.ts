@@ -73,6 +73,15 @@ describe('secrets get fast path', () => {
     const noEnv = await ops.ltc(['secrets', 'get', 'API_TOKEN']);
     expect(noEnv.code).toBe(2);
     expect(noEnv.stderr).toContain('no environment given');
+    // A damaged store is reported by the full CLI, as without the fast path.
+    const store = join(ops.dir, '.ltc', 'secrets', 'staging.json');
+    const good = await readFile(store, 'utf8');
+    const { iv: _iv, ...noIv } = JSON.parse(good) as Record<string, unknown>;
+    await writeFile(store, JSON.stringify(noIv));
+    const damaged = await ops.ltc(['secrets', 'get', 'API_TOKEN', '--env', 'staging']);
+    expect(damaged.code).toBe(2);
+    expect(damaged.stderr).toContain(`${store} is corrupted`);
+    await writeFile(store, good);
     const env = { ...ops.env };
     const run = (args: string[]) => fastSecretsGet(args, env, ops.dir);
     expect(await run(['secrets', 'get', 'API_TOKEN', '--env', 'staging', '--reveal'])).toBeUndefined();

@@ -3,16 +3,15 @@
  * before the CLI framework loads: no commander, no yaml, no zod. It reads the environment's
  * `secrets:` section from `.ltc/cache/secrets-config.json`, which every full (validated) load of
  * the config by a secrets command writes, valid while the config text and ltc's version are the
- * same. The file backend's metadata needs no key and no crypto (src/secrets/backends/file.ts).
+ * same. The file store's metadata is readable (the values are what is encrypted, see
+ * src/secrets/backends/file.ts), so this needs no key, no crypto and two modules (this, format.js).
  * Whenever anything is unusual — another flag, a stale or missing cache, another backend, any
  * error — it returns undefined and the normal path runs (and renders errors) as always.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { SecretsConfig } from '../config/schema/secrets.js';
-import { processMasker } from '../core/masker.js';
-import { FileBackend } from './backends/file.js';
-import { describeResult } from './format.js';
+import { defaultStorePath, describeMeta, describeResult, isStoreEnvelope } from './format.js';
 
 export const CACHE_FILE = join('cache', 'secrets-config.json');
 const CONFIG_FILE = 'ltc.config.yaml';
@@ -90,19 +89,15 @@ export async function fastSecretsGet(args: readonly string[], env: NodeJS.Proces
     const config = envName ? cache.secrets[envName] : undefined;
     if (!envName || !config || config.backend !== 'file') return undefined;
     const dir = dirname(file);
-    const backend = FileBackend.open({
-      environment: envName,
-      config,
-      resolvePath: (x) => (isAbsolute(x) || /^[a-z]+:\/\//i.test(x) ? x : resolve(dir, x)),
-      stateDir,
-      env,
-      masker: processMasker,
-      configFile: file,
-    });
-    const d = await backend.describe(p.name);
-    const r = describeResult(envName, backend, d, config.required.some((x) => x.name === p.name));
+    const store = config.path ? (isAbsolute(config.path) ? config.path : resolve(dir, config.path)) : defaultStorePath(stateDir, envName);
+    const envelope: unknown = JSON.parse(readFileSync(store, 'utf8'));
+    if (!isStoreEnvelope(envelope)) return undefined;
+    const secret = envelope.meta.secrets[p.name];
+    if (!secret) return undefined;
+    const r = describeResult(envName, { kind: 'file', location: store }, describeMeta(p.name, secret), config.required.some((x) => x.name === p.name));
     const out = p.json ? JSON.stringify({ ok: true, ...r.data }, null, 2) : r.text;
-    process.stdout.write(processMasker.mask(out) + '\n');
+    // Metadata only: no value was loaded, so there is nothing to mask.
+    process.stdout.write(out + '\n');
     return 0;
   } catch {
     return undefined;

@@ -1,5 +1,76 @@
-/** Text shapes shared by the secrets commands and their fast path (no heavy imports here). */
-import type { SecretDescription } from './backend.js';
+/**
+ * Shapes shared by the secrets commands, the file backend and the fast path of `secrets get`
+ * (src/secrets/fast.ts): the file store's format and its readable metadata, and the text of
+ * `get`. No imports but node:path, so the fast path stays two modules.
+ */
+import { join } from 'node:path';
+import type { SecretDescription, Stage } from './backend.js';
+
+/** The file store's format tag (also part of the cipher's additional data). */
+export const STORE_FORMAT = 'ltc-secrets/1';
+
+export function defaultStorePath(stateDir: string, environment: string): string {
+  return join(stateDir, 'secrets', `${environment}.json`);
+}
+
+export interface VersionMeta {
+  id: string;
+  created: string;
+  stages: Stage[];
+  token?: string;
+}
+
+export interface SecretMeta {
+  created: string;
+  updated: string;
+  nextVersion: number;
+  versions: VersionMeta[];
+}
+
+/** The readable part of the file store. */
+export interface StoreMeta {
+  secrets: Record<string, SecretMeta>;
+}
+
+export function isStoreMeta(v: unknown): v is StoreMeta {
+  if (!v || typeof v !== 'object') return false;
+  const secrets = (v as { secrets?: unknown }).secrets;
+  if (!secrets || typeof secrets !== 'object') return false;
+  return Object.values(secrets).every(
+    (s) =>
+      !!s &&
+      typeof s === 'object' &&
+      Array.isArray((s as SecretMeta).versions) &&
+      (s as SecretMeta).versions.every((x) => x && typeof x.id === 'string' && Array.isArray(x.stages)),
+  );
+}
+
+/** The store's fields are all there and of the right type (says nothing about the key or the ciphertext). */
+export function isStoreEnvelope(v: unknown): v is { format: typeof STORE_FORMAT; meta: StoreMeta } {
+  if (!v || typeof v !== 'object') return false;
+  const e = v as Record<string, unknown>;
+  const kdf = e.kdf as Record<string, unknown> | undefined;
+  return (
+    e.format === STORE_FORMAT &&
+    typeof e.keyCheck === 'string' &&
+    typeof e.iv === 'string' &&
+    typeof e.tag === 'string' &&
+    typeof e.data === 'string' &&
+    isStoreMeta(e.meta) &&
+    !!kdf &&
+    (kdf.name === 'raw' ||
+      (kdf.name === 'scrypt' && typeof kdf.salt === 'string' && typeof kdf.N === 'number' && typeof kdf.r === 'number' && typeof kdf.p === 'number'))
+  );
+}
+
+export function describeMeta(name: string, s: SecretMeta): SecretDescription {
+  return {
+    name,
+    created: s.created,
+    updated: s.updated,
+    versions: s.versions.map((v) => ({ id: v.id, stages: [...v.stages], created: v.created, ...(v.token ? { token: v.token } : {}) })),
+  };
+}
 
 export function table(rows: string[][]): string {
   if (rows.length === 0) return '';

@@ -11,7 +11,7 @@
  * (N=2^15, r=8, p=1, a random salt kept in the store) — that costs ~0.1 s per command.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { defaultStorePath, describeMeta, isStoreEnvelope, STORE_FORMAT, type SecretMeta, type StoreMeta as Meta, type VersionMeta } from '../format.js';
 import { ConfigError, UsageError } from '../../core/errors.js';
 import type { Masker } from '../../core/masker.js';
 import type { fileBackendSchema } from '../../config/schema/secrets.js';
@@ -32,29 +32,10 @@ type FileConfig = z.output<typeof fileBackendSchema>;
 /** node:crypto, loaded only when a value is read or written (metadata reads stay fast). */
 type Crypto = typeof import('node:crypto');
 
-const FORMAT = 'ltc-secrets/1';
+const FORMAT = STORE_FORMAT;
 const KEY_CHECK_LABEL = 'ltc-secrets key check v1';
 const SCRYPT = { N: 2 ** 15, r: 8, p: 1 } as const;
 const MIN_PASSPHRASE = 12;
-
-interface VersionMeta {
-  id: string;
-  created: string;
-  stages: Stage[];
-  token?: string;
-}
-
-interface SecretMeta {
-  created: string;
-  updated: string;
-  nextVersion: number;
-  versions: VersionMeta[];
-}
-
-/** The readable part of the store. */
-interface Meta {
-  secrets: Record<string, SecretMeta>;
-}
 
 /** In memory: metadata with the values joined in. */
 interface StoredVersion extends VersionMeta {
@@ -90,9 +71,7 @@ function aad(meta: Meta): Buffer {
 /** Key material before the store's salt is known. */
 type KeySource = { kind: 'raw'; key: Buffer; from: string } | { kind: 'passphrase'; passphrase: string; from: string };
 
-export function defaultStorePath(stateDir: string, environment: string): string {
-  return join(stateDir, 'secrets', `${environment}.json`);
-}
+export { defaultStorePath };
 
 /** 32 bytes as hex or base64/base64url → the key; otherwise undefined. */
 export function decodeRawKey(text: string): Buffer | undefined {
@@ -170,33 +149,7 @@ function keyCheck(crypto: Crypto, key: Buffer): string {
 }
 
 function isEnvelope(v: unknown): v is Envelope {
-  if (!v || typeof v !== 'object') return false;
-  const e = v as Record<string, unknown>;
-  const kdf = e.kdf as Record<string, unknown> | undefined;
-  return (
-    e.format === FORMAT &&
-    typeof e.keyCheck === 'string' &&
-    typeof e.iv === 'string' &&
-    typeof e.tag === 'string' &&
-    typeof e.data === 'string' &&
-    isMeta(e.meta) &&
-    !!kdf &&
-    (kdf.name === 'raw' ||
-      (kdf.name === 'scrypt' && typeof kdf.salt === 'string' && typeof kdf.N === 'number' && typeof kdf.r === 'number' && typeof kdf.p === 'number'))
-  );
-}
-
-function isMeta(v: unknown): v is Meta {
-  if (!v || typeof v !== 'object') return false;
-  const secrets = (v as { secrets?: unknown }).secrets;
-  if (!secrets || typeof secrets !== 'object') return false;
-  return Object.values(secrets).every(
-    (s) =>
-      !!s &&
-      typeof s === 'object' &&
-      Array.isArray((s as SecretMeta).versions) &&
-      (s as SecretMeta).versions.every((x) => x && typeof x.id === 'string' && Array.isArray(x.stages)),
-  );
+  return isStoreEnvelope(v);
 }
 
 type Values = Record<string, Record<string, string>>;
@@ -373,12 +326,7 @@ export class FileBackend implements SecretsBackend {
   }
 
   private describeStored(name: string, s: SecretMeta): SecretDescription {
-    return {
-      name,
-      created: s.created,
-      updated: s.updated,
-      versions: s.versions.map((v) => ({ id: v.id, stages: [...v.stages], created: v.created, ...(v.token ? { token: v.token } : {}) })),
-    };
+    return describeMeta(name, s);
   }
 
   async list(): Promise<SecretDescription[]> {

@@ -124,6 +124,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // `ltc … | head`: a closed pipe ends ltc quietly instead of crashing with EPIPE.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
 
   const state: RunState = {};
   let helpText = '';

@@ -1,4 +1,5 @@
-import { execa } from 'execa';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { CheckFailedError, InterruptedError, UsageError } from '../core/errors.js';
 import type { Masker } from '../core/masker.js';
 import { displayCommand } from './command.js';
@@ -55,18 +56,18 @@ export async function execCommand(argv: readonly string[], opts: ExecOptions, ma
   const [file, ...args] = argv;
   if (!file) throw new UsageError('empty command', { hint: 'a command is a non-empty argument array' });
   if (opts.signal?.aborted) throw new InterruptedError(`not started: ${displayCommand(argv)}`);
+  if (opts.cwd && !existsSync(opts.cwd)) {
+    throw new CheckFailedError(`working directory does not exist: ${opts.cwd}`, { hint: `check the cwd of: ${masker.mask(displayCommand(argv))}` });
+  }
   const started = performance.now();
-  const child = execa(file, args, {
+  // node:child_process directly: execa's per-call overhead was most of a runbook step's cost.
+  const child = spawn(file, args, {
     cwd: opts.cwd,
-    env: opts.env,
-    extendEnv: true,
+    env: opts.env ? { ...process.env, ...opts.env } : process.env,
     detached: true,
-    reject: false,
-    stdin: opts.input === undefined ? 'ignore' : 'pipe',
-    input: opts.input,
-    buffer: false,
-    stripFinalNewline: false,
+    stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  if (opts.input !== undefined) child.stdin?.end(opts.input);
   let output = '';
   let stdout = '';
   let stderr = '';
@@ -100,29 +101,46 @@ export async function execCommand(argv: readonly string[], opts: ExecOptions, ma
   const onAbort = () => ((cancelled = true), end());
   opts.signal?.addEventListener('abort', onAbort, { once: true });
 
-  const result = await child;
+  const outcome = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: NodeJS.ErrnoException }>(
+    (resolve) => {
+      let spawnError: NodeJS.ErrnoException | undefined;
+      child.on('error', (err: NodeJS.ErrnoException) => {
+        spawnError = err;
+        if (child.pid === undefined) resolve({ code: null, signal: null, error: err });
+      });
+      child.on('close', (code, signal) => resolve({ code, signal, error: spawnError }));
+    },
+  );
   clearTimeout(timer);
   opts.signal?.removeEventListener('abort', onAbort);
   // The group may outlive its leader (a grandchild kept running): end it too.
-  if (timedOut || cancelled) {
-    killTree(child.pid, 'SIGKILL');
-  }
+  if (timedOut || cancelled) killTree(child.pid, 'SIGKILL');
   clearTimeout(forceTimer);
 
-  if (result.failed && (result as { code?: string }).code === 'ENOENT') {
+  if (outcome.error?.code === 'ENOENT') {
     throw new CheckFailedError(`command not found: ${file}`, {
       hint: `install ${file} or change the command; it was run as: ${masker.mask(displayCommand(argv))}`,
     });
   }
+  if (outcome.error && child.pid === undefined) {
+    throw new CheckFailedError(`cannot run ${file}: ${outcome.error.message}`, {
+      hint: `check that ${file} is executable and the working directory exists`,
+    });
+  }
   return {
     argv: [...argv],
-    exitCode: result.exitCode ?? (result.signal ? 128 : 1),
+    exitCode: outcome.code ?? (outcome.signal ? 128 + (signalNumber(outcome.signal) ?? 0) : 1),
     stdout: masker.mask(stdout),
     stderr: masker.mask(stderr),
     output: masker.mask(output),
     durationMs: Math.round(performance.now() - started),
     timedOut,
     cancelled,
-    signal: result.signal ?? undefined,
+    signal: outcome.signal ?? undefined,
   };
+}
+
+function signalNumber(signal: NodeJS.Signals): number | undefined {
+  const table: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 };
+  return table[signal];
 }

@@ -12,6 +12,9 @@ export interface ApprovalResult {
   via: 'prompt' | 'yes-flag' | 'approve-flag';
 }
 
+/** Prompts talk on stderr, so stdout stays one JSON document under --json. */
+const PROMPT_IO = { input: process.stdin, output: process.stderr };
+
 /** Turns an inquirer cancellation (Ctrl-C at a prompt) into ltc's interrupt. */
 function rethrow(err: unknown): never {
   if (err instanceof Error && err.name === 'ExitPromptError') throw new InterruptedError('prompt cancelled');
@@ -43,7 +46,7 @@ export class Prompter {
     if (this.policy.yes) return { approved: true, via: 'yes-flag' };
     this.requireInteractive(question, id ? `--yes or --approve ${id}` : '--yes');
     const { confirm } = await import('@inquirer/prompts');
-    const approved = await confirm({ message: question, default: false }).catch(rethrow);
+    const approved = await confirm({ message: question, default: false }, PROMPT_IO).catch(rethrow);
     return { approved, via: 'prompt' };
   }
 
@@ -52,7 +55,7 @@ export class Prompter {
     if (this.policy.yes) return { approved: true, via: 'yes-flag' };
     this.requireInteractive(question, '--yes');
     const { input } = await import('@inquirer/prompts');
-    const answer = await input({ message: `${question} Type "${expected}" to continue:` }).catch(rethrow);
+    const answer = await input({ message: `${question} Type "${expected}" to continue:` }, PROMPT_IO).catch(rethrow);
     return { approved: answer.trim() === expected, via: 'prompt' };
   }
 
@@ -60,6 +63,6 @@ export class Prompter {
   async secret(question: string, flag: string): Promise<string> {
     this.requireInteractive(question, flag);
     const { password } = await import('@inquirer/prompts');
-    return password({ message: question, mask: '*' }).catch(rethrow);
+    return password({ message: question, mask: '*' }, PROMPT_IO).catch(rethrow);
   }
 }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -20,27 +19,55 @@ async function buildStamp(): Promise<string> {
   return s ? `${s.mtimeMs}:${s.size}` : 'none';
 }
 
-export async function cacheKey(file: string, text: string): Promise<string> {
-  return createHash('sha256').update(`${await buildStamp()}\0${file}\0${text}`).digest('hex');
+/** Names the cache file; the entry itself holds the full source, compared on every read. */
+export interface CacheKey {
+  id: string;
+  source: string;
 }
 
-export async function readCachedConfig(key: string, env: NodeJS.ProcessEnv): Promise<Config | undefined> {
+/** 53-bit FNV-style hash: node:crypto alone costs ~15 ms to load, more than the whole fast path. */
+function hash53(text: string): string {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(16);
+}
+
+export async function cacheKey(file: string, text: string): Promise<CacheKey> {
+  const source = `${await buildStamp()}\0${file}\0${text}`;
+  return { id: hash53(source), source };
+}
+
+interface CacheEntry {
+  source: string;
+  config: Config;
+}
+
+export async function readCachedConfig(key: CacheKey, env: NodeJS.ProcessEnv): Promise<Config | undefined> {
   if (env.LTC_NO_CONFIG_CACHE) return undefined;
   try {
-    return JSON.parse(await readFile(join(cacheDir(env), `${key}.json`), 'utf8')) as Config;
+    const entry = JSON.parse(await readFile(join(cacheDir(env), `${key.id}.json`), 'utf8')) as CacheEntry;
+    return entry.source === key.source ? entry.config : undefined;
   } catch {
     return undefined;
   }
 }
 
-export async function writeCachedConfig(key: string, config: Config, env: NodeJS.ProcessEnv): Promise<void> {
+export async function writeCachedConfig(key: CacheKey, config: Config, env: NodeJS.ProcessEnv): Promise<void> {
   if (env.LTC_NO_CONFIG_CACHE) return;
   try {
     const dir = cacheDir(env);
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const tmp = join(dir, `${key}.${process.pid}.tmp`);
-    await writeFile(tmp, JSON.stringify(config), { mode: 0o600 });
-    await rename(tmp, join(dir, `${key}.json`));
+    const tmp = join(dir, `${key.id}.${process.pid}.tmp`);
+    const entry: CacheEntry = { source: key.source, config };
+    await writeFile(tmp, JSON.stringify(entry), { mode: 0o600 });
+    await rename(tmp, join(dir, `${key.id}.json`));
   } catch {
     // A cache that cannot be written only costs speed.
   }

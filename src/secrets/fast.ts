@@ -1,39 +1,18 @@
 /**
  * The fast path of `ltc secrets get <NAME>` (metadata, file backend), called from bin/ltc.js
- * before the CLI framework loads: no commander, no yaml, no zod. It reads the environment's
- * `secrets:` section from `.ltc/cache/secrets-config.json`, which every full (validated) load of
- * the config by a secrets command writes, valid while the config text and ltc's version are the
- * same. The file store's metadata is readable (the values are what is encrypted, see
+ * before the CLI framework loads: no commander, no yaml, no zod. It reads the validated config
+ * from the config cache (src/config/cache.ts), which every full load of the config writes, keyed by
+ * the config text and the schema build. The file store's metadata is readable (the values are what is encrypted, see
  * src/secrets/backends/file.ts), so this needs no key, no crypto and two modules (this, format.js).
  * Whenever anything is unusual — another flag, a stale or missing cache, another backend, any
  * error — it returns undefined and the normal path runs (and renders errors) as always.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import type { SecretsConfig } from '../config/schema/secrets.js';
+import { cacheKey, readCachedConfig } from '../config/cache.js';
 import { defaultStorePath, describeMeta, describeResult, isStoreEnvelope } from './format.js';
 
-export const CACHE_FILE = join('cache', 'secrets-config.json');
 const CONFIG_FILE = 'ltc.config.yaml';
-
-/** What the full path leaves for the fast one: validated `secrets:` sections, no values. */
-export interface SecretsConfigCache {
-  v: 1;
-  ltc: string;
-  file: string;
-  /** The config file's text the sections were validated from. */
-  text: string;
-  environments: string[];
-  secrets: Record<string, SecretsConfig>;
-}
-
-export function ltcVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return '0';
-  }
-}
 
 interface Parsed {
   name: string;
@@ -83,10 +62,11 @@ export async function fastSecretsGet(args: readonly string[], env: NodeJS.Proces
     const file = findConfig(cwd, p.config ?? (env.LTC_CONFIG || undefined));
     if (!file) return undefined;
     const stateDir = env.LTC_STATE_DIR || join(dirname(file), '.ltc');
-    const cache = JSON.parse(readFileSync(join(stateDir, CACHE_FILE), 'utf8')) as SecretsConfigCache;
-    if (cache.v !== 1 || cache.file !== file || cache.ltc !== ltcVersion() || cache.text !== readFileSync(file, 'utf8')) return undefined;
-    const envName = p.env ?? (env.LTC_ENV || undefined) ?? (cache.environments.length === 1 ? cache.environments[0] : undefined);
-    const config = envName ? cache.secrets[envName] : undefined;
+    const cached = await readCachedConfig(await cacheKey(file, readFileSync(file, 'utf8')), env);
+    if (!cached) return undefined;
+    const environments = Object.keys(cached.environments);
+    const envName = p.env ?? (env.LTC_ENV || undefined) ?? (environments.length === 1 ? environments[0] : undefined);
+    const config = envName ? cached.environments[envName]?.secrets : undefined;
     if (!envName || !config || config.backend !== 'file') return undefined;
     const dir = dirname(file);
     const store = config.path ? (isAbsolute(config.path) ? config.path : resolve(dir, config.path)) : defaultStorePath(stateDir, envName);

@@ -9,30 +9,7 @@ import type { Context } from '../core/context.js';
 import type { SecretPolicy, SecretsConfig } from '../config/schema/secrets.js';
 import { appendAudit, type AuditEvent } from '../audit/log.js';
 import { openBackend, type SecretsBackend } from './backend.js';
-import { CACHE_FILE, ltcVersion, type SecretsConfigCache } from './fast.js';
 import { writeFileAtomic } from './fs-util.js';
-
-/** Leaves the validated `secrets:` sections for the fast path of `ltc secrets get` (src/secrets/fast.ts). */
-async function writeConfigCache(stateDir: string, file: string, environments: Record<string, { secrets?: SecretsConfig }>): Promise<void> {
-  const cache: SecretsConfigCache = {
-    v: 1,
-    ltc: ltcVersion(),
-    file,
-    text: readFileSync(file, 'utf8'),
-    environments: Object.keys(environments),
-    secrets: Object.fromEntries(Object.entries(environments).flatMap(([name, e]) => (e.secrets ? [[name, e.secrets]] : []))),
-  };
-  const text = JSON.stringify(cache) + '\n';
-  const target = join(stateDir, CACHE_FILE);
-  let before: string | undefined;
-  try {
-    before = readFileSync(target, 'utf8');
-  } catch {
-    before = undefined;
-  }
-  if (before === text) return;
-  await writeFileAtomic(target, text, 0o600);
-}
 
 export interface SecretsScope {
   ctx: Context;
@@ -55,7 +32,6 @@ export async function openScope(ctx: Context): Promise<SecretsScope> {
     });
   }
   const stateDir = await ctx.stateDir();
-  await writeConfigCache(stateDir, loaded.file, loaded.config.environments).catch(() => undefined);
   const backend = await openBackend({
     environment: name,
     config,

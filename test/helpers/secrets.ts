@@ -15,7 +15,7 @@ export interface Ops {
 export async function makeOps(environments: Record<string, unknown>, extra: { app?: Record<string, unknown>; env?: Record<string, string> } = {}): Promise<Ops> {
   const dir = await tempDir('ltc-secrets-');
   await writeFile(join(dir, 'ltc.config.yaml'), stringify({ version: 1, app: extra.app ?? { repo: './app' }, environments }));
-  const env = { LTC_MASTER_KEY: randomBytes(32).toString('base64'), ...extra.env };
+  const env = { LTC_MASTER_KEY: randomBytes(32).toString('base64'), XDG_CACHE_HOME: join(dir, '.cache'), ...extra.env };
   return {
     dir,
     env,

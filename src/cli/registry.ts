@@ -11,6 +11,10 @@ export async function loadGroups(): Promise<CommandGroup[]> {
     import('../../commands/runbook.js'),
     import('../../commands/secrets.js'),
     import('../../commands/audit.js'),
+    import('../../commands/deploy.js'),
+    import('../../commands/rollback.js'),
+    import('../../commands/releases.js'),
+    import('../../commands/lock.js'),
   ]);
   return modules.map((m) => m.default);
 }

@@ -15,6 +15,9 @@ export async function loadStepTypes(): Promise<Map<string, StepType>> {
     import('../steps/runbook.js'),
     import('../steps/gate.js'),
     import('../steps/secret.js'),
+    import('../steps/deploy.js'),
+    import('../steps/switch.js'),
+    import('../steps/rollback.js'),
   ]);
   const types = new Map(modules.map((m: { default: StepType }) => [m.default.name, m.default]));
   for (const [name, type] of extra) types.set(name, type);

@@ -1,23 +1,48 @@
 import { z } from 'zod';
-import { command, duration, envVars } from './common.js';
+import { command, duration, envVars, regexString } from './common.js';
 
 export const localTargetSchema = z
   .strictObject({
     type: z.literal('local').describe('deploy on the machine ltc runs on'),
-    deploy_root: z.string().min(1).describe('holds releases/, current, shared/.env, revisions.log and the lock'),
-    build: z.array(command).default([['npm', 'ci'], ['npm', 'run', 'build']]).describe('commands run in the new release'),
-    pre_switch: z.array(command).default([]).describe('hooks run before the switch, e.g. migrations'),
-    start: command.optional().describe("start command, run under ltc's supervisor from <deploy_root>/current"),
-    service: command.optional().describe('instead of start: a service command such as ["systemctl","restart","ltc-api"]'),
-    env: envVars.default({}).describe('extra environment for build and start (not secrets)'),
-    stop_grace: duration.default('10s').describe('SIGTERM, then SIGKILL after this'),
-    health_deadline: duration.default('60s').describe('how long health checks may take to turn green after a start'),
-    smoke: z.array(command).default([]).describe('smoke tests run after health is green'),
+    deploy_root: z
+      .string()
+      .min(1)
+      .describe('holds releases/, current, previous, shared/.env, shared/logs/app.log, revisions.log and the lock (relative to the config file)'),
+    build: z
+      .array(command)
+      .default([['npm', 'ci'], ['npm', 'run', 'build']])
+      .describe('commands run in the new release before it is put in place (e.g. npm ci, npm run build); they get `env`, not the secrets'),
+    pre_switch: z
+      .array(command)
+      .default([])
+      .describe('hooks run in the new release before the switch, e.g. migrations; they get `env` and the secrets'),
+    start: command
+      .optional()
+      .describe("start command, run from <deploy_root>/current under ltc's supervisor (detached, pid file, log file), e.g. [node, server.mjs]"),
+    service: command
+      .optional()
+      .describe('instead of start: a command that restarts the app as a service, e.g. [systemctl, restart, ltc-api]'),
+    log_file: z
+      .string()
+      .optional()
+      .describe('the app log to scan after a switch (default <deploy_root>/shared/logs/app.log, where `start` writes)'),
+    env: envVars.default({}).describe('environment for build, hooks, start and smoke tests (not secrets: those come from the secret backend)'),
+    stop_grace: duration.default('10s').describe('stop = SIGTERM to the process group, then SIGKILL after this'),
+    health_deadline: duration
+      .default('60s')
+      .describe('how long the health checks may take to turn green after a start (retried until then)'),
+    command_timeout: duration.default('15m').describe('each build, hook and smoke command is ended after this'),
+    smoke: z.array(command).default([]).describe('smoke tests run in the release after health is green (LTC_URL is set to the environment url)'),
     log_scan: z
-      .array(z.string())
+      .array(regexString)
       .default(['\\b5\\d\\d\\b', '\\bERROR\\b'])
-      .describe('regular expressions that must not match the app log after the switch'),
-    keep_releases: z.number().int().min(2).default(5),
+      .describe('regular expressions that must not match the app log written since the start (5xx statuses and ERROR lines)'),
+    keep_releases: z.number().int().min(2).default(5).describe('newest releases kept; the current and previous ones are never removed'),
+  })
+  .superRefine((t, ctx) => {
+    if (t.start && t.service) {
+      ctx.addIssue({ code: 'custom', path: ['service'], message: 'give either start (ltc supervises the app) or service (a service manager does), not both' });
+    }
   })
   .describe('the local target');
 

@@ -1,0 +1,264 @@
+/**
+ * `ltc deploy`, `ltc rollback`, `ltc releases`, `ltc lock status|release`: thin wrappers. deploy
+ * and rollback run the shipped (or the ops repo's) runbooks/deploy.yaml and rollback.yaml.
+ */
+import type { CommandResult } from '../cli/define.js';
+import type { Context } from '../core/context.js';
+import { formatDuration, parseDuration } from '../core/duration.js';
+import { ConfigError, UsageError, toLtcError } from '../core/errors.js';
+import type { RunSummary } from '../runbook/api.js';
+import type { DeploySession } from './session.js';
+
+export interface DeployCliOptions {
+  rc?: string;
+  skipGates?: boolean;
+  lockWait?: string;
+}
+
+export interface RollbackCliOptions {
+  to?: string;
+  lockWait?: string;
+}
+
+function lockWaitOf(value: string | undefined): string {
+  if (value === undefined) return '0s';
+  const ms = parseDuration(value, '--lock-wait');
+  return `${ms}ms`;
+}
+
+/** What is done when a run ends with an error nobody recorded: record it and release the lock. */
+async function backstop(err: unknown): Promise<void> {
+  const { latestSession } = await import('./session.js');
+  const s = latestSession();
+  if (!s) return;
+  if (!s.recorded && s.lock) {
+    const e = toLtcError(err);
+    const { recordOutcome } = await import('./record.js');
+    if (s.staged) await s.target.discardRelease(s.staged).catch(() => undefined);
+    if (e.exitCode !== 2) {
+      await recordOutcome(s, e.exitCode === 130 ? 'interrupted' : 'failed', { failedPhase: s.lastFailure?.phase ?? 'runbook', error: e.message }).catch(() => undefined);
+    }
+  }
+  await s.lock?.release().catch(() => undefined);
+  const { releaseAllHeld } = await import('../targets/local/lock.js');
+  await releaseAllHeld();
+}
+
+function failureResult(err: unknown, summary: RunSummary | undefined, ctx: Context): CommandResult {
+  const e = toLtcError(err);
+  if (!ctx.options.json || !summary) throw err;
+  return {
+    data: { runId: summary.runId, journal: summary.journal ?? null, failedStep: summary.failedStep ?? null, error: { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}), ...(e.details ?? {}) } },
+    exitCode: e.exitCode,
+  };
+}
+
+function overheadOf(s: DeploySession, totalMs: number): number {
+  return Math.max(0, totalMs - s.buildMs - (s.startMs ?? 0) - (s.phases.pre_switch ?? 0) - (s.phases.smoke ?? 0));
+}
+
+export async function deployCommand(opts: DeployCliOptions, ctx: Context): Promise<CommandResult> {
+  const t0 = performance.now();
+  if (!opts.rc) throw new UsageError('--rc is required', { hint: 'e.g. ltc deploy --rc rc-2026-03-01 --env staging' });
+  // The cheap checks first: nothing (not even git) runs for an --rc that could be read as an option or a path.
+  const { checkRefSyntax } = await import('../git/refs.js');
+  checkRefSyntax(opts.rc, '--rc');
+  const { name, loaded } = await ctx.environment();
+  const pattern = new RegExp(loaded.config.app.tag_pattern);
+  if (!pattern.test(opts.rc)) {
+    throw new UsageError(`--rc ${JSON.stringify(opts.rc)} does not match the tag pattern ${pattern.source} (app.tag_pattern)`, {
+      hint: 'release candidate tags look like rc-2026-03-01 (or rc-2026-03-01.1 for a hotfix)',
+    });
+  }
+  const lockWait = lockWaitOf(opts.lockWait);
+  if (!loaded.config.environments[name]?.target) {
+    throw new ConfigError(`environment "${name}" has no target in ${loaded.file}`, { hint: `add environments.${name}.target (type: local, deploy_root, start)` });
+  }
+  const { runRunbook, summaryOf, formatPlan } = await import('../runbook/api.js');
+  const { latestSession, resetLatest } = await import('./session.js');
+  resetLatest();
+  let summary: RunSummary;
+  try {
+    summary = await runRunbook('deploy', { rc: opts.rc, environment: name, skip_gates: Boolean(opts.skipGates), lock_wait: lockWait }, ctx);
+  } catch (err) {
+    await backstop(err);
+    return failureResult(err, summaryOf(err), ctx);
+  }
+  if (summary.plan) {
+    const { plannedFacts } = await import('./plan.js');
+    const f = plannedFacts();
+    const line = f?.release ? `\nwould make releases/${f.release} current in ${f.target.root} (now ${f.current ? `releases/${f.current}` : 'none'}); nothing was changed` : '';
+    return { data: { plan: summary.plan, ...(f?.release ? { release: f.release, current: f.current ?? null } : {}) }, text: formatPlan(summary.plan, ctx.out.c) + line };
+  }
+  const s = latestSession();
+  await backstop(undefined);
+  const totalMs = performance.now() - t0;
+  const data = {
+    environment: name,
+    rc: opts.rc,
+    commit: s?.commit ?? null,
+    release: s?.release ?? null,
+    previous: s?.before.current ?? null,
+    pid: s?.app?.pid ?? null,
+    durationMs: Math.round(totalMs),
+    buildMs: s ? Math.round(s.buildMs) : null,
+    startMs: s?.startMs !== undefined ? Math.round(s.startMs) : null,
+    overheadMs: s ? Math.round(overheadOf(s, totalMs)) : null,
+    phases: s?.phases ?? {},
+    pruned: s?.pruned ?? [],
+    runId: summary.runId,
+    journal: summary.journal ?? null,
+  };
+  const text = [
+    ctx.out.c.green(`deployed ${opts.rc} (${s?.commit?.slice(0, 12)}) to ${name} in ${formatDuration(totalMs)}`),
+    `  current  → releases/${s?.release}${s?.app?.pid ? ` (pid ${s.app.pid}, healthy)` : ''}`,
+    `  previous → ${s?.before.current ? `releases/${s.before.current}` : '(none)'}`,
+    ctx.out.c.dim(`  build ${formatDuration(s?.buildMs ?? 0)}, start until healthy ${formatDuration(s?.startMs ?? 0)}, ltc ${formatDuration(data.overheadMs ?? 0)}; journal ${summary.journal}`),
+  ].join('\n');
+  return { data, text };
+}
+
+export async function rollbackCommand(opts: RollbackCliOptions, ctx: Context): Promise<CommandResult> {
+  const t0 = performance.now();
+  if (opts.to !== undefined) {
+    const { checkTo } = await import('./rollback.js');
+    checkTo(opts.to);
+  }
+  const lockWait = lockWaitOf(opts.lockWait);
+  const { name, loaded } = await ctx.environment();
+  if (!loaded.config.environments[name]?.target) {
+    throw new ConfigError(`environment "${name}" has no target in ${loaded.file}`, { hint: `add environments.${name}.target (type: local, deploy_root, start)` });
+  }
+  const { runRunbook, summaryOf, formatPlan } = await import('../runbook/api.js');
+  const { latestSession, resetLatest } = await import('./session.js');
+  resetLatest();
+  let summary: RunSummary;
+  try {
+    summary = await runRunbook('rollback', { environment: name, to: opts.to ?? '', lock_wait: lockWait }, ctx);
+  } catch (err) {
+    await backstop(err);
+    return failureResult(err, summaryOf(err), ctx);
+  }
+  if (summary.plan) {
+    const { plannedFacts } = await import('./plan.js');
+    const f = plannedFacts();
+    const line = f?.release ? `\nwould make releases/${f.release} current in ${f.target.root} (now ${f.current ? `releases/${f.current}` : 'none'}); nothing was changed` : '';
+    return { data: { plan: summary.plan, ...(f?.release ? { release: f.release, current: f.current ?? null } : {}) }, text: formatPlan(summary.plan, ctx.out.c) + line };
+  }
+  const s = latestSession();
+  await backstop(undefined);
+  const totalMs = performance.now() - t0;
+  const data = {
+    environment: name,
+    release: s?.release ?? null,
+    from: s?.before.current ?? null,
+    rc: s?.rc ?? null,
+    commit: s?.commit ?? null,
+    pid: s?.app?.pid ?? null,
+    durationMs: Math.round(totalMs),
+    startMs: s?.startMs !== undefined ? Math.round(s.startMs) : null,
+    runId: summary.runId,
+    journal: summary.journal ?? null,
+  };
+  const text = [
+    ctx.out.c.green(`rolled back ${name} to releases/${s?.release} in ${formatDuration(totalMs)} (healthy${s?.app?.pid ? `, pid ${s.app.pid}` : ''})`),
+    `  was      : ${s?.before.current ? `releases/${s.before.current}` : '(none)'}`,
+  ].join('\n');
+  return { data, text };
+}
+
+export async function releasesCommand(ctx: Context): Promise<CommandResult> {
+  const { name, env, loaded } = await ctx.environment();
+  const { openTarget } = await import('../targets/index.js');
+  const target = openTarget(name, env, loaded);
+  const releases = await target.listReleases();
+  const revisions = await target.readRevisions();
+  const status = await target.status();
+  const lastOutcome = new Map<string, string>();
+  for (const r of revisions) {
+    if (r.release) lastOutcome.set(r.release, `${r.action} ${r.outcome}`);
+    if (r.rolledBackTo) lastOutcome.set(r.rolledBackTo, 'rolled back to (ok)');
+  }
+  const { listPartials } = await import('../targets/local/releases.js');
+  const partials = await listPartials(target.paths.releases);
+  const { c } = ctx.out;
+  const rows = releases.map((r) => ({
+    name: r.name,
+    mark: r.current ? 'current' : r.previous ? 'previous' : '',
+    rc: r.meta?.rc ?? null,
+    commit: r.meta?.commit ?? null,
+    createdAt: r.meta?.createdAt ?? new Date(r.createdMs).toISOString(),
+    actor: r.meta?.actor ?? null,
+    last: lastOutcome.get(r.name) ?? null,
+    dir: r.dir,
+  }));
+  const w = Math.max(7, ...rows.map((r) => r.name.length));
+  const lines = rows.map((r) => {
+    const mark = r.mark === 'current' ? c.green('* current ') : r.mark === 'previous' ? c.yellow('  previous') : '          ';
+    return `${mark}  ${r.name.padEnd(w)}  ${(r.commit ?? '').slice(0, 12).padEnd(12)}  ${r.createdAt}  ${c.dim(`${r.actor ?? ''}${r.last ? `, last: ${r.last}` : ''}`)}`;
+  });
+  const app =
+    status.mode === 'service'
+      ? 'app managed by the service command'
+      : status.running
+        ? `app: pid ${status.pid} runs ${status.release}`
+        : `app: not running${status.stale ? ` (stale pid file: pid ${status.pid} is gone)` : ''}`;
+  const text = [
+    c.bold(`releases of ${name} (${target.description}), newest first:`),
+    ...(lines.length ? lines : ['  (none yet)']),
+    ...(partials.length ? [c.yellow(`incomplete (left by an interrupted deploy, removed by the next one): ${partials.join(', ')}`)] : []),
+    c.dim(`${app}; log ${status.logFile}; history ${target.paths.revisions}`),
+  ].join('\n');
+  return {
+    data: {
+      environment: name,
+      root: target.root,
+      current: releases.find((r) => r.current)?.name ?? null,
+      previous: releases.find((r) => r.previous)?.name ?? null,
+      releases: rows,
+      partial: partials,
+      app: { running: status.running, pid: status.pid ?? null, release: status.release ?? null, logFile: status.logFile },
+    },
+    text,
+  };
+}
+
+export async function lockStatusCommand(ctx: Context): Promise<CommandResult> {
+  const { name, env, loaded } = await ctx.environment();
+  const { openTarget } = await import('../targets/index.js');
+  const { describeHolder } = await import('../targets/local/lock.js');
+  const target = openTarget(name, env, loaded);
+  const state = await target.lockState();
+  const { c } = ctx.out;
+  if (state.state === 'free') return { data: { environment: name, lock: target.paths.lockFile, state: 'free' }, text: `${name}: not locked (${target.paths.lockFile})` };
+  const text =
+    state.state === 'held'
+      ? `${name}: ${c.yellow('locked')} by ${describeHolder(state.info)}`
+      : `${name}: ${c.red('stale lock')}: ${describeHolder(state.info)} — ${state.why}\n${c.dim(`the next ltc deploy or ltc rollback takes it over (and says so); or clear it now: ltc lock release --env ${name}`)}`;
+  return { data: { environment: name, lock: state.file, state: state.state, holder: state.info, ...(state.state === 'stale' ? { why: state.why } : {}) }, text };
+}
+
+export async function lockReleaseCommand(opts: { force?: boolean }, ctx: Context): Promise<CommandResult> {
+  const { name, env, loaded } = await ctx.environment();
+  const { openTarget } = await import('../targets/index.js');
+  const { describeHolder } = await import('../targets/local/lock.js');
+  const target = openTarget(name, env, loaded);
+  const state = await target.lockState();
+  if (state.state === 'free') return { data: { environment: name, released: false, state: 'free' }, text: `${name}: not locked; nothing to release` };
+  if (state.state === 'held' && !opts.force) {
+    throw new UsageError(`${name} is locked by a running process: ${describeHolder(state.info)}`, {
+      hint: 'releasing it would let a second deploy run at the same time; wait for it, or pass --force if you are sure it is not running',
+    });
+  }
+  if (ctx.options.dryRun) return { data: { environment: name, released: false, wouldRelease: state.info }, text: `would remove ${state.file} (${describeHolder(state.info)}); nothing was changed` };
+  const info = await target.breakLock();
+  const { appendAudit } = await import('../audit/log.js');
+  await appendAudit(await ctx.stateDir(), {
+    action: 'lock.release',
+    outcome: 'ok',
+    environment: name,
+    ...(info?.rc ? { rc: info.rc } : {}),
+    details: { lock: state.file, holder: info ? { ...info } : null, state: state.state, forced: state.state === 'held' },
+  });
+  return { data: { environment: name, released: true, holder: info ?? null, state: state.state }, text: `released the ${state.state} lock of ${name}: ${info ? describeHolder(info) : ''}` };
+}

@@ -1,0 +1,214 @@
+/**
+ * --dry-run of a deploy or rollback: each phase says exactly what it would do — resolved
+ * commands, paths, and which release would become current — from read-only facts (the tag via
+ * `git ls-remote`, the links, the lock, the pid file). Nothing is written.
+ */
+import { join } from 'node:path';
+import type { LoadedConfig } from '../config/load.js';
+import type { EnvironmentConfig } from '../config/schema/index.js';
+import type { LocalTargetConfig } from '../config/schema/target.js';
+import { formatDuration, parseDuration } from '../core/duration.js';
+import { displayCommand } from '../exec/command.js';
+import type { PlanItem, StepContext } from '../runbook/step-type.js';
+import { openTarget, targetConfigOf } from '../targets/index.js';
+import { describeHolder } from '../targets/local/lock.js';
+import type { AppStatus, LockState, ReleaseInfo, Target } from '../targets/target.js';
+
+export interface PlanFacts {
+  action: 'deploy' | 'rollback';
+  environment: string;
+  env: EnvironmentConfig;
+  loaded: LoadedConfig;
+  target: Target;
+  config: LocalTargetConfig;
+  stateDir: string;
+  rc?: string;
+  commit?: string;
+  repo?: string;
+  /** The release that would become current. */
+  release?: string;
+  current?: string;
+  previous?: string;
+  lock: LockState;
+  app: AppStatus;
+  releases: ReleaseInfo[];
+}
+
+let facts: PlanFacts | undefined;
+
+/** The facts of the plan being printed (for the command's own summary line). */
+export function plannedFacts(): PlanFacts | undefined {
+  return facts;
+}
+
+async function gather(step: StepContext, action: 'deploy' | 'rollback', environment: string | undefined): Promise<PlanFacts> {
+  const ctx = step.ctx;
+  const loaded = await ctx.config();
+  const { name, env } = loaded.environment(environment ?? ctx.options.env ?? ctx.env.LTC_ENV);
+  const config = targetConfigOf(name, env, loaded);
+  const target = openTarget(name, env, loaded);
+  return {
+    action,
+    environment: name,
+    env,
+    loaded,
+    target,
+    config,
+    stateDir: await ctx.stateDir(),
+    current: await target.readCurrent(),
+    previous: await target.readPrevious(),
+    lock: await target.lockState(),
+    app: await target.status(),
+    releases: await target.listReleases(),
+  };
+}
+
+function lockText(f: PlanFacts): string {
+  const l = f.lock;
+  if (l.state === 'free') return `take ${f.target.paths.lockFile} (free now)`;
+  if (l.state === 'stale') return `take ${f.target.paths.lockFile}: it holds a STALE lock (${describeHolder(l.info)}; ${l.why}), which would be reported and taken over`;
+  return `take ${f.target.paths.lockFile}: LOCKED now by ${describeHolder(l.info)} (the run would exit 5 unless --lock-wait outlasts it)`;
+}
+
+function appText(f: PlanFacts): string {
+  if (f.config.service) return `run the service command ${displayCommand(f.config.service)}`;
+  const stop = f.app.running
+    ? `stop pid ${f.app.pid} (${f.app.release}) with SIGTERM to its process group, SIGKILL after ${formatDuration(parseDuration(f.config.stop_grace))}`
+    : `nothing to stop (${f.app.stale ? `stale pid file ${f.app.pidFile}` : 'no app running'})`;
+  return `${stop}; start ${displayCommand(f.config.start ?? [])} in ${f.target.paths.current} (log ${f.target.paths.logFile}, pid file ${f.target.paths.pidFile})`;
+}
+
+function healthItems(f: PlanFacts, what: string): PlanItem[] {
+  const endpoints = f.env.health?.endpoints ?? [];
+  const deadline = formatDuration(parseDuration(f.config.health_deadline));
+  if (!endpoints.length) return [{ action: 'health', detail: `no health endpoints: check that ${what} keeps running`, writes: false }];
+  return endpoints.map((e) => ({
+    action: 'health',
+    detail: `${e.method} ${e.url.startsWith('/') && f.env.url ? f.env.url.replace(/\/+$/, '') + e.url : e.url} until ${e.conditions.join(' && ')} (retried until ${deadline} after the start)`,
+    writes: false,
+  }));
+}
+
+function rel(name: string | undefined): string {
+  return name ? `releases/${name}` : '(none)';
+}
+
+/** Plan items of one phase; the resolve/start phase gathers the facts the later ones print. */
+export async function planDeployPhase(p: { phase: string; rc?: string; environment?: string; to?: string; release?: string }, step: StepContext): Promise<PlanItem[]> {
+  if (p.phase === 'resolve') {
+    const f = await gather(step, 'deploy', p.environment);
+    facts = f;
+    if (!p.rc) return [{ action: 'resolve', detail: 'no rc given', writes: false }];
+    const { resolveRc } = await import('./phases.js');
+    const r = await resolveRc(step.ctx, p.rc, step.signal);
+    f.rc = p.rc;
+    f.commit = r.commit;
+    f.repo = r.repo;
+    f.release = f.target.newReleaseName(p.rc);
+    return [
+      { action: 'resolve', detail: `${p.rc} matches ${f.loaded.config.app.tag_pattern} and exists in ${r.repo} (git ls-remote --tags): commit ${r.commit}`, writes: false },
+      { action: 'target', detail: `${f.target.description}; current ${rel(f.current)}; previous ${rel(f.previous)}`, writes: false },
+    ];
+  }
+  if (p.phase === 'rollback_start') {
+    const f = await gather(step, 'rollback', p.environment);
+    facts = f;
+    const { findRelease, checkTo } = await import('./rollback.js');
+    if (p.to) checkTo(p.to);
+    const chosen = p.to ? findRelease(f.releases, p.to) : f.releases.find((r) => r.name === f.previous);
+    f.release = chosen?.name;
+    f.rc = chosen?.meta?.rc;
+    f.commit = chosen?.meta?.commit;
+    return [
+      {
+        action: 'choose',
+        detail: chosen
+          ? `roll back to ${rel(chosen.name)} (${chosen.meta?.rc ?? '?'}, ${chosen.meta?.commit?.slice(0, 12) ?? '?'})${p.to ? ` named by --to ${p.to}` : ' (previous)'}; current now ${rel(f.current)}`
+          : p.to
+            ? `NO release "${p.to}" in ${f.target.paths.releases}: the run would exit 2`
+            : `NO previous release (${f.target.paths.previous} is not set): the run would exit 2`,
+        writes: false,
+      },
+    ];
+  }
+  const f = facts;
+  if (!f) return [{ action: p.phase, detail: `deploy phase ${p.phase}`, writes: true }];
+  const t = f.target;
+  const staging = f.release ? join(t.paths.releases, `.partial-${f.release}`) : '';
+  const final = f.release ? join(t.paths.releases, f.release) : '';
+  switch (p.phase) {
+    case 'lock':
+      return [{ action: 'lock', detail: lockText(f), writes: true }];
+    case 'confirm':
+      return [{ action: 'confirm', detail: f.env.protected ? `environment ${f.environment} is protected: type "${f.environment}" to go on (or --yes)` : `environment ${f.environment} is not protected: no confirmation`, writes: false }];
+    case 'skip_gates':
+      return [{ action: 'audit', detail: `record in ${join(f.stateDir, 'audit.jsonl')} that the gates were skipped`, writes: true }];
+    case 'fetch': {
+      const { mirrorDirFor } = await import('../git/repo.js');
+      const mirror = f.repo ? mirrorDirFor(f.repo, join(f.stateDir, 'cache')) : join(f.stateDir, 'cache');
+      return [
+        { action: 'fetch', detail: `git clone --mirror (once) / git fetch ${f.repo ?? 'app.repo'} into ${mirror}, unless it has ${f.commit?.slice(0, 12) ?? 'the commit'}`, writes: true },
+        { action: 'export', detail: `git archive ${f.commit ?? '<commit>'} | tar -x -C ${staging}`, writes: true },
+      ];
+    }
+    case 'build':
+      return f.config.build.length
+        ? f.config.build.map((argv) => ({ action: 'run', detail: `${displayCommand(argv)}  (in ${staging}; env ${Object.keys(f.config.env).join(', ') || 'none'} + LTC_RELEASE, LTC_RC, LTC_COMMIT)`, writes: true }))
+        : [{ action: 'build', detail: 'no build commands configured', writes: false }];
+    case 'env': {
+      const names = f.env.secrets ? (f.env.secrets.required.length ? f.env.secrets.required.map((r) => r.name).join(', ') : 'every secret of the environment') : 'no secrets (no secrets: section)';
+      return [
+        { action: 'env', detail: `write ${t.paths.envFile} (mode 0600) with ${names}${f.env.secrets ? ` from the ${f.env.secrets.backend} backend` : ''}`, writes: true },
+        { action: 'link', detail: `${join(staging, '.env')} → ${t.paths.envFile}; write .ltc-release.json; rename ${staging} → ${final}`, writes: true },
+      ];
+    }
+    case 'pre_switch':
+      return f.config.pre_switch.length
+        ? f.config.pre_switch.map((argv) => ({ action: 'run', detail: `${displayCommand(argv)}  (in ${final}, with the app's environment)`, writes: true }))
+        : [{ action: 'hooks', detail: 'no pre-switch hooks configured', writes: false }];
+    case 'switch': {
+      const to = p.release ?? f.release;
+      const items: PlanItem[] = [{ action: 'switch', detail: `current → ${rel(to)} (now ${rel(f.current)}): new symlink, renamed over the old`, writes: true }];
+      if (f.action === 'deploy' && f.current) items.push({ action: 'previous', detail: `previous → ${rel(f.current)}`, writes: true });
+      return items;
+    }
+    case 'restart':
+      return [{ action: 'restart', detail: appText(f), writes: true }];
+    case 'health':
+      return healthItems(f, 'the app');
+    case 'smoke':
+      return f.config.smoke.length
+        ? f.config.smoke.map((argv) => ({ action: 'run', detail: `${displayCommand(argv)}  (in ${t.paths.current}, LTC_URL=${f.env.url ?? ''})`, writes: false }))
+        : [{ action: 'smoke', detail: 'no smoke tests configured', writes: false }];
+    case 'log_scan':
+      return [{ action: 'scan', detail: `${t.paths.logFile} from the start on for ${f.config.log_scan.map((x) => `/${x}/`).join(', ') || 'nothing (log_scan is empty)'}`, writes: false }];
+    case 'record': {
+      const items: PlanItem[] = [{ action: 'record', detail: `append to ${t.paths.revisions} and ${join(f.stateDir, 'audit.jsonl')}; release the lock`, writes: true }];
+      if (f.action === 'deploy') {
+        const protect = new Set([f.release, f.current].filter(Boolean));
+        const keep = f.releases.slice(0, Math.max(0, f.config.keep_releases - 1)).map((r) => r.name);
+        const removed = f.releases.filter((r) => !protect.has(r.name) && !keep.includes(r.name)).map((r) => r.name);
+        items.push({ action: 'prune', detail: `keep the newest ${f.config.keep_releases} releases${removed.length ? `: would remove ${removed.join(', ')}` : ' (nothing to remove)'}`, writes: removed.length > 0 });
+      } else {
+        items.push({ action: 'previous', detail: 'previous → the newest release older than the new current that was once live', writes: true });
+      }
+      return items;
+    }
+    case 'rollback_choose':
+      return [{ action: 'choose', detail: `again under the lock: ${rel(f.release)}`, writes: false }];
+    case 'rollback_undo':
+      return [
+        {
+          action: 'rollback',
+          detail: f.current
+            ? `on a failure after the switch: current → ${rel(f.current)} again, previous → ${rel(f.previous)}, restart it, health-check it; exit 3 (exit 4 when that fails too)`
+            : 'on a failure after the switch: no earlier release, so stop the app and remove current; exit 3',
+          writes: true,
+        },
+      ];
+    case 'rollback_failed':
+      return [{ action: 'report', detail: 'on a failure: record it, print the state (current, app, logs) and the next commands; exit 4', writes: true }];
+    default:
+      return [{ action: p.phase, detail: `phase ${p.phase}`, writes: true }];
+  }
+}

@@ -1,0 +1,69 @@
+/** History: revisions.log on the target and the audit log in .ltc/, for every deploy and rollback. */
+import { appendAudit } from '../audit/log.js';
+import type { RevisionRecord } from '../targets/target.js';
+import type { DeploySession } from './session.js';
+
+export type Outcome = RevisionRecord['outcome'];
+
+function auditOutcome(o: Outcome): 'ok' | 'failed' | 'interrupted' {
+  return o === 'ok' ? 'ok' : o === 'interrupted' ? 'interrupted' : 'failed';
+}
+
+/** Appends the outcome of the session to revisions.log and the audit log (once). */
+export async function recordOutcome(
+  s: DeploySession,
+  outcome: Outcome,
+  extra: { release?: string | null; from?: string | null; failedPhase?: string; error?: string; rolledBackTo?: string | null } = {},
+): Promise<RevisionRecord> {
+  const durationMs = Math.round(performance.now() - s.t0);
+  const record: RevisionRecord = {
+    time: new Date().toISOString(),
+    actor: s.actor,
+    action: s.action,
+    environment: s.environment,
+    rc: s.rc ?? null,
+    commit: s.commit ?? null,
+    release: extra.release !== undefined ? extra.release : (s.release ?? null),
+    from: extra.from !== undefined ? extra.from : (s.before.current ?? null),
+    outcome,
+    durationMs,
+    ...(s.action === 'deploy' ? { buildMs: Math.round(s.buildMs) } : {}),
+    ...(s.startMs !== undefined ? { startMs: Math.round(s.startMs) } : {}),
+    ...(extra.failedPhase ? { failedPhase: extra.failedPhase } : {}),
+    ...(extra.error ? { error: s.ctx.masker.mask(extra.error) } : {}),
+    ...(extra.rolledBackTo !== undefined ? { rolledBackTo: extra.rolledBackTo } : {}),
+    runId: s.id,
+  };
+  s.recorded = true;
+  await s.target.appendRevision(record);
+  await appendAudit(s.stateDir, {
+    action: s.action,
+    outcome: auditOutcome(outcome),
+    environment: s.environment,
+    ...(s.rc ? { rc: s.rc } : {}),
+    details: {
+      result: outcome,
+      target: s.target.description,
+      release: record.release,
+      from: record.from,
+      ...(s.commit ? { commit: s.commit } : {}),
+      durationMs,
+      runId: s.id,
+      ...(s.skippedGates ? { skippedGates: true } : {}),
+      ...(extra.failedPhase ? { failedPhase: extra.failedPhase } : {}),
+      ...(extra.error ? { error: s.ctx.masker.mask(extra.error) } : {}),
+      ...(extra.rolledBackTo !== undefined ? { rolledBackTo: extra.rolledBackTo } : {}),
+    },
+  }).catch((err: unknown) => s.ctx.out.warn(`could not write the audit log: ${(err as Error).message}`));
+  return record;
+}
+
+/** Releases that were live and healthy at some point (a deploy or rollback ended ok with them). */
+export async function liveReleases(s: DeploySession): Promise<Set<string>> {
+  const live = new Set<string>();
+  for (const r of await s.target.readRevisions()) {
+    if (r.outcome === 'ok' && r.release) live.add(r.release);
+    if (r.outcome === 'rolled_back' && r.rolledBackTo) live.add(r.rolledBackTo);
+  }
+  return live;
+}

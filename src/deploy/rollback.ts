@@ -1,0 +1,211 @@
+/**
+ * Rollback: the automatic one after a failed deploy (`rollback: { phase: undo }` in the deploy
+ * runbook's on_failure steps) and `ltc rollback` (runbooks/rollback.yaml: start → lock → choose →
+ * switch → restart → health → record). Both work while the current release is crashed or hangs:
+ * the old process is found by its pid file and stopped by process group, whatever state it is in.
+ */
+import { join } from 'node:path';
+import { parseDuration } from '../core/duration.js';
+import { CheckFailedError, RollbackFailedError, RolledBackError, UsageError, type LtcError } from '../core/errors.js';
+import { readMeta } from '../targets/local/releases.js';
+import type { ReleaseInfo } from '../targets/target.js';
+import { openSession, phaseHealth, phaseRestart, type StepIO } from './phases.js';
+import { recordOutcome } from './record.js';
+import { killPoint, putSession, type DeploySession } from './session.js';
+import { waitHealthy } from './verify.js';
+
+const RELEASE_OR_RC = /^[A-Za-z0-9_][A-Za-z0-9._+@-]*$/;
+
+/** Checks `--to` before anything (a release name or an rc; no paths, no options). */
+export function checkTo(to: string): void {
+  if (!RELEASE_OR_RC.test(to) || to.includes('..') || to.length > 200) {
+    throw new UsageError(`--to ${JSON.stringify(to)} is not a release name or rc tag`, {
+      hint: 'give a release folder name from `ltc releases` (e.g. rc-2026-02-15-20260215T090000.000Z) or an rc tag (e.g. rc-2026-02-15)',
+    });
+  }
+}
+
+/** The release `to` names: a release folder, else the newest release of that rc. */
+export function findRelease(releases: readonly ReleaseInfo[], to: string): ReleaseInfo | undefined {
+  return releases.find((r) => r.name === to) ?? releases.find((r) => r.meta?.rc === to);
+}
+
+function noSuchRelease(s: DeploySession, to: string, releases: readonly ReleaseInfo[]): UsageError {
+  const names = releases.slice(0, 5).map((r) => r.name);
+  return new UsageError(`no release "${to}" in ${s.target.paths.releases}`, {
+    hint: names.length ? `releases (newest first): ${names.join(', ')}; see \`ltc releases --env ${s.environment}\`` : 'there are no releases yet: deploy one first',
+  });
+}
+
+/** Chooses the release to return to: `--to`, else previous. Read-only. */
+export async function chooseTarget(s: DeploySession): Promise<ReleaseInfo> {
+  const releases = await s.target.listReleases();
+  if (s.to) {
+    const r = findRelease(releases, s.to);
+    if (!r) throw noSuchRelease(s, s.to, releases);
+    return r;
+  }
+  const previous = await s.target.readPrevious();
+  if (!previous) {
+    throw new UsageError(`environment ${s.environment} has no previous release to roll back to (${s.target.paths.previous} is not set)`, {
+      hint: `pick one with --to <release|rc>; \`ltc releases --env ${s.environment}\` lists them`,
+    });
+  }
+  const r = releases.find((x) => x.name === previous);
+  if (!r) {
+    throw new CheckFailedError(`the previous release ${previous} is missing from ${s.target.paths.releases}`, {
+      hint: `pick another with --to <release|rc>; \`ltc releases --env ${s.environment}\` lists them`,
+    });
+  }
+  return r;
+}
+
+/** `ltc rollback`: the session, and the chosen release checked (read-only: nothing is locked yet). */
+export async function phaseRollbackStart(io: StepIO, spec: { to?: string; environment?: string }): Promise<DeploySession> {
+  if (spec.to) checkTo(spec.to);
+  const s = await openSession(io, 'rollback', spec.environment);
+  if (spec.to) s.to = spec.to;
+  const r = await chooseTarget(s);
+  s.release = r.name;
+  putSession(s);
+  io.log(`rollback of ${s.environment}: current ${s.before.current ?? '(none)'} → ${r.name}`);
+  return s;
+}
+
+/** After the lock: choose again (it may have changed while we waited). */
+export async function phaseChoose(s: DeploySession, io: StepIO): Promise<{ release: string; from?: string }> {
+  const r = await chooseTarget(s);
+  s.release = r.name;
+  s.rc = r.meta?.rc;
+  s.commit = r.meta?.commit;
+  const from = s.before.current;
+  if (from === r.name) io.log(`current already is ${r.name} (an interrupted rollback?): it is restarted and health-checked`);
+  else io.log(`rolling back ${s.environment} from ${from ?? '(none)'} to ${r.name}`);
+  return { release: r.name, ...(from ? { from } : {}) };
+}
+
+export interface StateReport {
+  text: string;
+  next: string;
+  data: Record<string, unknown>;
+}
+
+/** The exact state after a failed rollback, and what to try next. */
+export async function describeState(s: DeploySession): Promise<StateReport> {
+  const current = await s.target.readCurrent().catch(() => undefined);
+  const previous = await s.target.readPrevious().catch(() => undefined);
+  const status = await s.target.status().catch(() => undefined);
+  const releases = await s.target.listReleases().catch(() => [] as ReleaseInfo[]);
+  const others = releases.filter((r) => r.name !== current).slice(0, 3).map((r) => r.name);
+  const journal = join(s.stateDir, 'runs', `${s.id}.jsonl`);
+  const app = !status
+    ? 'unknown'
+    : status.mode === 'service'
+      ? `managed by the service command ${(s.config.service ?? []).join(' ')}`
+      : status.running
+        ? `pid ${status.pid} runs release ${status.release} (since ${status.startedAt})`
+        : `not running${status.stale ? ` (stale pid file ${status.pidFile}: pid ${status.pid} of ${status.release} is gone)` : ''}`;
+  const text = [
+    'state now:',
+    `  current  → ${current ? `releases/${current}` : '(none)'}`,
+    `  previous → ${previous ? `releases/${previous}` : '(none)'}`,
+    `  app      : ${app}`,
+    `  app log  : ${s.target.paths.logFile}`,
+    `  history  : ${s.target.paths.revisions}`,
+    `  journal  : ${journal}`,
+  ].join('\n');
+  const next = [
+    'next:',
+    `  tail -n 50 ${s.target.paths.logFile}`,
+    `  ltc releases --env ${s.environment}`,
+    ...(others.length ? [`  ltc rollback --env ${s.environment} --to ${others[0]}`] : []),
+    `  ltc health --env ${s.environment}`,
+  ].join('\n');
+  return {
+    text,
+    next,
+    data: {
+      state: {
+        current: current ?? null,
+        previous: previous ?? null,
+        app: status ? { running: status.running, pid: status.pid ?? null, release: status.release ?? null } : null,
+        logFile: s.target.paths.logFile,
+        revisions: s.target.paths.revisions,
+        journal,
+      },
+    },
+  };
+}
+
+/** `rollback: { phase: failed }`: a rollback's restart or health check failed → exit 4 with the state. */
+export async function phaseRollbackFailed(s: DeploySession): Promise<never> {
+  const failure = s.lastFailure ?? { phase: 'rollback', message: 'a rollback step failed' };
+  const state = await describeState(s);
+  if (!s.recorded) await recordOutcome(s, 'rollback_failed', { failedPhase: failure.phase, error: failure.message }).catch(() => undefined);
+  await s.lock?.release().catch(() => undefined);
+  throw new RollbackFailedError(`rollback of ${s.environment} to ${s.release} failed at ${failure.phase}: ${s.ctx.masker.mask(failure.message)}\n${state.text}`, {
+    hint: state.next,
+    details: state.data,
+  });
+}
+
+/**
+ * `rollback: { phase: undo }`: a deploy failed after the switch. Switch back to the release that
+ * was current before, restart it, health-check it; exit 3 (RolledBackError) — or exit 4
+ * (RollbackFailedError) with the exact state when that fails too.
+ */
+export async function phaseUndo(s: DeploySession, io: StepIO): Promise<never> {
+  const failure = s.lastFailure ?? { phase: 'after the switch', message: 'a step after the switch failed' };
+  const failed = `deploy of ${s.rc} to ${s.environment} failed at ${failure.phase}: ${s.ctx.masker.mask(failure.message)}`;
+  const to = s.before.current && s.before.current !== s.release ? s.before.current : undefined;
+  const t = performance.now();
+  let err: LtcError | Error | undefined;
+  try {
+    if (!to) {
+      // A first deploy: there is nothing to go back to. Leave things as they were before it.
+      await s.target.stop({ graceMs: parseDuration(s.config.stop_grace, 'stop_grace'), log: io.log });
+      await s.target.clearCurrent();
+      await s.target.setPrevious(s.before.previous);
+      io.log('there was no earlier release: the app is stopped and current removed, as before the deploy');
+    } else {
+      io.log(`rolling back to ${to}`);
+      await s.target.switchCurrent(to);
+      await s.target.setPrevious(s.before.previous);
+      killPoint(s.ctx, 'mid-rollback');
+      await phaseRestart(s, io);
+      await waitHealthy(s, s.app, io);
+    }
+  } catch (e) {
+    err = e as Error;
+  }
+  const rollbackMs = performance.now() - t;
+  if (err) {
+    const state = await describeState(s);
+    await recordOutcome(s, 'rollback_failed', { failedPhase: failure.phase, error: `${failure.message}; rollback: ${err.message}`, rolledBackTo: null }).catch(() => undefined);
+    await s.lock?.release().catch(() => undefined);
+    throw new RollbackFailedError(`${failed}; the rollback to ${to ?? '(nothing)'} failed too: ${s.ctx.masker.mask(err.message)}\n${state.text}`, {
+      hint: state.next,
+      details: { ...state.data, failedPhase: failure.phase },
+    });
+  }
+  await recordOutcome(s, 'rolled_back', { failedPhase: failure.phase, error: failure.message, rolledBackTo: to ?? null });
+  await s.lock?.release().catch(() => undefined);
+  const kept = join(s.target.paths.releases, s.release ?? '');
+  throw new RolledBackError(
+    to
+      ? `${failed}; rolled back to ${to} in ${(rollbackMs / 1000).toFixed(1)}s, which answers healthy`
+      : `${failed}; there was no earlier release: the app is stopped and current removed, as before the deploy`,
+    {
+      hint: `the failed release stays in ${kept} for inspection; its log since the start is in ${s.target.paths.logFile}`,
+      details: { failedPhase: failure.phase, rolledBackTo: to ?? null, failedRelease: s.release ?? null, rollbackMs: Math.round(rollbackMs) },
+    },
+  );
+}
+
+/** The rc and commit a release was made from (for a rollback's record). */
+export async function metaOf(s: DeploySession, name: string): Promise<{ rc?: string; commit?: string }> {
+  const m = await readMeta(join(s.target.paths.releases, name));
+  return { ...(m?.rc ? { rc: m.rc } : {}), ...(m?.commit ? { commit: m.commit } : {}) };
+}
+
+export { phaseHealth, phaseRestart };

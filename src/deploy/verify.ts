@@ -1,0 +1,124 @@
+/** After a start: health until green or the deadline, smoke tests, and the app log scan. */
+import { CheckFailedError, InterruptedError } from '../core/errors.js';
+import { formatDuration, parseDuration } from '../core/duration.js';
+import { displayCommand } from '../exec/command.js';
+import type { StartedApp } from '../targets/target.js';
+import type { DeploySession } from './session.js';
+
+export interface PhaseIO {
+  log(line: string): void;
+  signal: AbortSignal;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function exitText(e: { code: number | null; signal: string | null }): string {
+  return e.signal ? `was ended by ${e.signal}` : `exited with code ${e.code}`;
+}
+
+/** The last lines of the app log since the start, masked, for error hints. */
+export async function logTail(s: DeploySession, offset: number, n = 8): Promise<string> {
+  const text = s.ctx.masker.mask(await s.target.readLog(offset, 64 * 1024));
+  const lines = text.split('\n').filter((l) => l.trim());
+  return lines.slice(-n).join('\n');
+}
+
+async function exitedError(s: DeploySession, app: StartedApp, what: string): Promise<CheckFailedError> {
+  const tail = await logTail(s, app.logOffset);
+  return new CheckFailedError(`the app ${exitText(app.exit!)} ${what} (start command ${displayCommand(s.config.start ?? [])} in ${app.release})`, {
+    hint: `${tail ? `last lines of ${s.target.paths.logFile}:\n${tail}` : `nothing in ${s.target.paths.logFile}`}`,
+  });
+}
+
+/**
+ * Probes the environment's health endpoints until all are green or `health_deadline` passed;
+ * fails at once when the started process exits. Without endpoints: the process must still run
+ * after a short settle time.
+ */
+export async function waitHealthy(s: DeploySession, app: StartedApp | undefined, io: PhaseIO): Promise<{ ms: number; attempts: number }> {
+  const deadlineMs = parseDuration(s.config.health_deadline, 'health_deadline');
+  const started = app?.startedAtMs ?? performance.now();
+  const until = started + deadlineMs;
+  const health = s.env.health;
+  const endpoints = health?.endpoints ?? [];
+  const exitedNow = () => (app?.exit ? true : false);
+  const race = <T>(p: Promise<T>): Promise<T | 'exited'> => (app?.exited ? Promise.race([p, app.exited.then(() => 'exited' as const)]) : p);
+
+  if (endpoints.length === 0) {
+    io.log(`no health endpoints configured for ${s.environment}: only checking that the process keeps running`);
+    await race(sleep(Math.min(1000, deadlineMs)));
+    if (app && exitedNow()) throw await exitedError(s, app, 'right after its start');
+    return { ms: performance.now() - started, attempts: 0 };
+  }
+  const { probeEndpoints, failureReason } = await import('../health/run.js');
+  const timeoutMs = parseDuration(health?.timeout ?? '5s', 'health.timeout');
+  let attempts = 0;
+  let delay = 25;
+  let last = '';
+  for (;;) {
+    if (io.signal.aborted) throw new InterruptedError('interrupted during the health checks');
+    if (app && exitedNow()) throw await exitedError(s, app, 'right after its start');
+    attempts++;
+    const remaining = Math.max(50, until - performance.now());
+    const results = await race(
+      probeEndpoints(
+        endpoints.map((e) => ({ ...e, retries: 0, timeout: Math.max(1, Math.round(Math.min(timeoutMs, remaining))) })),
+        { ...(s.env.url ? { baseUrl: s.env.url } : {}), resolvePath: s.loaded.resolvePath, where: `${s.loaded.file}: environments.${s.environment}.health` },
+        io.signal,
+      ),
+    );
+    if (results === 'exited') throw await exitedError(s, app!, 'while it was health-checked');
+    const failing = results.filter((r) => !r.ok);
+    if (failing.length === 0) {
+      const ms = performance.now() - started;
+      io.log(`healthy after ${formatDuration(ms)} (${attempts} round${attempts === 1 ? '' : 's'}): ${results.map((r) => `${r.name} ${r.status}`).join(', ')}`);
+      return { ms, attempts };
+    }
+    last = failing.map((r) => `${r.name} ${r.url}: ${failureReason(r)}`).join('; ');
+    if (attempts === 1 || attempts % 10 === 0) io.log(`not healthy yet: ${last}`);
+    if (performance.now() + delay >= until) {
+      const tail = app ? await logTail(s, app.logOffset) : '';
+      throw new CheckFailedError(`${app?.release ?? 'the app'} did not become healthy within ${formatDuration(deadlineMs)}: ${last}`, {
+        hint: `checked ${attempts} times${tail ? `; last lines of ${s.target.paths.logFile}:\n${tail}` : ''}`,
+      });
+    }
+    const slept = await race(sleep(delay));
+    if (slept === 'exited') throw await exitedError(s, app!, 'right after its start');
+    delay = Math.min(delay * 2, 500);
+  }
+}
+
+/** The configured smoke commands, in the live release; the first failure fails the deploy. */
+export async function runSmoke(s: DeploySession, io: PhaseIO): Promise<number> {
+  const dir = s.target.paths.current;
+  const env = { ...s.config.env, ...(s.env.url ? { LTC_URL: s.env.url } : {}), LTC_ENV: s.environment, LTC_RELEASE: s.release ?? '' };
+  const timeoutMs = parseDuration(s.config.command_timeout, 'command_timeout');
+  for (const argv of s.config.smoke) {
+    io.log(`$ ${displayCommand(argv)}`);
+    const r = await s.target.runIn(dir, argv, { env, signal: io.signal, timeoutMs, onLine: io.log }, s.ctx.masker);
+    if (r.cancelled) throw new InterruptedError(`interrupted during the smoke test ${displayCommand(argv)}`);
+    if (r.exitCode !== 0) {
+      throw new CheckFailedError(`smoke test ${displayCommand(argv)} ${r.timedOut ? 'timed out' : `exited with ${r.exitCode}`}`, {
+        hint: r.output.trim().split('\n').slice(-8).join('\n') || 'it printed nothing',
+      });
+    }
+  }
+  return s.config.smoke.length;
+}
+
+/** Lines of the app log written since the start that match a `log_scan` pattern. */
+export async function scanLog(s: DeploySession, app: StartedApp | undefined, io: PhaseIO): Promise<{ lines: number; scanned: number }> {
+  const patterns = s.config.log_scan.map((p) => new RegExp(p));
+  if (patterns.length === 0) return { lines: 0, scanned: 0 };
+  const offset = app?.logOffset ?? 0;
+  const text = await s.target.readLog(offset, 8 << 20);
+  const lines = text.split('\n').filter((l) => l.trim() && !/^\S+ ltc: /.test(l));
+  const bad = lines.filter((l) => patterns.some((p) => p.test(l)));
+  io.log(`scanned ${lines.length} line(s) of ${s.target.paths.logFile} since the start for ${s.config.log_scan.map((p) => `/${p}/`).join(', ')}`);
+  if (bad.length) {
+    throw new CheckFailedError(`the app log has ${bad.length} line(s) matching the log_scan patterns since the start`, {
+      hint: s.ctx.masker.mask(bad.slice(0, 5).join('\n')) + (bad.length > 5 ? `\n… and ${bad.length - 5} more in ${s.target.paths.logFile}` : ''),
+    });
+  }
+  return { lines: 0, scanned: lines.length };
+}

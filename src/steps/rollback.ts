@@ -1,0 +1,72 @@
+/**
+ * `rollback`: returning to a working release.
+ *
+ *   # in runbooks/deploy.yaml, on_failure of every step after the switch:
+ *   rollback: { phase: undo }     # back to the release current before; exit 3, or 4 when that fails too
+ *
+ *   # runbooks/rollback.yaml (`ltc rollback`):
+ *   rollback: { phase: start, to: '${{ inputs.to }}', environment: '${{ inputs.environment }}' }
+ *   rollback: { phase: choose }   # after the lock: the release to return to (--to, else previous)
+ *   rollback: { phase: failed }   # on_failure of restart/health: record, print the state; exit 4
+ */
+import { z } from 'zod';
+import { UsageError } from '../core/errors.js';
+import { defineStep } from '../runbook/step-type.js';
+import { guarded, stepIO } from './deploy.js';
+
+const PHASES = ['start', 'choose', 'undo', 'failed'] as const;
+
+const spec = z.union([
+  z.enum(PHASES),
+  z.strictObject({
+    phase: z.enum(PHASES).describe('start/choose (ltc rollback), undo (after a failed deploy), failed (a rollback failed)'),
+    to: z.string().optional().describe('start: a release folder name or an rc tag (default: the previous release); empty = previous'),
+    environment: z.string().min(1).optional().describe('start: the environment (default --env)'),
+  }),
+]);
+type Spec = z.output<typeof spec>;
+
+const normalize = (s: Spec) => (typeof s === 'string' ? { phase: s } : s);
+
+export default defineStep({
+  name: 'rollback',
+  description: 'roll back: after a failed deploy (undo: exit 3, or 4 when that fails too), or to the previous or a named release (ltc rollback)',
+  schema: spec,
+  outputs: ['release', 'from', 'environment'],
+  async plan(raw, step) {
+    const { planDeployPhase } = await import('../deploy/plan.js');
+    const s = normalize(raw);
+    return planDeployPhase({ phase: `rollback_${s.phase}`, ...('to' in s && s.to ? { to: s.to } : {}), ...('environment' in s && s.environment ? { environment: s.environment } : {}) }, step);
+  },
+  async run(raw, step) {
+    const s = normalize(raw);
+    const io = stepIO(step);
+    const R = await import('../deploy/rollback.js');
+    const { getSession } = await import('../deploy/session.js');
+    switch (s.phase) {
+      case 'start': {
+        const to = 'to' in s && s.to ? s.to : undefined;
+        const env = 'environment' in s && s.environment ? s.environment : undefined;
+        const session = await R.phaseRollbackStart(io, { ...(to ? { to } : {}), ...(env ? { environment: env } : {}) });
+        return {
+          outputs: { release: session.release ?? null, from: session.before.current ?? null, environment: session.environment },
+          summary: `${session.before.current ?? '(none)'} → ${session.release}`,
+        };
+      }
+      case 'choose': {
+        const session = getSession(step.runId, 'choose');
+        const r = await guarded(step, 'choose', () => R.phaseChoose(session, io));
+        return { outputs: { release: r.release, from: r.from ?? null, environment: session.environment }, summary: r.release };
+      }
+      case 'undo': {
+        const session = getSession(step.runId, 'undo');
+        if (session.action !== 'deploy') throw new UsageError('rollback: phase undo belongs in the on_failure steps of a deploy');
+        return R.phaseUndo(session, io);
+      }
+      case 'failed': {
+        const session = getSession(step.runId, 'failed');
+        return R.phaseRollbackFailed(session);
+      }
+    }
+  },
+});

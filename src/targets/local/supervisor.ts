@@ -1,0 +1,179 @@
+/**
+ * ltc's own small supervisor for the local target: the start command runs detached (its own
+ * process group, so it outlives ltc) from `<deploy_root>/current`, its stdout and stderr appended
+ * to `shared/logs/app.log`, its pid in `shared/app.pid` as JSON (pid, process start time,
+ * release, command) so a stale pid file — the app crashed, or the machine rebooted and the pid
+ * was reused — is recognised. Stop = SIGTERM to the process group, SIGKILL after the grace.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { appendFile, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { CheckFailedError, InterruptedError } from '../../core/errors.js';
+import { groupAlive, pidAlive, procStartTime, signalGroup } from '../proc.js';
+
+export interface PidRecord {
+  pid: number;
+  /** The process group (the pid: the app leads its own group). */
+  pgid: number;
+  procStart?: number;
+  release: string;
+  startedAt: string;
+  command: string[];
+}
+
+export async function readPidFile(file: string): Promise<PidRecord | undefined> {
+  try {
+    const v = JSON.parse(await readFile(file, 'utf8')) as PidRecord;
+    return typeof v.pid === 'number' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function writePidFile(file: string, rec: PidRecord): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify(rec) + '\n', { mode: 0o644 });
+  await rename(tmp, file);
+}
+
+/**
+ * running: the recorded process runs; orphans: it is gone but processes of its group still run
+ * (a pid is not reused while its process group exists); gone: nothing of it runs (or its pid now
+ * belongs to another process, told apart by the process start time).
+ */
+export function appState(rec: PidRecord): 'running' | 'orphans' | 'gone' {
+  const pgid = rec.pgid || rec.pid;
+  const leaderStart = procStartTime(rec.pid);
+  if (pidAlive(rec.pid) && (rec.procStart === undefined || leaderStart === undefined || leaderStart === rec.procStart)) return 'running';
+  if (leaderStart !== undefined && rec.procStart !== undefined && leaderStart !== rec.procStart) return 'gone';
+  return groupAlive(pgid) ? 'orphans' : 'gone';
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until no process of the group runs; true when it ended within `ms`. */
+async function waitGroupGone(pgid: number, ms: number): Promise<boolean> {
+  const until = performance.now() + ms;
+  let delay = 5;
+  for (;;) {
+    if (!groupAlive(pgid)) return true;
+    if (performance.now() >= until) return false;
+    await sleep(Math.min(delay, Math.max(1, until - performance.now())));
+    delay = Math.min(delay * 2, 50);
+  }
+}
+
+/** Stops the supervised app: SIGTERM to its group, SIGKILL after `graceMs`. */
+export async function stopApp(pidFile: string, graceMs: number, log?: (line: string) => void): Promise<{ stopped: boolean; pid?: number; killed?: boolean; stale?: boolean }> {
+  const rec = await readPidFile(pidFile);
+  if (!rec) return { stopped: false };
+  const pgid = rec.pgid || rec.pid;
+  if (appState(rec) === 'gone') {
+    await rm(pidFile, { force: true });
+    log?.(`pid file ${pidFile} was stale: pid ${rec.pid} (${rec.release}) no longer runs`);
+    return { stopped: false, pid: rec.pid, stale: true };
+  }
+  log?.(`stopping pid ${rec.pid} (${rec.release}): SIGTERM to its process group`);
+  signalGroup(pgid, 'SIGTERM');
+  let killed = false;
+  if (!(await waitGroupGone(pgid, graceMs))) {
+    log?.(`pid ${rec.pid} still runs after ${graceMs}ms: SIGKILL`);
+    signalGroup(pgid, 'SIGKILL');
+    killed = true;
+    if (!(await waitGroupGone(pgid, 5000))) {
+      throw new CheckFailedError(`the app (pid ${rec.pid}) did not end even after SIGKILL`, { hint: `look at it with \`ps -o pid,stat,cmd -g ${pgid}\`` });
+    }
+  }
+  await rm(pidFile, { force: true });
+  return { stopped: true, pid: rec.pid, killed };
+}
+
+export interface StartOptions {
+  argv: readonly string[];
+  /** `<deploy_root>/current`: the process starts there (the release it points at). */
+  cwd: string;
+  release: string;
+  env: Record<string, string>;
+  logFile: string;
+  pidFile: string;
+  signal: AbortSignal;
+}
+
+export interface Started {
+  pid: number;
+  logOffset: number;
+  startedAtMs: number;
+  exited: Promise<{ code: number | null; signal: string | null }>;
+  exitState: { exit?: { code: number | null; signal: string | null } };
+}
+
+/** Starts the app detached, logging to `logFile`, and records it in `pidFile`. */
+export async function startApp(o: StartOptions): Promise<Started> {
+  if (o.signal.aborted) throw new InterruptedError('interrupted before the app was started');
+  await mkdir(dirname(o.logFile), { recursive: true });
+  await appendFile(o.logFile, `${new Date().toISOString()} ltc: starting release ${o.release}: ${o.argv.join(' ')}\n`);
+  const logOffset = (await stat(o.logFile)).size;
+  const fd = openSync(o.logFile, 'a');
+  const startedAtMs = performance.now();
+  let child: ReturnType<typeof spawn>;
+  try {
+    child = spawn(o.argv[0]!, o.argv.slice(1), { cwd: o.cwd, env: o.env, detached: true, stdio: ['ignore', fd, fd] });
+  } finally {
+    closeSync(fd);
+  }
+  const exitState: Started['exitState'] = {};
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
+    child.once('exit', (code, signal) => {
+      exitState.exit = { code, signal };
+      resolve(exitState.exit);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      exitState.exit ??= { code: null, signal: null };
+      reject(
+        err.code === 'ENOENT'
+          ? new CheckFailedError(`start command not found: ${o.argv[0]}`, { hint: `check start: in the target config; PATH was ${o.env.PATH ?? '(unset)'}` })
+          : new CheckFailedError(`cannot start ${o.argv.join(' ')}: ${err.message}`),
+      );
+    });
+  });
+  child.unref();
+  const pid = child.pid!;
+  const procStart = procStartTime(pid);
+  await writePidFile(o.pidFile, {
+    pid,
+    pgid: pid,
+    ...(procStart !== undefined ? { procStart } : {}),
+    release: o.release,
+    startedAt: new Date().toISOString(),
+    command: [...o.argv],
+  });
+  return { pid, logOffset, startedAtMs, exited, exitState };
+}
+
+/** The last `maxBytes` of the log from `offset` on. */
+export async function readLogFrom(file: string, offset: number, maxBytes = 1 << 20): Promise<string> {
+  let h;
+  try {
+    h = await open(file, 'r');
+  } catch {
+    return '';
+  }
+  try {
+    const size = (await h.stat()).size;
+    const from = Math.max(offset, size - maxBytes);
+    if (from >= size) return '';
+    const buf = Buffer.alloc(size - from);
+    await h.read(buf, 0, buf.length, from);
+    return buf.toString('utf8');
+  } finally {
+    await h.close();
+  }
+}
+
+export async function fileSize(file: string): Promise<number> {
+  return (await stat(file).catch(() => undefined))?.size ?? 0;
+}

@@ -1,0 +1,307 @@
+/** The `local` target: releases, links, env file, supervisor, lock and history on this machine. */
+import { appendFile, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LocalTargetConfig } from '../../config/schema/target.js';
+import { CheckFailedError, ConfigError } from '../../core/errors.js';
+import type { Masker } from '../../core/masker.js';
+import { execCommand } from '../../exec/exec.js';
+import type {
+  AppStatus,
+  CommandRun,
+  LockHandle,
+  LockInfo,
+  LockState,
+  ReleaseInfo,
+  ReleaseMeta,
+  RevisionRecord,
+  RunOptions,
+  StagedRelease,
+  StartedApp,
+  Target,
+} from '../target.js';
+import { formatEnvFile, parseEnvFile } from './env-file.js';
+import { acquireLock, breakLock, readLockState } from './lock.js';
+import {
+  PARTIAL_PREFIX,
+  ensureDir,
+  listPartials,
+  listReleaseDirs,
+  pointLink,
+  readReleaseLink,
+  releaseName,
+  removeLink,
+  writeMeta,
+} from './releases.js';
+import { appState, fileSize, readLogFrom, readPidFile, startApp, stopApp } from './supervisor.js';
+
+export interface LocalTargetOptions {
+  /** Resolved deploy_root (absolute). */
+  root: string;
+  config: LocalTargetConfig;
+  /** Resolved log_file, when set. */
+  logFile?: string;
+  /** The environment name, for lock messages. */
+  environment: string;
+}
+
+export class LocalTarget implements Target {
+  readonly kind = 'local' as const;
+  readonly root: string;
+  readonly description: string;
+  readonly paths: Target['paths'];
+  private readonly config: LocalTargetConfig;
+  private readonly environment: string;
+
+  constructor(o: LocalTargetOptions) {
+    this.root = o.root;
+    this.config = o.config;
+    this.environment = o.environment;
+    this.description = `local ${o.root}`;
+    const shared = join(o.root, 'shared');
+    this.paths = {
+      releases: join(o.root, 'releases'),
+      current: join(o.root, 'current'),
+      previous: join(o.root, 'previous'),
+      shared,
+      envFile: join(shared, '.env'),
+      logFile: o.logFile ?? join(shared, 'logs', 'app.log'),
+      pidFile: join(shared, 'app.pid'),
+      lockFile: join(o.root, '.ltc-lock'),
+      revisions: join(o.root, 'revisions.log'),
+    };
+  }
+
+  // Lock
+
+  lock(
+    info: Omit<LockInfo, 'pid' | 'host' | 'user' | 'startedAt' | 'procStart'>,
+    opts: { waitMs: number; signal: AbortSignal; onWait?: (state: LockState) => void },
+  ): Promise<LockHandle> {
+    return acquireLock(this.paths.lockFile, {
+      action: info.action,
+      ...(info.rc ? { rc: info.rc } : {}),
+      ...(info.runId ? { runId: info.runId } : {}),
+      waitMs: opts.waitMs,
+      signal: opts.signal,
+      what: `environment ${this.environment} (${this.root})`,
+      hintEnv: this.environment,
+      ...(opts.onWait ? { onWait: opts.onWait } : {}),
+    });
+  }
+
+  lockState(): Promise<LockState> {
+    return readLockState(this.paths.lockFile);
+  }
+
+  breakLock(): Promise<LockInfo | undefined> {
+    return breakLock(this.paths.lockFile);
+  }
+
+  // Releases
+
+  newReleaseName(rc: string, at?: Date): string {
+    return releaseName(rc, at);
+  }
+
+  async prepareRelease(name: string): Promise<StagedRelease> {
+    await ensureDir(this.paths.releases);
+    const staging = join(this.paths.releases, `${PARTIAL_PREFIX}${name}`);
+    await rm(staging, { recursive: true, force: true });
+    return { name, staging, dir: join(this.paths.releases, name) };
+  }
+
+  async exportTree(mirror: string, commit: string, staged: StagedRelease, signal: AbortSignal): Promise<void> {
+    const { archiveTree } = await import('../../git/repo.js');
+    await archiveTree(mirror, commit, staged.staging, { signal });
+  }
+
+  async runIn(dir: string, argv: readonly string[], opts: RunOptions, masker: Masker): Promise<CommandRun> {
+    const r = await execCommand(
+      argv,
+      {
+        cwd: dir,
+        env: { ...SCRUBBED, ...opts.env },
+        timeout: opts.timeoutMs,
+        signal: opts.signal,
+        ...(opts.onLine ? { onLine: (line: string) => opts.onLine!(line) } : {}),
+      },
+      masker,
+    );
+    return { argv: [...argv], exitCode: r.exitCode, durationMs: r.durationMs, output: r.output, timedOut: r.timedOut, cancelled: r.cancelled };
+  }
+
+  async renderEnv(values: ReadonlyMap<string, string>): Promise<string> {
+    const { writeFileAtomic } = await import('../../secrets/fs-util.js');
+    await writeFileAtomic(this.paths.envFile, formatEnvFile(values), 0o600);
+    return this.paths.envFile;
+  }
+
+  async readEnv(): Promise<Map<string, string>> {
+    try {
+      return parseEnvFile(await readFile(this.paths.envFile, 'utf8'));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
+      throw new CheckFailedError(`cannot read ${this.paths.envFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+
+  async finalizeRelease(staged: StagedRelease, meta: ReleaseMeta): Promise<string> {
+    const { symlink } = await import('node:fs/promises');
+    const envLink = join(staged.staging, '.env');
+    await rm(envLink, { force: true, recursive: true });
+    await symlink(this.paths.envFile, envLink);
+    await writeMeta(staged.staging, meta);
+    await rename(staged.staging, staged.dir);
+    return staged.dir;
+  }
+
+  async discardRelease(staged: StagedRelease): Promise<void> {
+    await rm(staged.staging, { recursive: true, force: true });
+  }
+
+  async listReleases(): Promise<ReleaseInfo[]> {
+    return listReleaseDirs(this.paths.releases, await this.readCurrent(), await this.readPrevious());
+  }
+
+  async prune(keep: number, protect: readonly string[], keepPartial?: string): Promise<string[]> {
+    const removed: string[] = [];
+    const releases = await this.listReleases();
+    const keepSet = new Set([...releases.slice(0, keep).map((r) => r.name), ...protect]);
+    for (const r of releases) {
+      if (keepSet.has(r.name) || r.current || r.previous) continue;
+      await rm(r.dir, { recursive: true, force: true });
+      removed.push(r.name);
+    }
+    for (const p of await listPartials(this.paths.releases)) {
+      if (keepPartial && p === `${PARTIAL_PREFIX}${keepPartial}`) continue;
+      await rm(join(this.paths.releases, p), { recursive: true, force: true });
+      removed.push(p);
+    }
+    return removed;
+  }
+
+  // Links
+
+  readCurrent(): Promise<string | undefined> {
+    return readReleaseLink(this.paths.current);
+  }
+
+  readPrevious(): Promise<string | undefined> {
+    return readReleaseLink(this.paths.previous);
+  }
+
+  async switchCurrent(name: string): Promise<void> {
+    const dir = join(this.paths.releases, name);
+    if (!(await stat(dir).catch(() => undefined))?.isDirectory()) {
+      throw new CheckFailedError(`release ${name} does not exist in ${this.paths.releases}`);
+    }
+    await pointLink(this.root, this.paths.current, name);
+  }
+
+  async setPrevious(name: string | undefined): Promise<void> {
+    if (name) await pointLink(this.root, this.paths.previous, name);
+    else await removeLink(this.paths.previous);
+  }
+
+  async clearCurrent(): Promise<void> {
+    await removeLink(this.paths.current);
+  }
+
+  // App
+
+  async restart(opts: { env: Record<string, string>; graceMs: number; signal: AbortSignal; log?: (line: string) => void }): Promise<StartedApp> {
+    const release = await this.readCurrent();
+    if (!release) throw new CheckFailedError(`${this.paths.current} does not point at a release`);
+    if (this.config.service) {
+      const offset = await fileSize(this.paths.logFile);
+      const startedAtMs = performance.now();
+      const { processMasker } = await import('../../core/masker.js');
+      const r = await this.runIn(this.root, this.config.service, { env: opts.env, signal: opts.signal, timeoutMs: 120_000, ...(opts.log ? { onLine: opts.log } : {}) }, processMasker);
+      if (r.exitCode !== 0) {
+        throw new CheckFailedError(`service command ${this.config.service.join(' ')} exited with ${r.exitCode}`, { hint: r.output.trim().split('\n').slice(-5).join('\n') });
+      }
+      return { release, logOffset: offset, startedAtMs };
+    }
+    if (!this.config.start) {
+      throw new ConfigError('the local target has neither start nor service configured', { hint: 'add start: [node, server.mjs] (or service: [systemctl, restart, <unit>]) to the target' });
+    }
+    await this.stop({ graceMs: opts.graceMs, ...(opts.log ? { log: opts.log } : {}) });
+    const started = await startApp({
+      argv: this.config.start,
+      cwd: this.paths.current,
+      release,
+      env: opts.env,
+      logFile: this.paths.logFile,
+      pidFile: this.paths.pidFile,
+      signal: opts.signal,
+    });
+    opts.log?.(`started ${this.config.start.join(' ')} in ${release}: pid ${started.pid}, log ${this.paths.logFile}`);
+    const app: StartedApp = { pid: started.pid, release, logOffset: started.logOffset, startedAtMs: started.startedAtMs, exited: started.exited };
+    void started.exited.then((e) => (app.exit = e));
+    return app;
+  }
+
+  async stop(opts: { graceMs: number; log?: (line: string) => void }): Promise<{ stopped: boolean; pid?: number; killed?: boolean }> {
+    if (this.config.service) return { stopped: false };
+    return stopApp(this.paths.pidFile, opts.graceMs, opts.log);
+  }
+
+  async status(): Promise<AppStatus> {
+    if (this.config.service) return { mode: 'service', running: false, logFile: this.paths.logFile };
+    const rec = await readPidFile(this.paths.pidFile);
+    if (!rec) return { mode: 'supervised', running: false, pidFile: this.paths.pidFile, logFile: this.paths.logFile };
+    const state = appState(rec);
+    return {
+      mode: 'supervised',
+      running: state !== 'gone',
+      pid: rec.pid,
+      release: rec.release,
+      startedAt: rec.startedAt,
+      ...(state === 'gone' ? { stale: true } : {}),
+      pidFile: this.paths.pidFile,
+      logFile: this.paths.logFile,
+    };
+  }
+
+  logSize(): Promise<number> {
+    return fileSize(this.paths.logFile);
+  }
+
+  readLog(offset: number, maxBytes?: number): Promise<string> {
+    return readLogFrom(this.paths.logFile, offset, maxBytes);
+  }
+
+  // History
+
+  async appendRevision(record: RevisionRecord): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+    await appendFile(this.paths.revisions, JSON.stringify(record) + '\n');
+  }
+
+  async readRevisions(): Promise<RevisionRecord[]> {
+    let text: string;
+    try {
+      text = await readFile(this.paths.revisions, 'utf8');
+    } catch {
+      return [];
+    }
+    const out: RevisionRecord[] = [];
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        out.push(JSON.parse(line) as RevisionRecord);
+      } catch {
+        /* a torn last line (killed mid-write) is skipped */
+      }
+    }
+    return out;
+  }
+}
+
+/** Credentials of ltc itself that build, hook and smoke commands must not inherit. */
+const SCRUBBED: Record<string, undefined> = {
+  LTC_MASTER_KEY: undefined,
+  VAULT_TOKEN: undefined,
+  AWS_SECRET_ACCESS_KEY: undefined,
+  AWS_SESSION_TOKEN: undefined,
+};

@@ -1,0 +1,97 @@
+/** Process facts on this machine: is a pid alive, when did it start (to tell a reused pid apart). */
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** The process's start time in clock ticks since boot (/proc/<pid>/stat field 22), or undefined. */
+export function procStartTime(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may contain spaces: split after the last ')'.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // rest[0] is field 3 (state); field 22 is rest[19].
+    const ticks = Number(rest[19]);
+    return Number.isFinite(ticks) ? ticks : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Process state letter from /proc (R, S, D, Z, …), or undefined when there is no such process. */
+export function procState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when `pid` runs (a zombie does not count). */
+export function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  return procState(pid) !== 'Z';
+}
+
+/**
+ * The same process as recorded: alive, and (when a start time was recorded and /proc can be
+ * read) started at that time, so a pid reused by another process does not count.
+ */
+export function sameProcess(pid: number, procStart: number | undefined): boolean {
+  if (!pidAlive(pid)) return false;
+  if (procStart === undefined) return true;
+  const now = procStartTime(pid);
+  return now === undefined || now === procStart;
+}
+
+/** Live (not zombie) processes of the group `pgid`, read from /proc; undefined when /proc cannot be read. */
+export function groupMembers(pgid: number): number[] | undefined {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return undefined;
+  }
+  const members: number[] = [];
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // rest[0] = state (field 3), rest[2] = pgrp (field 5).
+      if (Number(rest[2]) === pgid && rest[0] !== 'Z') members.push(Number(e));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return members;
+}
+
+/** True while a process of the group `pgid` runs (zombies do not count: PID 1 may never reap them). */
+export function groupAlive(pgid: number): boolean {
+  const members = groupMembers(pgid);
+  if (members) return members.length > 0;
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    try {
+      process.kill(pgid, signal);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}

@@ -35,6 +35,8 @@ export interface StageOptions {
   environment?: Record<string, unknown>;
   /** Generate LTC_SECRET_KEY in the file backend (default true). */
   secret?: boolean;
+  /** More top-level config keys (e.g. gates). */
+  top?: Record<string, unknown>;
 }
 
 export async function makeStage(o: StageOptions = {}): Promise<Stage> {
@@ -72,6 +74,7 @@ export async function makeStage(o: StageOptions = {}): Promise<Stage> {
         ...o.environment,
       },
     },
+    ...o.top,
   };
   await writeFile(join(ops, 'ltc.config.yaml'), stringify(config));
   const env = { LTC_MASTER_KEY: randomBytes(32).toString('base64'), LTC_ENV: '' };
@@ -149,8 +152,8 @@ export async function audit(s: Stage): Promise<Array<{ action: string; outcome: 
     .map((l) => JSON.parse(l) as { action: string; outcome: string; details?: Record<string, unknown> });
 }
 
-export async function getJson(url: string): Promise<{ status: number; body: unknown }> {
-  const r = await fetch(url);
+export async function getJson(url: string, timeoutMs = 5000): Promise<{ status: number; body: unknown }> {
+  const r = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
   const text = await r.text();
   let body: unknown = text;
   try {
@@ -162,9 +165,9 @@ export async function getJson(url: string): Promise<{ status: number; body: unkn
 }
 
 /** The version the app on the stage's port reports (/api/health), or the error. */
-export async function liveVersion(s: Stage): Promise<string> {
+export async function liveVersion(s: Stage, timeoutMs = 5000): Promise<string> {
   try {
-    const r = await getJson(`${s.url}/api/health`);
+    const r = await getJson(`${s.url}/api/health`, timeoutMs);
     return r.status === 200 ? String((r.body as { version?: string }).version) : `status ${r.status}`;
   } catch (err) {
     return `down (${(err as Error).message})`;

@@ -1,0 +1,241 @@
+/**
+ * Deploy failures and bad input on the local target, with the real demo app: a failing build,
+ * an app that never becomes healthy, a start command that exits at once, a first deploy that
+ * fails, a rollback that fails too (exit 4 with the state), a crashed or hung current release,
+ * a missing tag, injection attempts in --rc (exit 2 before any command runs).
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { cleanupTempDirs, tempDir } from './helpers/cli.ts';
+import {
+  alive,
+  appPid,
+  currentRelease,
+  isCompleteRelease,
+  liveVersion,
+  makeStage,
+  previousRelease,
+  processesUnder,
+  revisions,
+  snapshot,
+  stopStage,
+  type Stage,
+} from './helpers/deploy.ts';
+
+const stages: Stage[] = [];
+async function stage(o: Parameters<typeof makeStage>[0] = {}): Promise<Stage> {
+  const s = await makeStage(o);
+  stages.push(s);
+  return s;
+}
+
+afterEach(async () => {
+  for (const s of stages.splice(0)) {
+    await stopStage(s);
+    expect(processesUnder(s.dir), `processes left under ${s.dir}`).toEqual([]);
+  }
+});
+afterAll(cleanupTempDirs);
+
+/** A start command that behaves per rc: the real server, except for the rcs given. */
+function startPer(rules: Record<string, 'hang' | 'exit'>): string[] {
+  const js =
+    `const rc = process.env.LTC_RC; const rules = ${JSON.stringify(rules)};` +
+    `if (rules[rc] === 'hang') { console.log('starting, but never listening'); setInterval(() => {}, 1000); }` +
+    `else if (rules[rc] === 'exit') { console.error('fatal: cannot open the database'); process.exit(3); }` +
+    `else import(process.cwd() + '/server.mjs');`;
+  return ['node', '-e', js];
+}
+
+function partials(s: Stage): string[] {
+  const dir = join(s.deployRoot, 'releases');
+  return existsSync(dir) ? readdirSync(dir).filter((n) => n.startsWith('.')) : [];
+}
+
+describe('deploy failures', () => {
+  it('a build that fails: nothing switched, the partial release removed, exit 1', async () => {
+    const s = await stage({
+      target: {
+        build: [['npm', 'run', 'build'], ['node', '-e', 'if (process.env.LTC_RC === "rc-2026-03-01") { console.error("boom: the build broke"); process.exit(7) }']],
+      },
+    });
+    expect((await s.ltc(['deploy', '--rc', 'rc-2026-02-15', '--env', 'staging'])).code).toBe(0);
+    const before = currentRelease(s);
+    const pid = appPid(s)!;
+    const r = await s.ltc(['deploy', '--rc', 'rc-2026-03-01', '--env', 'staging']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/build command node -e .* exited with 7/);
+    expect(r.stderr).toContain('boom: the build broke');
+    expect(currentRelease(s)).toBe(before);
+    expect(alive(pid)).toBe(true);
+    expect(appPid(s)).toBe(pid);
+    expect(await liveVersion(s)).toBe('1.0.0');
+    expect(partials(s)).toEqual([]);
+    expect(readdirSync(join(s.deployRoot, 'releases'))).toEqual([before]);
+    expect(revisions(s).at(-1)).toMatchObject({ action: 'deploy', outcome: 'failed', failedPhase: 'build', rc: 'rc-2026-03-01', release: null });
+    expect(existsSync(join(s.deployRoot, '.ltc-lock'))).toBe(false);
+  });
+
+  it('an app that never becomes healthy is rolled back (exit 3); a start command that exits at once too', async () => {
+    const s = await stage({ target: { start: startPer({ 'rc-2026-03-01': 'hang', 'rc-2026-03-01.1': 'exit' }), health_deadline: '2s' } });
+    expect((await s.ltc(['deploy', '--rc', 'rc-2026-02-15', '--env', 'staging'])).code).toBe(0);
+    const good = currentRelease(s)!;
+
+    const hang = await s.ltc(['deploy', '--rc', 'rc-2026-03-01', '--env', 'staging']);
+    expect(hang.code, hang.stderr).toBe(3);
+    expect(hang.stderr).toMatch(/did not become healthy within 2\.0s/);
+    expect(hang.stderr).toContain(`rolled back to ${good}`);
+    expect(currentRelease(s)).toBe(good);
+    expect(await liveVersion(s)).toBe('1.0.0');
+    expect(processesUnder(s.dir)).toEqual([appPid(s)]); // the hanging process was stopped
+
+    const exits = await s.ltc(['deploy', '--rc', 'rc-2026-03-01.1', '--env', 'staging']);
+    expect(exits.code, exits.stderr).toBe(3);
+    expect(exits.stderr).toMatch(/the app exited with code 3 right after its start/);
+    expect(exits.stderr).toContain('fatal: cannot open the database');
+    expect(currentRelease(s)).toBe(good);
+    expect(await liveVersion(s)).toBe('1.0.0');
+    expect(revisions(s).map((r) => r.outcome)).toEqual(['ok', 'rolled_back', 'rolled_back']);
+  });
+
+  it('a first deploy that fails leaves things as before it: no current, nothing running (exit 3)', async () => {
+    const s = await stage();
+    const r = await s.ltc(['deploy', '--rc', 'rc-2026-03-01.1', '--env', 'staging']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toContain('there was no earlier release');
+    expect(currentRelease(s)).toBeUndefined();
+    expect(processesUnder(s.dir)).toEqual([]);
+    expect(existsSync(join(s.deployRoot, 'shared', 'app.pid'))).toBe(false);
+  });
+
+  it('when the rollback fails too: exit 4 with the exact state and the next commands', async () => {
+    const s = await stage();
+    expect((await s.ltc(['deploy', '--rc', 'rc-2026-02-15', '--env', 'staging'])).code).toBe(0);
+    const first = currentRelease(s)!;
+    expect((await s.ltc(['deploy', '--rc', 'rc-2026-03-01', '--env', 'staging'])).code).toBe(0);
+    const second = currentRelease(s)!;
+    // The release to return to breaks meanwhile (think: its database migration was reverted).
+    const rel = join(s.deployRoot, 'releases', second, 'release.json');
+    writeFileSync(rel, readFileSync(rel, 'utf8').replace('"ok"', '"broken"'));
+
+    const r = await s.ltc(['deploy', '--rc', 'rc-2026-03-01.1', '--env', 'staging']);
+    expect(r.code, r.stderr).toBe(4);
+    expect(r.stderr).toContain(`the rollback to ${second} failed too`);
+    expect(r.stderr).toContain(`current  → releases/${second}`);
+    expect(r.stderr).toMatch(/app {6}: pid \d+ runs release /);
+    expect(r.stderr).toContain(`app log  : ${join(s.deployRoot, 'shared', 'logs', 'app.log')}`);
+    expect(r.stderr).toContain('next:');
+    expect(r.stderr).toContain('ltc rollback --env staging --to ');
+    expect(revisions(s).at(-1)).toMatchObject({ outcome: 'rollback_failed', failedPhase: 'health' });
+    expect(existsSync(join(s.deployRoot, '.ltc-lock'))).toBe(false);
+
+    // A failing `ltc rollback` is exit 4 as well; the named good release then brings it back.
+    const again = await s.ltc(['rollback', '--env', 'staging', '--to', second, '--json']);
+    expect(again.code).toBe(4);
+    expect((again.json as { error: { code: string; state: { current: string } } }).error).toMatchObject({ code: 'rollback_failed', state: { current: second } });
+    const ok = await s.ltc(['rollback', '--env', 'staging', '--to', first]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(await liveVersion(s)).toBe('1.0.0');
+  });
+
+  it('ltc rollback works while the current release is crashed, and while it hangs', async () => {
+    const s = await stage();
+    expect((await s.ltc(['deploy', '--rc', 'rc-2026-02-15', '--env', 'staging'])).code).toBe(0);
+    expect((await s.ltc(['deploy', '--rc', 'rc-2026-03-01', '--env', 'staging'])).code).toBe(0);
+    const crashed = appPid(s)!;
+    process.kill(crashed, 'SIGKILL');
+    const r = await s.ltc(['rollback', '--env', 'staging', '--verbose']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('was stale');
+    expect(await liveVersion(s)).toBe('1.0.0');
+
+    // hung: stopped with SIGSTOP, it answers nothing and ignores SIGTERM until the grace ends
+    expect((await s.ltc(['rollback', '--env', 'staging', '--to', 'rc-2026-03-01'])).code).toBe(0);
+    const hung = appPid(s)!;
+    process.kill(hung, 'SIGSTOP');
+    expect(await liveVersion(s, 500)).toMatch(/^down/);
+    const h = await s.ltc(['rollback', '--env', 'staging', '--to', 'rc-2026-02-15', '--verbose']);
+    expect(h.code, h.stderr).toBe(0);
+    expect(h.stdout).toMatch(/SIGKILL/);
+    expect(alive(hung)).toBe(false);
+    expect(await liveVersion(s)).toBe('1.0.0');
+  });
+});
+
+describe('bad input', () => {
+  it('a tag that does not exist: exit 2, the nearest tags named, the deploy root untouched', async () => {
+    const s = await stage();
+    expect((await s.ltc(['deploy', '--rc', 'rc-2026-02-15', '--env', 'staging'])).code).toBe(0);
+    const before = snapshot(s.deployRoot);
+    const r = await s.ltc(['deploy', '--rc', 'rc-2026-04-01', '--env', 'staging']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('tag "rc-2026-04-01" does not exist');
+    expect(r.stderr).toContain('rc-2026-03-01');
+    expect(snapshot(s.deployRoot)).toBe(before);
+  });
+
+  it('--rc values that try injection are refused with exit 2 before any command runs; nothing changes', async () => {
+    const s = await stage();
+    expect((await s.ltc(['deploy', '--rc', 'rc-2026-02-15', '--env', 'staging'])).code).toBe(0);
+    const before = snapshot(s.deployRoot);
+    // Every command ltc could run goes through these wrappers, which log their call.
+    const bin = join(await tempDir('ltc-fakebin-'), 'bin');
+    mkdirSync(bin);
+    const calls = join(bin, '..', 'calls.log');
+    for (const tool of ['git', 'npm', 'node', 'tar', 'sh', 'bash', 'id']) {
+      let real = '';
+      try {
+        real = execFileSync('bash', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim();
+      } catch {
+        continue;
+      }
+      writeFileSync(join(bin, tool), `#!/bin/sh\necho "${tool} $*" >> '${calls}'\nexec '${real}' "$@"\n`);
+      chmodSync(join(bin, tool), 0o755);
+    }
+    const env = { PATH: `${bin}:${process.env.PATH}` };
+    for (const rc of ['rc-2026-03-01;id', '--upload-pack=x', '../../etc', 'rc-2026-03-01$(id)', 'rc-2026-03-01 && id', '-rf']) {
+      for (const args of [['deploy', '--rc', rc, '--env', 'staging'], ['deploy', `--rc=${rc}`, '--env', 'staging']]) {
+        const r = await s.ltc(args, { env });
+        expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+        expect(r.stderr, rc).toMatch(/--rc .*(refused|not allowed|not a valid|does not match)/);
+      }
+    }
+    const bad = await s.ltc(['rollback', '--env', 'staging', '--to', '../../etc'], { env });
+    expect(bad.code).toBe(2);
+    expect(existsSync(calls) ? readFileSync(calls, 'utf8') : '').toBe('');
+    expect(snapshot(s.deployRoot)).toBe(before);
+    expect(revisions(s)).toHaveLength(1);
+  });
+
+  it('a protected environment: no TTY needs --yes (exit 2 before anything), then green gates; --skip-gates is audited', async () => {
+    const s = await stage({
+      environment: { protected: true },
+      top: { gates: [{ name: 'build', run: ['npm', 'run', 'build'] }] },
+    });
+    const noYes = await s.ltc(['deploy', '--rc', 'rc-2026-02-15', '--env', 'staging']);
+    expect(noYes.code).toBe(2);
+    expect(noYes.stderr).toContain('--yes');
+    expect(existsSync(s.deployRoot)).toBe(false);
+
+    const noGates = await s.ltc(['deploy', '--rc', 'rc-2026-02-15', '--env', 'staging', '--yes']);
+    expect(noGates.code, noGates.stderr).toBe(1);
+    expect(noGates.stderr).toMatch(/gates are not green/);
+    expect(currentRelease(s)).toBeUndefined();
+    expect(existsSync(join(s.deployRoot, '.ltc-lock'))).toBe(false);
+
+    const skipped = await s.ltc(['deploy', '--rc', 'rc-2026-02-15', '--env', 'staging', '--yes', '--skip-gates']);
+    expect(skipped.code, skipped.stderr).toBe(0);
+    expect(skipped.stderr).toContain('--skip-gates');
+    const auditText = readFileSync(join(s.ops, '.ltc', 'audit.jsonl'), 'utf8');
+    expect(auditText).toContain('"action":"deploy.skip_gates"');
+
+    expect((await s.ltc(['gates', 'run', '--rc', 'rc-2026-03-01'])).code).toBe(0);
+    const green = await s.ltc(['deploy', '--rc', 'rc-2026-03-01', '--env', 'staging', '--yes']);
+    expect(green.code, green.stderr).toBe(0);
+    expect(await liveVersion(s)).toBe('1.1.0');
+    expect(previousRelease(s)).toBeDefined();
+    expect(isCompleteRelease(s, currentRelease(s))).toBe(true);
+  });
+});

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { parseDuration } from '../core/duration.js';
-import { CheckFailedError, RollbackFailedError, RolledBackError, UsageError, type LtcError } from '../core/errors.js';
+import { CheckFailedError, LockedError, RollbackFailedError, RolledBackError, UsageError, type LtcError } from '../core/errors.js';
 import { readMeta } from '../targets/local/releases.js';
 import type { ReleaseInfo } from '../targets/target.js';
 import { openSession, phaseHealth, phaseRestart, type StepIO } from './phases.js';
@@ -65,7 +65,21 @@ export async function phaseRollbackStart(io: StepIO, spec: { to?: string; enviro
   if (spec.to) checkTo(spec.to);
   const s = await openSession(io, 'rollback', spec.environment);
   if (spec.to) s.to = spec.to;
-  const r = await chooseTarget(s);
+  let r: ReleaseInfo;
+  try {
+    r = await chooseTarget(s);
+  } catch (err) {
+    // While a deploy holds the lock (its release not there yet), say that rather than "no release".
+    const lock = await s.target.lockState();
+    if (lock.state === 'held') {
+      const { describeHolder } = await import('../targets/local/lock.js');
+      throw new LockedError(`environment ${s.environment} (${s.target.root}) is locked: ${describeHolder(lock.info)}`, {
+        hint: `wait for it to finish (or pass --lock-wait 5m); see \`ltc lock status --env ${s.environment}\``,
+        details: { lock: lock.file, holder: lock.info },
+      });
+    }
+    throw err;
+  }
   s.release = r.name;
   putSession(s);
   io.log(`rollback of ${s.environment}: current ${s.before.current ?? '(none)'} → ${r.name}`);

@@ -111,8 +111,8 @@ export class LocalTarget implements Target {
   }
 
   async exportTree(mirror: string, commit: string, staged: StagedRelease, signal: AbortSignal): Promise<void> {
-    const { archiveTree } = await import('../../git/repo.js');
-    await archiveTree(mirror, commit, staged.staging, { signal });
+    const { extractCommit } = await import('../../git/export-release.js');
+    await extractCommit(mirror, commit, staged.staging, signal);
   }
 
   async runIn(dir: string, argv: readonly string[], opts: RunOptions, masker: Masker): Promise<CommandRun> {

@@ -40,11 +40,12 @@ afterEach(async () => {
 afterAll(cleanupTempDirs);
 
 /** A start command that behaves per rc: the real server, except for the rcs given. */
-function startPer(rules: Record<string, 'hang' | 'exit'>): string[] {
+function startPer(rules: Record<string, 'hang' | 'exit' | 'error-log'>): string[] {
   const js =
     `const rc = process.env.LTC_RC; const rules = ${JSON.stringify(rules)};` +
     `if (rules[rc] === 'hang') { console.log('starting, but never listening'); setInterval(() => {}, 1000); }` +
     `else if (rules[rc] === 'exit') { console.error('fatal: cannot open the database'); process.exit(3); }` +
+    `else if (rules[rc] === 'error-log') { console.log('2026-03-01T09:00:00Z ERROR cache warm-up failed'); import(process.cwd() + '/server.mjs'); }` +
     `else import(process.cwd() + '/server.mjs');`;
   return ['node', '-e', js];
 }
@@ -98,6 +99,30 @@ describe('deploy failures', () => {
     expect(currentRelease(s)).toBe(good);
     expect(await liveVersion(s)).toBe('1.0.0');
     expect(revisions(s).map((r) => r.outcome)).toEqual(['ok', 'rolled_back', 'rolled_back']);
+  });
+
+  it('an ERROR in the app log after the start, or a failing smoke test, rolls back (exit 3)', async () => {
+    const s = await stage({
+      target: {
+        start: startPer({ 'rc-2026-03-01': 'error-log' }),
+        smoke: [['node', '-e', 'if (process.env.LTC_RC === "rc-2026-03-01.1") process.exit(0); if (process.env.LTC_RELEASE.startsWith("rc-2026-02-15") && process.env.SMOKE_BREAK) { console.error("smoke: login page missing"); process.exit(1) }']],
+      },
+    });
+    expect((await s.ltc(['deploy', '--rc', 'rc-2026-02-15', '--env', 'staging'])).code).toBe(0);
+    const good = currentRelease(s)!;
+    const r = await s.ltc(['deploy', '--rc', 'rc-2026-03-01', '--env', 'staging']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toContain('failed at log_scan');
+    expect(r.stderr).toContain('ERROR cache warm-up failed');
+    expect(currentRelease(s)).toBe(good);
+    expect(await liveVersion(s)).toBe('1.0.0');
+
+    const smoke = await s.ltc(['deploy', '--rc', 'rc-2026-02-15', '--env', 'staging'], { env: { SMOKE_BREAK: '1' } });
+    expect(smoke.code, smoke.stderr).toBe(3);
+    expect(smoke.stderr).toMatch(/failed at smoke: smoke test node -e .* exited with 1/);
+    expect(smoke.stderr).toContain(`rolled back to ${good}`);
+    expect(await liveVersion(s)).toBe('1.0.0');
+    expect(revisions(s).map((x) => `${x.outcome}:${x.failedPhase ?? ''}`)).toEqual(['ok:', 'rolled_back:log_scan', 'rolled_back:smoke']);
   });
 
   it('a first deploy that fails leaves things as before it: no current, nothing running (exit 3)', async () => {

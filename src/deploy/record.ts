@@ -1,4 +1,5 @@
 /** History: revisions.log on the target and the audit log in .ltc/, for every deploy and rollback. */
+import { join } from 'node:path';
 import { appendAudit } from '../audit/log.js';
 import type { RevisionRecord } from '../targets/target.js';
 import type { DeploySession } from './session.js';
@@ -16,6 +17,7 @@ export async function recordOutcome(
   extra: { release?: string | null; from?: string | null; failedPhase?: string; error?: string; rolledBackTo?: string | null } = {},
 ): Promise<RevisionRecord> {
   const durationMs = Math.round(performance.now() - s.t0);
+  const release = extra.release !== undefined ? extra.release : (s.release ?? null);
   const record: RevisionRecord = {
     time: new Date().toISOString(),
     actor: s.actor,
@@ -23,7 +25,8 @@ export async function recordOutcome(
     environment: s.environment,
     rc: s.rc ?? null,
     commit: s.commit ?? null,
-    release: extra.release !== undefined ? extra.release : (s.release ?? null),
+    release,
+    releaseDir: release ? join(s.target.paths.releases, release) : null,
     from: extra.from !== undefined ? extra.from : (s.before.current ?? null),
     outcome,
     durationMs,

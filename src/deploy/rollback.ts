@@ -198,7 +198,7 @@ export async function phaseUndo(s: DeploySession, io: StepIO): Promise<never> {
     await recordOutcome(s, 'rollback_failed', { failedPhase: failure.phase, error: `${failure.message}; rollback: ${err.message}`, rolledBackTo: null }).catch(() => undefined);
     await s.lock?.release().catch(() => undefined);
     throw new RollbackFailedError(`${failed}; the rollback to ${to ?? '(nothing)'} failed too: ${s.ctx.masker.mask(err.message)}\n${state.text}`, {
-      hint: state.next,
+      hint: `${failure.hint ? `(the deploy's failure: ${s.ctx.masker.mask(failure.hint)})\n` : ''}${state.next}`,
       details: { ...state.data, failedPhase: failure.phase },
     });
   }
@@ -210,7 +210,7 @@ export async function phaseUndo(s: DeploySession, io: StepIO): Promise<never> {
       ? `${failed}; rolled back to ${to} in ${(rollbackMs / 1000).toFixed(1)}s, which answers healthy`
       : `${failed}; there was no earlier release: the app is stopped and current removed, as before the deploy`,
     {
-      hint: `the failed release stays in ${kept} for inspection; its log since the start is in ${s.target.paths.logFile}`,
+      hint: `${failure.hint ? `${s.ctx.masker.mask(failure.hint)}\n` : ''}the failed release stays in ${kept} for inspection; its log since the start is in ${s.target.paths.logFile}`,
       details: { failedPhase: failure.phase, rolledBackTo: to ?? null, failedRelease: s.release ?? null, rollbackMs: Math.round(rollbackMs) },
     },
   );

@@ -44,7 +44,7 @@ export interface DeploySession {
   buildMs: number;
   startMs?: number;
   phases: Record<string, number>;
-  lastFailure?: { phase: string; message: string };
+  lastFailure?: { phase: string; message: string; hint?: string };
   recorded: boolean;
   skippedGates?: boolean;
   pruned?: string[];

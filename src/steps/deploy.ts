@@ -82,7 +82,8 @@ export async function guarded<T>(step: StepContext, phase: string, fn: () => Pro
   } catch (err) {
     const s = findSession(step.runId);
     if (s) {
-      s.lastFailure = { phase, message: err instanceof Error ? err.message : String(err) };
+      const hint = (err as { hint?: unknown }).hint;
+      s.lastFailure = { phase, message: err instanceof Error ? err.message : String(err), ...(typeof hint === 'string' ? { hint } : {}) };
       const { PRE_SWITCH, abortBeforeSwitch } = await import('../deploy/phases.js');
       if (!s.switched && (s.action === 'deploy' ? PRE_SWITCH.has(phase) : true) && !['restart', 'health'].includes(phase)) {
         await abortBeforeSwitch(s, phase, err);

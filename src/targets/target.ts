@@ -105,6 +105,8 @@ export interface RevisionRecord {
   rc: string | null;
   commit: string | null;
   release: string | null;
+  /** Absolute path of that release's folder. */
+  releaseDir: string | null;
   /** The release that was current before. */
   from: string | null;
   outcome: 'ok' | 'failed' | 'rolled_back' | 'rollback_failed' | 'interrupted';

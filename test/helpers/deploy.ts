@@ -126,6 +126,10 @@ export interface Revision {
   outcome: string;
   rc: string | null;
   release: string | null;
+  releaseDir?: string | null;
+  commit?: string | null;
+  actor?: string;
+  time: string;
   from: string | null;
   durationMs: number;
   buildMs?: number;

@@ -234,6 +234,20 @@ describe('bad input', () => {
     expect(revisions(s)).toHaveLength(1);
   });
 
+  it('what would only fail after the switch is refused before anything: a missing start command, a health path without url', async () => {
+    const s = await stage({ target: { start: ['no-such-app-server', 'x'] } });
+    const r = await s.ltc(['deploy', '--rc', 'rc-2026-02-15', '--env', 'staging']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('environments.staging.target.start: command not found on PATH: no-such-app-server');
+    expect(existsSync(s.deployRoot)).toBe(false);
+
+    const u = await stage({ environment: { url: undefined } });
+    const r2 = await u.ltc(['deploy', '--rc', 'rc-2026-02-15', '--env', 'staging']);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toMatch(/endpoint "api" is the path \/api\/health, but the environment has no url/);
+    expect(existsSync(u.deployRoot)).toBe(false);
+  });
+
   it('a protected environment: no TTY needs --yes (exit 2 before anything), then green gates; --skip-gates is audited', async () => {
     const s = await stage({
       environment: { protected: true },

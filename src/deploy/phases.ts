@@ -9,7 +9,8 @@
  * the failure and releases the lock (current is untouched); a failure after it is rolled back
  * by the runbook's on_failure steps (src/deploy/rollback.ts).
  */
-import { join } from 'node:path';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { appendAudit } from '../audit/log.js';
 import { currentActor } from '../audit/actor.js';
 import type { Context } from '../core/context.js';
@@ -19,6 +20,8 @@ import { displayCommand } from '../exec/command.js';
 import { openTarget, targetConfigOf } from '../targets/index.js';
 import { describeHolder } from '../targets/local/lock.js';
 import type { LockState } from '../targets/target.js';
+import type { EnvironmentConfig } from '../config/schema/index.js';
+import type { LocalTargetConfig } from '../config/schema/target.js';
 import { liveReleases, recordOutcome } from './record.js';
 import { appEnv, killPoint, putSession, type Action, type DeploySession } from './session.js';
 import { runSmoke, scanLog, waitHealthy, type PhaseIO } from './verify.js';
@@ -50,6 +53,7 @@ export async function openSession(io: StepIO, action: Action, environment: strin
       throw new ConfigError(`environments.${name}.target.${key}: ${(err as Error).message}`);
     }
   }
+  checkBeforeAnything(name, env, config, loaded.file, ctx.env, action);
   const target = openTarget(name, env, loaded);
   const s: DeploySession = {
     id: io.runId,
@@ -71,6 +75,55 @@ export async function openSession(io: StepIO, action: Action, environment: strin
     recorded: false,
   };
   return s;
+}
+
+function onPath(command: string, pathEnv: string): boolean {
+  for (const dir of pathEnv.split(delimiter)) {
+    if (!dir) continue;
+    try {
+      accessSync(join(dir, command), constants.X_OK);
+      return true;
+    } catch {
+      /* next */
+    }
+  }
+  return false;
+}
+
+/**
+ * What would only fail after the switch is checked before anything changes: health endpoint
+ * paths need the environment's url; the commands (bare names) must be on PATH.
+ */
+function checkBeforeAnything(name: string, env: EnvironmentConfig, config: LocalTargetConfig, file: string, procEnv: NodeJS.ProcessEnv, action: Action): void {
+  const paths = (env.health?.endpoints ?? []).filter((e) => e.url.startsWith('/'));
+  if (paths.length && !env.url) {
+    throw new ConfigError(`environments.${name}.health: endpoint "${paths[0]!.name}" is the path ${paths[0]!.url}, but the environment has no url (${file})`, {
+      hint: `set environments.${name}.url (e.g. http://127.0.0.1:8080), or give the endpoint an absolute URL`,
+    });
+  }
+  const pathEnv = config.env.PATH ?? procEnv.PATH ?? '';
+  const lists: Array<[string, readonly (readonly string[])[]]> = [
+    ...(action === 'deploy'
+      ? ([
+          ['build', config.build],
+          ['pre_switch', config.pre_switch],
+          ['smoke', config.smoke],
+        ] as Array<[string, readonly (readonly string[])[]]>)
+      : []),
+    ['start', config.start ? [config.start] : []],
+    ['service', config.service ? [config.service] : []],
+  ];
+  for (const [key, commands] of lists) {
+    for (const argv of commands) {
+      const cmd = argv[0]!;
+      if (cmd.includes('/')) continue; // a path (maybe inside the release): known only after the export
+      if (!onPath(cmd, pathEnv)) {
+        throw new ConfigError(`environments.${name}.target.${key}: command not found on PATH: ${cmd}`, {
+          hint: `install ${cmd}, or give its full path in ${file}`,
+        });
+      }
+    }
+  }
 }
 
 /**

@@ -5,7 +5,7 @@
 import type { CommandResult } from '../cli/define.js';
 import type { Context } from '../core/context.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
-import { ConfigError, UsageError, toLtcError } from '../core/errors.js';
+import { ConfigError, LtcError, UsageError, toLtcError } from '../core/errors.js';
 import type { RunSummary } from '../runbook/api.js';
 import type { DeploySession } from './session.js';
 
@@ -44,7 +44,15 @@ async function backstop(err: unknown): Promise<void> {
   await releaseAllHeld();
 }
 
-function failureResult(err: unknown, summary: RunSummary | undefined, ctx: Context): CommandResult {
+/** A deploy or rollback is not resumed (start a new one): replace the engine's resume hint. */
+function withoutResumeHint(err: unknown, again: string): unknown {
+  const e = toLtcError(err);
+  if (!e.hint?.includes('runbook resume')) return err;
+  return new LtcError(e.code, e.exitCode, e.message, { hint: `nothing is left half-done: run \`${again}\` again when ready`, ...(e.details ? { details: e.details } : {}) });
+}
+
+function failureResult(raw: unknown, summary: RunSummary | undefined, ctx: Context, again: string): CommandResult {
+  const err = withoutResumeHint(raw, again);
   const e = toLtcError(err);
   if (!ctx.options.json || !summary) throw err;
   return {
@@ -82,7 +90,7 @@ export async function deployCommand(opts: DeployCliOptions, ctx: Context): Promi
     summary = await runRunbook('deploy', { rc: opts.rc, environment: name, skip_gates: Boolean(opts.skipGates), lock_wait: lockWait }, ctx);
   } catch (err) {
     await backstop(err);
-    return failureResult(err, summaryOf(err), ctx);
+    return failureResult(err, summaryOf(err), ctx, `ltc deploy --rc ${opts.rc} --env ${name}`);
   }
   if (summary.plan) {
     const { plannedFacts } = await import('./plan.js');
@@ -137,7 +145,7 @@ export async function rollbackCommand(opts: RollbackCliOptions, ctx: Context): P
     summary = await runRunbook('rollback', { environment: name, to: opts.to ?? '', lock_wait: lockWait }, ctx);
   } catch (err) {
     await backstop(err);
-    return failureResult(err, summaryOf(err), ctx);
+    return failureResult(err, summaryOf(err), ctx, `ltc rollback --env ${name}${opts.to ? ` --to ${opts.to}` : ''}`);
   }
   if (summary.plan) {
     const { plannedFacts } = await import('./plan.js');

@@ -60,4 +60,38 @@ describe('ltc binary: framework, exit codes, --json', () => {
     const r = await runLtc(['confgi'], { env: { NO_COLOR: '1' } });
     expect(r.stderr).not.toMatch(/\u001b\[/);
   });
+
+  it('a group without its command exits 2 naming the commands, also as one JSON document', async () => {
+    const r = await runLtc(['config']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/ltc config needs a command: validate, show/);
+    const j = await runLtc(['--json']);
+    expect(j.code).toBe(2);
+    expect(j.json).toMatchObject({ ok: false, error: { code: 'usage', message: expect.stringMatching(/^ltc needs a command/) } });
+  });
+
+  it('--version comes from package.json (not npm_package_version) and answers --json', async () => {
+    const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const r = await runLtc(['--version', '--json'], { env: { npm_package_version: '9.9.9' } });
+    expect(r.code).toBe(0);
+    expect(r.json).toEqual({ ok: true, version: pkg.version });
+    const help = await runLtc(['help', 'exit-codes', '--json']);
+    expect(help.json).toMatchObject({ ok: true, exitCodes: expect.arrayContaining([{ code: 5, meaning: 'locked by another operation' }]) });
+  });
+
+  it('an unknown help topic gets did-you-mean; command help lists the global options', async () => {
+    const r = await runLtc(['help', 'confg']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/did you mean "config"/);
+    const sub = await runLtc(['config', 'validate', '--help']);
+    expect(sub.stdout).toMatch(/Global Options:[\s\S]*--env <name>/);
+  });
+
+  it('a password in a health URL never appears in the output', async () => {
+    const r = await runLtc(['health', '--url', 'http://bob:s3cr3tpw@127.0.0.1:1/x', '--json']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('bob:***@127.0.0.1');
+    expect(r.stdout + r.stderr).not.toContain('s3cr3tpw');
+  });
 });
+

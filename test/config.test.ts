@@ -19,7 +19,7 @@ function configError(text: string): ConfigError {
 
 describe('config parsing and validation (module)', () => {
   it('fills defaults: tag pattern, thresholds, health defaults', () => {
-    const c = parseConfig('/x/ltc.config.yaml', 'app:\n  repo: ../app\nenvironments:\n  staging:\n    health:\n      endpoints:\n        - { name: api, url: /api/health }\n');
+    const c = parseConfig('/x/ltc.config.yaml', 'app:\n  repo: ../app\nenvironments:\n  staging:\n    url: http://127.0.0.1:8080\n    health:\n      endpoints:\n        - { name: api, url: /api/health }\n');
     expect(c.app.tag_pattern).toBe('^rc-\\d{4}-\\d{2}-\\d{2}(\\.\\d+)?$');
     expect(c.thresholds.error_rate).toBe(0.001);
     expect(c.environments.staging!.health!.endpoints[0]!.conditions).toEqual(['status == 200']);
@@ -50,6 +50,23 @@ describe('config parsing and validation (module)', () => {
   it('an invalid regular expression as tag pattern is an error', () => {
     const err = configError('app:\n  repo: x\n  tag_pattern: "rc-("\n');
     expect(err.message).toMatch(/app\.tag_pattern: expected a valid regular expression/);
+  });
+
+  it('several problems: each one with its own hint', () => {
+    const err = configError('app:\n  repo: x\nenvironments:\n  s:\n    protectd: true\nthresholds:\n  eror_rate: 0.1\n');
+    expect(err.message).toMatch(/protectd[^\n]*\n\s+\(did you mean "protected"\?\)/);
+    expect(err.message).toMatch(/eror_rate[^\n]*\n\s+\(did you mean "error_rate"\?\)/);
+  });
+
+  it('health config is checked as strictly as ltc health uses it', () => {
+    const env = (body: string) => `app:\n  repo: x\nenvironments:\n  s:\n${body}`;
+    expect(configError(env('    url: ftp://x.example\n')).message).toMatch(/environments\.s\.url: expected an http\(s\) URL/);
+    expect(configError(env('    health:\n      endpoints:\n        - { name: api, url: /api/health }\n')).message).toMatch(/endpoints\[0\]\.url: "\/api\/health" is a path, but this environment has no url/);
+    const withUrl = (ep: string) => env(`    url: http://127.0.0.1:1\n    health:\n      endpoints:\n        - ${ep}\n`);
+    expect(configError(withUrl('{ name: api, url: /, conditions: [] }')).message).toMatch(/expected at least one condition/);
+    expect(configError(withUrl('{ name: api, url: /, timeout: 0s }')).message).toMatch(/expected a timeout from 1ms to 3600s/);
+    expect(configError(withUrl('{ name: api, url: /, timeout: 99999999h }')).message).toMatch(/expected a timeout/);
+    expect(configError(withUrl('{ name: api, url: /, headers: { "bad header": x } }')).message).toMatch(/expected an HTTP header name/);
   });
 
   it('an unknown target type gets did-you-mean', () => {

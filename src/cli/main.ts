@@ -6,6 +6,10 @@ import { Output, loadPalette, type Palette } from '../core/output.js';
 import { Prompter } from '../ui/prompt.js';
 import type { CommandDef, CommandResult } from './define.js';
 import { loadGroups } from './registry.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../core/paths.js';
+import { didYouMean } from '../core/suggest.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -73,12 +77,13 @@ function register(program: Command, def: CommandDef, state: RunState, makeContex
 function buildProgram(): Command {
   const program = new Command('ltc')
     .description('Operations CLI for the LifeTimeCircle Service Heft 4.0: gates, deploys, rollbacks, secrets, runbooks')
-    .version(process.env.npm_package_version ?? '0.1.0', '-V, --version')
+    .option('-V, --version', 'print the version of ltc')
     .showSuggestionAfterError(true)
     .showHelpAfterError(false)
     .exitOverride();
   addGlobalOptions(program);
   program.helpCommand(false);
+  program.configureHelp({ showGlobalOptions: true });
   return program;
 }
 
@@ -96,6 +101,43 @@ function fromCommanderError(err: CommanderError): LtcError {
   const suggestion = rest.join(' ').match(/\(Did you mean (.+)\?\)/);
   return new UsageError(first.replace(/^error: /, ''), {
     hint: suggestion ? `did you mean ${suggestion[1]}?` : 'see `ltc --help` or `ltc <command> --help`',
+  });
+}
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/** Words of argv that are not options (a rough split; good enough to find the command path). */
+function commandWords(argv: string[]): string[] {
+  const words: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') break;
+    if (a.startsWith('-')) {
+      if (VALUE_OPTIONS.has(a)) i++;
+      continue;
+    }
+    words.push(a);
+  }
+  return words;
+}
+const VALUE_OPTIONS = new Set(['--config', '--env', '--approve']);
+
+/** `ltc config` (a group without its subcommand): exit 2 naming the subcommands. */
+function missingSubcommand(program: Command, argv: string[]): LtcError {
+  let target = program;
+  const path: string[] = [];
+  for (const word of commandWords(argv)) {
+    const next = target.commands.find((c) => c.name() === word);
+    if (!next) break;
+    target = next;
+    path.push(word);
+  }
+  const subs = target.commands.map((c) => c.name());
+  const where = path.length ? `ltc ${path.join(' ')}` : 'ltc';
+  return new UsageError(`${where} needs a command: ${subs.join(', ')}`, {
+    hint: `e.g. \`${where} ${subs[0] ?? '<command>'} --help\`; \`${where} --help\` lists them`,
   });
 }
 
@@ -134,6 +176,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 
   const state: RunState = {};
   let helpText = '';
+  let helpData: Record<string, unknown> | undefined;
   const program = buildProgram();
   const makeContext = async (cmd: Command): Promise<Context> => {
     const options = globalOptionsFrom(cmd.optsWithGlobals(), env, Boolean(process.stdout.isTTY));
@@ -160,12 +203,19 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     .command('help [topic...]')
     .description('help for a command, or `ltc help exit-codes`')
     .action((topic: string[] = []) => {
-      if (topic.join(' ') === 'exit-codes') helpText = exitCodesText();
-      else {
+      if (topic.join(' ') === 'exit-codes') {
+        helpText = exitCodesText();
+        helpData = { exitCodes: EXIT_CODE_TABLE };
+      } else {
         let target: Command = program;
         for (const word of topic) {
           const next = target.commands.find((c) => c.name() === word);
-          if (!next) throw new UsageError(`no help topic "${topic.join(' ')}"`, { hint: 'try `ltc --help` or `ltc help exit-codes`' });
+          if (!next) {
+            const topics = [...target.commands.map((c) => c.name()), ...(target === program ? ['exit-codes'] : [])];
+            throw new UsageError(`no help topic "${topic.join(' ')}"`, {
+              hint: didYouMean(word, topics) ?? 'try `ltc --help` or `ltc help exit-codes`',
+            });
+          }
           target = next;
         }
         helpText = target.helpInformation();
@@ -173,6 +223,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     });
   program.addHelpText('after', `\n${exitCodesText()}\n\nRun \`ltc <command> --help\` for a command's flags and examples.`);
   applyRecursively(program, (c) => {
+    if (!c.description() && c.commands.length) c.description(`${c.commands.map((s) => s.name()).join(', ')}`);
     c.exitOverride();
     c.showSuggestionAfterError(true);
     c.configureOutput({ writeErr: () => undefined, writeOut: (s) => process.stdout.write(s) });
@@ -186,9 +237,15 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       process.stdout.write(program.helpInformation());
       return ExitCode.ok;
     }
+    if ((argv.includes('--version') || argv.includes('-V')) && commandWords(argv).length === 0) {
+      if (earlyJson) fallbackOut().writeJson({ ok: true, version: packageVersion() });
+      else process.stdout.write(`${packageVersion()}\n`);
+      return ExitCode.ok;
+    }
     await program.parseAsync(argv, { from: 'user' });
     if (helpText) {
-      process.stdout.write(helpText + '\n');
+      if (earlyJson && helpData) fallbackOut().writeJson({ ok: true, ...helpData });
+      else process.stdout.write(helpText + '\n');
       return ExitCode.ok;
     }
     const result = state.result ?? {};
@@ -199,7 +256,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     return exitCode;
   } catch (raw) {
     if (raw instanceof CommanderError) {
-      if (raw.code === 'commander.helpDisplayed' || raw.code === 'commander.version' || raw.code === 'commander.help') return ExitCode.ok;
+      if (raw.code === 'commander.helpDisplayed' || raw.code === 'commander.version') return ExitCode.ok;
+      if (raw.code === 'commander.help') {
+        if (raw.exitCode === 0) return ExitCode.ok;
+        renderError(fallbackOut(), missingSubcommand(program, argv), earlyDebug);
+        return ExitCode.usage;
+      }
       renderError(fallbackOut(), fromCommanderError(raw), earlyDebug);
       return ExitCode.usage;
     }

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { CommandResult } from '../cli/define.js';
 import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
@@ -13,7 +14,9 @@ export async function initConfig(opts: { force?: boolean; repo?: string }, ctx: 
     throw new UsageError(`${file} already exists`, { hint: 'pass --force to overwrite it, or edit it and run `ltc config validate`' });
   }
   const template = await readFile(join(packageRoot(), 'templates', CONFIG_FILE), 'utf8');
-  const text = template.replace('{{REPO}}', JSON.stringify(opts.repo ?? '../lifetimecircle'));
+  const text = template
+    .replace('{{SCHEMA}}', pathToFileURL(join(packageRoot(), 'schema', 'config.schema.json')).href)
+    .replace('{{REPO}}', JSON.stringify(opts.repo ?? '../lifetimecircle'));
   await parseConfigText(file, text);
   if (ctx.options.dryRun) return { data: { file, written: false }, text: `would write ${file}` };
   await writeFile(file, text, { mode: 0o644 });

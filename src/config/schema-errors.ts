@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
 import { didYouMean } from '../core/suggest.js';
+import { join } from 'node:path';
+import { packageRoot } from '../core/paths.js';
 import type { YamlSource } from './yaml-source.js';
 
 interface SchemaDef {
@@ -93,12 +95,22 @@ export function describeIssues(schema: z.ZodType, issues: z.core.$ZodIssue[], so
       const at = pathValue(data, issue.path);
       const given = issue.path.at(-1) === issue.discriminator ? at : (at as Record<string, unknown> | undefined)?.[issue.discriminator];
       if (typeof given === 'string') hint = didYouMean(given, issue.options.map(String));
+    } else if (issue.code === 'invalid_key' && issue.issues[0]) {
+      message = `key "${String(issue.path.at(-1))}": ${issue.issues[0].message}`;
     } else if (issue.code === 'invalid_type' && pathValue(data, issue.path) === undefined) {
       message = `missing required key (${issue.message.replace(/^Invalid input: /, '')})`;
     }
     problems.push({ path: pathText(issue.path), line: pos.line, column: pos.column, message, hint });
   }
   return problems;
+}
+
+function schemaHintPath(): string {
+  try {
+    return join(packageRoot(), 'schema', 'config.schema.json');
+  } catch {
+    return 'schema/config.schema.json (in the ltc package)';
+  }
 }
 
 function pathValue(data: unknown, path: ReadonlyArray<PropertyKey>): unknown {
@@ -113,10 +125,15 @@ export function parseWithSchema<S extends z.ZodType>(schema: S, source: YamlSour
   const result = schema.safeParse(data);
   if (result.success) return result.data;
   const problems = describeIssues(schema, result.error.issues, source, data);
-  const lines = problems.map((p) => `${source.file}:${p.line}:${p.column}: ${p.path || '(top level)'}: ${p.message}`);
+  const lines = problems.map(
+    (p) => `${source.file}:${p.line}:${p.column}: ${p.path || '(top level)'}: ${p.message}${problems.length > 1 && p.hint ? `\n      (${p.hint})` : ''}`,
+  );
   const hints = problems.map((p) => p.hint).filter((h): h is string => !!h);
   throw new ConfigError(`${what} is invalid:\n  ${lines.join('\n  ')}`, {
-    hint: hints[0] ?? `see the JSON Schema in schema/ for what each key expects`,
+    hint:
+      problems.length === 1
+        ? (hints[0] ?? `the JSON Schema ${schemaHintPath()} says what every key expects`)
+        : `${hints.length ? "each problem's hint is under it; " : ''}the JSON Schema ${schemaHintPath()} says what every key expects`,
     details: { file: source.file, problems },
   });
 }

@@ -1,3 +1,4 @@
+import { processMasker } from '../core/masker.js';
 /**
  * `ltc health`: probes the environment's health endpoints (or `--url`s) concurrently and reports
  * each one's status, latency and conditions. `probeEndpoints` is the reusable core (pure data in
@@ -90,6 +91,11 @@ export function resolveEndpointUrl(url: string, baseUrl: string | undefined, whe
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     throw new ConfigError(`${where}: "${full}" is not an http or https URL`, { hint: 'use e.g. https://app.example/api/health' });
+  }
+  // Credentials in a URL are secrets: masked in every table, JSON document and log.
+  if (parsed.password) {
+    processMasker.add(parsed.password);
+    processMasker.add(decodeURIComponent(parsed.password));
   }
   return parsed.href;
 }

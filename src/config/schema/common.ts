@@ -2,13 +2,33 @@ import { z } from 'zod';
 
 export const DURATION_PATTERN = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** Timers in Node hold at most 2^31-1 ms (~24.8 days). */
+const MAX_DURATION_MS = 2_147_483_647;
+
+function durationMs(value: number | string): number {
+  if (typeof value === 'number') return value;
+  const m = DURATION_PATTERN.exec(value);
+  return m ? Number(m[1]) * UNIT_MS[m[2]!]! : NaN;
+}
+
+/** A duration between `minMs` and `maxMs` (inclusive). */
+export function boundedDuration(minMs: number, maxMs = MAX_DURATION_MS, what = 'a duration') {
+  const show = (ms: number) => (ms % 86_400_000 === 0 ? `${ms / 86_400_000}d` : ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
+  return z
+    .union([
+      z.number().nonnegative(),
+      z.string().regex(DURATION_PATTERN, { message: 'expected a duration such as 500ms, 5s, 2m, 1h' }),
+    ])
+    .refine((v) => {
+      const ms = durationMs(v);
+      return ms >= minMs && ms <= maxMs;
+    }, { message: `expected ${what} from ${show(minMs)} to ${show(maxMs)}` })
+    .describe('milliseconds, or a string such as 500ms, 5s, 2m, 1h');
+}
+
 /** Milliseconds as a number, or a string such as `500ms`, `5s`, `2m`, `1h`, `14d`. */
-export const duration = z
-  .union([
-    z.number().nonnegative(),
-    z.string().regex(DURATION_PATTERN, { message: 'expected a duration such as 500ms, 5s, 2m, 1h' }),
-  ])
-  .describe('milliseconds, or a string such as 500ms, 5s, 2m, 1h');
+export const duration = boundedDuration(0);
 
 /** A command as an argument array: never a shell string. */
 export const command = z

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { regexString } from './common.js';
-import { healthSchema } from './health.js';
+import { healthSchema, httpUrlSchema } from './health.js';
 import { targetSchema } from './target.js';
 import { secretsSchema } from './secrets.js';
 import { gateSchema } from './gates.js';
@@ -11,10 +11,18 @@ export const environmentSchema = z
   .strictObject({
     description: z.string().optional(),
     protected: z.boolean().default(false).describe('a protected environment asks for its name to be typed and needs green gates'),
-    url: z.string().url().optional().describe('base URL of the app in this environment'),
+    url: httpUrlSchema.optional().describe('base URL of the app in this environment (http or https)'),
     health: healthSchema.optional(),
     target: targetSchema.optional(),
     secrets: secretsSchema.optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.url) return;
+    env.health?.endpoints.forEach((e, i) => {
+      if (e.url.startsWith('/')) {
+        ctx.addIssue({ code: 'custom', path: ['health', 'endpoints', i, 'url'], message: `"${e.url}" is a path, but this environment has no url to resolve it against: add url: https://… to the environment or give an absolute URL` });
+      }
+    });
   })
   .describe('one environment (staging, prod, …)');
 

@@ -1,10 +1,11 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { CommandResult } from '../cli/define.js';
 import type { Context } from '../core/context.js';
-import { CheckFailedError } from '../core/errors.js';
+import { CheckFailedError, InterruptedError } from '../core/errors.js';
 import { formatDuration } from '../core/duration.js';
 import { packageRoot } from '../core/paths.js';
 import { freeLoopbackPort } from '../core/net.js';
@@ -75,29 +76,32 @@ export async function runDemo(opts: DemoOptions, ctx: Context): Promise<CommandR
   const { out } = ctx;
   out.print(out.c.bold('ltc demo') + out.c.dim(` — workspace ${work}`));
   const outcomes: StageOutcome[] = [];
-  let cleanup: (() => Promise<void>) | undefined;
+  let cleanup: (() => Promise<string | undefined>) | undefined;
   try {
     const app = await generateDemoApp({ dir: ws.repoDir });
     await mkdir(join(ws.opsDir, '.ltc'), { recursive: true });
+    await writeFile(join(ws.opsDir, '.ltc', 'master.key'), randomBytes(32).toString('base64') + '\n', { mode: 0o600 });
     const configFile = await writeDemoConfig(ws);
     out.print(`generated the demo app repo ${ws.repoDir} with tags ${app.tags.map((t) => t.name).join(', ')}`);
     out.print(`wrote ${configFile} (environment "demo", local target in ${ws.deployRoot}, port ${ws.port})`);
-    const plan = await demoStages(ws, ctx);
+    const plan = demoStages(ws, ctx);
     cleanup = plan.cleanup;
     for (const stage of plan.stages) {
-      if (stage.before) await stage.before();
+      if (ctx.signal.aborted) break;
       const outcome = await runStage(stage, ws, ctx);
       outcomes.push(outcome);
       if (!outcome.ok && !stage.continueOnFailure) break;
     }
   } finally {
-    await cleanup?.().catch((err: unknown) => out.warn(`cleanup: ${(err as Error).message}`));
+    const said = await cleanup?.().catch((err: unknown) => out.warn(`cleanup: ${(err as Error).message}`));
+    if (said) out.print(said);
     if (!opts.keep && !opts.dir) await rm(work, { recursive: true, force: true });
   }
+  if (ctx.signal.aborted) throw new InterruptedError('demo interrupted; the app was stopped and the workspace removed');
   const ok = outcomes.every((o) => o.ok);
   out.print('');
   out.print(out.c.bold('Summary'));
-  for (const o of outcomes) out.print(`  ${o.ok ? out.c.green('✓') : out.c.red('✗')} ${o.title.padEnd(48)} ${formatDuration(o.durationMs).padStart(7)}  ${out.c.dim(o.command)}`);
+  for (const o of outcomes) out.print(`  ${o.ok ? out.c.green('✓') : out.c.red('✗')} ${o.title.padEnd(58)} ${formatDuration(o.durationMs).padStart(7)}  ${out.c.dim(o.command)}`);
   out.print(opts.keep || opts.dir ? `workspace kept: ${work}` : 'workspace removed; nothing left running');
   if (!ok) {
     throw new CheckFailedError('the demo did not go as expected', {

@@ -1,10 +1,7 @@
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { execa } from 'execa';
 import type { Context } from '../core/context.js';
-import { CheckFailedError } from '../core/errors.js';
+import { stopApp } from '../targets/local/supervisor.js';
+import { DEMO_TAGS } from './generate-app.js';
 
 export interface DemoWorkspace {
   work: string;
@@ -22,69 +19,57 @@ export interface DemoStage {
   expectExit?: number;
   explain?: string;
   continueOnFailure?: boolean;
-  before?: () => Promise<void>;
 }
 
 export interface DemoPlan {
   stages: DemoStage[];
-  cleanup: () => Promise<void>;
+  /** Runs however the demo ends (success, failure, Ctrl-C): nothing may be left running. */
+  cleanup: () => Promise<string | undefined>;
 }
 
-async function waitForPort(url: string, deadlineMs: number): Promise<void> {
-  const until = Date.now() + deadlineMs;
-  for (;;) {
-    try {
-      await fetch(url);
-      return;
-    } catch {
-      if (Date.now() > until) throw new CheckFailedError(`the demo app did not start listening on ${url}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
+const [OLD, CURRENT] = DEMO_TAGS.good;
+const BROKEN = DEMO_TAGS.broken;
 
-/** Starts one release of the demo app by hand (before a deploy exists to do it). */
-async function startRelease(ws: DemoWorkspace, tag: string): Promise<ChildProcess> {
-  const dir = join(ws.work, 'run', tag);
-  await mkdir(dir, { recursive: true });
-  await execa('git', ['-C', ws.repoDir, 'archive', '--format=tar', `refs/tags/${tag}`]).pipe('tar', ['-x', '-C', dir]);
-  await execa('npm', ['run', 'build'], { cwd: dir });
-  const child = spawn(process.execPath, ['server.mjs'], {
-    cwd: dir,
-    env: { PATH: process.env.PATH, PORT: String(ws.port), HOST: '127.0.0.1' },
-    stdio: 'ignore',
-  });
-  await waitForPort(`http://127.0.0.1:${ws.port}/api/health`, 10_000);
-  return child;
-}
-
-export async function demoStages(ws: DemoWorkspace, _ctx: Context): Promise<DemoPlan> {
-  let app: ChildProcess | undefined;
+/** The whole story on the local target, as a release manager would type it. */
+export function demoStages(ws: DemoWorkspace, _ctx: Context): DemoPlan {
   return {
     stages: [
+      { title: 'validate the generated config', args: ['config', 'validate'] },
       {
-        title: 'validate the generated config',
-        args: ['config', 'validate'],
+        title: 'generate LTC_SECRET_KEY in the encrypted file store',
+        args: ['secrets', 'generate', 'LTC_SECRET_KEY'],
+        explain: '48 random bytes, base64url, AES-256-GCM in .ltc/secrets/demo.json; the value is never printed',
       },
       {
-        title: "the handbook's final gates on rc-2026-03-01",
-        args: ['gates', 'run', '--rc', 'rc-2026-03-01'],
-        explain: 'a clean checkout of the tag in .ltc/work, npm ci, then the five gates; result in .ltc/gates/<commit>.json',
+        title: `the handbook's final gates on ${CURRENT}`,
+        args: ['gates', 'run', '--rc', CURRENT],
+        explain: 'a clean checkout of the tag, npm ci, then the five gates; result in .ltc/gates/<commit>.json',
       },
       {
-        title: 'health of rc-2026-03-01 (API and frontend)',
-        args: ['health', '--env', 'demo'],
-        before: async () => {
-          app = await startRelease(ws, 'rc-2026-03-01');
-        },
+        title: `deploy ${OLD}`,
+        args: ['deploy', '--rc', OLD],
+        explain: 'mirror fetch, export, build, .env (0600) from the secret store, switch, start, health, log scan',
       },
+      { title: `deploy ${CURRENT}`, args: ['deploy', '--rc', CURRENT] },
+      { title: `health of ${CURRENT} (API and frontend)`, args: ['health'] },
+      {
+        title: `deploy the broken ${BROKEN}: automatic rollback`,
+        args: ['deploy', '--rc', BROKEN],
+        expectExit: 3,
+        explain: `its /api/health answers 500, so ltc switched back to ${CURRENT}, restarted it and checked it: exit 3`,
+      },
+      { title: `health after the automatic rollback`, args: ['health'] },
+      {
+        title: `ltc rollback (on-call: back to ${OLD})`,
+        args: ['rollback'],
+        explain: 'switch to the previous release, restart, health check; it prints how long it took',
+      },
+      { title: 'the releases on the target', args: ['releases'] },
+      { title: 'the audit log is intact', args: ['audit', 'verify'] },
     ],
     cleanup: async () => {
-      if (app && app.exitCode === null && app.signalCode === null) {
-        const exited = once(app, 'exit');
-        app.kill('SIGTERM');
-        await exited;
-      }
+      const r = await stopApp(join(ws.deployRoot, 'shared', 'app.pid'), 3000);
+      return r.stopped && r.pid ? `stopped the demo app (pid ${r.pid})` : undefined;
     },
   };
 }

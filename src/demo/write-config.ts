@@ -41,7 +41,7 @@ export function demoConfig(o: DemoConfigOptions): Record<string, unknown> {
           start: ['node', 'server.mjs'],
           env: { PORT: String(o.port), HOST: '127.0.0.1' },
           stop_grace: '3s',
-          health_deadline: '15s',
+          health_deadline: '5s',
         },
         secrets: {
           backend: 'file',

@@ -1,0 +1,57 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { readdir, readFile, readlink } from 'node:fs/promises';
+import { execa } from 'execa';
+import { LTC, cleanupTempDirs, runLtc, tempDir } from './helpers/cli.js';
+
+afterAll(cleanupTempDirs);
+
+/** Processes whose command line or working directory mentions `marker`. */
+async function processesMentioning(marker: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => '');
+    if (cmd.includes(marker) || cwd.includes(marker)) found.push(`${pid}: ${cmd.replace(/\0/g, ' ')}`);
+  }
+  return found;
+}
+
+describe('ltc demo', () => {
+  it('runs the whole story (gates, two deploys, health, broken deploy rolled back, rollback) and leaves nothing running', async () => {
+    const r = await runLtc(['demo', '--json'], { timeout: 180_000 });
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.code).toBe(0);
+    const doc = r.json as { ok: boolean; workspace: string; kept: boolean; stages: Array<{ command: string; exitCode: number; ok: boolean }> };
+    expect(doc.ok).toBe(true);
+    const byCommand = Object.fromEntries(doc.stages.map((s) => [s.command, s.exitCode]));
+    expect(byCommand).toMatchObject({
+      'ltc gates run --rc rc-2026-03-01': 0,
+      'ltc deploy --rc rc-2026-02-15': 0,
+      'ltc deploy --rc rc-2026-03-01': 0,
+      'ltc deploy --rc rc-2026-03-01.1': 3,
+      'ltc rollback': 0,
+      'ltc audit verify': 0,
+    });
+    expect(doc.stages.every((s) => s.ok)).toBe(true);
+    expect(doc.kept).toBe(false);
+    expect(existsSync(doc.workspace)).toBe(false);
+    expect(await processesMentioning(doc.workspace)).toEqual([]);
+  }, 200_000);
+
+  it('Ctrl-C in the middle exits 130, stops the app it started and removes the workspace', async () => {
+    const dir = await tempDir('ltc-demo-int-');
+    const work = `${dir}/ws`;
+    const child = execa(process.execPath, [LTC, 'demo', '--dir', work], { env: { NO_COLOR: '1', CI: 'true' }, reject: false, all: true });
+    // Interrupt once the first deploy has started the app.
+    const deadline = Date.now() + 120_000;
+    while (!existsSync(`${work}/deploy/shared/app.pid`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(existsSync(`${work}/deploy/shared/app.pid`)).toBe(true);
+    child.kill('SIGINT');
+    const result = await child;
+    expect(result.exitCode).toBe(130);
+    expect(result.all).toMatch(/interrupted/);
+    expect(await processesMentioning(work)).toEqual([]);
+  }, 200_000);
+});

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Entry point. Kept tiny: `--version` answers without loading commander or any command.
 import module from 'node:module';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 
 module.enableCompileCache?.();
 
@@ -19,6 +19,26 @@ const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
   process.stdout.write(`${pkg.version}\n`);
+  process.exit(0);
+}
+
+// `ltc --help` is pre-rendered by `npm run build` (dist/help.txt): commander alone takes longer to
+// load than Node takes to start. Used only while it is newer than every command definition.
+function cachedHelp() {
+  if (process.env.LTC_NO_HELP_CACHE || (process.stdout.isTTY && process.stdout.columns < 80)) return undefined;
+  try {
+    const dist = new URL('../dist/', import.meta.url);
+    const helpTime = statSync(new URL('help.txt', dist)).mtimeMs;
+    const sources = ['src/cli/main.js', 'src/cli/registry.js', ...readdirSync(new URL('commands/', dist)).map((f) => `commands/${f}`)];
+    if (sources.some((f) => statSync(new URL(f, dist)).mtimeMs > helpTime)) return undefined;
+    return readFileSync(new URL('help.txt', dist), 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+const help = args.length === 0 || (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) ? cachedHelp() : undefined;
+if (help !== undefined) {
+  process.stdout.write(help);
   process.exit(0);
 }
 

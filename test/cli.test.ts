@@ -93,5 +93,14 @@ describe('ltc binary: framework, exit codes, --json', () => {
     expect(r.stdout).toContain('bob:***@127.0.0.1');
     expect(r.stdout + r.stderr).not.toContain('s3cr3tpw');
   });
+
+  it('the pre-rendered --help (dist/help.txt) is exactly what commander renders', async () => {
+    const cached = await runLtc(['--help']);
+    const live = await runLtc(['--help'], { env: { LTC_NO_HELP_CACHE: '1' } });
+    const bare = await runLtc([]);
+    expect(cached.code).toBe(0);
+    expect(cached.stdout).toBe(live.stdout);
+    expect(bare.stdout).toBe(live.stdout);
+  });
 });
 

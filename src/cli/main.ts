@@ -233,10 +233,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     state.ctx?.out ?? new Output({ json: earlyJson, color: false, verbose: false, debug: earlyDebug, masker: processMasker });
 
   try {
-    if (argv.length === 0) {
-      process.stdout.write(program.helpInformation());
-      return ExitCode.ok;
-    }
+    if (argv.length === 0) argv = ['--help'];
     if ((argv.includes('--version') || argv.includes('-V')) && commandWords(argv).length === 0) {
       if (earlyJson) fallbackOut().writeJson({ ok: true, version: packageVersion() });
       else process.stdout.write(`${packageVersion()}\n`);

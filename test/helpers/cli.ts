@@ -1,6 +1,6 @@
 import { execa } from 'execa';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { freeLoopbackPort } from '../../src/core/net.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -51,15 +51,4 @@ export async function cleanupTempDirs(): Promise<void> {
 }
 
 /** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolvePort(port));
-    });
-  });
-}
+export const freePort = freeLoopbackPort;

@@ -9,7 +9,7 @@ import { currentActor } from '../audit/actor.js';
 import type { Context } from '../core/context.js';
 import { ConfigError, LockedError, UsageError, type LtcError } from '../core/errors.js';
 import { executeRunbook, type RunOutcome } from './engine.js';
-import { readRunHistory, type RunHistory, type StepState } from './history.js';
+import { doneEarlier, readRunHistory, type RunHistory, type StepState } from './history.js';
 import { maskedInputs, resolveInputs } from './inputs.js';
 import { Journal, newRunId, type ErrorInfo, type Phase, type RunStatus, type StepStatus } from './journal.js';
 import { planRun, type RunPlan } from './plan.js';
@@ -96,10 +96,7 @@ async function runValidated(v: Validated, inputs: InputMap, s: Session, spec: Jo
   try {
     const actor = await currentActor();
     const prior: ReadonlyMap<string, StepState> = spec.resume?.steps ?? new Map();
-    const from = rb.steps.find((st) => {
-      const p = prior.get(st.id);
-      return !(p && p.phase === 'main' && (p.status === 'ok' || p.status === 'skipped' || (p.status === 'failed' && p.continued)));
-    });
+    const from = rb.steps.find((st) => !doneEarlier(prior.get(st.id)));
     if (spec.resume) {
       journal.write({ t: 'resume', at: new Date().toISOString(), actor, pid: process.pid, argv: s.argv, from: from?.id ?? null });
     } else {
@@ -149,7 +146,9 @@ async function runValidated(v: Validated, inputs: InputMap, s: Session, spec: Jo
           const childInputs = resolveInputs(child.runbook, call.inputs, s.ctx.masker);
           const earlierRun = priorChildren.get(call.step.id);
           const earlier = earlierRun ? readRunHistory(s.stateDir, earlierRun) : undefined;
-          const resume = earlier && earlier.status !== 'ok' ? earlier : undefined;
+          // The run this step started before: continued (a finished one keeps its results and runs
+          // again only the steps whose outputs held a secret).
+          const resume = earlier;
           const childRunId = resume ? resume.runId : newRunId(child.runbook.name);
           journal.write({ t: 'child', id: call.step.id, runId: childRunId });
           const childSession = { ...s, ctx: { ...s.ctx, signal: call.signal } };

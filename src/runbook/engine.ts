@@ -5,7 +5,7 @@
 import type { Context } from '../core/context.js';
 import { InterruptedError, type LtcError } from '../core/errors.js';
 import { UNKNOWN, evaluate, truthy } from './expr.js';
-import type { StepState } from './history.js';
+import { doneEarlier, type StepState } from './history.js';
 import type { Journal, RunStatus } from './journal.js';
 import type { StepDef } from './model.js';
 import type { Reporter, StepView } from './report/types.js';
@@ -33,11 +33,6 @@ export interface RunOutcome {
   durationMs: number;
   error?: LtcError;
   failedStep?: string;
-}
-
-/** A step already finished in an earlier attempt of this run (resume). */
-function doneEarlier(state: StepState | undefined): boolean {
-  return !!state && state.phase === 'main' && (state.status === 'ok' || state.status === 'skipped' || (state.status === 'failed' && state.continued));
 }
 
 const NEVER = new AbortController().signal;
@@ -90,9 +85,9 @@ export async function executeRunbook(
   let failedStep: string | undefined;
   for (const step of rb.steps) {
     const earlier = prior.get(step.id);
-    if (doneEarlier(earlier)) {
-      record({ id: step.id, name: step.name, type: step.type, phase: 'main', status: earlier!.status, resumed: true, durationMs: earlier!.durationMs, attempts: 0, outputs: earlier!.outputs });
-      deps.reporter.stepEnd({ ...viewOf(step, deps.depth), status: 'resumed', durationMs: earlier!.durationMs, attempts: 0 });
+    if (earlier && doneEarlier(earlier)) {
+      record({ id: step.id, name: step.name, type: step.type, phase: 'main', status: earlier.status, resumed: true, durationMs: earlier.durationMs, attempts: 0, outputs: earlier.outputs });
+      deps.reporter.stepEnd({ ...viewOf(step, deps.depth), status: 'resumed', durationMs: earlier.durationMs, attempts: 0 });
       continue;
     }
     if (deps.ctx.signal.aborted) {
@@ -104,7 +99,8 @@ export async function executeRunbook(
       record(skipStep(step, mainEnv, `when is false: ${String(step.when)}`));
       continue;
     }
-    const r = await runStep(step, mainEnv);
+    const again = earlier?.secretOutputs.length ? `its outputs held a secret (${earlier.secretOutputs.join(', ')}), which the journal does not keep: running it again` : undefined;
+    const r = await runStep(step, mainEnv, again);
     record(r);
     if (r.status === 'ok') continue;
 

@@ -17,6 +17,18 @@ export interface StepState {
   continued: boolean;
   phase: Phase;
   durationMs: number;
+  /** Outputs that held a secret: journaled as ***, so the step must run again to have them. */
+  secretOutputs: string[];
+}
+
+/**
+ * A step finished in an earlier attempt of this run and is not run again on resume: it passed,
+ * was skipped, or failed with continue_on_error. A step whose outputs held a secret is run again:
+ * the journal keeps *** in their place, and the secret must be loaded (and masked) again.
+ */
+export function doneEarlier(state: StepState | undefined): boolean {
+  if (!state || state.phase !== 'main' ) return false;
+  return state.status === 'ok' || state.status === 'skipped' || (state.status === 'failed' && state.continued);
 }
 
 export interface RunHistory {
@@ -76,7 +88,7 @@ export function parseJournal(file: string, runId: string): RunHistory | undefine
         open = e.id;
         break;
       case 'end':
-        history.steps.set(e.id, { status: e.status, outputs: e.outputs, continued: e.continued === true, phase: e.phase, durationMs: e.durationMs });
+        history.steps.set(e.id, { status: e.status, outputs: e.outputs, continued: e.continued === true, phase: e.phase, durationMs: e.durationMs, secretOutputs: e.secretOutputs ?? [] });
         if (open === e.id) open = undefined;
         break;
       case 'child':

@@ -55,6 +55,8 @@ export type JournalEvent =
       outputs: Record<string, OutputValue>;
       /** A failure with continue_on_error: the run went on. */
       continued?: boolean;
+      /** Outputs that held a secret (journaled as ***): a resumed run runs the step again. */
+      secretOutputs?: string[];
       reason?: string;
       error?: ErrorInfo;
       at: string;

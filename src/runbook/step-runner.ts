@@ -176,12 +176,17 @@ async function attempt(step: StepDef, view: StepView, env: StepRunEnv, n: number
 }
 
 /** Runs a step with its retries; never throws: a failure is a record with `error`. */
-export async function runStep(step: StepDef, env: StepRunEnv): Promise<StepRecord> {
+/** `note`: a line logged before the step starts (e.g. why a resumed run runs it again). */
+export async function runStep(step: StepDef, env: StepRunEnv, note?: string): Promise<StepRecord> {
   const view = viewOf(step, env.depth);
   const base = { id: step.id, name: step.name, type: step.type, phase: view.phase, ...(step.parent ? { parent: step.parent } : {}) };
   const started = performance.now();
   env.journal?.write({ t: 'start', id: step.id, name: step.name, type: step.type, phase: view.phase, at: new Date().toISOString() });
   env.reporter.stepStart(view);
+  if (note) {
+    env.journal?.write({ t: 'log', id: view.id, line: note });
+    env.reporter.stepLog(view, note);
+  }
   const attempts = step.retries.count + 1;
   let record: StepRecord | undefined;
   for (let n = 1; ; n++) {
@@ -207,6 +212,7 @@ export async function runStep(step: StepDef, env: StepRunEnv): Promise<StepRecor
       break;
     }
   }
+  const secretOutputs = secretOutputNames(record.outputs, env.ctx);
   env.journal?.write({
     t: 'end',
     id: step.id,
@@ -216,12 +222,21 @@ export async function runStep(step: StepDef, env: StepRunEnv): Promise<StepRecor
     attempts: record.attempts,
     outputs: record.outputs,
     ...(record.continued ? { continued: true } : {}),
+    ...(secretOutputs.length ? { secretOutputs } : {}),
     ...(record.reason ? { reason: record.reason } : {}),
     ...(record.error ? { error: errorInfo(record.error) } : {}),
     at: new Date().toISOString(),
   });
   env.reporter.stepEnd({ ...view, status: record.status, durationMs: record.durationMs, attempts: record.attempts, ...(record.summary ? { summary: record.summary } : {}), ...(record.reason ? { reason: record.reason } : {}), ...(record.continued ? { continued: true } : {}) });
   return record;
+}
+
+/** The outputs the masker changes: they hold a secret and are journaled as ***. */
+function secretOutputNames(outputs: Record<string, OutputValue>, ctx: Context): string[] {
+  if (ctx.masker.size === 0) return [];
+  return Object.entries(outputs)
+    .filter(([, v]) => (typeof v === 'string' || typeof v === 'number') && ctx.masker.mask(String(v)) !== String(v))
+    .map(([name]) => name);
 }
 
 function failed(base: Omit<StepRecord, 'status' | 'durationMs' | 'attempts' | 'outputs'>, err: LtcError, started: number, attempts: number, step: StepDef): StepRecord {

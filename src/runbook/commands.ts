@@ -115,7 +115,7 @@ function failure(err: unknown, ctx: Context): CommandResult {
   const summary = summaryOf(err);
   const e = toLtcError(err);
   if (!ctx.options.json || !summary) {
-    if (summary?.runId && !ctx.options.json) ctx.out.info(`run ${summary.runId}: resume it with \`ltc runbook resume ${summary.runId}\``);
+    if (summary?.runId && !ctx.options.json && !e.hint?.includes('ltc runbook resume')) ctx.out.info(`run ${summary.runId}: resume it with \`ltc runbook resume ${summary.runId}\``);
     throw err;
   }
   return { data: { ...summary, error: { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) } }, exitCode: e.exitCode };

@@ -27,7 +27,7 @@ export interface StepState {
  * the journal keeps *** in their place, and the secret must be loaded (and masked) again.
  */
 export function doneEarlier(state: StepState | undefined): boolean {
-  if (!state || state.phase !== 'main' ) return false;
+  if (!state || state.phase !== 'main' || state.secretOutputs.length) return false;
   return state.status === 'ok' || state.status === 'skipped' || (state.status === 'failed' && state.continued);
 }
 

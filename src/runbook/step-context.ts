@@ -28,7 +28,7 @@ function promptingContext(ctx: Context, reporter: Reporter): Context {
   const real = ctx.prompt;
   const around = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {
-      if (real.interactive) reporter.suspend();
+      if (real.interactive) await reporter.suspend();
       try {
         return await fn.apply(real, args);
       } finally {

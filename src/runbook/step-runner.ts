@@ -162,12 +162,13 @@ async function attempt(step: StepDef, view: StepView, env: StepRunEnv, n: number
         cause: raw,
       });
     }
+    const resume = `continue with \`ltc runbook resume ${env.runId}\``;
+    const hint = step.onFailure.length ? `its on_failure steps ran; ${resume}` : resume;
     if (env.signal.aborted) {
-      throw new InterruptedError(`step "${step.id}" interrupted; its processes were ended`, {
-        hint: 'on_failure steps ran; continue with `ltc runbook resume <run-id>`',
-        cause: raw,
-      });
+      throw new InterruptedError(`step "${step.id}" interrupted; its processes were ended`, { hint, cause: raw });
     }
+    // Ctrl-C at a prompt reaches the prompt, not the process: the step ends interrupted.
+    if (raw instanceof InterruptedError) throw new InterruptedError(`step "${step.id}" interrupted: ${raw.message}`, { hint, cause: raw });
     throw toLtcError(raw);
   } finally {
     clearTimeout(timer);
@@ -199,7 +200,7 @@ export async function runStep(step: StepDef, env: StepRunEnv, note?: string): Pr
       if (n < attempts && retryable(err)) {
         const delay = step.retries.backoff === 'exponential' ? step.retries.delayMs * 2 ** (n - 1) : step.retries.delayMs;
         env.journal?.write({ t: 'retry', id: step.id, attempt: n + 1, error: err.message, delayMs: delay, at: new Date().toISOString() });
-        env.reporter.stepRetry(view, n + 1, attempts, err.message, delay);
+        env.reporter.stepRetry(view, n + 1, attempts, env.ctx.masker.mask(err.message), delay);
         try {
           await sleep(delay, undefined, { signal: env.signal });
           continue;
@@ -227,7 +228,16 @@ export async function runStep(step: StepDef, env: StepRunEnv, note?: string): Pr
     ...(record.error ? { error: errorInfo(record.error) } : {}),
     at: new Date().toISOString(),
   });
-  env.reporter.stepEnd({ ...view, status: record.status, durationMs: record.durationMs, attempts: record.attempts, ...(record.summary ? { summary: record.summary } : {}), ...(record.reason ? { reason: record.reason } : {}), ...(record.continued ? { continued: true } : {}) });
+  const mask = (text: string) => env.ctx.masker.mask(text);
+  env.reporter.stepEnd({
+    ...view,
+    status: record.status,
+    durationMs: record.durationMs,
+    attempts: record.attempts,
+    ...(record.summary ? { summary: mask(record.summary) } : {}),
+    ...(record.reason ? { reason: mask(record.reason) } : {}),
+    ...(record.continued ? { continued: true } : {}),
+  });
   return record;
 }
 

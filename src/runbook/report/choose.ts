@@ -8,10 +8,13 @@ export type RenderMode = 'auto' | 'plain' | 'listr' | 'silent';
 export async function chooseReporter(ctx: Context, mode: RenderMode = 'auto'): Promise<Reporter> {
   const verbose = ctx.options.verbose || ctx.options.debug;
   if (mode === 'silent' || ctx.options.json) return plainReporter(ctx.out, { verbose, quiet: true });
-  const tty = ctx.isTTY && ctx.out.color && !verbose;
+  // A pseudo-terminal without a size (`script` without stty, some CI runners) reports 0
+  // columns; listr2 would wrap every character onto its own line.
+  const sized = (process.stdout.columns ?? 0) > 0;
+  const tty = ctx.isTTY && ctx.out.color && !verbose && sized;
   if (mode === 'listr' || (mode === 'auto' && tty)) {
     const { listrReporter } = await import('./listr.js');
-    return listrReporter(ctx.out);
+    return listrReporter(ctx.out, (text) => ctx.masker.mask(text));
   }
   return plainReporter(ctx.out, { verbose, quiet: false });
 }

@@ -18,7 +18,8 @@ interface Slot {
   view: StepView;
   handle?: TaskHandle;
   title: string;
-  lines: string[];
+  /** Lines not yet handed to listr (each assignment to task.output adds one entry to its output). */
+  pending: string[];
   settle?: (outcome: Outcome) => void;
   /** Known at the step's end; applied at the next top-level step (on_failure lines may follow). */
   outcome?: Outcome;
@@ -34,9 +35,21 @@ interface PausableRenderer {
   updater?: { clear(): void };
   logger?: { process?: { hijack(): void; release(): void } };
   update?(): void;
+  /** Redraws on every task event; detached while paused, or a frame lands in the prompt. */
+  refresh?: () => void;
+  events?: { on(event: string, fn: () => void): void; off(event: string, fn: () => void): void };
 }
 
-export async function listrReporter(out: Output): Promise<Reporter> {
+const REFRESH = 'SHOUD_REFRESH_RENDER'; // sic: listr2's event name
+
+/** The most lines kept under one step (older ones scroll away). */
+const OUTPUT_LINES = 20;
+
+/**
+ * listr2 writes to the terminal itself, not through Output: every text handed to it is masked
+ * here (the engine masks too; this is the last door).
+ */
+export async function listrReporter(out: Output, mask: (text: string) => string): Promise<Reporter> {
   const { Listr, PRESET_TIMER } = await import('listr2');
   const { c } = out;
   const slots = new Map<string, Slot>();
@@ -45,11 +58,17 @@ export async function listrReporter(out: Output): Promise<Reporter> {
   let listr: InstanceType<typeof Listr> | undefined;
   let running: Promise<unknown> | undefined;
   let suspended = false;
+  // listr2 sets its renderer up asynchronously; a prompt must wait for it or the first frame
+  // is drawn over the question.
+  let markReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
 
-  const show = (slot: Slot) => {
+  const retitle = (slot: Slot) => {
+    if (slot.handle) slot.handle.title = mask(slot.title);
+  };
+  const flush = (slot: Slot) => {
     if (!slot.handle) return;
-    slot.handle.title = slot.title;
-    slot.handle.output = slot.lines.slice(-20).join('\n');
+    for (const line of slot.pending.splice(0)) slot.handle.output = mask(line);
   };
   const finish = (slot: Slot | undefined, outcome: Outcome) => {
     if (!slot || slot.final) return;
@@ -58,30 +77,32 @@ export async function listrReporter(out: Output): Promise<Reporter> {
   };
   const addLine = (text: string) => {
     if (!current) return;
-    current.lines.push(text);
-    show(current);
+    current.pending.push(text);
+    flush(current);
   };
 
   return {
     runStart(run: RunStartView) {
-      order = run.steps.map((view) => ({ view, title: label(view), lines: [] }));
+      order = run.steps.map((view) => ({ view, title: label(view), pending: [] }));
       for (const slot of order) slots.set(slot.view.id, slot);
       listr = new Listr(
         order.map((slot) => ({
-          title: slot.title,
-          rendererOptions: { persistentOutput: true, outputBar: Infinity },
+          title: mask(slot.title),
+          rendererOptions: { persistentOutput: true, outputBar: OUTPUT_LINES },
           task: (_ctx: unknown, task: TaskHandle) =>
             new Promise<void>((resolve, reject) => {
+              markReady();
               slot.handle = task;
-              show(slot);
+              retitle(slot);
+              flush(slot);
               const settle = (o: Outcome) => {
                 if (o.kind === 'ok') {
-                  task.title = o.title;
+                  task.title = mask(o.title);
                   resolve();
                 } else if (o.kind === 'skip') {
-                  task.skip(o.message);
+                  task.skip(mask(o.message));
                   resolve();
-                } else reject(new Error(o.message));
+                } else reject(new Error(mask(o.message)));
               };
               if (slot.final) settle(slot.final);
               else slot.settle = settle;
@@ -111,7 +132,7 @@ export async function listrReporter(out: Output): Promise<Reporter> {
     stepRetry(s, attempt, attempts, reason, delayMs) {
       if (current && s.id === current.view.id) {
         current.title = `${label(s)} ${c.yellow(`(retry ${attempt}/${attempts} in ${formatDuration(delayMs)}: ${reason})`)}`;
-        show(current);
+        retitle(current);
       } else addLine(c.yellow(`↻ ${s.id} retry ${attempt}/${attempts}: ${reason}`));
     },
     stepEnd(s: StepEndView) {
@@ -125,11 +146,11 @@ export async function listrReporter(out: Output): Promise<Reporter> {
         const title = `${label(s)}${tries}${s.summary ? c.dim(` ${s.summary}`) : ''}`;
         // The outcome is settled at the next top-level step (on_failure lines may still come).
         slot.title = title;
-        show(slot);
+        retitle(slot);
         slot.outcome =
           s.status === 'ok' || s.continued
             ? { kind: 'ok', title: s.continued ? `${title} ${c.yellow(`(failed, continued: ${s.reason})`)}` : title }
-            : { kind: 'fail', message: `${label(s)}: ${s.reason ?? s.status}` };
+            : { kind: 'fail', message: `${label(s)} ${c.dim(formatDuration(s.durationMs))}${tries}: ${s.reason ?? s.status}` };
         return;
       }
       const mark = s.status === 'ok' || s.status === 'resumed' ? c.green('✓') : s.status === 'skipped' ? c.dim('-') : c.red('✗');
@@ -141,11 +162,14 @@ export async function listrReporter(out: Output): Promise<Reporter> {
       }
       await running;
     },
-    suspend() {
+    async suspend() {
+      if (!listr) return;
+      await ready;
       const r = (listr as unknown as { renderer?: PausableRenderer } | undefined)?.renderer;
       if (suspended || !r?.spinner || !r.updater || !r.logger?.process) return;
       suspended = true;
       r.spinner.stop();
+      if (r.refresh) r.events?.off(REFRESH, r.refresh);
       r.updater.clear();
       r.logger.process.release();
     },
@@ -154,6 +178,7 @@ export async function listrReporter(out: Output): Promise<Reporter> {
       if (!suspended || !r?.spinner || !r.logger?.process) return;
       suspended = false;
       r.logger.process.hijack();
+      if (r.refresh) r.events?.on(REFRESH, r.refresh);
       r.spinner.start(() => r.update?.());
     },
   };

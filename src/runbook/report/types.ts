@@ -43,8 +43,8 @@ export interface Reporter {
   stepRetry(step: StepView, attempt: number, attempts: number, reason: string, delayMs: number): void;
   stepEnd(step: StepEndView): void;
   runEnd(run: RunEndView): Promise<void>;
-  /** Stop drawing while a person answers a prompt; `resume` redraws. */
-  suspend(): void;
+  /** Stop drawing while a person answers a prompt (resolves once the screen is free); `resume` redraws. */
+  suspend(): void | Promise<void>;
   resume(): void;
 }
 

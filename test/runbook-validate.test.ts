@@ -136,7 +136,24 @@ steps:
     });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/runbooks call each other in a cycle: main → b → c → main/);
-    expect(r.stderr).toMatch(/c\.yaml:4:14/);
+    // One problem per line, each with its own file:line:column, and the hint of the innermost one.
+    expect(r.stderr).toMatch(/main\.yaml:4:14: runbook "b" called by step "call-b" is invalid:\n {2}\S+b\.yaml:4:14: runbook "c" called by step "call-c" is invalid:\n {2}\S+c\.yaml:4:14: runbooks call each other/);
+    expect(r.stderr).toMatch(/hint: remove the call to "main" in step "back"/);
+  });
+
+  it('an on_failure step with an on_failure of its own says how to nest compensation', async () => {
+    const r = await validate('name: x\nsteps:\n  - id: a\n    run: [echo]\n    on_failure:\n      - id: f\n        run: [echo]\n        on_failure:\n          - id: g\n            run: [echo]\n');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${r.file}:8:9: steps[0].on_failure[0].on_failure: an on_failure step has no on_failure of its own`);
+    expect(r.stderr).toMatch(/hint: put the compensation and its own fallback in a runbook, and call it from on_failure with a `runbook` step/);
+  });
+
+  it('an unquoted true or number in an argument array says to quote it', async () => {
+    const r = await validate('name: x\nsteps:\n  - id: a\n    run: [sleep, 1]\n  - id: b\n    run: [true]\n');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${r.file}:4:18: steps[0].run[1]: expected a string, got the number 1`);
+    expect(r.stderr).toContain(`${r.file}:6:11: steps[1].run[0]: expected a string, got the boolean true`);
+    expect(r.stderr).toMatch(/hint: YAML reads an unquoted 1 as a number: quote it, e\.g\. "1"/);
   });
 
   it('a called runbook must exist and receive its required inputs', async () => {

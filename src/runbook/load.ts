@@ -75,6 +75,32 @@ function problemsOf(schema: z.ZodType, issues: readonly Issue[], source: YamlSou
   for (const issue of flat) {
     const key = issue.path.join('/');
     if (issue.code === 'custom' && (issue as { params?: { ltc?: string } }).params?.ltc === 'no-type' && unknownTypeAt.has(key)) continue;
+    if (issue.code === 'unrecognized_keys' && isStepPath(issue.path) && issue.path.length === 4 && issue.keys.includes('on_failure')) {
+      const pos = source.positionOf(issue.path, 'on_failure');
+      problems.push({
+        path: `${pathText(issue.path)}.on_failure`,
+        line: pos.line,
+        column: pos.column,
+        message: 'an on_failure step has no on_failure of its own',
+        hint: 'put the compensation and its own fallback in a runbook, and call it from on_failure with a `runbook` step (its steps may have on_failure)',
+      });
+      const others = issue.keys.filter((k) => k !== 'on_failure');
+      if (others.length) rest.push({ ...issue, keys: others });
+      continue;
+    }
+    const given = valueAt(data, issue.path);
+    if (issue.code === 'invalid_type' && issue.expected === 'string' && (typeof given === 'boolean' || typeof given === 'number')) {
+      // `run: [test, -e, x, true]` or `[sleep, 1]`: YAML reads unquoted true/1 as a boolean/number.
+      const pos = source.positionOf(issue.path);
+      problems.push({
+        path: pathText(issue.path),
+        line: pos.line,
+        column: pos.column,
+        message: `expected a string, got the ${typeof given} ${String(given)}`,
+        hint: `YAML reads an unquoted ${String(given)} as a ${typeof given}: quote it, e.g. "${String(given)}"`,
+      });
+      continue;
+    }
     if (issue.code === 'unrecognized_keys' && unknownTypeAt.has(key)) {
       for (const k of issue.keys) {
         const pos = source.positionOf(issue.path, k);

@@ -132,7 +132,10 @@ async function checkCalls(rb: Runbook, resolve: CallResolver, stack: Runbook[], 
       continue;
     }
     const nested = await validateInner(child, resolve, [...stack, rb], cache).catch((err: unknown) => {
-      problems.push({ at, message: `runbook "${child.name}" called by step "${step.id}" is invalid: ${(err as Error).message}` });
+      // The called runbook's own problems, each with its file:line:column and hint, under one line.
+      const inner = err instanceof ConfigError ? (err.details?.problems as Problem[] | undefined) : undefined;
+      if (inner?.length) problems.push({ at, message: `runbook "${child.name}" called by step "${step.id}" is invalid:` }, ...inner);
+      else problems.push({ at, message: `runbook "${child.name}" called by step "${step.id}" is invalid: ${(err as Error).message}` });
       return undefined;
     });
     if (nested) calls.set(step.id, nested);

@@ -1,9 +1,13 @@
 /** The audit log: hash chain + head file, and `ltc audit log / verify`. */
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { appendAudit, auditHeadPath, auditPath, readAudit, verifyAudit } from '../src/audit/log.js';
-import { cleanupTempDirs, runLtc, tempDir } from './helpers/cli.js';
+import { appendAudit, auditHeadNextPath, auditHeadPath, auditPath, readAudit, sha256, verifyAudit } from '../src/audit/log.js';
+import { withLock } from '../src/secrets/fs-util.js';
+import { cleanupTempDirs, ROOT, runLtc, tempDir } from './helpers/cli.js';
 
 afterAll(cleanupTempDirs);
 
@@ -120,5 +124,96 @@ describe('audit log', () => {
     const bad = await runLtc(['audit', 'log', '--since', 'yesterday'], { cwd: dir, env: { LTC_STATE_DIR: stateDir } });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--since');
+  });
+
+  it('takes over the lock of a killed process (pid gone, or an old empty lock) instead of failing every later entry', async () => {
+    const { dir, stateDir } = await logWith(2);
+    const lock = `${auditPath(stateDir)}.lock`;
+    // A pid that ran and ended: what SIGKILL during an append leaves behind.
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid!;
+    await writeFile(lock, `${gone}\n`);
+    await appendAudit(stateDir, { action: 'secret.read', outcome: 'ok', secret: 'AFTER_KILL' });
+    expect(existsSync(lock)).toBe(false);
+    // Written by an older ltc: created, killed before the pid was written.
+    await writeFile(lock, '');
+    const old = new Date(Date.now() - 60_000);
+    await utimes(lock, old, old);
+    const r = await runLtc(['audit', 'log', '--json'], { cwd: dir, env: { LTC_STATE_DIR: stateDir } });
+    expect(r.code).toBe(0);
+    await appendAudit(stateDir, { action: 'secret.read', outcome: 'ok', secret: 'AFTER_EMPTY' });
+    expect((await readAudit(stateDir)).map((e) => e.secret ?? e.rc)).toEqual(['LTC_SECRET_KEY', 'rc-2026-03-01', 'AFTER_KILL', 'AFTER_EMPTY']);
+    expect((await verifyAudit(stateDir)).ok).toBe(true);
+    expect((await readdir(stateDir)).filter((f) => f.includes('.lock'))).toEqual([]);
+  });
+
+  it('a lock held by a live process is waited for, then refused with exit 5 naming it', async () => {
+    const dir = await tempDir('ltc-audit-');
+    const lock = join(dir, 'x.lock');
+    const holder = spawn('sleep', ['30']);
+    try {
+      await writeFile(lock, `${holder.pid}\n`);
+      const err = await withLock(lock, 'the thing', async () => 'taken', 100).catch((e: unknown) => e);
+      expect(err).toMatchObject({ exitCode: 5 });
+      expect((err as Error).message).toContain(`locked by another ltc process (pid ${holder.pid})`);
+      expect(await readFile(lock, 'utf8')).toBe(`${holder.pid}\n`);
+    } finally {
+      holder.kill('SIGKILL');
+    }
+    // Two holders in one process take turns (the pid alone would call the other one's lock stale).
+    const order: string[] = [];
+    await Promise.all(
+      ['a', 'b', 'c'].map((n) =>
+        withLock(lock, 'the thing', async () => {
+          order.push(`${n}+`);
+          await new Promise((r) => setTimeout(r, 30));
+          order.push(`${n}-`);
+        }),
+      ),
+    );
+    for (let i = 0; i < order.length; i += 2) expect(order[i]!.slice(0, 1)).toBe(order[i + 1]!.slice(0, 1));
+  });
+
+  it('an append killed after writing its line, before moving the head, still verifies; the next append carries on', async () => {
+    const { dir, stateDir, lines } = await logWith(3);
+    // The state such a kill leaves: line 4 chained and on disk, audit.head still at 3, audit.head.next naming line 4.
+    const entry = { seq: 4, time: new Date().toISOString(), actor: 't', action: 'secret.read', outcome: 'ok', prev: sha256(lines[2]!) };
+    const line = JSON.stringify(entry);
+    await writeFile(auditPath(stateDir), [...lines, line].map((l) => l + '\n').join(''));
+    await writeFile(auditHeadNextPath(stateDir), JSON.stringify({ seq: 4, sha256: sha256(line) }) + '\n');
+    expect((await cliVerify(dir)).json).toMatchObject({ ok: true, entries: 4 });
+    // Killed before its line was written: audit.head.next names a line that is not there.
+    await writeFile(auditHeadNextPath(stateDir), JSON.stringify({ seq: 5, sha256: sha256('never written') }) + '\n');
+    expect((await cliVerify(dir)).code).toBe(1); // the head (3) is behind line 4 again: reported
+    await writeFile(auditHeadNextPath(stateDir), JSON.stringify({ seq: 4, sha256: sha256(line) }) + '\n');
+    await appendAudit(stateDir, { action: 'secret.read', outcome: 'ok', secret: 'NEXT' });
+    expect(existsSync(auditHeadNextPath(stateDir))).toBe(false);
+    expect(await verifyAudit(stateDir)).toMatchObject({ ok: true, entries: 5 });
+    // A forged audit.head.next does not hide an edited last line.
+    const edited = (await readFile(auditPath(stateDir), 'utf8')).replace('"secret":"NEXT"', '"secret":"EDIT"');
+    await writeFile(auditPath(stateDir), edited);
+    expect((await cliVerify(dir)).json.error).toMatchObject({ firstBadLine: 5 });
+  });
+
+  it('processes killed (SIGKILL) while appending leave a log that verifies and takes more entries', async () => {
+    const dir = await tempDir('ltc-audit-');
+    const stateDir = join(dir, '.ltc');
+    const logModule = pathToFileURL(join(ROOT, 'dist', 'src', 'audit', 'log.js')).href;
+    const script = `const { appendAudit } = await import(${JSON.stringify(logModule)}); for (let i = 0; ; i++) await appendAudit(${JSON.stringify(stateDir)}, { action: 'secret.read', outcome: 'ok', secret: 'LOOP', version: String(i) });`;
+    for (let round = 0; round < 6; round++) {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore' });
+      // Kill it once it has appended at least one entry this round.
+      const before = (await readAudit(stateDir)).length;
+      for (let i = 0; i < 500 && (await readAudit(stateDir)).length <= before; i++) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 5 + round * 7));
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      const v = await verifyAudit(stateDir);
+      expect(v, `round ${round}`).toMatchObject({ ok: true });
+      await appendAudit(stateDir, { action: 'secret.read', outcome: 'ok', secret: 'AFTER', version: String(round) });
+      expect((await verifyAudit(stateDir)).ok, `round ${round} after append`).toBe(true);
+    }
+    expect((await readAudit(stateDir)).filter((e) => e.secret === 'AFTER')).toHaveLength(6);
+    // Nothing left of the killed processes' locks and lock attempts.
+    expect((await readdir(stateDir)).sort()).toEqual(['audit.head', 'audit.jsonl']);
   });
 });

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { processMasker } from '../core/masker.js';
+import { withLock } from '../secrets/fs-util.js';
 import { currentActor } from './actor.js';
 
 export const AUDIT_FILE = 'audit.jsonl';
@@ -43,54 +44,53 @@ export function auditHeadPath(stateDir: string): string {
   return join(stateDir, AUDIT_HEAD_FILE);
 }
 
+/** The head of an append in progress (see appendAudit). */
+export function auditHeadNextPath(stateDir: string): string {
+  return join(stateDir, `${AUDIT_HEAD_FILE}.next`);
+}
+
 export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-async function withFileLock<T>(lockFile: string, fn: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      const handle = await open(lockFile, 'wx');
-      await handle.close();
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    await rm(lockFile, { force: true });
-  }
-}
-
-async function writeHead(stateDir: string, head: AuditHead): Promise<void> {
-  const file = auditHeadPath(stateDir);
-  const tmp = `${file}.${process.pid}.tmp`;
-  const handle = await open(tmp, 'w', 0o600);
+/** Writes `file` with `head` and fsyncs it. */
+async function writeHeadFile(file: string, head: AuditHead): Promise<void> {
+  const handle = await open(file, 'w', 0o600);
   try {
     await handle.writeFile(JSON.stringify(head) + '\n');
     await handle.sync();
   } finally {
     await handle.close();
   }
-  await rename(tmp, file);
+}
+
+/**
+ * audit.head.next matches the last line of the log: an append that wrote its line but was
+ * killed before it could move the head (rename audit.head.next → audit.head).
+ */
+function confirms(next: AuditHead | undefined, lines: readonly string[]): boolean {
+  return !!next && next.seq === lines.length && lines.length > 0 && next.sha256 === sha256(lines.at(-1)!);
 }
 
 /**
  * Appends one entry to `.ltc/audit.jsonl`, chained to the one before by its sha256, and
- * records the new last line in `.ltc/audit.head`. Append-only: a short lock keeps two
- * processes from interleaving the chain. Every string is passed through the masker.
+ * records the new last line in `.ltc/audit.head`. Append-only: a lock (taken over when its
+ * owner was killed) keeps two processes from interleaving the chain. Crash-safe: the new head is
+ * written to `audit.head.next` before the line is appended and renamed over `audit.head` after,
+ * so a process killed in between leaves a head the next append (and `verify`) can confirm.
+ * Every string is passed through the masker.
  */
 export async function appendAudit(stateDir: string, event: AuditEvent): Promise<AuditEntry> {
   await mkdir(stateDir, { recursive: true });
   const file = auditPath(stateDir);
+  const headFile = auditHeadPath(stateDir);
+  const nextFile = auditHeadNextPath(stateDir);
   const actor = await currentActor();
-  return withFileLock(`${file}.lock`, async () => {
+  return withLock(`${file}.lock`, `the audit log ${file}`, async () => {
     const text = await readFile(file, 'utf8').catch(() => '');
     const lines = text.split('\n').filter((l) => l.length > 0);
+    const next = parseHead(await readFile(nextFile, 'utf8').catch(() => undefined));
+    if (confirms(next, lines)) await rename(nextFile, headFile);
     const last = lines.at(-1);
     const entry: AuditEntry = {
       seq: lines.length + 1,
@@ -100,6 +100,7 @@ export async function appendAudit(stateDir: string, event: AuditEvent): Promise<
       prev: last ? sha256(last) : GENESIS,
     };
     const line = JSON.stringify(entry);
+    await writeHeadFile(nextFile, { seq: entry.seq, sha256: sha256(line) });
     const handle = await open(file, 'a', 0o600);
     try {
       // A file that lost its trailing newline (a crash mid-write) must not glue two entries together.
@@ -108,7 +109,7 @@ export async function appendAudit(stateDir: string, event: AuditEvent): Promise<
     } finally {
       await handle.close();
     }
-    await writeHead(stateDir, { seq: entry.seq, sha256: sha256(line) });
+    await rename(nextFile, headFile);
     return entry;
   });
 }
@@ -199,12 +200,18 @@ export function verifyAuditText(text: string, head?: AuditHead | null): AuditVer
   return { ok: true, entries: lines.length };
 }
 
-/** Verifies `.ltc/audit.jsonl` against its chain and `.ltc/audit.head`. */
+/**
+ * Verifies `.ltc/audit.jsonl` against its chain and `.ltc/audit.head` (or `audit.head.next`
+ * when an append was killed after writing its line, before moving the head).
+ */
 export async function verifyAudit(stateDir: string): Promise<AuditVerification & { file: string }> {
   const file = auditPath(stateDir);
   const text = await readFile(file, 'utf8').catch(() => '');
   const headText = await readFile(auditHeadPath(stateDir), 'utf8').catch(() => undefined);
-  return { file, ...verifyAuditText(text, headText === undefined ? null : parseHead(headText)) };
+  const next = parseHead(await readFile(auditHeadNextPath(stateDir), 'utf8').catch(() => undefined));
+  const lines = text.split('\n').filter((l) => l.length > 0);
+  const head = confirms(next, lines) ? next! : headText === undefined ? null : parseHead(headText);
+  return { file, ...verifyAuditText(text, head) };
 }
 
 export async function readAudit(stateDir: string): Promise<AuditEntry[]> {

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cleanupTempDirs, freePort, runLtc } from './helpers/cli.js';
-import { journals, opsDir } from './helpers/runbooks.js';
+import { journals, opsDir, stillRunningAfter } from './helpers/runbooks.js';
 
 const NODE = process.execPath;
 let server: Server;
@@ -98,6 +98,14 @@ steps:
     const t = await runLtc(['runbook', 'run', 'n'], { cwd: never });
     expect(t.code).toBe(1);
     expect(t.stderr).toMatch(/error: still not ready after \d+ms: false exited with 1/);
+
+    // A polled command that hangs is ended when the wait's timeout runs out (not left to run).
+    const hang = await opsDir({ h: `name: h\nsteps:\n  - id: hang\n    wait: { until: { command: [${NODE}, -e, "require('fs').writeFileSync('pid', String(process.pid)); setInterval(() => {}, 1000)"] }, interval: 50ms, timeout: 1s }\n` });
+    const h = await runLtc(['runbook', 'run', 'h'], { cwd: hang });
+    expect(h.code).toBe(1);
+    expect(h.stderr).toMatch(/error: still not ready after \S+: \S+ -e .* did not finish within \S+ \(ended\)/);
+    const pid = Number(await readFile(join(hang, 'pid'), 'utf8'));
+    expect(await stillRunningAfter(pid)).toBe(false);
   });
 });
 

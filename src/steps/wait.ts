@@ -33,16 +33,20 @@ export const waitSpec = z.union([duration, longForm]).refine((w) => typeof w !==
 
 type Until = z.output<typeof until>;
 
-async function holds(u: Until, step: StepContext): Promise<{ ok: boolean; reason: string }> {
+/** `leftMs`: what is left of the wait's timeout; a poll that runs longer is ended and fails. */
+async function holds(u: Until, step: StepContext, leftMs: number): Promise<{ ok: boolean; reason: string }> {
   if (u.command) {
-    const r = await step.exec(u.command);
-    if (r.cancelled || r.timedOut) throw new InterruptedError('wait stopped');
+    const r = await step.exec(u.command, { timeout: Math.max(1, leftMs) });
+    if (r.cancelled) throw new InterruptedError('wait stopped');
+    if (r.timedOut) return { ok: false, reason: `${displayCommand(u.command)} did not finish within ${formatDuration(leftMs)} (ended)` };
     return { ok: r.exitCode === 0, reason: `${displayCommand(u.command)} exited with ${r.exitCode}` };
   }
   const e = normalizeEndpoint(u.http!);
   const { probeEndpoints, failureReason } = await import('../health/run.js');
   const baseUrl = await baseUrlFor(e.url, step);
-  const [r] = await probeEndpoints([{ ...e, name: step.stepId, retries: 0 }], { ...(baseUrl ? { baseUrl } : {}), where: `step "${step.stepId}"` }, step.signal);
+  // One probe never outlasts the wait's own timeout.
+  const probeTimeout = Math.max(1, Math.min(parseDuration(e.timeout ?? '5s'), leftMs));
+  const [r] = await probeEndpoints([{ ...e, timeout: probeTimeout, name: step.stepId, retries: 0 }], { ...(baseUrl ? { baseUrl } : {}), where: `step "${step.stepId}"` }, step.signal);
   return { ok: r!.ok, reason: r!.ok ? `${r!.status}` : failureReason(r!) };
 }
 
@@ -73,12 +77,12 @@ export default defineStep({
     const timeoutMs = parseDuration(spec.timeout);
     const intervalMs = parseDuration(spec.interval);
     for (let attempt = 1; ; attempt++) {
-      const r = await holds(spec.until!, step);
+      const r = await holds(spec.until!, step, timeoutMs - (Date.now() - started));
       step.log(`poll ${attempt}: ${r.ok ? 'holds' : r.reason}`);
       const waited = Date.now() - started;
       if (r.ok) return { outputs: { waited_ms: waited, attempts: attempt }, summary: `after ${formatDuration(waited)}` };
       if (waited + intervalMs > timeoutMs) {
-        throw new CheckFailedError(`still not ready after ${formatDuration(waited)}: ${r.reason}`, { hint: `waited ${attempt} times; raise timeout: (now ${formatDuration(timeoutMs)}) or check the target` });
+        throw new CheckFailedError(`still not ready after ${formatDuration(waited)}: ${r.reason}`, { hint: `polled ${attempt} time${attempt === 1 ? '' : 's'}; raise timeout: (now ${formatDuration(timeoutMs)}) or check the target` });
       }
       await nap(intervalMs);
     }

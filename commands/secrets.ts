@@ -28,12 +28,16 @@ const group: CommandGroup = {
       examples: ['ltc secrets get LTC_SECRET_KEY --env staging', 'ltc secrets get DATABASE_PASSWORD --env staging --reveal --yes'],
       handler: async ({ args, options }, ctx) => (await import('../src/secrets/cli.js')).getSecret(ctx, args.name, options),
     }),
-    defineCommand<Name, NoArgs>({
+    defineCommand<Name & { value?: string[] }, NoArgs>({
       path: ['secrets', 'set'],
       description: 'store a value read from stdin or a hidden prompt (never from the command line) as the new current version',
-      args: [{ name: 'name', description: 'secret name', required: true }],
+      args: [
+        { name: 'name', description: 'secret name', required: true },
+        // Declared so a value typed after the name is refused by ltc, masked, instead of echoed by the parser.
+        { name: 'value', description: 'refused: a value on the command line stays in shell history and `ps`', variadic: true },
+      ],
       examples: ['ltc secrets set SMTP_PASSWORD --env prod          # asks, hidden', 'ltc secrets set SMTP_PASSWORD --env prod < smtp.txt'],
-      handler: async ({ args }, ctx) => (await import('../src/secrets/cli.js')).setSecret(ctx, args.name),
+      handler: async ({ args }, ctx) => (await import('../src/secrets/cli.js')).setSecret(ctx, args.name, args.value),
     }),
     defineCommand<Name, GenerateCliOptions>({
       path: ['secrets', 'generate'],

@@ -3,7 +3,9 @@
  * @aws-sdk/client-secrets-manager and node-vault) against the protocol-level servers in
  * test/servers/: AWS JSON 1.1 with SigV4 verified, Vault KV v2 with X-Vault-Token.
  */
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, SecretsManagerClient, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import vault from 'node-vault';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanupTempDirs, freePort } from './helpers/cli.js';
@@ -91,6 +93,42 @@ describe('aws backend', () => {
     sm.destroy();
 
     expect((await ops.ltc(['secrets', 'verify'])).code).toBe(0);
+  });
+
+  it('a rotation killed (SIGKILL) after created is finished by the next run with the same ClientRequestToken', async () => {
+    const before = idAt(await meta(ops, 'LTC_SECRET_KEY'), 'current');
+    const killed = await ops.ltc(['secrets', 'rotate', 'LTC_SECRET_KEY'], { env: { LTC_TEST_KILL_AT: 'rotate:created' } });
+    expect(killed.code).not.toBe(0);
+    const journalFile = join(ops.dir, '.ltc', 'rotations', 'staging', 'LTC_SECRET_KEY.json');
+    const journal = JSON.parse(await readFile(journalFile, 'utf8')) as { token: string; versionId: string; phase: string };
+    expect(journal).toMatchObject({ phase: 'created', versionId: journal.token });
+    expect(idAt(await meta(ops, 'LTC_SECRET_KEY'), 'pending')).toBe(journal.token);
+    const pending = await reveal(ops, 'LTC_SECRET_KEY', 'pending');
+
+    const next = await ops.ltc(['secrets', 'rotate', 'LTC_SECRET_KEY', '--json']);
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.json).toMatchObject({ resumed: true, token: journal.token, current: journal.token, previous: before });
+    expect(await reveal(ops, 'LTC_SECRET_KEY')).toBe(pending);
+    // One PutSecretValue for that token: the resumed run did not write a second value.
+    expect(server.requests.filter((r) => r.op === 'PutSecretValue' && (r.body as { ClientRequestToken?: string }).ClientRequestToken === journal.token)).toHaveLength(1);
+  });
+
+  it('a journal whose pending version is gone (an undo killed before removing it) starts over with a new token', async () => {
+    const killed = await ops.ltc(['secrets', 'rotate', 'LTC_SECRET_KEY'], { env: { LTC_TEST_KILL_AT: 'rotate:created' } });
+    expect(killed.code).not.toBe(0);
+    const journal = JSON.parse(await readFile(join(ops.dir, '.ltc', 'rotations', 'staging', 'LTC_SECRET_KEY.json'), 'utf8')) as { token: string };
+    const current = idAt(await meta(ops, 'LTC_SECRET_KEY'), 'current');
+    // What the undo did before it was killed: AWSPENDING taken off the version.
+    const sm = new SecretsManagerClient({ region: server.region, endpoint: server.url, credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey } });
+    await sm.send(new UpdateSecretVersionStageCommand({ SecretId: 'ltc/staging/LTC_SECRET_KEY', VersionStage: 'AWSPENDING', RemoveFromVersionId: journal.token }));
+    sm.destroy();
+    // AWS refuses a ClientRequestToken for a second value: the spent token must not be reused.
+    const next = await ops.ltc(['secrets', 'rotate', 'LTC_SECRET_KEY', '--json']);
+    expect(next.code, next.stderr).toBe(0);
+    const r = next.json as { token: string; current: string; previous: string };
+    expect(r.token).not.toBe(journal.token);
+    expect(r).toMatchObject({ current: r.token, previous: current });
+    expect(idAt(await meta(ops, 'LTC_SECRET_KEY'), 'pending')).toBeUndefined();
   });
 
   it('an unknown secret: exit 2', async () => {
@@ -191,6 +229,29 @@ describe('vault backend', () => {
     const none = await ops.ltc(['secrets', 'list'], { env: { VAULT_TOKEN: '' } });
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('VAULT_TOKEN');
+  });
+
+  it('a rotation killed (SIGKILL) after set is finished by the next run with the same pending version', async () => {
+    const killed = await ops.ltc(['secrets', 'rotate', 'DATABASE_PASSWORD'], { env: { LTC_TEST_KILL_AT: 'rotate:set' } });
+    expect(killed.code).not.toBe(0);
+    const m = await meta(ops, 'DATABASE_PASSWORD');
+    const pendingId = idAt(m, 'pending');
+    const currentId = idAt(m, 'current');
+    expect(pendingId).toBeDefined();
+    const pending = await reveal(ops, 'DATABASE_PASSWORD', 'pending');
+    const next = await ops.ltc(['secrets', 'rotate', 'DATABASE_PASSWORD', '--json']);
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.json).toMatchObject({ resumed: true, current: pendingId, previous: currentId });
+    expect(await reveal(ops, 'DATABASE_PASSWORD')).toBe(pending);
+    const client = vault({ apiVersion: 'v1', endpoint: server.url, token: server.token });
+    const md = (await client.read('secret/metadata/ltc/staging/DATABASE_PASSWORD')) as { data: { custom_metadata: Record<string, string> } };
+    expect(md.data.custom_metadata).toEqual({ ltc_current: pendingId, ltc_previous: currentId });
+  });
+
+  it('a VAULT_ADDR that is no URL: exit 2 naming it', async () => {
+    const r = await ops.ltc(['secrets', 'list'], { env: { VAULT_ADDR: 'vault.example.com:8200' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('VAULT_ADDR is "vault.example.com:8200", not an http(s) URL of Vault');
   });
 
   it('an unreachable Vault (closed port): exit 1', async () => {

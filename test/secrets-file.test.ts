@@ -1,5 +1,6 @@
 /** The file backend and the secrets commands on it: round trips, stages, bad input and policy. */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -87,6 +88,8 @@ describe('secrets commands on the file backend', () => {
     const set = await ops.ltc(['secrets', 'set', 'SMTP_PASSWORD'], { input: value + '\n' });
     expect(set.code, set.stderr).toBe(0);
     expect(set.stdout + set.stderr).not.toContain(value);
+    // The first version: nothing became previous.
+    expect(set.stdout.trim()).toBe('stored SMTP_PASSWORD version 1 as current (staging)');
 
     const meta = await ops.ltc(['secrets', 'get', 'SMTP_PASSWORD', '--json']);
     expect(meta.code).toBe(0);
@@ -106,15 +109,22 @@ describe('secrets commands on the file backend', () => {
     expect(shown.code).toBe(0);
     expect(shown.stdout).toBe(value);
 
-    const argv = await ops.ltc(['secrets', 'set', 'SMTP_PASSWORD', 'hunter2-from-argv']);
-    expect(argv.code).toBe(2);
+    // A value typed on the command line is refused without being echoed back (also not in --json).
+    for (const json of [[], ['--json']]) {
+      const argv = await ops.ltc(['secrets', 'set', 'SMTP_PASSWORD', 'hunter2-from-argv', ...json]);
+      expect(argv.code).toBe(2);
+      expect(argv.stdout + argv.stderr).not.toContain('hunter2-from-argv');
+      expect(argv.stdout + argv.stderr).toContain('takes no value on the command line');
+      expect(argv.stdout + argv.stderr).toContain('treat it as exposed');
+    }
+    expect((await ops.ltc(['secrets', 'get', 'SMTP_PASSWORD', '--reveal', '--yes'])).stdout).toBe(value);
     const empty = await ops.ltc(['secrets', 'set', 'SMTP_PASSWORD']);
     expect(empty.code).toBe(2);
     expect(empty.stderr).toContain('stdin');
 
     const audit = await ops.ltc(['secrets', 'audit', '--json']);
     const entries = (audit.json as { entries: Array<{ action: string; outcome: string; secret: string }> }).entries;
-    expect(entries.map((e) => `${e.action}:${e.outcome}`)).toEqual(['secret.write:ok', 'secret.read:ok']);
+    expect(entries.map((e) => `${e.action}:${e.outcome}`)).toEqual(['secret.write:ok', 'secret.read:ok', 'secret.read:ok']);
     expect(JSON.stringify(entries)).not.toContain(value);
   });
 
@@ -133,6 +143,13 @@ describe('secrets commands on the file backend', () => {
       expect(r.stdout).toBe('');
     }
     expect(await readFile(store, 'utf8')).toBe(before);
+    // The rotation that could not read the store left nothing to resume: no journal, no started rotation.
+    expect(existsSync(join(ops.dir, '.ltc', 'rotations', 'staging', 'LTC_SECRET_KEY.json'))).toBe(false);
+    const actions = (await readFile(join(ops.dir, '.ltc', 'audit.jsonl'), 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as { action: string }).action);
+    expect(actions).not.toContain('secret.rotate');
+    const rot = await ops.ltc(['secrets', 'rotate', 'LTC_SECRET_KEY', '--json']);
+    expect(rot.code, rot.stderr).toBe(0);
+    expect(rot.json).toMatchObject({ resumed: false, current: '2', previous: '1' });
     const none = await ops.ltc(['secrets', 'get', 'LTC_SECRET_KEY', '--reveal', '--yes'], { env: { LTC_MASTER_KEY: '' } });
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('LTC_MASTER_KEY');
@@ -258,6 +275,26 @@ describe('secrets commands on the file backend', () => {
     const r = await ops.ltc(['secrets', 'rollback', 'API_TOKEN']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('no previous version');
+
+    // A rotation killed after its finish step (journal left) is cleared by the next rotate, not rolled over.
+    expect((await ops.ltc(['secrets', 'rotate', 'API_TOKEN'], { env: { LTC_TEST_KILL_AT: 'rotate:tested' } })).code).not.toBe(0);
+    const journal = join(ops.dir, '.ltc', 'rotations', 'staging', 'API_TOKEN.json');
+    expect(existsSync(journal)).toBe(true);
+    const refused = await ops.ltc(['secrets', 'rollback', 'API_TOKEN']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('unfinished rotation (pending version 2)');
+    expect(refused.stderr).toContain('ltc secrets rotate API_TOKEN');
+    const { backend } = await openStore(ops.env, ops.dir);
+    await backend.promote('API_TOKEN', '2'); // as if killed between the finish step and the journal's removal
+    const stillRefused = await ops.ltc(['secrets', 'rollback', 'API_TOKEN']);
+    expect(stillRefused.code).toBe(2);
+    expect(stillRefused.stderr).toContain('unfinished rotation (journal phase tested)');
+    const finish = await ops.ltc(['secrets', 'rotate', 'API_TOKEN', '--json']);
+    expect(finish.json).toMatchObject({ ok: true, resumed: true, current: '2', previous: '1' });
+    expect(existsSync(journal)).toBe(false);
+    const back = await ops.ltc(['secrets', 'rollback', 'API_TOKEN', '--json']);
+    expect(back.json).toMatchObject({ ok: true, current: '1', previous: '2' });
+
     const recent = await ops.ltc(['secrets', 'audit', '--since', '1h', '--json']);
     expect((recent.json as { entries: unknown[] }).entries.length).toBeGreaterThan(0);
     const none = await ops.ltc(['secrets', 'audit', '--since', '2999-01-01', '--json']);

@@ -7,7 +7,7 @@ import type { CommandResult } from '../cli/define.js';
 import type { Context } from '../core/context.js';
 import { CheckFailedError, UsageError } from '../core/errors.js';
 import { readAudit, type AuditEntry } from '../audit/log.js';
-import { checkSecretName, STAGES, versionWith, UnknownSecretError, type SecretDescription, type Stage } from './backend.js';
+import { checkSecretName, SECRET_NAME, STAGES, versionWith, UnknownSecretError, type SecretDescription, type Stage } from './backend.js';
 import { generateSecret, policyProblems } from './generate.js';
 import { audited, openScope, type SecretsScope } from './service.js';
 import { parseSince } from './since.js';
@@ -121,7 +121,15 @@ function checkPolicy(scope: SecretsScope, name: string, value: string): void {
   }
 }
 
-export async function setSecret(ctx: Context, name: string): Promise<CommandResult> {
+export async function setSecret(ctx: Context, name: string, argv: readonly string[] = []): Promise<CommandResult> {
+  if (argv.length) {
+    for (const word of argv) ctx.masker.add(word);
+    throw new UsageError(`ltc secrets set takes no value on the command line; nothing was stored`, {
+      hint:
+        `pipe it in (\`ltc secrets set ${SECRET_NAME.test(name) ? name : '<NAME>'} < file\`) or run it in a terminal to type it hidden. ` +
+        'What you typed is in your shell history and was visible to other users in `ps`: if it is a real secret, treat it as exposed',
+    });
+  }
   checkSecretName(name);
   let value: string;
   if (process.stdin.isTTY) {
@@ -140,10 +148,15 @@ export async function setSecret(ctx: Context, name: string): Promise<CommandResu
     if (ctx.options.dryRun) {
       return { data: { dryRun: true, secret: name }, text: `dry run: would store a new current version of ${name} in ${scope.backend.location}` };
     }
+    const before = await scope.backend.describe(name).catch((err) => {
+      if (err instanceof UnknownSecretError) return undefined;
+      throw err;
+    });
+    const replaced = before ? versionWith(before, 'current')?.id : undefined;
     const r = await audited(scope, { action: 'secret.write', secret: name, details: { via: 'set' } }, () => scope.backend.put(name, value), (x) => x.versionId);
     return {
-      data: { environment: scope.environment, secret: name, version: r.versionId },
-      text: `stored ${name} version ${r.versionId} as current (${scope.environment}); the version before it is now previous`,
+      data: { environment: scope.environment, secret: name, version: r.versionId, ...(replaced ? { previous: replaced } : {}) },
+      text: `stored ${name} version ${r.versionId} as current (${scope.environment})${replaced ? `; version ${replaced} is now previous` : ''}`,
     };
   });
 }

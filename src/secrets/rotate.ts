@@ -93,7 +93,12 @@ export async function targetFor(scope: SecretsScope, name: string, policy: Secre
     const readAdmin = async (secret: string, purpose: string) =>
       (await audited(scope, { action: 'secret.read', secret, details: { purpose } }, () => scope.backend.getValue(secret, { stage: 'current' }), (v) => v.versionId)).value;
     const t = new PostgresTarget(pgCfg, async () => {
-      if (pgCfg.url_secret) return { kind: 'admin', login: loginFromUrl(await readAdmin(pgCfg.url_secret, `admin url for rotating ${name}`), pgCfg) };
+      if (pgCfg.url_secret) {
+        const login = loginFromUrl(await readAdmin(pgCfg.url_secret, `admin url for rotating ${name}`), pgCfg);
+        // The URL is masked in all its forms; its decoded password is one more.
+        scope.ctx.masker.add(login.password);
+        return { kind: 'admin', login };
+      }
       if (pgCfg.admin_user) {
         if (!pgCfg.admin_password_secret) {
           throw new ConfigError(`rotate.postgres.admin_user of ${name} needs admin_password_secret`, { hint: 'name the secret that holds the admin password' });
@@ -167,15 +172,26 @@ export async function rotateSecret(scope: SecretsScope, name: string): Promise<R
       return { dryRun: false, plan: [], resumed: true, current: current.id, previous: versionWith(desc, 'previous')?.id, target: target?.description, token: journal.token };
     }
 
+    // What an undo needs is read before anything is written: a rotation that cannot read the
+    // store (wrong key, no access) leaves no journal and nothing to resume.
+    const read = (versionId: string, purpose: string) =>
+      audited(scope, { action: 'secret.read', secret: name, details: { purpose } }, () => backend.getValue(name, { versionId }), (v) => v.versionId).then((v) => v.value);
+    const currentValue = await read(current.id, 'rotation: current value (to put back on failure)');
+    const previous = versionWith(desc, 'previous');
+    const previousValue = previous && target ? await read(previous.id, 'rotation: previous value (to log in with)') : undefined;
+
     const resumed = !!(journal || pending);
-    const token = journal?.token ?? pending?.token ?? randomUUID();
+    // The journal's token names its pending version; once that version is gone (an undo killed
+    // before it removed the journal) the token is spent: AWS refuses a token for a second value.
+    const tokenLive = !!journal && (!journal.versionId || journal.versionId === pending?.id);
+    const token = (tokenLive ? journal!.token : undefined) ?? pending?.token ?? randomUUID();
     const now = new Date().toISOString();
     journal = {
       secret: name,
       environment,
       token,
       phase: journal?.phase ?? 'started',
-      ...(pending ? { versionId: pending.id } : journal?.versionId ? { versionId: journal.versionId } : {}),
+      ...(pending ? { versionId: pending.id } : {}),
       fromVersion: journal?.fromVersion ?? current.id,
       target: target?.description ?? 'none',
       started: journal?.started ?? now,
@@ -194,11 +210,6 @@ export async function rotateSecret(scope: SecretsScope, name: string): Promise<R
     await save(journal.phase);
     await scope.audit({ action: 'secret.rotate', outcome: 'started', secret: name, version: current.id, details: { token, resumed, target: journal.target, ...(resumed ? { resumedFrom: journal.phase } : {}) } });
 
-    const read = (versionId: string, purpose: string) =>
-      audited(scope, { action: 'secret.read', secret: name, details: { purpose } }, () => backend.getValue(name, { versionId }), (v) => v.versionId).then((v) => v.value);
-    const currentValue = await read(current.id, 'rotation: current value (to put back on failure)');
-    const previous = versionWith(desc, 'previous');
-    const previousValue = previous && target ? await read(previous.id, 'rotation: previous value (to log in with)') : undefined;
     let pendingValue: string | undefined;
     let pendingId = pending?.id;
 
@@ -280,14 +291,18 @@ export interface RollbackResult {
 export async function rollbackSecret(scope: SecretsScope, name: string): Promise<RollbackResult> {
   const { backend, ctx } = scope;
   const desc: SecretDescription = await backend.describe(name);
+  const pending = versionWith(desc, 'pending');
+  const journal = readJournal(journalPath(scope.stateDir, scope.environment, name));
+  if (pending || journal) {
+    // A rotation killed after its finish step still has a journal (its token would turn a later
+    // rotation into a replay of the version rolled back from): the next rotate clears it.
+    const what = pending ? `pending version ${pending.id}` : `journal phase ${journal!.phase}`;
+    throw new UsageError(`${name} has an unfinished rotation (${what})`, { hint: `finish or undo it first: \`ltc secrets rotate ${name}\`` });
+  }
   const prev = versionWith(desc, 'previous');
   const cur = versionWith(desc, 'current');
   if (!prev || !cur) {
     throw new UsageError(`secret "${name}" has no previous version to roll back to`, { hint: `see its versions with \`ltc secrets get ${name}\`` });
-  }
-  const pending = versionWith(desc, 'pending');
-  if (pending) {
-    throw new UsageError(`${name} has an unfinished rotation (pending version ${pending.id})`, { hint: `finish or undo it first: \`ltc secrets rotate ${name}\`` });
   }
   const target = await targetFor(scope, name, scope.policy(name));
   if (ctx.options.dryRun) {

@@ -54,6 +54,9 @@ export class AwsBackend implements SecretsBackend {
     const c = opts.config;
     this.prefix = `${c.prefix}${opts.environment}/`;
     this.location = `AWS Secrets Manager ${c.endpoint ?? `(${c.region})`} under ${this.prefix}`;
+    // Credentials are secrets too: nothing ltc prints may carry them (the SDK reads them itself).
+    opts.masker.add(opts.env.AWS_SECRET_ACCESS_KEY);
+    opts.masker.add(opts.env.AWS_SESSION_TOKEN);
   }
 
   private get masker(): Masker {
@@ -96,7 +99,7 @@ export class AwsBackend implements SecretsBackend {
     }
     if (type === 'AccessDeniedException') {
       return new ConfigError(`AWS denied secretsmanager:${op} on ${resource}`, {
-        hint: `grant the identity in use (profile ${this.opts.config.profile ?? process.env.AWS_PROFILE ?? 'default'}) secretsmanager:${op} on that secret, or use a profile that has it`,
+        hint: `grant the identity in use (${this.identity()}) secretsmanager:${op} on that secret, or use one that has it`,
         cause: err,
       });
     }
@@ -120,6 +123,14 @@ export class AwsBackend implements SecretsBackend {
       hint: 'retry; if it persists, check the AWS console or `aws secretsmanager describe-secret`',
       cause: err,
     });
+  }
+
+  /** Where the SDK takes its credentials from, for messages (never the credentials). */
+  private identity(): string {
+    const env = this.opts.env;
+    if (this.opts.config.profile) return `profile ${this.opts.config.profile}`;
+    if (env.AWS_ACCESS_KEY_ID) return 'the access key in AWS_ACCESS_KEY_ID';
+    return `profile ${env.AWS_PROFILE || 'default'}`;
   }
 
   private knownNames = async (): Promise<string[]> => (await this.list()).map((d) => d.name);

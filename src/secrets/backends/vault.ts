@@ -63,6 +63,16 @@ export class VaultBackend implements SecretsBackend {
         hint: `set VAULT_ADDR, or secrets.address in ${opts.configFile ?? 'ltc.config.yaml'}`,
       });
     }
+    let url: URL | undefined;
+    try {
+      url = new URL(address);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+      const from = c.address ? `secrets.address in ${opts.configFile ?? 'ltc.config.yaml'}` : 'VAULT_ADDR';
+      throw new ConfigError(`${from} is "${address}", not an http(s) URL of Vault`, { hint: 'use the address `vault status` talks to, e.g. https://vault.example.com:8200' });
+    }
     const token = opts.env.VAULT_TOKEN;
     if (!token) {
       throw new ConfigError('no Vault token: VAULT_TOKEN is not set', { hint: 'log in (`vault login`) and export VAULT_TOKEN' });

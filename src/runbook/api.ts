@@ -11,12 +11,12 @@ import { ConfigError, LockedError, UsageError, type LtcError } from '../core/err
 import { executeRunbook, type RunOutcome } from './engine.js';
 import { doneEarlier, readRunHistory, type RunHistory, type StepState } from './history.js';
 import { maskedInputs, resolveInputs } from './inputs.js';
-import { Journal, newRunId, type ErrorInfo, type Phase, type RunStatus, type StepStatus } from './journal.js';
+import { Journal, newRunId, type ErrorInfo, type RunStatus } from './journal.js';
 import { planRun, type RunPlan } from './plan.js';
 import { configFor, loadValidated, preflight } from './prepare.js';
 import { chooseReporter, type RenderMode } from './report/choose.js';
 import { nestedReporter, type Reporter } from './report/types.js';
-import { errorInfo, viewOf } from './step-runner.js';
+import { errorInfo, viewOf, type StepRecord } from './step-runner.js';
 import type { OutputValue } from './step-type.js';
 import type { Validated } from './validate.js';
 
@@ -35,21 +35,8 @@ export interface RunOptions {
   baseDir?: string;
 }
 
-export interface StepSummary {
-  id: string;
-  name: string;
-  type: string;
-  phase: Phase;
-  parent?: string;
-  status: StepStatus;
-  resumed?: boolean;
-  continued?: boolean;
-  durationMs: number;
-  attempts: number;
-  outputs: Record<string, OutputValue>;
-  summary?: string;
-  error?: ErrorInfo;
-}
+/** A step as the run summary (and --json) shows it: its record, the error as plain data. */
+export type StepSummary = Omit<StepRecord, 'error' | 'reason'> & { error?: ErrorInfo };
 
 export interface RunSummary {
   /** null for a dry run (nothing is journaled). */
@@ -180,21 +167,7 @@ function summarize(v: Validated, runId: string, o: RunOutcome & { journal: strin
     file: v.runbook.file,
     status: o.status,
     outputs: o.outputs,
-    steps: o.steps.map((r) => ({
-      id: r.id,
-      name: r.name,
-      type: r.type,
-      phase: r.phase,
-      ...(r.parent ? { parent: r.parent } : {}),
-      status: r.status,
-      ...(r.resumed ? { resumed: true } : {}),
-      ...(r.continued ? { continued: true } : {}),
-      durationMs: r.durationMs,
-      attempts: r.attempts,
-      outputs: r.outputs,
-      ...(r.summary ? { summary: r.summary } : {}),
-      ...(r.error ? { error: errorInfo(r.error) } : {}),
-    })),
+    steps: o.steps.map(({ error, reason: _reason, ...r }): StepSummary => ({ ...r, ...(error ? { error: errorInfo(error) } : {}) })),
     durationMs: o.durationMs,
     journal: o.journal,
     ...(o.failedStep ? { failedStep: o.failedStep } : {}),

@@ -8,9 +8,8 @@ import { UNKNOWN, evaluate, truthy } from './expr.js';
 import { maskedInputs } from './inputs.js';
 import type { Phase } from './journal.js';
 import type { StepDef } from './model.js';
-import { plainReporter } from './report/plain.js';
 import { makeResolver } from './scope.js';
-import { makeStepContext } from './step-context.js';
+import { staticStepContext } from './step-context.js';
 import type { OutputValue, PlanItem } from './step-type.js';
 import { parseCondition, resolveDeep } from './template.js';
 import type { Validated } from './validate.js';
@@ -62,20 +61,7 @@ async function planStep(step: StepDef, v: Validated, inputs: Readonly<Record<str
   if (!parsed.success) {
     items = [{ action: step.type, detail: `(values known at run time) ${JSON.stringify(resolved)}`, writes: false }];
   } else {
-    const sctx = makeStepContext({
-      ctx,
-      runId: 'dry-run',
-      runbook: rb,
-      step,
-      view: { id: step.id, name: step.name, type: step.type, phase: step.parent ? 'on_failure' : 'main', depth: 0 },
-      signal: ctx.signal,
-      attempt: 0,
-      inputs,
-      resolver,
-      reporter: plainReporter(ctx.out, { verbose: false, quiet: true }),
-      runRunbook: async () => ({}),
-    });
-    items = await step.stepType.plan(parsed.data, sctx);
+    items = await step.stepType.plan(parsed.data, staticStepContext({ ctx, runId: 'dry-run', runbook: rb, step, inputs, resolver }));
   }
   const onFailure: PlanStep[] = [];
   for (const f of step.onFailure) onFailure.push(await planStep(f, v, inputs, unknownInputs, ctx, config));

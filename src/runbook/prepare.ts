@@ -11,10 +11,9 @@ import { readRunbook } from './load.js';
 import { locateRunbook, type RunbookRef } from './locate.js';
 import { allSteps, type Runbook } from './model.js';
 import { checkConfigRefs, readsConfig } from './scope.js';
-import { makeStepContext } from './step-context.js';
+import { staticStepContext } from './step-context.js';
 import { resolveSpec } from './step-runner.js';
 import { validateRunbook, type Validated } from './validate.js';
-import { plainReporter } from './report/plain.js';
 import type { OutputValue } from './step-type.js';
 
 /** Loads and validates a runbook by name or path (and everything it calls). */
@@ -66,21 +65,8 @@ export async function preflight(v: Validated, inputs: Readonly<Record<string, Ou
       } catch {
         continue; // depends on values only known at run time
       }
-      const sctx = makeStepContext({
-        ctx,
-        runId: 'preflight',
-        runbook: rb,
-        step,
-        view: { id: step.id, name: step.name, type: step.type, phase: 'main', depth: 0 },
-        signal: ctx.signal,
-        attempt: 0,
-        inputs,
-        resolver,
-        reporter: plainReporter(ctx.out, { verbose: false, quiet: true }),
-        runRunbook: async () => ({}),
-      });
       try {
-        await step.stepType.preflight(spec, sctx);
+        await step.stepType.preflight(spec, staticStepContext({ ctx, runId: 'preflight', runbook: rb, step, inputs, resolver }));
       } catch (err) {
         if (!(err instanceof LtcError)) throw err;
         const pos = rb.source.positionOf([...step.path, step.type]);

@@ -4,6 +4,7 @@ import { execCommand } from '../exec/exec.js';
 import { UNKNOWN, evaluate, type Resolver } from './expr.js';
 import type { Journal } from './journal.js';
 import type { Runbook, StepDef } from './model.js';
+import { plainReporter } from './report/plain.js';
 import type { Reporter, StepView } from './report/types.js';
 import type { OutputValue, StepContext } from './step-type.js';
 import { parseCondition } from './template.js';
@@ -66,4 +67,20 @@ export function makeStepContext(init: StepContextInit): StepContext {
     attempt: init.attempt,
     raw: step.raw,
   };
+}
+
+/**
+ * A context for planning (--dry-run) and preflight: nothing runs, nothing is reported, and a
+ * `runbook` step's call does nothing.
+ */
+export function staticStepContext(init: Pick<StepContextInit, 'ctx' | 'runbook' | 'step' | 'inputs' | 'resolver'> & { runId: string }): StepContext {
+  const { ctx, step } = init;
+  return makeStepContext({
+    ...init,
+    view: { id: step.id, name: step.name, type: step.type, phase: step.parent ? 'on_failure' : 'main', depth: 0 },
+    signal: ctx.signal,
+    attempt: 0,
+    reporter: plainReporter(ctx.out, { verbose: false, quiet: true }),
+    runRunbook: async () => ({}),
+  });
 }

@@ -49,10 +49,14 @@ export interface ScanReport {
 const MAX_BYTES = 2 * 1024 * 1024;
 const SKIP_DIRS = new Set(['.git', 'node_modules', '.ltc']);
 
-/** `ghp_…` → `ghp_****` (a 4-character prefix only for long secrets), never more. */
-export function maskSecret(secret: string): string {
+/**
+ * `ghp_…` → `ghp_****`: the first 4 characters of a long secret, which for the preset's rules are
+ * the token's public type prefix (ghp_, AKIA, xoxb, -----). This project's secrets (`ltc/…`
+ * rules: keys, passwords, stored values) have no such prefix: nothing of them is shown.
+ */
+export function maskSecret(secret: string, prefixed = true): string {
   const oneLine = secret.split('\n')[0] ?? '';
-  const prefix = secret.length >= 20 ? oneLine.slice(0, 4) : '';
+  const prefix = prefixed && secret.length >= 20 ? oneLine.slice(0, 4) : '';
   return `${prefix}****`;
 }
 
@@ -249,14 +253,15 @@ async function lint(engine: Engine, item: Item, ctx: Context): Promise<Finding[]
     keptEnd = m.range[1];
     const secret = item.content.slice(m.range[0], m.range[1]);
     ctx.masker.add(secret);
-    const masked = maskSecret(secret);
+    const ours = m.ruleId === ruleFile;
+    const masked = maskSecret(secret, !ours);
     findings.push({
       file: item.file,
       line: m.loc.start.line,
       column: m.loc.start.column + 1,
       endLine: m.loc.end.line,
       endColumn: m.loc.end.column + 1,
-      rule: m.ruleId === ruleFile ? (RULE_NAMES[m.messageId] ?? RULE_ID) : m.ruleId,
+      rule: ours ? (RULE_NAMES[m.messageId] ?? RULE_ID) : m.ruleId,
       messageId: m.messageId,
       message: secret ? m.message.split(secret).join(masked) : m.message,
       secret: masked,

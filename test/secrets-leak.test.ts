@@ -37,13 +37,17 @@ describe('secret values never leak', () => {
     await execa('git', ['init', '-q', app]);
     const known = 'Leak+Test/Value=with&special chars%' + randomBytes(8).toString('hex');
     const weak = 'weak-' + randomBytes(4).toString('hex');
+    const typed = 'typed-on-argv-' + randomBytes(6).toString('hex');
+    // What runs meanwhile: the rotation runbook's restart command snapshots every process's argv.
+    const psFile = join(app, 'ps-during-rotation.txt');
+    if ((await execa('sh', ['-c', 'command -v ps'], { reject: false })).exitCode !== 0) throw new Error('ps not found: install the Debian package "procps"');
     const ops = await makeOps(
       {
         staging: {
           secrets: {
             backend: 'file',
             required: [
-              { name: 'LTC_SECRET_KEY', kind: 'secret_key', rotate: { runbook: 'rotate-secret', inputs: { env_file: 'shared/.env', restart: 'true' } } },
+              { name: 'LTC_SECRET_KEY', kind: 'secret_key', rotate: { runbook: 'rotate-secret', inputs: { env_file: 'shared/.env', restart: `ps -eo args >> '${psFile}'` } } },
               { name: 'DATABASE_PASSWORD', kind: 'password', length: 24 },
               { name: 'PARTNER_API_TOKEN', kind: 'token' },
             ],
@@ -64,7 +68,7 @@ describe('secret values never leak', () => {
       expect(r.code, r.stderr).toBe(0);
       return r.stdout;
     };
-    const values = new Set<string>([known, weak, ops.env.LTC_MASTER_KEY!]);
+    const values = new Set<string>([known, weak, typed, ops.env.LTC_MASTER_KEY!]);
     /** Every value any version ever had: revealed after each change (dropped versions included). */
     const collect = async () => {
       const list = await ltc(['secrets', 'list', '--json']);
@@ -77,6 +81,8 @@ describe('secret values never leak', () => {
 
     expect((await ltc(['secrets', 'set', 'PARTNER_API_TOKEN'], { input: known })).code).toBe(0);
     expect((await ltc(['secrets', 'set', 'PARTNER_API_TOKEN'], { input: weak })).code).toBe(2);
+    expect((await ltc(['secrets', 'set', 'PARTNER_API_TOKEN', typed])).code).toBe(2);
+    expect((await ltc(['secrets', 'set', 'PARTNER_API_TOKEN', typed, '--json'])).code).toBe(2);
     expect((await ltc(['secrets', 'generate', 'LTC_SECRET_KEY'])).code).toBe(0);
     expect((await ltc(['secrets', 'generate', 'DATABASE_PASSWORD', '--verbose'])).code).toBe(0);
     await collect();
@@ -112,8 +118,8 @@ describe('secret values never leak', () => {
     expect(rb.code, rb.stdout + rb.stderr).toBe(0);
 
     await collect();
-    // master key, weak, known + 2 LTC_SECRET_KEY + 3 DATABASE_PASSWORD + 1 rotated PARTNER_API_TOKEN
-    expect(values.size).toBe(9);
+    // master key, weak, typed, known + 2 LTC_SECRET_KEY + 3 DATABASE_PASSWORD + 1 rotated PARTNER_API_TOKEN
+    expect(values.size).toBe(10);
 
     // Scanning finds the stored value in a file and prints it masked.
     await writeFile(join(ops.dir, 'notes.md'), `token: ${known}\n`);
@@ -134,6 +140,10 @@ describe('secret values never leak', () => {
       haystacks.push({ where: `stderr of ltc ${args.join(' ')}`, text: r.stderr });
     }
     for (const f of files) haystacks.push({ where: relative(ops.dir, f), text: await readFile(f, 'utf8') });
+    // No value in any process's argv while the rotation ran (ps taken by the runbook's restart step).
+    const ps = await readFile(psFile, 'utf8');
+    expect(ps).toContain('secrets rotate LTC_SECRET_KEY');
+    haystacks.push({ where: 'ps -eo args during the rotation', text: ps });
     const leaks: string[] = [];
     for (const v of values) {
       for (const form of forms(v)) {
@@ -143,7 +153,7 @@ describe('secret values never leak', () => {
     expect(leaks).toEqual([]);
     // The detector works: the revealing outputs (left out above) do hold every stored value.
     const revealedOut = runs.filter((x) => x.revealed).map((x) => x.r.stdout).join('\n');
-    for (const v of values) if (v !== weak && v !== ops.env.LTC_MASTER_KEY) expect(revealedOut.includes(v)).toBe(true);
+    for (const v of values) if (v !== weak && v !== typed && v !== ops.env.LTC_MASTER_KEY) expect(revealedOut.includes(v)).toBe(true);
     // The masking was real: the env file outside .ltc/ holds the key, the scan output shows a masked one.
     expect(await readFile(join(ops.dir, 'shared', '.env'), 'utf8')).toMatch(/^LTC_SECRET_KEY=/m);
     expect(runs.find((x) => x.args.join(' ') === 'secrets scan')!.r.stdout).toContain('ltc/stored-secret-value');

@@ -44,12 +44,13 @@ export function postgresBin(): string {
   return join(PG_ROOT, versions[0]!, 'bin');
 }
 
-function run(file: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<string> {
+function run(file: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(file, args, { env: opts.env ?? process.env, cwd: opts.cwd, timeout: 120_000 }, (err, stdout, stderr) => {
+    const child = execFile(file, args, { env: opts.env ?? process.env, cwd: opts.cwd, timeout: 120_000 }, (err, stdout, stderr) => {
       if (err) reject(new Error(`${file} ${args.join(' ')} failed: ${err.message}\n${stdout}\n${stderr}`));
       else resolve(stdout);
     });
+    child.stdin?.end(opts.input ?? '');
   });
 }
 
@@ -86,9 +87,12 @@ export async function startPostgres(): Promise<PostgresServer> {
     user: 'postgres',
     password,
     dir,
+    // The statement goes in on stdin (it may hold a password: never in argv, where `ps` shows it);
+    // the superuser's password in the environment.
     sql: (statement, database = 'postgres') =>
-      run(psql, ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', database, '-c', statement], {
+      run(psql, ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', database, '-f', '-'], {
         env: { ...process.env, PGPASSWORD: password },
+        input: statement,
       }),
     async close() {
       if (closed) return;

@@ -1,5 +1,5 @@
 import { defineCommand, type CommandGroup } from '../src/cli/define.js';
-import type { DeployCliOptions } from '../src/deploy/cli.js';
+import type { DeployCliOptions, StopCliOptions } from '../src/deploy/cli.js';
 
 const group: CommandGroup = {
   name: 'deploy',
@@ -23,6 +23,15 @@ const group: CommandGroup = {
         'ltc deploy --rc rc-2026-03-01 --env staging --json',
       ],
       handler: async ({ options }, ctx) => (await import('../src/deploy/cli.js')).deployCommand(options, ctx),
+    }),
+    defineCommand<Record<string, never>, StopCliOptions>({
+      path: ['stop'],
+      description:
+        "stop the app ltc runs for the environment (SIGTERM to its process group, SIGKILL after the target's stop_grace), under the environment's lock; " +
+        'recorded in revisions.log and the audit log; current stays (`ltc rollback --to <current>` starts it again); nothing running is not an error',
+      options: [{ flags: '--lock-wait <duration>', description: 'wait this long for a deploy or rollback in progress (default: exit 5 at once)' }],
+      examples: ['ltc stop --env staging', 'ltc stop --env staging --dry-run', 'ltc stop --env demo --json'],
+      handler: async ({ options }, ctx) => (await import('../src/deploy/cli.js')).stopCommand(options, ctx),
     }),
   ],
 };

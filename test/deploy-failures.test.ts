@@ -40,11 +40,12 @@ afterEach(async () => {
 afterAll(cleanupTempDirs);
 
 /** A start command that behaves per rc: the real server, except for the rcs given. */
-function startPer(rules: Record<string, 'hang' | 'exit' | 'error-log'>): string[] {
+function startPer(rules: Record<string, 'hang' | 'exit' | 'error-log' | 'ignore-term'>): string[] {
   const js =
     `const rc = process.env.LTC_RC; const rules = ${JSON.stringify(rules)};` +
     `if (rules[rc] === 'hang') { console.log('starting, but never listening'); setInterval(() => {}, 1000); }` +
     `else if (rules[rc] === 'exit') { console.error('fatal: cannot open the database'); process.exit(3); }` +
+    `else if (rules[rc] === 'ignore-term') import(process.cwd() + '/server.mjs').then(() => { process.removeAllListeners('SIGTERM'); process.on('SIGTERM', () => console.log('SIGTERM ignored')); });` +
     `else if (rules[rc] === 'error-log') { console.log('2026-03-01T09:00:00Z ERROR cache warm-up failed'); import(process.cwd() + '/server.mjs'); }` +
     `else import(process.cwd() + '/server.mjs');`;
   return ['node', '-e', js];
@@ -152,7 +153,10 @@ describe('deploy failures', () => {
     expect(r.stderr).toMatch(/app {6}: pid \d+ runs release /);
     expect(r.stderr).toContain(`app log  : ${join(s.deployRoot, 'shared', 'logs', 'app.log')}`);
     expect(r.stderr).toContain('next:');
-    expect(r.stderr).toContain('ltc rollback --env staging --to ');
+    // The release suggested is one that was live and healthy, not the one that just failed.
+    expect(r.stderr).toContain(`ltc rollback --env staging --to ${first}`);
+    expect(r.stderr).not.toMatch(/--to rc-2026-03-01\.1-/);
+    expect(r.stderr).toContain("(the rollback's failure: ");
     expect(revisions(s).at(-1)).toMatchObject({ outcome: 'rollback_failed', failedPhase: 'health' });
     expect(existsSync(join(s.deployRoot, '.ltc-lock'))).toBe(false);
 
@@ -176,15 +180,28 @@ describe('deploy failures', () => {
     expect(r.stdout).toContain('was stale');
     expect(await liveVersion(s)).toBe('1.0.0');
 
-    // hung: stopped with SIGSTOP, it answers nothing and ignores SIGTERM until the grace ends
+    // hung: stopped with SIGSTOP, it answers nothing; SIGTERM and SIGCONT end it without waiting for the grace
     expect((await s.ltc(['rollback', '--env', 'staging', '--to', 'rc-2026-03-01'])).code).toBe(0);
     const hung = appPid(s)!;
     process.kill(hung, 'SIGSTOP');
     expect(await liveVersion(s, 500)).toMatch(/^down/);
     const h = await s.ltc(['rollback', '--env', 'staging', '--to', 'rc-2026-02-15', '--verbose']);
     expect(h.code, h.stderr).toBe(0);
-    expect(h.stdout).toMatch(/SIGKILL/);
+    expect(h.stdout).toContain(`stopping pid ${hung}`);
+    expect(h.stdout).not.toMatch(/SIGKILL/);
     expect(alive(hung)).toBe(false);
+    expect(await liveVersion(s)).toBe('1.0.0');
+  });
+
+  it('a release that ignores SIGTERM is killed (SIGKILL) once stop_grace has passed, and the rollback goes on', async () => {
+    const s = await stage({ target: { start: startPer({ 'rc-2026-03-01': 'ignore-term' }), stop_grace: '1s' } });
+    expect((await s.ltc(['deploy', '--rc', 'rc-2026-02-15', '--env', 'staging'])).code).toBe(0);
+    expect((await s.ltc(['deploy', '--rc', 'rc-2026-03-01', '--env', 'staging'])).code).toBe(0);
+    const stubborn = appPid(s)!;
+    const r = await s.ltc(['rollback', '--env', 'staging', '--verbose']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout, r.stdout).toMatch(new RegExp(`pid ${stubborn} still runs after 1000ms: SIGKILL`));
+    expect(alive(stubborn)).toBe(false);
     expect(await liveVersion(s)).toBe('1.0.0');
   });
 });
@@ -241,10 +258,11 @@ describe('bad input', () => {
     expect(r.stderr).toContain('environments.staging.target.start: command not found on PATH: no-such-app-server');
     expect(existsSync(s.deployRoot)).toBe(false);
 
-    const u = await stage({ environment: { url: undefined } });
+    // (refused by the config schema, or by the deploy's own check before anything)
+    const u = await stage({ environment: { url: undefined }, secret: false });
     const r2 = await u.ltc(['deploy', '--rc', 'rc-2026-02-15', '--env', 'staging']);
     expect(r2.code).toBe(2);
-    expect(r2.stderr).toMatch(/endpoint "api" is the path \/api\/health, but the environment has no url/);
+    expect(r2.stderr).toMatch(/"?\/api\/health"? is (the|a) path,? but (the|this) environment has no url/);
     expect(existsSync(u.deployRoot)).toBe(false);
   });
 
@@ -255,14 +273,18 @@ describe('bad input', () => {
     });
     const noYes = await s.ltc(['deploy', '--rc', 'rc-2026-02-15', '--env', 'staging']);
     expect(noYes.code).toBe(2);
-    expect(noYes.stderr).toContain('--yes');
+    expect(noYes.stderr).toContain('error: environment staging is protected');
+    expect(noYes.stderr).toContain('ltc deploy --rc rc-2026-02-15 --env staging --yes');
     expect(existsSync(s.deployRoot)).toBe(false);
 
     const noGates = await s.ltc(['deploy', '--rc', 'rc-2026-02-15', '--env', 'staging', '--yes']);
     expect(noGates.code, noGates.stderr).toBe(1);
     expect(noGates.stderr).toMatch(/gates are not green/);
+    expect(noGates.stderr).toContain('--skip-gates');
     expect(currentRelease(s)).toBeUndefined();
     expect(existsSync(join(s.deployRoot, '.ltc-lock'))).toBe(false);
+    // recorded as failed at the gates; no release was made, so none is named
+    expect(revisions(s).at(-1)).toMatchObject({ outcome: 'failed', failedPhase: 'gates', release: null, releaseDir: null });
 
     const skipped = await s.ltc(['deploy', '--rc', 'rc-2026-02-15', '--env', 'staging', '--yes', '--skip-gates']);
     expect(skipped.code, skipped.stderr).toBe(0);

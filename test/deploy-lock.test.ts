@@ -71,6 +71,7 @@ describe('the deploy lock', () => {
     const w = await waiting;
     expect(w.code, w.stderr).toBe(0);
     expect(w.stderr).toMatch(/is locked: deploy of rc-2026-02-15 .*; waiting up to 1m0s/);
+    expect(w.stderr).not.toContain('warning: warning:');
     expect(revisions(s).map((r) => `${r.rc}:${r.outcome}`)).toEqual(['rc-2026-02-15:ok', 'rc-2026-03-01:ok']);
     expect(await liveVersion(s)).toBe('1.1.0');
   });

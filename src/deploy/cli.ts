@@ -4,6 +4,7 @@
  */
 import type { CommandResult } from '../cli/define.js';
 import type { Context } from '../core/context.js';
+import { join } from 'node:path';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { ConfigError, LtcError, UsageError, toLtcError } from '../core/errors.js';
 import type { RunSummary } from '../runbook/api.js';
@@ -27,7 +28,7 @@ function lockWaitOf(value: string | undefined): string {
 }
 
 /** What is done when a run ends with an error nobody recorded: record it and release the lock. */
-async function backstop(err: unknown): Promise<void> {
+async function backstop(err: unknown, failedStep?: string): Promise<void> {
   const { latestSession } = await import('./session.js');
   const s = latestSession();
   if (!s) return;
@@ -36,7 +37,12 @@ async function backstop(err: unknown): Promise<void> {
     const { recordOutcome } = await import('./record.js');
     if (s.staged) await s.target.discardRelease(s.staged).catch(() => undefined);
     if (e.exitCode !== 2) {
-      await recordOutcome(s, e.exitCode === 130 ? 'interrupted' : 'failed', { failedPhase: s.lastFailure?.phase ?? 'runbook', error: e.message }).catch(() => undefined);
+      // A step of another type failed (e.g. the gates): name it; a release that was never made is not named.
+      await recordOutcome(s, e.exitCode === 130 ? 'interrupted' : 'failed', {
+        failedPhase: s.lastFailure?.phase ?? failedStep ?? 'runbook',
+        error: e.message,
+        ...(s.finalized || s.switched ? {} : { release: null }),
+      }).catch(() => undefined);
     }
   }
   await s.lock?.release().catch(() => undefined);
@@ -49,6 +55,14 @@ function withoutResumeHint(err: unknown, again: string): unknown {
   const e = toLtcError(err);
   if (!e.hint?.includes('runbook resume')) return err;
   return new LtcError(e.code, e.exitCode, e.message, { hint: `nothing is left half-done: run \`${again}\` again when ready`, ...(e.details ? { details: e.details } : {}) });
+}
+
+/** Gates not green for a protected environment: say how to go on without them (audited). */
+function withSkipGatesHint(err: unknown, failedStep: string | undefined): unknown {
+  const e = toLtcError(err);
+  if (failedStep !== 'gates' || e.exitCode !== 1) return err;
+  const hint = `${e.hint ? `${e.hint}\n` : ''}or deploy without them (recorded in the audit log): add --skip-gates`;
+  return new LtcError(e.code, e.exitCode, e.message, { hint, ...(e.details ? { details: e.details } : {}) });
 }
 
 function failureResult(raw: unknown, summary: RunSummary | undefined, ctx: Context, again: string): CommandResult {
@@ -79,8 +93,14 @@ export async function deployCommand(opts: DeployCliOptions, ctx: Context): Promi
     });
   }
   const lockWait = lockWaitOf(opts.lockWait);
-  if (!loaded.config.environments[name]?.target) {
+  const envConfig = loaded.config.environments[name];
+  if (!envConfig?.target) {
     throw new ConfigError(`environment "${name}" has no target in ${loaded.file}`, { hint: `add environments.${name}.target (type: local, deploy_root, start)` });
+  }
+  if (envConfig.protected && !ctx.options.yes && !ctx.options.dryRun && !ctx.prompt.interactive) {
+    throw new UsageError(`environment ${name} is protected: a deploy to it needs its name typed at a terminal, and there is none (or CI=true)`, {
+      hint: `pass --yes to confirm: ltc deploy --rc ${opts.rc} --env ${name} --yes`,
+    });
   }
   const { runRunbook, summaryOf, formatPlan } = await import('../runbook/api.js');
   const { latestSession, resetLatest } = await import('./session.js');
@@ -89,8 +109,8 @@ export async function deployCommand(opts: DeployCliOptions, ctx: Context): Promi
   try {
     summary = await runRunbook('deploy', { rc: opts.rc, environment: name, skip_gates: Boolean(opts.skipGates), lock_wait: lockWait }, ctx);
   } catch (err) {
-    await backstop(err);
-    return failureResult(err, summaryOf(err), ctx, `ltc deploy --rc ${opts.rc} --env ${name}`);
+    await backstop(err, summaryOf(err)?.failedStep);
+    return failureResult(withSkipGatesHint(err, summaryOf(err)?.failedStep), summaryOf(err), ctx, `ltc deploy --rc ${opts.rc} --env ${name}`);
   }
   if (summary.plan) {
     const { plannedFacts } = await import('./plan.js');
@@ -144,7 +164,7 @@ export async function rollbackCommand(opts: RollbackCliOptions, ctx: Context): P
   try {
     summary = await runRunbook('rollback', { environment: name, to: opts.to ?? '', lock_wait: lockWait }, ctx);
   } catch (err) {
-    await backstop(err);
+    await backstop(err, summaryOf(err)?.failedStep);
     return failureResult(err, summaryOf(err), ctx, `ltc rollback --env ${name}${opts.to ? ` --to ${opts.to}` : ''}`);
   }
   if (summary.plan) {
@@ -209,7 +229,7 @@ export async function releasesCommand(ctx: Context): Promise<CommandResult> {
     status.mode === 'service'
       ? 'app managed by the service command'
       : status.running
-        ? `app: pid ${status.pid} runs ${status.release}`
+        ? `app: pid ${status.pid} runs ${status.release}${status.unrecorded ? ` WITHOUT a pid file (pids ${status.unrecorded.join(', ')}; the next deploy, rollback or ltc stop ends them)` : ''}`
         : `app: not running${status.stale ? ` (stale pid file: pid ${status.pid} is gone)` : ''}`;
   const text = [
     c.bold(`releases of ${name} (${target.description}), newest first:`),
@@ -225,7 +245,7 @@ export async function releasesCommand(ctx: Context): Promise<CommandResult> {
       previous: releases.find((r) => r.previous)?.name ?? null,
       releases: rows,
       partial: partials,
-      app: { running: status.running, pid: status.pid ?? null, release: status.release ?? null, logFile: status.logFile },
+      app: { running: status.running, pid: status.pid ?? null, release: status.release ?? null, logFile: status.logFile, ...(status.unrecorded ? { unrecorded: status.unrecorded } : {}) },
     },
     text,
   };
@@ -269,4 +289,88 @@ export async function lockReleaseCommand(opts: { force?: boolean }, ctx: Context
     details: { lock: state.file, holder: info ? { ...info } : null, state: state.state, forced: state.state === 'held' },
   });
   return { data: { environment: name, released: true, holder: info ?? null, state: state.state }, text: `released the ${state.state} lock of ${name}: ${info ? describeHolder(info) : ''}` };
+}
+
+export interface StopCliOptions {
+  lockWait?: string;
+}
+
+/**
+ * `ltc stop --env <env>`: ends the app ltc's supervisor runs for the environment (SIGTERM to its
+ * process group, SIGKILL after stop_grace), under the environment's lock, recorded in
+ * revisions.log and the audit log. current stays: `ltc rollback --to <current>` starts it again.
+ * Nothing running (or a stale pid file) is not an error.
+ */
+export async function stopCommand(opts: StopCliOptions, ctx: Context): Promise<CommandResult> {
+  const t0 = performance.now();
+  const lockWait = parseDuration(lockWaitOf(opts.lockWait), '--lock-wait');
+  const { name, env, loaded } = await ctx.environment();
+  const { openTarget, targetConfigOf } = await import('../targets/index.js');
+  const config = targetConfigOf(name, env, loaded);
+  if (config.service) {
+    throw new ConfigError(`the app of environment ${name} is run by the service command ${config.service.join(' ')}, not by ltc: ltc cannot stop it`, {
+      hint: 'stop it with the service manager (e.g. systemctl stop <unit>)',
+    });
+  }
+  const target = openTarget(name, env, loaded);
+  const graceMs = parseDuration(config.stop_grace, 'stop_grace');
+  const status = await target.status();
+  const current = await target.readCurrent();
+  const { c } = ctx.out;
+  if (ctx.options.dryRun) {
+    const what = status.running
+      ? `would stop pid ${status.pid} (${status.release}): SIGTERM to its process group, SIGKILL after ${formatDuration(graceMs)}`
+      : `nothing runs${status.stale ? ` (would remove the stale pid file ${status.pidFile})` : ''}`;
+    return { data: { environment: name, dryRun: true, running: status.running, pid: status.pid ?? null, release: status.release ?? null }, text: `${what}; nothing was changed` };
+  }
+  const { describeHolder } = await import('../targets/local/lock.js');
+  const lock = await target.lock(
+    { action: 'stop' },
+    { waitMs: lockWait, signal: ctx.signal, onWait: (st) => st.state === 'held' && ctx.out.warn(`environment ${name} is locked: ${describeHolder(st.info)}; waiting up to ${formatDuration(lockWait)}`) },
+  );
+  try {
+    if (lock.tookOver) ctx.out.warn(`stale lock in ${lock.file}: ${describeHolder(lock.tookOver.info)} — ${lock.tookOver.why}; taken over`);
+    const lines: string[] = [];
+    const r = await target.stop({ graceMs, log: (l) => (lines.push(l), ctx.out.detail(l)) });
+    const durationMs = Math.round(performance.now() - t0);
+    const release = r.pid !== undefined ? (status.release ?? null) : null;
+    const { currentActor } = await import('../audit/actor.js');
+    const actor = await currentActor();
+    if (r.stopped) {
+      const { readMeta } = await import('../targets/local/releases.js');
+      const meta = release ? await readMeta(join(target.paths.releases, release)) : undefined;
+      await target.appendRevision({
+        time: new Date().toISOString(),
+        actor,
+        action: 'stop',
+        environment: name,
+        rc: meta?.rc ?? null,
+        commit: meta?.commit ?? null,
+        release,
+        releaseDir: release ? join(target.paths.releases, release) : null,
+        from: null,
+        outcome: 'ok',
+        durationMs,
+      });
+    }
+    const { appendAudit } = await import('../audit/log.js');
+    await appendAudit(await ctx.stateDir(), {
+      action: 'app.stop',
+      outcome: 'ok',
+      environment: name,
+      details: { target: target.description, stopped: r.stopped, pid: r.pid ?? null, release, killed: r.killed ?? false, durationMs },
+    });
+    const text = r.stopped
+      ? [
+          c.green(`stopped ${name}: pid ${r.pid} (${release ?? '?'}) ${r.killed ? `did not end on SIGTERM within ${formatDuration(graceMs)}: killed (SIGKILL)` : 'ended on SIGTERM'} in ${formatDuration(durationMs)}`),
+          c.dim(`current still → ${current ? `releases/${current}` : '(none)'}; start it again with: ltc rollback --env ${name} --to ${current ?? '<release>'}`),
+        ].join('\n')
+      : `${name}: the app was not running${r.pid !== undefined ? ` (removed the stale pid file of pid ${r.pid})` : ''}; nothing to stop`;
+    return {
+      data: { environment: name, stopped: r.stopped, pid: r.pid ?? null, release, killed: r.killed ?? false, current: current ?? null, durationMs },
+      text,
+    };
+  } finally {
+    await lock.release();
+  }
 }

@@ -172,6 +172,7 @@ export async function phaseLock(s: DeploySession, io: StepIO, waitMs: number): P
       details: { lock: s.lock.file, stale: { ...info }, why, by: s.action, runId: s.id },
     });
   }
+  if (s.lock.swept?.length) io.log(`removed what an interrupted run left: ${s.lock.swept.join(', ')}`);
   // What is live may have changed while we waited: read it again under the lock.
   s.before = { current: await s.target.readCurrent(), previous: await s.target.readPrevious() };
   io.log(`locked ${s.lock.file}`);
@@ -205,7 +206,11 @@ export async function phaseSkipGates(s: DeploySession, io: StepIO): Promise<void
 /** The app repo into the mirror cache (clone once, fetch after), the tag's tree into releases/.partial-<name>. */
 export async function phaseFetch(s: DeploySession, io: StepIO): Promise<string> {
   const { ensureMirror } = await import('../git/repo.js');
-  const mirror = await ensureMirror(s.repo!, join(s.stateDir, 'cache'), { commit: s.commit!, signal: io.signal });
+  // While git fetches: are the required secrets there? (Rather than finding out after the build.)
+  const [fetched, secrets] = await Promise.allSettled([ensureMirror(s.repo!, join(s.stateDir, 'cache'), { commit: s.commit!, signal: io.signal }), checkSecretsPresent(s, io)]);
+  if (secrets.status === 'rejected') throw secrets.reason;
+  if (fetched.status === 'rejected') throw fetched.reason;
+  const mirror = fetched.value;
   s.staged = await s.target.prepareRelease(s.release!);
   await s.target.exportTree(mirror, s.commit!, s.staged, io.signal);
   io.log(`exported ${s.commit!.slice(0, 12)} from ${mirror} into ${s.staged.staging}`);
@@ -239,6 +244,28 @@ export async function phaseBuild(s: DeploySession, io: StepIO): Promise<number> 
   s.buildMs = await runCommands(s, io, 'build', s.staged!.staging, s.config.build, buildEnv(s));
   killPoint(s.ctx, 'after-build');
   return s.buildMs;
+}
+
+/**
+ * The environment's required secrets all have a current value (names and stages only: no value
+ * is read, so nothing is audited); a missing one is exit 2 before anything is built.
+ */
+async function checkSecretsPresent(s: DeploySession, io: StepIO): Promise<void> {
+  const required = s.env.secrets?.required ?? [];
+  if (required.length === 0) return;
+  const { openScope } = await import('../secrets/service.js');
+  const scope = await openScope({ ...io.ctx, options: { ...io.ctx.options, env: s.environment } });
+  try {
+    const have = new Set((await scope.backend.list()).filter((d) => d.versions.some((v) => v.stages.includes('current'))).map((d) => d.name));
+    const missing = required.map((r) => r.name).filter((n) => !have.has(n));
+    if (missing.length) {
+      throw new ConfigError(`environment ${s.environment} lacks required secret${missing.length > 1 ? 's' : ''} ${missing.join(', ')} in ${scope.backend.location}: nothing was deployed`, {
+        hint: missing.map((n) => `ltc secrets generate ${n} --env ${s.environment}   (or: ltc secrets set ${n} --env ${s.environment})`).join('\n'),
+      });
+    }
+  } finally {
+    await scope.backend.close?.();
+  }
 }
 
 /** Secret values of the environment: its `required` secrets, or every secret it has. */

@@ -10,7 +10,7 @@ import { CheckFailedError, LockedError, RollbackFailedError, RolledBackError, Us
 import { readMeta } from '../targets/local/releases.js';
 import type { ReleaseInfo } from '../targets/target.js';
 import { openSession, phaseHealth, phaseRestart, type StepIO } from './phases.js';
-import { recordOutcome } from './record.js';
+import { liveReleases, recordOutcome } from './record.js';
 import { killPoint, putSession, type DeploySession } from './session.js';
 import { waitHealthy } from './verify.js';
 
@@ -110,14 +110,21 @@ export async function describeState(s: DeploySession): Promise<StateReport> {
   const previous = await s.target.readPrevious().catch(() => undefined);
   const status = await s.target.status().catch(() => undefined);
   const releases = await s.target.listReleases().catch(() => [] as ReleaseInfo[]);
-  const others = releases.filter((r) => r.name !== current).slice(0, 3).map((r) => r.name);
+  // What to suggest with --to: a release that was live and healthy once, never the one that just
+  // failed (the deploy's new release, or the release this rollback could not bring up).
+  const live = await liveReleases(s).catch(() => new Set<string>());
+  const avoid = new Set([current, s.release].filter((x): x is string => Boolean(x)));
+  const candidates = releases.filter((r) => !avoid.has(r.name));
+  const suggestion = (previous && !avoid.has(previous) ? previous : undefined) ?? candidates.find((r) => live.has(r.name))?.name;
   const journal = join(s.stateDir, 'runs', `${s.id}.jsonl`);
   const app = !status
     ? 'unknown'
     : status.mode === 'service'
       ? `managed by the service command ${(s.config.service ?? []).join(' ')}`
       : status.running
-        ? `pid ${status.pid} runs release ${status.release} (since ${status.startedAt})`
+        ? status.unrecorded
+          ? `pid ${status.unrecorded.join(', ')} run${status.unrecorded.length === 1 ? 's' : ''} release ${status.release} without a pid file`
+          : `pid ${status.pid} runs release ${status.release} (since ${status.startedAt})`
         : `not running${status.stale ? ` (stale pid file ${status.pidFile}: pid ${status.pid} of ${status.release} is gone)` : ''}`;
   const text = [
     'state now:',
@@ -132,7 +139,7 @@ export async function describeState(s: DeploySession): Promise<StateReport> {
     'next:',
     `  tail -n 50 ${s.target.paths.logFile}`,
     `  ltc releases --env ${s.environment}`,
-    ...(others.length ? [`  ltc rollback --env ${s.environment} --to ${others[0]}`] : []),
+    ...(suggestion ? [`  ltc rollback --env ${s.environment} --to ${suggestion}`] : []),
     `  ltc health --env ${s.environment}`,
   ].join('\n');
   return {
@@ -151,6 +158,12 @@ export async function describeState(s: DeploySession): Promise<StateReport> {
   };
 }
 
+/** The hint of the rollback's own failure (e.g. the app log's last lines), masked, as a hint paragraph. */
+function rollbackHint(s: DeploySession, err: unknown): string {
+  const hint = (err as { hint?: unknown } | undefined)?.hint;
+  return typeof hint === 'string' && hint.trim() ? `(the rollback's failure: ${s.ctx.masker.mask(hint)})\n` : '';
+}
+
 /** `rollback: { phase: failed }`: a rollback's restart or health check failed → exit 4 with the state. */
 export async function phaseRollbackFailed(s: DeploySession): Promise<never> {
   const failure = s.lastFailure ?? { phase: 'rollback', message: 'a rollback step failed' };
@@ -158,7 +171,7 @@ export async function phaseRollbackFailed(s: DeploySession): Promise<never> {
   if (!s.recorded) await recordOutcome(s, 'rollback_failed', { failedPhase: failure.phase, error: failure.message }).catch(() => undefined);
   await s.lock?.release().catch(() => undefined);
   throw new RollbackFailedError(`rollback of ${s.environment} to ${s.release} failed at ${failure.phase}: ${s.ctx.masker.mask(failure.message)}\n${state.text}`, {
-    hint: state.next,
+    hint: `${failure.hint ? `(${s.ctx.masker.mask(failure.hint)})\n` : ''}${state.next}`,
     details: state.data,
   });
 }
@@ -198,7 +211,7 @@ export async function phaseUndo(s: DeploySession, io: StepIO): Promise<never> {
     await recordOutcome(s, 'rollback_failed', { failedPhase: failure.phase, error: `${failure.message}; rollback: ${err.message}`, rolledBackTo: null }).catch(() => undefined);
     await s.lock?.release().catch(() => undefined);
     throw new RollbackFailedError(`${failed}; the rollback to ${to ?? '(nothing)'} failed too: ${s.ctx.masker.mask(err.message)}\n${state.text}`, {
-      hint: `${failure.hint ? `(the deploy's failure: ${s.ctx.masker.mask(failure.hint)})\n` : ''}${state.next}`,
+      hint: `${rollbackHint(s, err)}${failure.hint ? `(the deploy's failure: ${s.ctx.masker.mask(failure.hint)})\n` : ''}${state.next}`,
       details: { ...state.data, failedPhase: failure.phase },
     });
   }

@@ -65,7 +65,7 @@ export function stepIO(step: StepContext) {
     log: (line: string) => step.log(line),
     warn: (line: string) => {
       step.log(`warning: ${line}`);
-      step.ctx.out.warn(`warning: ${line}`);
+      step.ctx.out.warn(line); // Output.warn adds the "warning: " itself
     },
   };
 }

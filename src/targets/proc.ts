@@ -95,3 +95,40 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
     }
   }
 }
+
+/**
+ * Processes started for `environment` from a release under `releasesDir` (cwd inside it, and
+ * LTC_ENV=<environment> and LTC_RELEASE in their environment, as ltc starts the app): found from
+ * /proc, for an app that runs without a pid file (ltc killed between the start and the pid
+ * file). A person's shell in a release folder does not count (it has no LTC_RELEASE).
+ */
+export function releaseProcesses(releasesDir: string, environment: string): Array<{ pid: number; pgid: number }> {
+  const fs = process.getBuiltinModule('node:fs');
+  let root: string;
+  let entries: string[];
+  try {
+    root = fs.realpathSync(releasesDir);
+    entries = fs.readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const found: Array<{ pid: number; pgid: number }> = [];
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    const pid = Number(e);
+    if (pid === process.pid || pid === process.ppid) continue;
+    try {
+      const cwd = fs.readlinkSync(`/proc/${e}/cwd`);
+      if (!cwd.startsWith(root + '/')) continue;
+      const vars = fs.readFileSync(`/proc/${e}/environ`, 'utf8').split('\0');
+      if (!vars.includes(`LTC_ENV=${environment}`) || !vars.some((v) => v.startsWith('LTC_RELEASE='))) continue;
+      const stat = fs.readFileSync(`/proc/${e}/stat`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (rest[0] === 'Z') continue;
+      found.push({ pid, pgid: Number(rest[2]) });
+    } catch {
+      /* gone meanwhile, or not ours to read */
+    }
+  }
+  return found;
+}

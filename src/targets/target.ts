@@ -68,6 +68,8 @@ export interface LockHandle {
   info: LockInfo;
   /** The stale lock that was taken over to get this one, if any. */
   tookOver?: { info: LockInfo; why: string };
+  /** Temp files of a killed run removed once the lock was taken (e.g. shared/.env.<pid>.<rnd>.tmp). */
+  swept?: string[];
   release(): Promise<void>;
 }
 
@@ -80,6 +82,8 @@ export interface AppStatus {
   startedAt?: string;
   /** A pid file whose process is gone (crashed, or killed). */
   stale?: boolean;
+  /** Processes of the environment's releases running without a pid file (ltc killed right after the start). */
+  unrecorded?: number[];
   pidFile?: string;
   logFile: string;
 }
@@ -100,7 +104,8 @@ export interface StartedApp {
 export interface RevisionRecord {
   time: string;
   actor: string;
-  action: 'deploy' | 'rollback';
+  /** stop: `ltc stop` ended the app (release = the release it ran). */
+  action: 'deploy' | 'rollback' | 'stop';
   environment: string;
   rc: string | null;
   commit: string | null;

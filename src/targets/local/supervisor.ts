@@ -3,14 +3,15 @@
  * process group, so it outlives ltc) from `<deploy_root>/current`, its stdout and stderr appended
  * to `shared/logs/app.log`, its pid in `shared/app.pid` as JSON (pid, process start time,
  * release, command) so a stale pid file — the app crashed, or the machine rebooted and the pid
- * was reused — is recognised. Stop = SIGTERM to the process group, SIGKILL after the grace.
+ * was reused — is recognised. Stop = SIGTERM (and SIGCONT, so a stopped process acts on it) to
+ * the process group, SIGKILL after the grace.
  */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { appendFile, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { CheckFailedError, InterruptedError } from '../../core/errors.js';
-import { groupAlive, pidAlive, procStartTime, signalGroup } from '../proc.js';
+import { groupAlive, pidAlive, procStartTime, releaseProcesses, signalGroup } from '../proc.js';
 
 export interface PidRecord {
   pid: number;
@@ -64,18 +65,60 @@ async function waitGroupGone(pgid: number, ms: number): Promise<boolean> {
   }
 }
 
+/** Where to look for an app running without a pid file. */
+export interface OrphanScope {
+  releasesDir: string;
+  environment: string;
+}
+
+/**
+ * Processes of the environment's releases that no pid file records (ltc was killed between
+ * starting the app and writing its pid file): SIGTERM (+SIGCONT) to their groups, SIGKILL after
+ * the grace. They would hold the app's port and make the next start fail.
+ */
+async function stopOrphans(scope: OrphanScope, graceMs: number, log?: (line: string) => void): Promise<number[]> {
+  const found = releaseProcesses(scope.releasesDir, scope.environment);
+  if (found.length === 0) return [];
+  const groups = [...new Set(found.map((p) => p.pgid))].filter((g) => g > 1 && g !== process.pid);
+  log?.(`found ${found.length} process(es) of ${scope.environment} running from ${scope.releasesDir} without a pid file (pid ${found.map((p) => p.pid).join(', ')}; left by an interrupted ltc?): stopping them`);
+  for (const g of groups) {
+    signalGroup(g, 'SIGTERM');
+    signalGroup(g, 'SIGCONT');
+  }
+  const gone = await Promise.all(groups.map((g) => waitGroupGone(g, graceMs)));
+  for (const [i, g] of groups.entries()) {
+    if (!gone[i]) {
+      signalGroup(g, 'SIGKILL');
+      await waitGroupGone(g, 5000);
+    }
+  }
+  return found.map((p) => p.pid);
+}
+
 /** Stops the supervised app: SIGTERM to its group, SIGKILL after `graceMs`. */
-export async function stopApp(pidFile: string, graceMs: number, log?: (line: string) => void): Promise<{ stopped: boolean; pid?: number; killed?: boolean; stale?: boolean }> {
+export async function stopApp(
+  pidFile: string,
+  graceMs: number,
+  log?: (line: string) => void,
+  orphans?: OrphanScope,
+): Promise<{ stopped: boolean; pid?: number; killed?: boolean; stale?: boolean; orphans?: number[] }> {
   const rec = await readPidFile(pidFile);
-  if (!rec) return { stopped: false };
+  if (!rec) {
+    const pids = orphans ? await stopOrphans(orphans, graceMs, log) : [];
+    return pids.length ? { stopped: true, pid: pids[0]!, orphans: pids } : { stopped: false };
+  }
   const pgid = rec.pgid || rec.pid;
   if (appState(rec) === 'gone') {
     await rm(pidFile, { force: true });
     log?.(`pid file ${pidFile} was stale: pid ${rec.pid} (${rec.release}) no longer runs`);
-    return { stopped: false, pid: rec.pid, stale: true };
+    const pids = orphans ? await stopOrphans(orphans, graceMs, log) : [];
+    return { stopped: pids.length > 0, pid: rec.pid, stale: true, ...(pids.length ? { orphans: pids } : {}) };
   }
   log?.(`stopping pid ${rec.pid} (${rec.release}): SIGTERM to its process group`);
   signalGroup(pgid, 'SIGTERM');
+  // A stopped (SIGSTOP, e.g. hung in a debugger or a stopped job) process only acts on SIGTERM
+  // once it runs again: continue it, as systemd does, so it ends now rather than after the grace.
+  signalGroup(pgid, 'SIGCONT');
   let killed = false;
   if (!(await waitGroupGone(pgid, graceMs))) {
     log?.(`pid ${rec.pid} still runs after ${graceMs}ms: SIGKILL`);

@@ -1,6 +1,6 @@
 /** The `local` target: releases, links, env file, supervisor, lock and history on this machine. */
 import { appendFile, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { LocalTargetConfig } from '../../config/schema/target.js';
 import { CheckFailedError, ConfigError } from '../../core/errors.js';
 import type { Masker } from '../../core/masker.js';
@@ -20,6 +20,7 @@ import type {
   Target,
 } from '../target.js';
 import { formatEnvFile, parseEnvFile } from './env-file.js';
+import { sweepLeftovers } from './leftovers.js';
 import { acquireLock, breakLock, readLockState } from './lock.js';
 import {
   PARTIAL_PREFIX,
@@ -32,6 +33,7 @@ import {
   removeLink,
   writeMeta,
 } from './releases.js';
+import { releaseProcesses } from '../proc.js';
 import { appState, fileSize, readLogFrom, readPidFile, startApp, stopApp } from './supervisor.js';
 
 export interface LocalTargetOptions {
@@ -73,11 +75,11 @@ export class LocalTarget implements Target {
 
   // Lock
 
-  lock(
+  async lock(
     info: Omit<LockInfo, 'pid' | 'host' | 'user' | 'startedAt' | 'procStart'>,
     opts: { waitMs: number; signal: AbortSignal; onWait?: (state: LockState) => void },
   ): Promise<LockHandle> {
-    return acquireLock(this.paths.lockFile, {
+    const handle = await acquireLock(this.paths.lockFile, {
       action: info.action,
       ...(info.rc ? { rc: info.rc } : {}),
       ...(info.runId ? { runId: info.runId } : {}),
@@ -87,6 +89,9 @@ export class LocalTarget implements Target {
       hintEnv: this.environment,
       ...(opts.onWait ? { onWait: opts.onWait } : {}),
     });
+    // Under the lock: temp files of a killed run (a secrets copy among them) go now.
+    const swept = await sweepLeftovers([this.root, this.paths.shared]);
+    return swept.length ? { ...handle, swept } : handle;
   }
 
   lockState(): Promise<LockState> {
@@ -111,8 +116,8 @@ export class LocalTarget implements Target {
   }
 
   async exportTree(mirror: string, commit: string, staged: StagedRelease, signal: AbortSignal): Promise<void> {
-    const { extractCommit } = await import('../../git/export-release.js');
-    await extractCommit(mirror, commit, staged.staging, signal);
+    const { archiveTree } = await import('../../git/repo.js');
+    await archiveTree(mirror, commit, staged.staging, { signal });
   }
 
   async runIn(dir: string, argv: readonly string[], opts: RunOptions, masker: Masker): Promise<CommandRun> {
@@ -243,14 +248,29 @@ export class LocalTarget implements Target {
 
   async stop(opts: { graceMs: number; log?: (line: string) => void }): Promise<{ stopped: boolean; pid?: number; killed?: boolean }> {
     if (this.config.service) return { stopped: false };
-    return stopApp(this.paths.pidFile, opts.graceMs, opts.log);
+    return stopApp(this.paths.pidFile, opts.graceMs, opts.log, { releasesDir: this.paths.releases, environment: this.environment });
   }
 
   async status(): Promise<AppStatus> {
     if (this.config.service) return { mode: 'service', running: false, logFile: this.paths.logFile };
     const rec = await readPidFile(this.paths.pidFile);
+    const state = rec ? appState(rec) : 'gone';
+    if (!rec || state === 'gone') {
+      // Running without a pid file (ltc killed between the start and writing it)?
+      const found = releaseProcesses(this.paths.releases, this.environment);
+      if (found.length) {
+        const { readlinkSync } = await import('node:fs');
+        const cwd = (() => {
+          try {
+            return readlinkSync(`/proc/${found[0]!.pid}/cwd`);
+          } catch {
+            return '';
+          }
+        })();
+        return { mode: 'supervised', running: true, pid: found[0]!.pid, release: basename(cwd), unrecorded: found.map((p) => p.pid), pidFile: this.paths.pidFile, logFile: this.paths.logFile };
+      }
+    }
     if (!rec) return { mode: 'supervised', running: false, pidFile: this.paths.pidFile, logFile: this.paths.logFile };
-    const state = appState(rec);
     return {
       mode: 'supervised',
       running: state !== 'gone',

@@ -86,6 +86,9 @@ describe('secrets rotate with PostgreSQL', () => {
   it('rotates a role password in four steps: the new one logs in, the old one no longer does', async () => {
     const { ops, initial } = await opsWithRole('app_self', {});
     expect(await login('app_self', initial)).toBe('ok');
+    // The server logs every statement: the new password must not be among them.
+    await server.sql("ALTER SYSTEM SET log_statement = 'all'");
+    await server.sql('SELECT pg_reload_conf()');
 
     const r = await ops.ltc(['secrets', 'rotate', 'DATABASE_PASSWORD', '--env', 'staging', '--json']);
     expect(r.code, r.stderr).toBe(0);
@@ -102,6 +105,11 @@ describe('secrets rotate with PostgreSQL', () => {
     // The password went over the wire as a SCRAM verifier: the server holds no plain text.
     const stored = await server.sql("SELECT rolpassword FROM pg_authid WHERE rolname = 'app_self'");
     expect(stored.trim()).toMatch(/^SCRAM-SHA-256\$4096:/);
+    const log = await readFile(join(server.dir, 'server.log'), 'utf8');
+    expect(log).toMatch(/ALTER ROLE "app_self" PASSWORD 'SCRAM-SHA-256\$4096:/);
+    for (const v of [now, initial, encodeURIComponent(now), Buffer.from(now).toString('base64')]) expect(log).not.toContain(v);
+    await server.sql('ALTER SYSTEM RESET log_statement');
+    await server.sql('SELECT pg_reload_conf()');
 
     const actions = (await auditActions(ops)).filter((a) => a.action.startsWith('secret.rotate'));
     expect(actions.map((a) => `${a.action}:${a.outcome}`)).toEqual([

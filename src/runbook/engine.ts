@@ -48,6 +48,7 @@ export async function executeRunbook(
   const results = new Map<string, StepResultState>();
   const records: StepRecord[] = [];
   const scope = { inputs, results, env: deps.ctx.env, config: deps.config };
+  const whole = makeResolver(scope);
   const env = (signal: AbortSignal): StepRunEnv => ({
     ctx: deps.ctx,
     runId: deps.runId,
@@ -56,8 +57,10 @@ export async function executeRunbook(
     reporter: deps.reporter,
     ...(deps.journal ? { journal: deps.journal } : {}),
     resolver: (self) => {
-      if (!self) return makeResolver(scope);
-      const withSelf = new Map(results).set(self.id, { status: 'ok', outputs: self.outputs });
+      if (!self) return whole;
+      // The results so far plus the step's own outputs (a view; copying the map made each step O(n)).
+      const mine: StepResultState = { status: 'ok', outputs: self.outputs };
+      const withSelf: Pick<ReadonlyMap<string, StepResultState>, 'get'> = { get: (id) => (id === self.id ? mine : results.get(id)) };
       return makeResolver({ ...scope, results: withSelf });
     },
     runRunbook:

@@ -13,7 +13,7 @@ export interface StepResultState {
 
 export interface ScopeData {
   inputs: Readonly<Record<string, OutputValue>>;
-  results: ReadonlyMap<string, StepResultState>;
+  results: Pick<ReadonlyMap<string, StepResultState>, 'get'>;
   env: NodeJS.ProcessEnv;
   /** The loaded config (plain data); undefined when the runbook reads no config. */
   config?: unknown;

@@ -50,8 +50,12 @@ export function makeStepContext(init: StepContextInit): StepContext {
     journal?.write({ t: 'log', id: view.id, line: masked });
     reporter.stepLog(view, masked);
   };
+  let prompting: Context | undefined;
   return {
-    ctx: promptingContext(ctx, reporter),
+    // Made on first use: most steps never prompt, and a step's allocations add up over a long run.
+    get ctx() {
+      return (prompting ??= promptingContext(ctx, reporter));
+    },
     runId: init.runId,
     stepId: step.id,
     signal,

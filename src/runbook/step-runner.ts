@@ -110,6 +110,7 @@ function untilSettledOrAbandoned<T>(work: Promise<T>, signal: AbortSignal): Prom
 
 function stepOutputs(step: StepDef, result: StepResult, env: StepRunEnv): Record<string, OutputValue> {
   const outputs: Record<string, OutputValue> = { ...(result.outputs ?? {}) };
+  if (!Object.keys(step.outputs).length) return outputs;
   const resolver = env.resolver({ id: step.id, outputs });
   for (const [name, value] of Object.entries(step.outputs)) {
     if (typeof value !== 'string') {

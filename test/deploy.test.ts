@@ -203,6 +203,15 @@ describe('ltc deploy on the local target', () => {
       expect(names).toContain(currentRelease(st));
       expect(names).toContain(previousRelease(st));
       expect(releaseMeta(st, previousRelease(st)!).rc).toBe('rc-2026-03-01');
+      // Failed (rolled back) deploys count too: the newest failed one stays for inspection, older ones go.
+      const kept = [currentRelease(st), previousRelease(st)];
+      for (let i = 0; i < 2; i++) expect((await st.ltc(['deploy', '--rc', 'rc-2026-03-01.1', '--env', 'staging'])).code).toBe(3);
+      const after = readdirSync(join(st.deployRoot, 'releases'));
+      expect(after).toHaveLength(3);
+      expect(after).toEqual(expect.arrayContaining(kept));
+      const failed = after.filter((n) => !kept.includes(n));
+      expect(failed).toHaveLength(1);
+      expect(failed[0]).toBe(revisions(st).at(-1)!.release);
     } finally {
       await stopStage(st);
       expect(processesUnder(st.dir)).toEqual([]);

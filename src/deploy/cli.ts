@@ -75,6 +75,41 @@ function failureResult(raw: unknown, summary: RunSummary | undefined, ctx: Conte
   };
 }
 
+/** --dry-run: the plan, and which release would become current. */
+async function planResult(plan: NonNullable<RunSummary['plan']>, formatPlan: (p: NonNullable<RunSummary['plan']>, c: Context['out']['c']) => string, ctx: Context): Promise<CommandResult> {
+  const { plannedFacts } = await import('./plan.js');
+  const f = plannedFacts();
+  const line = f?.release ? `\nwould make releases/${f.release} current in ${f.target.root} (now ${f.current ? `releases/${f.current}` : 'none'}); nothing was changed` : '';
+  return { data: { plan, ...(f?.release ? { release: f.release, current: f.current ?? null } : {}) }, text: formatPlan(plan, ctx.out.c) + line };
+}
+
+/**
+ * Runs runbooks/<name>.yaml: a failure is recorded (if nobody did), the lock released and the
+ * error rendered; --dry-run gives the plan; else the summary and the session of the run.
+ */
+async function runShipped(
+  name: 'deploy' | 'rollback',
+  inputs: Record<string, string | boolean>,
+  ctx: Context,
+  again: string,
+): Promise<CommandResult | { summary: RunSummary; session: DeploySession | undefined }> {
+  const { runRunbook, summaryOf, formatPlan } = await import('../runbook/api.js');
+  const { latestSession, resetLatest } = await import('./session.js');
+  resetLatest();
+  let summary: RunSummary;
+  try {
+    summary = await runRunbook(name, inputs, ctx);
+  } catch (err) {
+    const failedStep = summaryOf(err)?.failedStep;
+    await backstop(err, failedStep);
+    return failureResult(name === 'deploy' ? withSkipGatesHint(err, failedStep) : err, summaryOf(err), ctx, again);
+  }
+  if (summary.plan) return planResult(summary.plan, formatPlan, ctx);
+  const session = latestSession();
+  await backstop(undefined);
+  return { summary, session };
+}
+
 function overheadOf(s: DeploySession, totalMs: number): number {
   return Math.max(0, totalMs - s.buildMs - (s.startMs ?? 0) - (s.phases.pre_switch ?? 0) - (s.phases.smoke ?? 0));
 }
@@ -102,24 +137,9 @@ export async function deployCommand(opts: DeployCliOptions, ctx: Context): Promi
       hint: `pass --yes to confirm: ltc deploy --rc ${opts.rc} --env ${name} --yes`,
     });
   }
-  const { runRunbook, summaryOf, formatPlan } = await import('../runbook/api.js');
-  const { latestSession, resetLatest } = await import('./session.js');
-  resetLatest();
-  let summary: RunSummary;
-  try {
-    summary = await runRunbook('deploy', { rc: opts.rc, environment: name, skip_gates: Boolean(opts.skipGates), lock_wait: lockWait }, ctx);
-  } catch (err) {
-    await backstop(err, summaryOf(err)?.failedStep);
-    return failureResult(withSkipGatesHint(err, summaryOf(err)?.failedStep), summaryOf(err), ctx, `ltc deploy --rc ${opts.rc} --env ${name}`);
-  }
-  if (summary.plan) {
-    const { plannedFacts } = await import('./plan.js');
-    const f = plannedFacts();
-    const line = f?.release ? `\nwould make releases/${f.release} current in ${f.target.root} (now ${f.current ? `releases/${f.current}` : 'none'}); nothing was changed` : '';
-    return { data: { plan: summary.plan, ...(f?.release ? { release: f.release, current: f.current ?? null } : {}) }, text: formatPlan(summary.plan, ctx.out.c) + line };
-  }
-  const s = latestSession();
-  await backstop(undefined);
+  const ran = await runShipped('deploy', { rc: opts.rc, environment: name, skip_gates: Boolean(opts.skipGates), lock_wait: lockWait }, ctx, `ltc deploy --rc ${opts.rc} --env ${name}`);
+  if (!('summary' in ran)) return ran;
+  const { summary, session: s } = ran;
   const totalMs = performance.now() - t0;
   const data = {
     environment: name,
@@ -157,24 +177,9 @@ export async function rollbackCommand(opts: RollbackCliOptions, ctx: Context): P
   if (!loaded.config.environments[name]?.target) {
     throw new ConfigError(`environment "${name}" has no target in ${loaded.file}`, { hint: `add environments.${name}.target (type: local, deploy_root, start)` });
   }
-  const { runRunbook, summaryOf, formatPlan } = await import('../runbook/api.js');
-  const { latestSession, resetLatest } = await import('./session.js');
-  resetLatest();
-  let summary: RunSummary;
-  try {
-    summary = await runRunbook('rollback', { environment: name, to: opts.to ?? '', lock_wait: lockWait }, ctx);
-  } catch (err) {
-    await backstop(err, summaryOf(err)?.failedStep);
-    return failureResult(err, summaryOf(err), ctx, `ltc rollback --env ${name}${opts.to ? ` --to ${opts.to}` : ''}`);
-  }
-  if (summary.plan) {
-    const { plannedFacts } = await import('./plan.js');
-    const f = plannedFacts();
-    const line = f?.release ? `\nwould make releases/${f.release} current in ${f.target.root} (now ${f.current ? `releases/${f.current}` : 'none'}); nothing was changed` : '';
-    return { data: { plan: summary.plan, ...(f?.release ? { release: f.release, current: f.current ?? null } : {}) }, text: formatPlan(summary.plan, ctx.out.c) + line };
-  }
-  const s = latestSession();
-  await backstop(undefined);
+  const ran = await runShipped('rollback', { environment: name, to: opts.to ?? '', lock_wait: lockWait }, ctx, `ltc rollback --env ${name}${opts.to ? ` --to ${opts.to}` : ''}`);
+  if (!('summary' in ran)) return ran;
+  const { summary, session: s } = ran;
   const totalMs = performance.now() - t0;
   const data = {
     environment: name,
@@ -233,7 +238,7 @@ export async function releasesCommand(ctx: Context): Promise<CommandResult> {
         : `app: not running${status.stale ? ` (stale pid file: pid ${status.pid} is gone)` : ''}`;
   const text = [
     c.bold(`releases of ${name} (${target.description}), newest first:`),
-    ...(lines.length ? lines : ['  (none yet)']),
+    ...(lines.length ? [c.dim(`${' '.repeat(10)}  ${'RELEASE'.padEnd(w)}  ${'COMMIT'.padEnd(12)}  ${'CREATED'.padEnd(24)}  BY, LAST OUTCOME`), ...lines] : ['  (none yet)']),
     ...(partials.length ? [c.yellow(`incomplete (left by an interrupted deploy, removed by the next one): ${partials.join(', ')}`)] : []),
     c.dim(`${app}; log ${status.logFile}; history ${target.paths.revisions}`),
   ].join('\n');

@@ -17,13 +17,12 @@ import type { Context } from '../core/context.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { CheckFailedError, ConfigError, InterruptedError, LtcError, UsageError } from '../core/errors.js';
 import { displayCommand } from '../exec/command.js';
-import { openTarget, targetConfigOf } from '../targets/index.js';
 import { describeHolder } from '../targets/local/lock.js';
 import type { LockState } from '../targets/target.js';
 import type { EnvironmentConfig } from '../config/schema/index.js';
 import type { LocalTargetConfig } from '../config/schema/target.js';
 import { liveReleases, recordOutcome } from './record.js';
-import { appEnv, killPoint, putSession, type Action, type DeploySession } from './session.js';
+import { appEnv, killPoint, openTargetScope, putSession, type Action, type DeploySession } from './session.js';
 import { runSmoke, scanLog, waitHealthy, type PhaseIO } from './verify.js';
 
 export interface StepIO extends PhaseIO {
@@ -38,9 +37,8 @@ export const PRE_SWITCH = new Set(['resolve', 'lock', 'confirm', 'skip_gates', '
 /** Loads the environment, its target and the config it needs; checks start/service. */
 export async function openSession(io: StepIO, action: Action, environment: string | undefined): Promise<DeploySession> {
   const ctx = io.ctx;
-  const loaded = await ctx.config();
-  const { name, env } = loaded.environment(environment ?? ctx.options.env ?? ctx.env.LTC_ENV);
-  const config = targetConfigOf(name, env, loaded);
+  const scope = await openTargetScope(ctx, environment);
+  const { environment: name, env, loaded, config } = scope;
   if (!config.start && !config.service) {
     throw new ConfigError(`the target of environment "${name}" has neither start nor service in ${loaded.file}`, {
       hint: `add environments.${name}.target.start (e.g. [node, server.mjs]) or .service (e.g. [systemctl, restart, ltc-api])`,
@@ -54,17 +52,12 @@ export async function openSession(io: StepIO, action: Action, environment: strin
     }
   }
   checkBeforeAnything(name, env, config, loaded.file, ctx.env, action);
-  const target = openTarget(name, env, loaded);
+  const target = scope.target;
   const s: DeploySession = {
+    ...scope,
     id: io.runId,
     action,
     ctx,
-    environment: name,
-    env,
-    loaded,
-    target,
-    config,
-    stateDir: await ctx.stateDir(),
     actor: await currentActor(),
     t0: performance.now(),
     startedAt: new Date().toISOString(),

@@ -4,24 +4,15 @@
  * `git ls-remote`, the links, the lock, the pid file). Nothing is written.
  */
 import { join } from 'node:path';
-import type { LoadedConfig } from '../config/load.js';
-import type { EnvironmentConfig } from '../config/schema/index.js';
-import type { LocalTargetConfig } from '../config/schema/target.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { displayCommand } from '../exec/command.js';
 import type { PlanItem, StepContext } from '../runbook/step-type.js';
-import { openTarget, targetConfigOf } from '../targets/index.js';
 import { describeHolder } from '../targets/local/lock.js';
-import type { AppStatus, LockState, ReleaseInfo, Target } from '../targets/target.js';
+import type { AppStatus, LockState, ReleaseInfo } from '../targets/target.js';
+import { openTargetScope, type TargetScope } from './session.js';
 
-export interface PlanFacts {
+export interface PlanFacts extends TargetScope {
   action: 'deploy' | 'rollback';
-  environment: string;
-  env: EnvironmentConfig;
-  loaded: LoadedConfig;
-  target: Target;
-  config: LocalTargetConfig;
-  stateDir: string;
   rc?: string;
   commit?: string;
   repo?: string;
@@ -42,19 +33,11 @@ export function plannedFacts(): PlanFacts | undefined {
 }
 
 async function gather(step: StepContext, action: 'deploy' | 'rollback', environment: string | undefined): Promise<PlanFacts> {
-  const ctx = step.ctx;
-  const loaded = await ctx.config();
-  const { name, env } = loaded.environment(environment ?? ctx.options.env ?? ctx.env.LTC_ENV);
-  const config = targetConfigOf(name, env, loaded);
-  const target = openTarget(name, env, loaded);
+  const scope = await openTargetScope(step.ctx, environment);
+  const target = scope.target;
   return {
+    ...scope,
     action,
-    environment: name,
-    env,
-    loaded,
-    target,
-    config,
-    stateDir: await ctx.stateDir(),
     current: await target.readCurrent(),
     previous: await target.readPrevious(),
     lock: await target.lockState(),
@@ -185,9 +168,10 @@ export async function planDeployPhase(p: { phase: string; rc?: string; environme
     case 'record': {
       const items: PlanItem[] = [{ action: 'record', detail: `append to ${t.paths.revisions} and ${join(f.stateDir, 'audit.jsonl')}; release the lock`, writes: true }];
       if (f.action === 'deploy') {
-        const protect = new Set([f.release, f.current].filter(Boolean));
-        const keep = f.releases.slice(0, Math.max(0, f.config.keep_releases - 1)).map((r) => r.name);
-        const removed = f.releases.filter((r) => !protect.has(r.name) && !keep.includes(r.name)).map((r) => r.name);
+        // as LocalTarget.prune: the new release and the one that becomes previous (today's current) first, then the newest others
+        const keepSet = new Set([f.release, f.current].filter((x): x is string => Boolean(x)));
+        for (const r of f.releases) if (keepSet.size < f.config.keep_releases) keepSet.add(r.name);
+        const removed = f.releases.filter((r) => !keepSet.has(r.name)).map((r) => r.name);
         items.push({ action: 'prune', detail: `keep the newest ${f.config.keep_releases} releases${removed.length ? `: would remove ${removed.join(', ')}` : ' (nothing to remove)'}`, writes: removed.length > 0 });
       } else {
         items.push({ action: 'previous', detail: 'previous → the newest release older than the new current that was once live', writes: true });

@@ -216,6 +216,11 @@ export async function phaseUndo(s: DeploySession, io: StepIO): Promise<never> {
     });
   }
   await recordOutcome(s, 'rolled_back', { failedPhase: failure.phase, error: failure.message, rolledBackTo: to ?? null });
+  // Failed deploys count towards keep_releases too (the failed one, the newest, stays for inspection).
+  const previous = await s.target.readPrevious().catch(() => undefined);
+  const protect = [to, previous, s.release].filter((x): x is string => Boolean(x));
+  s.pruned = await s.target.prune(s.config.keep_releases, protect).catch(() => []);
+  if (s.pruned.length) io.log(`removed old releases: ${s.pruned.join(', ')}`);
   await s.lock?.release().catch(() => undefined);
   const kept = join(s.target.paths.releases, s.release ?? '');
   throw new RolledBackError(

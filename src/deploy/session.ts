@@ -12,16 +12,26 @@ import type { LockHandle, StagedRelease, StartedApp, Target } from '../targets/t
 
 export type Action = 'deploy' | 'rollback';
 
-export interface DeploySession {
-  id: string;
-  action: Action;
-  ctx: Context;
+/** An environment with its target, as a deploy, a rollback or their plan see it. */
+export interface TargetScope {
   environment: string;
   env: EnvironmentConfig;
   loaded: LoadedConfig;
   target: Target;
   config: LocalTargetConfig;
   stateDir: string;
+}
+
+export async function openTargetScope(ctx: Context, environment: string | undefined): Promise<TargetScope> {
+  const { openEnvironmentTarget } = await import('../targets/index.js');
+  const { name, env, loaded, config, target } = await openEnvironmentTarget(ctx, environment);
+  return { environment: name, env, loaded, config, target, stateDir: await ctx.stateDir() };
+}
+
+export interface DeploySession extends TargetScope {
+  id: string;
+  action: Action;
+  ctx: Context;
   actor: string;
   /** performance.now() at the start; Date ISO for records. */
   t0: number;

@@ -183,7 +183,7 @@ export interface Target {
   /** Removes a staged (incomplete) release. */
   discardRelease(staged: StagedRelease): Promise<void>;
   listReleases(): Promise<ReleaseInfo[]>;
-  /** Removes all but the newest `keep` releases (never `protect`) and leftover partial ones; returns the names removed. */
+  /** Keeps `keep` releases — `protect`, current and previous first, then the newest others — and removes the rest and leftover partial ones; returns the names removed. */
   prune(keep: number, protect: readonly string[], keepPartial?: string): Promise<string[]>;
 
   // Current / previous

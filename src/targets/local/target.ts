@@ -171,7 +171,9 @@ export class LocalTarget implements Target {
   async prune(keep: number, protect: readonly string[], keepPartial?: string): Promise<string[]> {
     const removed: string[] = [];
     const releases = await this.listReleases();
-    const keepSet = new Set([...releases.slice(0, keep).map((r) => r.name), ...protect]);
+    // `keep` in all: the protected ones (and current, previous) first, then the newest others.
+    const keepSet = new Set([...protect, ...releases.filter((r) => r.current || r.previous).map((r) => r.name)]);
+    for (const r of releases) if (keepSet.size < keep) keepSet.add(r.name);
     for (const r of releases) {
       if (keepSet.has(r.name) || r.current || r.previous) continue;
       await rm(r.dir, { recursive: true, force: true });

@@ -329,6 +329,9 @@ describe('ltc runbook list / show / runs', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^smoke-test\s+ops \(overrides shipped\)\s+My smoke test$/m);
     expect(r.stdout).toMatch(/^mine\s+ops\s+Mine — my own$/m);
+    // The titles line up in one column whatever the origin.
+    const columns = r.stdout.trim().split('\n').map((l) => l.search(/(My smoke test|Mine|Deploy a release candidate)/)).filter((i) => i >= 0);
+    expect(new Set(columns).size, r.stdout).toBe(1);
     const j = await runLtc(['runbook', 'list', '--json'], { cwd: dir });
     const rows = (j.json as { runbooks: Array<{ name: string; origin: string; overrides?: string }> }).runbooks;
     expect(rows.find((x) => x.name === 'smoke-test')).toMatchObject({ origin: 'ops', overrides: expect.stringMatching(/runbooks\/smoke-test\.yaml$/) });

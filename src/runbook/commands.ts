@@ -45,11 +45,14 @@ export async function listCommand(ctx: Context): Promise<CommandResult> {
   const rows = refs.map((r) => ({ ...r, ...describeFile(r.file) }));
   const { c } = ctx.out;
   const width = Math.max(4, ...rows.map((r) => r.name.length));
+  const originOf = (r: (typeof rows)[number]) => (r.overrides ? 'ops (overrides shipped)' : r.origin === 'ops' ? 'ops' : 'shipped');
+  const originWidth = Math.max(...rows.map((r) => originOf(r).length));
+  const paint = (r: (typeof rows)[number], text: string) => (r.overrides ? c.yellow(text) : r.origin === 'ops' ? text : c.dim(text));
   const text = rows.length
     ? rows
         .map((r) => {
-          const origin = r.overrides ? c.yellow('ops (overrides shipped)') : r.origin === 'ops' ? 'ops' : c.dim('shipped');
-          return `${r.name.padEnd(width)}  ${origin}  ${r.title ?? ''}${r.description ? c.dim(` — ${r.description}`) : ''}`;
+          const origin = paint(r, originOf(r).padEnd(originWidth));
+          return `${r.name.padEnd(width)}  ${origin}  ${r.title ?? ''}${r.description ? c.dim(`${r.title ? ' — ' : ''}${r.description}`) : ''}`;
         })
         .join('\n')
     : 'no runbooks found (put YAML files in runbooks/ next to ltc.config.yaml)';

@@ -110,6 +110,15 @@ describe('runbook runs under signals, and resume', () => {
     expect((runs.json as { runs: Array<Record<string, unknown>> }).runs[0]).toMatchObject({ runId, status: 'killed', openStep: 'long' });
     const firstOut = (events!.find((e) => e.t === 'end' && e.id === 'first') as { outputs: { stdout: string } }).outputs.stdout;
 
+    // The killed run's pid now belongs to another live process (pids are reused): still "killed".
+    expect(events![0]).toHaveProperty('pidStart');
+    const file = join(dir, '.ltc', 'runs', `${runId}.jsonl`);
+    const lines = (await readFile(file, 'utf8')).split('\n');
+    lines[0] = JSON.stringify({ ...events![0], pid: process.pid });
+    await writeFile(file, lines.join('\n'));
+    const reused = await runLtc(['runbook', 'runs', '--json'], { cwd: dir });
+    expect((reused.json as { runs: Array<Record<string, unknown>> }).runs[0]).toMatchObject({ runId, status: 'killed' });
+
     await writeFile(join(dir, 'go'), '');
     const resumed = await runLtc(['runbook', 'resume', runId!, '--json'], { cwd: dir });
     expect(resumed.code).toBe(0);

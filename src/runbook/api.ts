@@ -11,7 +11,7 @@ import { ConfigError, LockedError, UsageError, type LtcError } from '../core/err
 import { executeRunbook, type RunOutcome } from './engine.js';
 import { doneEarlier, readRunHistory, type RunHistory, type StepState } from './history.js';
 import { maskedInputs, resolveInputs } from './inputs.js';
-import { Journal, newRunId, type ErrorInfo, type RunStatus } from './journal.js';
+import { Journal, newRunId, processStart, type ErrorInfo, type RunStatus } from './journal.js';
 import { planRun, type RunPlan } from './plan.js';
 import { configFor, loadValidated, preflight } from './prepare.js';
 import { chooseReporter, type RenderMode } from './report/choose.js';
@@ -23,6 +23,13 @@ import type { Validated } from './validate.js';
 export type { RunPlan } from './plan.js';
 export { formatPlan } from './plan-text.js';
 export type InputMap = Record<string, OutputValue>;
+
+let ownStart: string | undefined | null = null;
+/** This process's start time for the journal (read once). */
+function pidStart(): { pidStart?: string } {
+  if (ownStart === null) ownStart = processStart(process.pid);
+  return ownStart === undefined ? {} : { pidStart: ownStart };
+}
 
 export interface RunOptions {
   /** Plan only: resolve and print what would run, change nothing (default: the --dry-run flag). */
@@ -85,7 +92,7 @@ async function runValidated(v: Validated, inputs: InputMap, s: Session, spec: Jo
     const prior: ReadonlyMap<string, StepState> = spec.resume?.steps ?? new Map();
     const from = rb.steps.find((st) => !doneEarlier(prior.get(st.id)));
     if (spec.resume) {
-      journal.write({ t: 'resume', at: new Date().toISOString(), actor, pid: process.pid, argv: s.argv, from: from?.id ?? null });
+      journal.write({ t: 'resume', at: new Date().toISOString(), actor, pid: process.pid, ...pidStart(), argv: s.argv, from: from?.id ?? null });
     } else {
       journal.write({
         t: 'run',
@@ -99,6 +106,7 @@ async function runValidated(v: Validated, inputs: InputMap, s: Session, spec: Jo
         inputs: maskedInputs(rb, inputs),
         argv: s.argv,
         pid: process.pid,
+        ...pidStart(),
         cwd: s.ctx.cwd,
         at: new Date().toISOString(),
         ...(spec.parent ? { parent: spec.parent } : {}),

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { didYouMean } from '../core/suggest.js';
-import { journalFile, runsDir, type ErrorInfo, type JournalEvent, type Phase, type StepStatus } from './journal.js';
+import { journalFile, processStart, runsDir, type ErrorInfo, type JournalEvent, type Phase, type StepStatus } from './journal.js';
 import type { OutputValue } from './step-type.js';
 
 export type HistoryStatus = 'ok' | 'failed' | 'interrupted' | 'running' | 'killed';
@@ -50,7 +50,12 @@ export interface RunHistory {
   error?: ErrorInfo;
 }
 
-function alive(pid: number): boolean {
+/** Is the process that wrote the journal still running? A pid since reused by another process is not. */
+function alive(pid: number, started: string | undefined): boolean {
+  if (started !== undefined) {
+    const now = processStart(pid);
+    if (now !== undefined || existsSync('/proc/self/stat')) return now === started;
+  }
   if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);
@@ -74,6 +79,7 @@ export function parseJournal(file: string, runId: string): RunHistory | undefine
   if (!header) return undefined;
   const history: RunHistory = { runId, journal: file, header, resumes: [], steps: new Map(), children: new Map(), status: 'running', startedAt: header.at };
   let pid = header.pid;
+  let pidStart = header.pidStart;
   let open: string | undefined;
   let done: Extract<JournalEvent, { t: 'done' }> | undefined;
   for (const e of events) {
@@ -81,6 +87,7 @@ export function parseJournal(file: string, runId: string): RunHistory | undefine
       case 'resume':
         history.resumes.push(e);
         pid = e.pid;
+        pidStart = e.pidStart;
         done = undefined;
         open = undefined;
         break;
@@ -106,7 +113,7 @@ export function parseJournal(file: string, runId: string): RunHistory | undefine
     if (done.failedStep) history.failedStep = done.failedStep;
     if (done.error) history.error = done.error;
   } else {
-    history.status = alive(pid) ? 'running' : 'killed';
+    history.status = alive(pid, pidStart) ? 'running' : 'killed';
     if (open) history.openStep = open;
   }
   return history;

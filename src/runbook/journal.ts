@@ -6,7 +6,7 @@
  * run's end, and for other step ends at most once a second (measured: an fsync per step end cost
  * about 10% of a 200-step runbook of `true`, see bench/runbook.mjs).
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Masker } from '../core/masker.js';
@@ -36,11 +36,13 @@ export type JournalEvent =
       inputs: Record<string, OutputValue>;
       argv: string[];
       pid: number;
+      /** When that process started (Linux: /proc/<pid>/stat starttime), so a reused pid is not taken for the run. */
+      pidStart?: string;
       cwd: string;
       at: string;
       parent?: { runId: string; step: string };
     }
-  | { t: 'resume'; at: string; actor: string; pid: number; argv: string[]; from: string | null }
+  | { t: 'resume'; at: string; actor: string; pid: number; pidStart?: string; argv: string[]; from: string | null }
   | { t: 'start'; id: string; name: string; type: string; phase: Phase; at: string }
   | { t: 'retry'; id: string; attempt: number; error: string; delayMs: number; at: string }
   | { t: 'log'; id: string; line: string }
@@ -64,6 +66,16 @@ export type JournalEvent =
   | { t: 'done'; status: RunStatus; durationMs: number; outputs: Record<string, OutputValue>; error?: ErrorInfo; failedStep?: string; at: string };
 
 const MAX_LOG_LINES_PER_STEP = 2000;
+
+/** When a process started, as the kernel counts it (Linux); undefined where /proc is not there. */
+export function processStart(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
 const SYNC_INTERVAL_MS = 1000;
 
 /** `20260301-142501-deploy-a1b2`: sortable by time, names the runbook. */

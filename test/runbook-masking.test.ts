@@ -75,6 +75,15 @@ describe('secret inputs are masked everywhere', () => {
     expectNoSecret('stderr', r.stderr);
   });
 
+  it('a secret too short for the masker is refused before anything runs (it would print in the clear)', async () => {
+    const dir = await opsDir({ m: runbook });
+    const r = await runLtc(['runbook', 'run', 'm', '--input', 'token=x9z'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/input "token" is secret, and a value of fewer than 4 characters cannot be masked/);
+    expect(r.stderr).not.toContain('x9z');
+    expect(await journalText(dir)).toBe('');
+  });
+
   it('a successful run\'s outputs and the dry-run plan are masked', async () => {
     const ok = runbook.replace(/ {2}- id: fail\n.*\n/, '');
     const dir = await opsDir({ m: ok });

@@ -12,6 +12,9 @@ import type { OutputValue } from './step-type.js';
 
 export type InputValues = Record<string, OutputValue>;
 
+/** The shortest value the masker registers (src/core/masker.ts). */
+const MIN_SECRET_LENGTH = 4;
+
 /** `["rc=rc-2026-03-01", "dry=true"]` → `{ rc: "rc-2026-03-01", dry: "true" }`. */
 export function parseInputFlags(flags: readonly string[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
@@ -63,8 +66,18 @@ function coerce(name: string, def: InputDef, value: OutputValue, at: string): Ou
 /** Checks and completes the inputs of a run; throws UsageError naming the input and where it is declared. */
 export function resolveInputs(rb: Runbook, given: Readonly<Record<string, OutputValue>>, masker: Masker): InputValues {
   for (const [name, def] of Object.entries(rb.inputs)) {
-    if (def.secret && given[name] !== undefined && given[name] !== null) masker.add(String(given[name]));
-    if (def.secret && def.default !== undefined) masker.add(String(def.default));
+    if (!def.secret) continue;
+    for (const value of [given[name], def.default]) {
+      if (value === undefined || value === null) continue;
+      const text = String(value);
+      // The masker leaves out values this short (they would mask ordinary text): refuse them.
+      if (text.length > 0 && text.length < MIN_SECRET_LENGTH) {
+        throw new UsageError(`input "${name}" is secret, and a value of fewer than ${MIN_SECRET_LENGTH} characters cannot be masked in the output`, {
+          hint: `give a longer value (declared at ${where(rb, ['inputs'], name)})`,
+        });
+      }
+      masker.add(text);
+    }
   }
   const declared = Object.keys(rb.inputs);
   for (const name of Object.keys(given)) {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cleanupTempDirs, freePort, runLtc } from './helpers/cli.js';
@@ -66,6 +67,32 @@ steps:
     const r = await runLtc(['runbook', 'run', 'p', '--env', 'staging', '--json'], { cwd: dir });
     expect(r.stderr).toBe('');
     expect(r.json).toMatchObject({ ok: true, steps: [{ id: 'health', outputs: { status: 200 } }] });
+
+    // Without --env (two environments), or with one that has no url, the path has nothing to
+    // join: refused before anything runs.
+    const { writeFile, rm } = await import('node:fs/promises');
+    await writeFile(join(dir, 'ltc.config.yaml'), `app:\n  repo: ./app\nenvironments:\n  staging:\n    url: ${base}\n  lab: {}\n`);
+    await rm(join(dir, '.ltc'), { recursive: true, force: true });
+    const noEnv = await runLtc(['runbook', 'run', 'p'], { cwd: dir, env: { LTC_ENV: undefined } });
+    expect(noEnv.code).toBe(2);
+    expect(noEnv.stderr).toMatch(/cannot run \(nothing was run\):\n.*p\.yaml:4:11: step "health": no environment given/);
+    expect(noEnv.stderr).toMatch(/hint: pass --env <name>/);
+    const noUrl = await runLtc(['runbook', 'run', 'p', '--env', 'lab'], { cwd: dir });
+    expect(noUrl.code).toBe(2);
+    expect(noUrl.stderr).toMatch(/step "health": "\/api\/health" is a path, and environment "lab" has no url to join it to/);
+    expect(existsSync(join(dir, '.ltc', 'runs'))).toBe(false);
+  });
+
+  it('a URL that is not http(s), in an http step or a wait, is refused before anything runs', async () => {
+    const dir = await opsDir({
+      u: 'name: u\nsteps:\n  - id: first\n    run: [touch, ran]\n  - id: h\n    http: "not a url"\n  - id: w\n    wait: { until: { http: "ftp://x.example/y" } }\n',
+    });
+    const r = await runLtc(['runbook', 'run', 'u'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/u\.yaml:6:11: step "h": "not a url" is not a valid URL/);
+    expect(r.stderr).toMatch(/u\.yaml:8:11: step "w": "ftp:\/\/x\.example\/y" is not an http or https URL/);
+    expect(existsSync(join(dir, 'ran'))).toBe(false);
+    expect(existsSync(join(dir, '.ltc'))).toBe(false);
   });
 });
 

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { duration } from '../config/schema/common.js';
-import { CheckFailedError } from '../core/errors.js';
+import { CheckFailedError, ConfigError } from '../core/errors.js';
 import { conditionProblem } from '../http/conditions.js';
 import { defineStep, type StepContext } from '../runbook/step-type.js';
 
@@ -37,6 +37,32 @@ export function normalizeEndpoint(spec: z.output<typeof httpSpec>): EndpointSpec
   return typeof spec === 'string' ? { url: spec, method: 'GET' } : spec;
 }
 
+/**
+ * Before anything runs: an absolute URL must parse as http(s), and a path needs an environment
+ * (--env) with a url to join it to. Values known only at run time are checked then.
+ */
+export async function checkEndpointUrl(url: string, step: StepContext): Promise<void> {
+  if (url.includes('${{')) return;
+  if (url.startsWith('/')) {
+    const { name, env } = await step.ctx.environment();
+    if (!env.url) {
+      throw new ConfigError(`"${url}" is a path, and environment "${name}" has no url to join it to`, {
+        hint: `add url: https://… to environments.${name} in the config, or give an absolute URL`,
+      });
+    }
+    return;
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError(`"${url}" is not a valid URL`, { hint: 'use e.g. https://app.example/api/health, or a path like /api/health with --env' });
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new ConfigError(`"${url}" is not an http or https URL`, { hint: 'use e.g. https://app.example/api/health' });
+  }
+}
+
 /** The environment's url when the endpoint is a path (needs --env). */
 export async function baseUrlFor(url: string, step: StepContext): Promise<string | undefined> {
   if (!url.startsWith('/')) return undefined;
@@ -48,6 +74,9 @@ export default defineStep({
   description: 'probe an HTTP endpoint and check conditions (as ltc health)',
   schema: httpSpec,
   outputs: ['status', 'latency_ms', 'attempts'],
+  async preflight(spec, step) {
+    await checkEndpointUrl(normalizeEndpoint(spec).url, step);
+  },
   plan(spec) {
     const e = normalizeEndpoint(spec);
     return [{ action: e.method, detail: `${e.url} expecting ${(e.conditions ?? ['status == 200']).join(' && ')}`, writes: e.method === 'POST' }];

@@ -11,7 +11,7 @@ import { CheckFailedError, InterruptedError } from '../core/errors.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { displayCommand } from '../exec/command.js';
 import { defineStep, type StepContext } from '../runbook/step-type.js';
-import { baseUrlFor, endpointSpec, normalizeEndpoint } from './http.js';
+import { baseUrlFor, checkEndpointUrl, endpointSpec, normalizeEndpoint } from './http.js';
 
 const until = z
   .strictObject({
@@ -55,6 +55,9 @@ export default defineStep({
   description: 'sleep, or poll until an http or command condition holds (with a timeout)',
   schema: waitSpec,
   outputs: ['waited_ms', 'attempts'],
+  async preflight(spec, step) {
+    if (typeof spec === 'object' && spec.until?.http !== undefined) await checkEndpointUrl(normalizeEndpoint(spec.until.http).url, step);
+  },
   plan(spec) {
     if (typeof spec !== 'object') return [{ action: 'wait', detail: `sleep ${formatDuration(parseDuration(spec))}`, writes: false }];
     if (spec.duration !== undefined) return [{ action: 'wait', detail: `sleep ${formatDuration(parseDuration(spec.duration))}`, writes: false }];

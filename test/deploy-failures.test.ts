@@ -4,11 +4,11 @@
  * fails, a rollback that fails too (exit 4 with the state), a crashed or hung current release,
  * a missing tag, injection attempts in --rc (exit 2 before any command runs).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { cleanupTempDirs, tempDir } from './helpers/cli.ts';
+import { LTC, cleanupTempDirs, tempDir } from './helpers/cli.ts';
 import {
   alive,
   appPid,
@@ -191,6 +191,38 @@ describe('deploy failures', () => {
     expect(h.stdout).not.toMatch(/SIGKILL/);
     expect(alive(hung)).toBe(false);
     expect(await liveVersion(s)).toBe('1.0.0');
+  });
+
+  it('Ctrl-C during ltc rollback after its switch: exit 130, and the hint says where current points and how to finish or go back', async () => {
+    const s = await stage({ target: { health_deadline: '20s' } });
+    expect((await s.ltc(['deploy', '--rc', 'rc-2026-02-15', '--env', 'staging'])).code).toBe(0);
+    const first = currentRelease(s)!;
+    expect((await s.ltc(['deploy', '--rc', 'rc-2026-03-01', '--env', 'staging'])).code).toBe(0);
+    const second = currentRelease(s)!;
+    // the release to return to answers 500 now: its health check goes on until Ctrl-C
+    const rel = join(s.deployRoot, 'releases', first, 'release.json');
+    writeFileSync(rel, readFileSync(rel, 'utf8').replace('"ok"', '"broken"'));
+    const before = appPid(s);
+    const child = spawn(process.execPath, [LTC, 'rollback', '--env', 'staging'], { cwd: s.ops, env: { ...process.env, ...s.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.stdout.resume();
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const until = Date.now() + 30_000;
+    while (appPid(s) === before || appPid(s) === undefined) {
+      if (Date.now() > until) throw new Error('the rollback never restarted the app');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await new Promise((r) => setTimeout(r, 300)); // in the health checks now
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(currentRelease(s)).toBe(first);
+    expect(stderr).toContain(`hint: current → releases/${first} (switched before the interrupt; its health was not confirmed)`);
+    expect(stderr).toContain(`or go back: \`ltc rollback --env staging --to ${second}\``);
+    expect(stderr).not.toContain('nothing is left half-done');
+    const back = await s.ltc(['rollback', '--env', 'staging', '--to', second]);
+    expect(back.code, back.stderr).toBe(0);
+    expect(await liveVersion(s)).toBe('1.1.0');
   });
 
   it('a release that ignores SIGTERM is killed (SIGKILL) once stop_grace has passed, and the rollback goes on', async () => {

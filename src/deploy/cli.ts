@@ -51,10 +51,16 @@ async function backstop(err: unknown, failedStep?: string): Promise<void> {
 }
 
 /** A deploy or rollback is not resumed (start a new one): replace the engine's resume hint. */
-function withoutResumeHint(err: unknown, again: string): unknown {
+function withoutResumeHint(err: unknown, again: string, s?: DeploySession): unknown {
   const e = toLtcError(err);
   if (!e.hint?.includes('runbook resume')) return err;
-  return new LtcError(e.code, e.exitCode, e.message, { hint: `nothing is left half-done: run \`${again}\` again when ready`, ...(e.details ? { details: e.details } : {}) });
+  // A rollback interrupted after its switch: current already is the release it was going to.
+  const hint =
+    s?.action === 'rollback' && s.switched && s.release
+      ? `current → releases/${s.release} (switched before the interrupt; its health was not confirmed). ` +
+        `Finish it: \`${again}\`${s.before.current && s.before.current !== s.release ? `; or go back: \`ltc rollback --env ${s.environment} --to ${s.before.current}\`` : ''}`
+      : `nothing is left half-done: run \`${again}\` again when ready`;
+  return new LtcError(e.code, e.exitCode, e.message, { hint, ...(e.details ? { details: e.details } : {}) });
 }
 
 /** Gates not green for a protected environment: say how to go on without them (audited). */
@@ -65,8 +71,8 @@ function withSkipGatesHint(err: unknown, failedStep: string | undefined): unknow
   return new LtcError(e.code, e.exitCode, e.message, { hint, ...(e.details ? { details: e.details } : {}) });
 }
 
-function failureResult(raw: unknown, summary: RunSummary | undefined, ctx: Context, again: string): CommandResult {
-  const err = withoutResumeHint(raw, again);
+function failureResult(raw: unknown, summary: RunSummary | undefined, ctx: Context, again: string, s?: DeploySession): CommandResult {
+  const err = withoutResumeHint(raw, again, s);
   const e = toLtcError(err);
   if (!ctx.options.json || !summary) throw err;
   return {
@@ -102,7 +108,7 @@ async function runShipped(
   } catch (err) {
     const failedStep = summaryOf(err)?.failedStep;
     await backstop(err, failedStep);
-    return failureResult(name === 'deploy' ? withSkipGatesHint(err, failedStep) : err, summaryOf(err), ctx, again);
+    return failureResult(name === 'deploy' ? withSkipGatesHint(err, failedStep) : err, summaryOf(err), ctx, again, latestSession());
   }
   if (summary.plan) return planResult(summary.plan, formatPlan, ctx);
   const session = latestSession();

@@ -26,11 +26,13 @@ const group: CommandGroup = {
     }),
     defineCommand<Record<string, never>, StopCliOptions>({
       path: ['stop'],
-      description:
-        "stop the app ltc runs for the environment (SIGTERM to its process group, SIGKILL after the target's stop_grace), under the environment's lock; " +
-        'recorded in revisions.log and the audit log; current stays (`ltc rollback --to <current>` starts it again); nothing running is not an error',
+      description: 'stop the app ltc runs for an environment (SIGTERM, SIGKILL after stop_grace; locked, recorded, audited); current stays',
       options: [{ flags: '--lock-wait <duration>', description: 'wait this long for a deploy or rollback in progress (default: exit 5 at once)' }],
-      examples: ['ltc stop --env staging', 'ltc stop --env staging --dry-run', 'ltc stop --env demo --json'],
+      examples: [
+        'ltc stop --env staging',
+        'ltc stop --env staging --dry-run',
+        'ltc rollback --env staging --to <current release>   # start it again (restart + health check)',
+      ],
       handler: async ({ options }, ctx) => (await import('../src/deploy/cli.js')).stopCommand(options, ctx),
     }),
   ],

@@ -1,10 +1,11 @@
 /** The git adapter against a real generated demo repo (annotated tags) plus a lightweight tag. */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmod, readdir, symlink, writeFile } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDemoApp, type DemoApp } from '../src/demo/generate-app.ts';
-import { ConfigError, UsageError } from '../src/core/errors.ts';
+import { CheckFailedError, ConfigError, InterruptedError, UsageError } from '../src/core/errors.ts';
 import {
   archiveTree,
   checkRepoString,
@@ -17,6 +18,7 @@ import {
   validateRcName,
   validateRefName,
 } from '../src/git/index.ts';
+import { gitRefFormatProblem } from '../src/git/refs.ts';
 import { cleanupTempDirs, tempDir } from './helpers/cli.ts';
 
 const PATTERN = /^rc-\d{4}-\d{2}-\d{2}(\.\d+)?$/;
@@ -116,4 +118,89 @@ describe('git adapter', () => {
     expect(() => checkRepoString('--upload-pack=touch /tmp/x')).toThrow(ConfigError);
     expect(() => checkRepoString('ext::sh -c id')).toThrow(/remote helper/);
   });
+
+  it("ref names: the in-process check agrees with `git check-ref-format` on every name our syntax check lets through", async () => {
+    const names = ['main', 'feature/x', 'rc-2026-03-01', 'rc-2026-03-01.1', 'main.lock', 'a/.hidden', '.a', 'a/b.lock', 'a.', 'a/', 'a//b', 'a/b/c', 'x@y', 'v1.0.0', 'a_b+c', 'release/2026.lock/x', 'a..b'];
+    for (const name of names) {
+      const full = `refs/heads/${name}`;
+      const r = await execa('git', ['check-ref-format', full], { reject: false });
+      expect(gitRefFormatProblem(full) === undefined, `${name}: git says exit ${r.exitCode}`).toBe(r.exitCode === 0);
+    }
+    expect((await rejection(validateRefName('a/.hidden'))).message).toContain('component starting with "."');
+  });
+
+  it('exportTree: a commit the mirror lacks is named as such (asked only after the checkout failed)', async () => {
+    const cache = await tempDir('ltc-cache-');
+    const mirror = await ensureMirror(app.repoDir, cache);
+    const err = await rejection(exportTree(mirror, 'f'.repeat(40), join(cache, 'work', 'x')));
+    expect(err).toBeInstanceOf(CheckFailedError);
+    expect(err.message).toContain(`commit ${'f'.repeat(40)} is not in the mirror`);
+    expect(existsSync(join(cache, 'work', 'x'))).toBe(false);
+  });
 });
+
+describe('archiveTree: git archive | tar -x, judged when both have ended', () => {
+  let mirror = '';
+  let realGit = '';
+  beforeAll(async () => {
+    mirror = await ensureMirror(app.repoDir, await tempDir('ltc-cache-'));
+    realGit = (await execa('sh', ['-c', 'command -v git'])).stdout.trim();
+  });
+
+  /** Runs `fn` with a PATH whose first folder holds the given scripts (name → shell body). */
+  async function withFakes<T>(scripts: Record<string, string>, fn: () => Promise<T>, onlyFakes = false): Promise<T> {
+    const bin = await tempDir('ltc-fakebin-');
+    for (const [name, body] of Object.entries(scripts)) {
+      if (body === 'real-git') await symlink(realGit, join(bin, name));
+      else {
+        await writeFile(join(bin, name), `#!/bin/sh\n${body}\n`);
+        await chmod(join(bin, name), 0o755);
+      }
+    }
+    const saved = process.env.PATH;
+    process.env.PATH = onlyFakes ? bin : `${bin}${delimiter}${saved ?? ''}`;
+    try {
+      return await fn();
+    } finally {
+      process.env.PATH = saved;
+    }
+  }
+
+  it('extracts the files of the commit, and waits for git when tar ends first (the old race: "failed: no message")', async () => {
+    const dest = join(await tempDir('ltc-rel-'), 'release');
+    // git's output ends (tar sees EOF and exits 0) half a second before git itself exits.
+    await withFakes({ git: `"${realGit}" "$@"; rc=$?; exec 1>&- 2>&-; sleep 0.5; exit $rc` }, () => archiveTree(mirror, app.tags[1]!.commit, dest));
+    expect(existsSync(join(dest, '.git'))).toBe(false);
+    expect(JSON.parse(readFileSync(join(dest, 'release.json'), 'utf8'))).toMatchObject({ rc: 'rc-2026-03-01' });
+    expect((await readdir(dest)).length).toBeGreaterThan(3);
+  });
+
+  it('tar failing: both exit codes and tar\'s message; git failing on a missing commit: "not in the mirror"', async () => {
+    const dest = join(await tempDir('ltc-rel-'), 'release');
+    const err = await withFakes({ tar: 'echo "tar: simulated: cannot write" >&2; exit 2' }, () => rejection(archiveTree(mirror, app.tags[0]!.commit, dest)));
+    expect(err).toBeInstanceOf(CheckFailedError);
+    expect(err.message).toMatch(/\(git archive (exit \d+|killed by SIG\w+), tar exit 2\): .*tar: simulated: cannot write/);
+    const missing = await rejection(archiveTree(mirror, 'e'.repeat(40), join(await tempDir('ltc-rel-'), 'r')));
+    expect(missing).toBeInstanceOf(CheckFailedError);
+    expect(missing.message).toContain('is not in the mirror');
+  });
+
+  it('tar not installed: fails naming the Debian package, git is not left blocked on the pipe', async () => {
+    const dest = join(await tempDir('ltc-rel-'), 'release');
+    const err = await withFakes({ git: 'real-git' }, () => rejection(archiveTree(mirror, app.tags[0]!.commit, dest)), true);
+    expect(err).toBeInstanceOf(CheckFailedError);
+    expect(err.message).toBe('tar is not installed or not on PATH');
+    expect((err as CheckFailedError).hint).toContain('Debian package: tar');
+  });
+
+  it('Ctrl-C (abort) ends both processes: InterruptedError', async () => {
+    const dest = join(await tempDir('ltc-rel-'), 'release');
+    const marker = join(await tempDir('ltc-mark-'), 'started');
+    const ac = new AbortController();
+    const running = withFakes({ git: `touch '${marker}'; exec sleep 30` }, () => rejection(archiveTree(mirror, app.tags[0]!.commit, dest, { signal: ac.signal })));
+    for (let i = 0; i < 200 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 25));
+    ac.abort();
+    expect(await running).toBeInstanceOf(InterruptedError); // (a git left running would hold the test to its timeout)
+  });
+});
+

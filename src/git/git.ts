@@ -39,6 +39,11 @@ export function gitEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv
 /** Config given to every call: no `ext::`/`fd::` transports, no gpg, no CRLF rewriting. */
 const SAFE_CONFIG = ['-c', 'protocol.ext.allow=never', '-c', 'protocol.fd.allow=never', '-c', 'core.autocrlf=false', '-c', 'advice.detachedHead=false'];
 
+/** git's argument list with the safe config in front (for callers that spawn git themselves). */
+export function safeGitArgs(args: readonly string[]): string[] {
+  return [...SAFE_CONFIG, ...args];
+}
+
 /**
  * Runs git with the given arguments; never throws on a non-zero exit (see `git()` for that).
  * Uses node:child_process directly (not execa): `ltc gates status` and the checkout stay light.
@@ -46,7 +51,7 @@ const SAFE_CONFIG = ['-c', 'protocol.ext.allow=never', '-c', 'protocol.fd.allow=
 export function runGit(args: readonly string[], opts: GitOptions = {}): Promise<GitResult> {
   if (opts.signal?.aborted) return Promise.reject(new InterruptedError('interrupted before git ran'));
   return new Promise<GitResult>((resolvePromise, reject) => {
-    const child = spawn('git', [...SAFE_CONFIG, ...args], {
+    const child = spawn('git', safeGitArgs(args), {
       cwd: opts.cwd,
       env: gitEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],

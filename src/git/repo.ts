@@ -3,14 +3,14 @@
  * a bare mirror under `.ltc/cache/`, and clean work trees checked out from that mirror into
  * folders of ltc's own (never the person's checkout).
  */
-import { createHash } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { CheckFailedError, ConfigError, UsageError } from '../core/errors.js';
+import { CheckFailedError, ConfigError, InterruptedError, UsageError } from '../core/errors.js';
 import { processMasker } from '../core/masker.js';
 import { didYouMean } from '../core/suggest.js';
-import { firstLines, git, runGit, type GitOptions } from './git.js';
+import { firstLines, git, gitEnv, runGit, safeGitArgs, type GitOptions } from './git.js';
 import { withLock } from './lock.js';
 import { checkRefSyntax, isCommitSha, isFullSha, validateRefName } from './refs.js';
 
@@ -154,7 +154,8 @@ export async function resolveRef(repo: string, ref: string, opts: GitOptions & {
 /** Where the mirror of `repo` lives inside `cacheDir`: a readable name plus a hash of the repo. */
 export function mirrorDirFor(repo: string, cacheDir: string): string {
   const name = basename(repo.replace(/[/\\]+$/, '').replace(/\.git$/, '')).replace(/[^A-Za-z0-9._-]/g, '_') || 'repo';
-  const hash = createHash('sha256').update(isRemoteUrl(repo) ? repo : resolve(repo)).digest('hex').slice(0, 12);
+  // node:crypto on first use, not at import: `ltc gates` preloads it while git runs.
+  const hash = process.getBuiltinModule('node:crypto').createHash('sha256').update(isRemoteUrl(repo) ? repo : resolve(repo)).digest('hex').slice(0, 12);
   return join(cacheDir, `${name}-${hash}.git`);
 }
 
@@ -198,16 +199,18 @@ export async function hasCommit(mirror: string, commit: string, opts: GitOptions
   return r.exitCode === 0;
 }
 
+function notInMirror(commit: string, mirror: string): CheckFailedError {
+  return new CheckFailedError(`commit ${commit} is not in the mirror ${mirror}`, { hint: 'was the tag moved or the branch force-pushed? run again' });
+}
+
 /**
  * A clean checkout of `commit` into `dest` (removed first if it exists): a clone of the mirror
  * sharing its objects (`--shared`, so it costs almost nothing) with the commit checked out
  * detached. `dest` is a real git work tree, so gates such as `git diff --check` work in it.
+ * Whether the mirror has the commit is asked only when the checkout fails (one git call less).
  */
 export async function exportTree(mirror: string, commit: string, dest: string, opts: GitOptions = {}): Promise<void> {
   if (!isFullSha(commit)) throw new UsageError(`not a full commit id: ${JSON.stringify(commit)}`);
-  if (!(await hasCommit(mirror, commit, opts))) {
-    throw new CheckFailedError(`commit ${commit} is not in the mirror ${mirror}`, { hint: 'was the tag moved or the branch force-pushed? run again' });
-  }
   await rm(dest, { recursive: true, force: true });
   await mkdir(dirname(dest), { recursive: true });
   try {
@@ -216,38 +219,77 @@ export async function exportTree(mirror: string, commit: string, dest: string, o
     await git(['checkout', '--quiet', '--detach', commit, '--'], { ...opts, cwd: dest, what: `checking out ${commit.slice(0, 12)}` });
   } catch (err) {
     await rm(dest, { recursive: true, force: true });
+    if (!opts.signal?.aborted && existsSync(join(mirror, 'HEAD')) && !(await hasCommit(mirror, commit, opts).catch(() => true))) throw notInMirror(commit, mirror);
     throw err;
   }
 }
 
+interface Ended {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  error?: NodeJS.ErrnoException;
+}
+
 /**
- * The files of `commit` (no .git) extracted into `dest` (created; must not exist or be empty):
- * `git archive` piped into `tar -x`. For release folders that should not be git repositories.
+ * The files of `commit` (no .git) extracted into `dest` (created; should be empty): `git archive`
+ * piped into `tar -x`. For release folders that must not be git repositories. The outcome is
+ * judged once BOTH processes have ended, whichever ends first; when one cannot start, or on
+ * Ctrl-C or the timeout, both are ended (neither is left waiting on a dead pipe).
  */
 export async function archiveTree(mirror: string, commit: string, dest: string, opts: GitOptions = {}): Promise<void> {
   if (!isFullSha(commit)) throw new UsageError(`not a full commit id: ${JSON.stringify(commit)}`);
-  if (!(await hasCommit(mirror, commit, opts))) throw new CheckFailedError(`commit ${commit} is not in the mirror ${mirror}`);
+  if (opts.signal?.aborted) throw new InterruptedError('interrupted before the export');
   await mkdir(dest, { recursive: true });
-  const { spawn } = await import('node:child_process');
-  const { gitEnv } = await import('./git.js');
-  await new Promise<void>((resolvePromise, reject) => {
-    const archive = spawn('git', ['archive', '--format=tar', commit], { cwd: mirror, env: gitEnv(), stdio: ['ignore', 'pipe', 'pipe'], signal: opts.signal });
-    const tar = spawn('tar', ['-x', '-f', '-', '-C', dest], { stdio: ['pipe', 'ignore', 'pipe'], signal: opts.signal });
-    archive.stdout.pipe(tar.stdin);
-    let errors = '';
-    archive.stderr.on('data', (b: Buffer) => (errors += b.toString()));
-    tar.stderr.on('data', (b: Buffer) => (errors += b.toString()));
-    let archiveCode: number | null = null;
-    archive.once('error', reject);
-    tar.once('error', (e: NodeJS.ErrnoException) =>
-      reject(e.code === 'ENOENT' ? new CheckFailedError('tar is not installed', { hint: 'install tar (Debian package: tar)' }) : e),
-    );
-    archive.once('close', (code) => (archiveCode = code));
-    tar.once('close', (code) => {
-      if (code === 0 && archiveCode === 0) resolvePromise();
-      else reject(new CheckFailedError(`extracting ${commit.slice(0, 12)} into ${dest} failed: ${firstLines(processMasker.mask(errors))}`));
+  const timeoutMs = opts.timeout ?? 600_000;
+  const archive = spawn('git', safeGitArgs(['archive', '--format=tar', commit]), { cwd: mirror, env: gitEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const tar = spawn('tar', ['-x', '-f', '-', '-C', dest], { stdio: ['pipe', 'ignore', 'pipe'] });
+  let errors = '';
+  const collect = (b: Buffer) => {
+    if (errors.length < 65_536) errors += b.toString('utf8');
+  };
+  archive.stderr.on('data', collect);
+  tar.stderr.on('data', collect);
+  tar.stdin.on('error', () => undefined); // EPIPE when tar ends early: judged by its exit code
+  archive.stdout.pipe(tar.stdin);
+
+  let stoppedBy: 'abort' | 'timeout' | 'error' | undefined;
+  const stop = (why: 'abort' | 'timeout' | 'error') => {
+    stoppedBy ??= why;
+    archive.kill('SIGTERM');
+    tar.kill('SIGTERM');
+  };
+  const ended = (p: ChildProcess) =>
+    new Promise<Ended>((resolvePromise) => {
+      p.once('error', (error: NodeJS.ErrnoException) => {
+        stop('error'); // e.g. tar missing: git must not block on a pipe nobody reads
+        resolvePromise({ code: null, signal: null, error });
+      });
+      p.once('close', (code, signal) => resolvePromise({ code, signal }));
     });
-  });
+  const timer = setTimeout(() => stop('timeout'), timeoutMs);
+  const onAbort = () => stop('abort');
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  let a: Ended;
+  let t: Ended;
+  try {
+    [a, t] = await Promise.all([ended(archive), ended(tar)]);
+  } finally {
+    clearTimeout(timer);
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+
+  if (stoppedBy === 'abort' || opts.signal?.aborted) throw new InterruptedError('interrupted during the export');
+  for (const [r, name] of [[a, 'git'], [t, 'tar']] as const) {
+    if (r.error?.code === 'ENOENT') throw new CheckFailedError(`${name} is not installed or not on PATH`, { hint: `install ${name} (Debian package: ${name})` });
+    if (r.error) throw new CheckFailedError(`cannot run ${name}: ${r.error.message}`);
+  }
+  if (stoppedBy === 'timeout') throw new CheckFailedError(`extracting ${commit.slice(0, 12)} into ${dest} did not finish within ${Math.round(timeoutMs / 1000)}s`);
+  if (a.code === 0 && t.code === 0) return;
+  if (a.code !== 0 && !(await hasCommit(mirror, commit, opts).catch(() => true))) throw notInMirror(commit, mirror);
+  const how = (r: Ended) => (r.code === null ? `killed by ${r.signal ?? 'a signal'}` : `exit ${r.code}`);
+  throw new CheckFailedError(
+    `extracting ${commit.slice(0, 12)} into ${dest} failed (git archive ${how(a)}, tar ${how(t)}): ${firstLines(processMasker.mask(errors))}`,
+  );
 }
 
 /** Removes a work tree made by `exportTree`. */

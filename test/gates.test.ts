@@ -374,6 +374,53 @@ describe('ltc gates run: bad input', () => {
     expect(audit.at(-1)).toMatchObject({ action: 'gates.run', outcome: 'interrupted' });
   });
 
+  it('a second Ctrl-C exits at once: gates that ignore SIGTERM are killed with their process groups, the result says interrupted', async () => {
+    const dir = await tempDir('ltc-pids-');
+    const pidFile = join(dir, 'pids');
+    // Ignores SIGTERM (and so do its children): only the SIGKILL after the grace, or the exit guard, ends it.
+    const stubborn = { name: 'stubborn', shell: 'bash', run: [`trap '' TERM; sleep 300 & echo $! >> "$PIDS"; sleep 300 & echo $! >> "$PIDS"; echo $$ >> "$PIDS"; wait`], env: { PIDS: pidFile }, parallel: true };
+    const ops = await opsDir([{ name: 'first', shell: 'bash', run: ['true'] }, stubborn, { name: 'later', shell: 'bash', run: ['true'] }]);
+    const child = execa(process.execPath, [LTC, 'gates', 'run', '--rc', 'rc-2026-03-01', '--no-install'], {
+      cwd: ops,
+      env: { NO_COLOR: '1', CI: 'true' },
+      reject: false,
+      timeout: 60_000,
+    });
+    const pids = await pidsFrom(pidFile, 3);
+    child.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(pids.every(alive)).toBe(true); // SIGTERM was ignored; the 2 s grace is running
+    child.kill('SIGINT');
+    const r = await child;
+    expect(r.exitCode).toBe(130);
+    expect(await waitGone(pids, 2000)).toEqual([]); // without the guard nothing would end them: ltc (and its grace timer) is gone
+    const result = readResult(ops, commitOf('rc-2026-03-01'));
+    expect(result.status).toBe('interrupted');
+    expect(result.gates.map((g) => g.status)).toEqual(['passed', 'interrupted', 'not_run']);
+    expect(result.gates[1]!.reason).toContain('second Ctrl-C');
+  });
+
+  it('processes a passed gate leaves behind in its process group are ended, and its log says so', async () => {
+    const dir = await tempDir('ltc-pids-');
+    const pidFile = join(dir, 'pids');
+    const ops = await opsDir([{ name: 'leaves', shell: 'bash', run: ['sleep 300 >/dev/null 2>&1 & echo $! >> "$PIDS"; echo started'], env: { PIDS: pidFile } }]);
+    const r = await runLtc(['gates', 'run', '--rc', 'rc-2026-03-01', '--no-install', '--json'], { cwd: ops });
+    expect(r.code, r.stderr).toBe(0);
+    expect(await waitGone(await pidsFrom(pidFile, 1, 0))).toEqual([]);
+    const log = readFileSync(readResult(ops, commitOf('rc-2026-03-01')).gates[0]!.log, 'utf8');
+    expect(log).toContain('ltc: the gate left processes running in its process group; they were ended');
+  });
+
+  it('a gate cwd that leads outside the checkout is a config error: exit 2 before anything runs or is written', async () => {
+    for (const cwd of ['../..', '/etc', 'tools/../../x']) {
+      const ops = await opsDir([{ name: 'ok', shell: 'bash', run: ['true'] }, { name: 'escape', run: ['pwd'], cwd }]);
+      const r = await runLtc(['gates', 'run', '--rc', 'rc-2026-03-01', '--no-install'], { cwd: ops });
+      expect(r.code, cwd).toBe(2);
+      expect(r.stderr).toContain(`error: gates.escape.cwd ${JSON.stringify(cwd)} leads outside the checkout`);
+      expect(existsSync(join(ops, '.ltc'))).toBe(false);
+    }
+  });
+
   it('an app repo path that is not a git repository (or does not exist): exit 2 naming app.repo', async () => {
     const plain = await tempDir('ltc-not-git-');
     await writeFile(join(plain, 'README.md'), 'not a repo\n');
@@ -467,6 +514,46 @@ describe('ltc gates run: --fail-fast, --only, --ref', () => {
     expect(byCommit.code, byCommit.stderr).toBe(0);
     expect(byCommit.json).toMatchObject({ commit: sha, status: 'passed' });
     expect(readFileSync(join(ops, '.ltc', 'gates', sha, 'build.log'), 'utf8')).toContain('version 1.0.0 (rc-2026-02-15)');
+  });
+});
+
+describe('the diff-check gate on a repository\'s first commit', () => {
+  it('`git diff --check HEAD~1 HEAD` fails there with a hint; the diff-tree form checks the same change and works on a first commit', async () => {
+    const repo = join(await tempDir('ltc-first-'), 'app');
+    const g = (...args: string[]) => execa('git', args, { cwd: repo });
+    await mkdir(repo);
+    await g('init', '-q', '-b', 'main');
+    await g('config', 'user.email', 'test@example.com');
+    await g('config', 'user.name', 'test');
+    await writeFile(join(repo, 'a.txt'), 'clean\n');
+    await g('add', '.');
+    await g('commit', '-qm', 'first');
+    await g('tag', 'rc-2026-01-01');
+    await writeFile(join(repo, 'b.txt'), 'trailing   \n');
+    await g('add', '.');
+    await g('commit', '-qm', 'second');
+    await g('tag', 'rc-2026-01-02');
+    const diffTree = ['git', 'diff-tree', '--check', '--root', '-r', '--no-commit-id', '--diff-merges=first-parent', 'HEAD'];
+    const ops = await opsDir([
+      { name: 'diff-check', run: ['git', 'diff', '--check', 'HEAD~1', 'HEAD'] },
+      { name: 'diff-tree', run: diffTree },
+    ], {}, repo);
+
+    const first = await runLtc(['gates', 'run', '--rc', 'rc-2026-01-01', '--no-install'], { cwd: ops });
+    expect(first.code).toBe(1);
+    const r1 = readResult(ops, (await g('rev-parse', 'rc-2026-01-01^{commit}')).stdout.trim());
+    expect(r1.gates.map((x) => [x.name, x.status, x.exitCode])).toEqual([['diff-check', 'failed', 128], ['diff-tree', 'passed', 0]]);
+    expect(r1.gates[0]!.reason).toContain("HEAD~1 does not exist: the commit has no parent (it is the repository's first)");
+    expect(r1.gates[0]!.reason).toContain(`run: [${diffTree.join(', ')}]`);
+    expect(first.stdout).toMatch(/^diff-check\s+failed.*HEAD~1 does not exist/m);
+
+    // On the second commit both forms find the trailing whitespace it added.
+    const second = await runLtc(['gates', 'run', '--rc', 'rc-2026-01-02', '--no-install'], { cwd: ops });
+    expect(second.code).toBe(1);
+    const r2 = readResult(ops, (await g('rev-parse', 'rc-2026-01-02^{commit}')).stdout.trim());
+    expect(r2.gates.map((x) => [x.name, x.status, x.exitCode])).toEqual([['diff-check', 'failed', 2], ['diff-tree', 'failed', 2]]);
+    expect(readFileSync(r2.gates[1]!.log, 'utf8')).toContain('b.txt:1: trailing whitespace.');
+    expect(r2.gates[0]!.reason).not.toContain('does not exist');
   });
 });
 

@@ -6,8 +6,7 @@
 import { accessSync, constants, createWriteStream, existsSync, statSync, type WriteStream } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { delimiter, extname, isAbsolute, join, relative, resolve } from 'node:path';
-import { appendAudit } from '../audit/log.js';
+import { delimiter, extname, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
 import { currentActor } from '../audit/actor.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { GateConfig } from '../config/schema/gates.js';
@@ -19,11 +18,13 @@ import { displayCommand, withShell } from '../exec/command.js';
 import { ensureMirror, exportTree, isRemoteUrl, checkRepoString, listRemoteRefs, removeTree, resolveRef, resolveTag } from '../git/repo.js';
 import { isCommitSha, validateRcName, validateRefName } from '../git/refs.js';
 import { withLock } from '../git/lock.js';
+import { GateExitGuard, groupAlive, killGroup } from './exit-guard.js';
 import {
   gateDefinitionHash,
   logDir,
   resultFile,
   writeGateResult,
+  writeGateResultSync,
   type GateRecord,
   type GateResult,
   type GateStatus,
@@ -78,6 +79,9 @@ export interface GateRunDeps {
   env?: NodeJS.ProcessEnv;
 }
 
+/** What the engine hands its own helpers: the deps plus the guard that tracks gate processes. */
+type RunDeps = GateRunDeps & { guard: GateExitGuard };
+
 export interface GateRunOutcome {
   result: GateResult;
   file: string;
@@ -87,11 +91,21 @@ export interface GateRunOutcome {
 }
 
 /**
- * The exec adapter (and execa under it, ~100 ms to load) is imported while the first git
- * commands run, not before: the checkout and the module load overlap.
+ * What the run needs only later (the exec adapter, the audit log, node:crypto for the mirror's
+ * and the gate definitions' hashes: ~10-15 ms together) is loaded while `git ls-remote` runs,
+ * not at startup: the main thread is idle then.
  */
 let execModule: Promise<typeof import('../exec/exec.js')> | undefined;
 const loadExec = () => (execModule ??= import('../exec/exec.js'));
+let auditModule: Promise<typeof import('../audit/log.js')> | undefined;
+const loadAudit = () => (auditModule ??= import('../audit/log.js'));
+function preload(): void {
+  setImmediate(() => {
+    process.getBuiltinModule('node:crypto');
+    void loadExec().catch(() => undefined);
+    void loadAudit().catch(() => undefined);
+  });
+}
 
 const SETUP_LOG = '_setup.log';
 const SETUP_TIMEOUT_MS = 15 * 60_000;
@@ -145,6 +159,35 @@ export function batchGates<T extends { parallel: boolean }>(gates: readonly T[])
 export function gateArgv(gate: GateConfig): { argv: string[]; shell?: 'bash' | 'pwsh' } {
   const shell = gate.shell ?? (extname(gate.run[0] ?? '').toLowerCase() === '.ps1' ? 'pwsh' : undefined);
   return { argv: withShell(gate.run, shell), shell };
+}
+
+/**
+ * A gate's `cwd` must be a folder inside the checkout: an absolute path or one leading out with
+ * `..` is a config error (exit 2), found before anything runs or is written.
+ */
+export function checkGateCwd(gate: GateConfig, configFile: string): void {
+  if (gate.cwd === undefined) return;
+  const rel = normalize(gate.cwd);
+  if (isAbsolute(gate.cwd) || /^[A-Za-z]:/.test(gate.cwd) || rel === '..' || rel.startsWith(`..${sep}`) || rel.startsWith('../')) {
+    throw new ConfigError(`gates.${gate.name}.cwd ${JSON.stringify(gate.cwd)} leads outside the checkout of the app repo (${configFile})`, {
+      hint: 'give a folder inside the app repo, relative to its root, e.g. cwd: frontend',
+    });
+  }
+}
+
+/**
+ * `git diff --check HEAD~1 HEAD` on a repository's first commit: HEAD~1 does not exist. Says so,
+ * with a command that checks the same change and also works on a first commit.
+ */
+function firstCommitHint(argv: readonly string[], output: string): string | undefined {
+  if (!argv.some((a) => /^(HEAD|@)(~\d*|\^\d*)+$/.test(a))) return undefined;
+  const m = /ambiguous argument '((?:HEAD|@)[~^][^']*)': unknown revision/.exec(output);
+  if (!m) return undefined;
+  return (
+    `${m[1]} does not exist: the commit has no parent (it is the repository's first). ` +
+    'To check the whitespace of the commit\'s own change, also on a first commit: ' +
+    'run: [git, diff-tree, --check, --root, -r, --no-commit-id, --diff-merges=first-parent, HEAD]'
+  );
 }
 
 function pwshHint(gate: GateConfig, workTree: string): string {
@@ -225,14 +268,17 @@ export async function runGates(opts: GateRunOptions, deps: GateRunDeps): Promise
   const selected = selectGates(gates, opts.only);
   const jobs = opts.jobs ?? availableParallelism();
   if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs must be a whole number of 1 or more, got ${String(opts.jobs)}`);
-  for (const g of gates) parseDuration(g.timeout, `gates.${g.name}.timeout`);
+  for (const g of gates) {
+    parseDuration(g.timeout, `gates.${g.name}.timeout`);
+    checkGateCwd(g, loaded.file);
+  }
 
   const started = performance.now();
   let actor: Promise<string> | undefined;
   const target = await resolveTarget(opts, deps, () => {
-    // Names are valid: ask git for the actor and load the exec adapter while ls-remote runs.
+    // Names are valid: ask git for the actor and load what comes later while ls-remote runs.
     actor = currentActor();
-    setImmediate(() => void loadExec().catch(() => undefined));
+    preload();
   });
   const resolveMs = Math.round(performance.now() - started);
   const { commit } = target;
@@ -277,8 +323,27 @@ export async function runGates(opts: GateRunOptions, deps: GateRunDeps): Promise
     };
     const file = await writeGateResult(stateDir, result);
 
+    let phase: 'checkout' | 'setup' | 'gates' = 'checkout';
+    // A second Ctrl-C exits at once: the guard kills the gates' process groups and records that.
+    const guard = new GateExitGuard(() => {
+      for (const r of records) {
+        if (!selected.has(r.name) || r.status !== 'not_run') continue; // ended ones keep their record
+        if (r.startedAt) {
+          r.status = 'interrupted';
+          r.reason = 'ltc exited before the gate ended (a second Ctrl-C); the gate and its process group were killed';
+        } else r.reason ??= 'not run: interrupted';
+      }
+      if (phase === 'setup') result.setup = { status: 'interrupted', command: displayCommand(SETUP_COMMAND), durationMs: 0, reason: 'ltc exited before npm ci ended (a second Ctrl-C); its process group was killed' };
+      result.status = 'interrupted';
+      result.finishedAt = now();
+      result.durationMs = Math.round(performance.now() - started);
+      writeGateResultSync(stateDir, result);
+    });
+    const runDeps = { ...deps, guard };
+
     let interrupted = false;
     let setupFailed = false;
+    guard.arm();
     try {
       // 1. Checkout: mirror + clean work tree.
       reporter.phaseStart?.('checkout', `${commit.slice(0, 12)} → ${workTree}`);
@@ -294,7 +359,9 @@ export async function runGates(opts: GateRunOptions, deps: GateRunDeps): Promise
       reporter.phaseEnd?.('checkout', 'passed', performance.now() - checkoutStarted);
 
       // 2. Setup: npm ci when the checkout has a lock file.
-      result.setup = await runSetup(opts, workTree, logs, deps, reporter);
+      phase = 'setup';
+      result.setup = await runSetup(opts, workTree, logs, runDeps, reporter);
+      phase = 'gates';
       setupFailed = result.setup.status === 'failed';
       interrupted = result.setup.status === 'interrupted';
       if (setupFailed) for (const r of records) if (selected.has(r.name)) r.reason = 'not run: the setup (npm ci) failed';
@@ -302,11 +369,12 @@ export async function runGates(opts: GateRunOptions, deps: GateRunDeps): Promise
       // 3. Gates.
       if (!setupFailed && !interrupted) {
         const gatesStarted = performance.now();
-        await runAllGates(gates, records, selected, { ...opts, jobs }, workTree, deps, reporter);
+        await runAllGates(gates, records, selected, { ...opts, jobs }, workTree, runDeps, reporter);
         result.gatesMs = Math.round(performance.now() - gatesStarted);
         interrupted = signal.aborted;
       }
     } catch (err) {
+      guard.disarm();
       if (!signal.aborted) {
         result.status = 'failed';
         result.finishedAt = now();
@@ -319,6 +387,7 @@ export async function runGates(opts: GateRunOptions, deps: GateRunDeps): Promise
       }
       interrupted = true;
     }
+    guard.disarm();
 
     if (interrupted) {
       for (const r of records) if (r.status === 'not_run' && selected.has(r.name)) r.reason ??= 'not run: interrupted';
@@ -330,7 +399,7 @@ export async function runGates(opts: GateRunOptions, deps: GateRunDeps): Promise
     reporter.done?.(result);
     const removing = opts.keepWorkTree ? Promise.resolve() : removeTree(workTree).catch(() => undefined);
 
-    await appendAudit(stateDir, {
+    await (await loadAudit()).appendAudit(stateDir, {
       action: 'gates.run',
       outcome: result.status === 'interrupted' ? 'interrupted' : result.status === 'failed' ? 'failed' : 'ok',
       ...(result.tag ? { rc: result.tag } : {}),
@@ -349,7 +418,7 @@ export async function runGates(opts: GateRunOptions, deps: GateRunDeps): Promise
   });
 }
 
-async function runSetup(opts: GateRunOptions, workTree: string, logs: string, deps: GateRunDeps, reporter: GateReporter): Promise<SetupRecord> {
+async function runSetup(opts: GateRunOptions, workTree: string, logs: string, deps: RunDeps, reporter: GateReporter): Promise<SetupRecord> {
   const lock = join(workTree, 'package-lock.json');
   if (opts.install === false || !existsSync(lock)) {
     const reason = opts.install === false ? 'skipped (--no-install)' : 'no package-lock.json in the checkout';
@@ -366,13 +435,19 @@ async function runSetup(opts: GateRunOptions, workTree: string, logs: string, de
   let reason: string | undefined;
   try {
     const { execCommand } = await loadExec();
-    const r = await execCommand(SETUP_COMMAND, {
-      cwd: workTree,
-      timeout: SETUP_TIMEOUT_MS,
-      signal: deps.signal,
-      env: Object.fromEntries(GIT_REPO_ENV.map((k) => [k, undefined])),
-      onLine: (line) => out.write(line + '\n'),
-    }, deps.masker);
+    const pids: number[] = [];
+    const r = await deps.guard.track(
+      () =>
+        execCommand(SETUP_COMMAND, {
+          cwd: workTree,
+          timeout: SETUP_TIMEOUT_MS,
+          signal: deps.signal,
+          env: Object.fromEntries(GIT_REPO_ENV.map((k) => [k, undefined])),
+          onLine: (line) => out.write(line + '\n'),
+        }, deps.masker),
+      (child) => child.pid && pids.push(child.pid),
+    );
+    if (await endLeftovers(pids)) out.write('ltc: npm ci left processes running in its process group; they were ended\n');
     status = r.cancelled ? 'interrupted' : r.exitCode === 0 ? 'passed' : 'failed';
     if (r.timedOut) reason = `npm ci did not finish within ${SETUP_TIMEOUT_MS / 60_000} minutes`;
     else if (status === 'failed') reason = `npm ci exited ${r.exitCode}`;
@@ -398,7 +473,7 @@ async function runAllGates(
   selected: Set<string>,
   opts: GateRunOptions & { jobs: number },
   workTree: string,
-  deps: GateRunDeps,
+  deps: RunDeps,
   reporter: GateReporter,
 ): Promise<void> {
   const failFast = new AbortController();
@@ -441,7 +516,7 @@ async function runAllGates(
   }
 }
 
-async function runGate(gate: GateConfig, rec: GateRecord, workTree: string, stop: AbortSignal, deps: GateRunDeps, reporter: GateReporter): Promise<void> {
+async function runGate(gate: GateConfig, rec: GateRecord, workTree: string, stop: AbortSignal, deps: RunDeps, reporter: GateReporter): Promise<void> {
   const { masker } = deps;
   const { argv, shell } = gateArgv(gate);
   const startedMs = performance.now();
@@ -489,29 +564,51 @@ async function runGate(gate: GateConfig, rec: GateRecord, workTree: string, stop
   const timeoutMs = parseDuration(gate.timeout, `gates.${gate.name}.timeout`);
   try {
     const { execCommand } = await loadExec();
-    const r = await execCommand(argv, {
-      cwd,
-      timeout: timeoutMs,
-      signal: stop,
-      env: { ...Object.fromEntries(GIT_REPO_ENV.map((k) => [k, undefined])), ...deps.env, ...gate.env, LTC_GATE: gate.name, LTC_COMMIT: basenameCommit(workTree) },
-      killGrace: 2000,
-      onLine: (line) => {
-        out.write(line + '\n');
-        reporter.gateLine?.(gate.name, line);
-      },
-    }, masker);
+    const pids: number[] = [];
+    const r = await deps.guard.track(
+      () =>
+        execCommand(argv, {
+          cwd,
+          timeout: timeoutMs,
+          signal: stop,
+          env: { ...Object.fromEntries(GIT_REPO_ENV.map((k) => [k, undefined])), ...deps.env, ...gate.env, LTC_GATE: gate.name, LTC_COMMIT: basenameCommit(workTree) },
+          killGrace: 2000,
+          onLine: (line) => {
+            out.write(line + '\n');
+            reporter.gateLine?.(gate.name, line);
+          },
+        }, masker),
+      (child) => child.pid && pids.push(child.pid),
+    );
+    if (await endLeftovers(pids)) out.write('ltc: the gate left processes running in its process group; they were ended\n');
     if (r.timedOut) return finish('timed_out', r.exitCode, `timed out after ${gate.timeout}; the gate and its child processes were ended`);
     if (r.cancelled) {
       return deps.signal.aborted
         ? finish('interrupted', r.exitCode, 'ended: interrupted (Ctrl-C)')
         : finish('cancelled', r.exitCode, 'ended: --fail-fast after a required gate failed');
     }
-    return finish(r.exitCode === 0 ? 'passed' : 'failed', r.exitCode, r.exitCode === 0 ? undefined : `exited ${r.exitCode}${r.signal ? ` (${r.signal})` : ''}`);
+    if (r.exitCode === 0) return finish('passed', 0);
+    const hint = firstCommitHint(argv, r.output);
+    return finish('failed', r.exitCode, `exited ${r.exitCode}${r.signal ? ` (${r.signal})` : ''}${hint ? `: ${hint}` : ''}`);
   } catch (err) {
     if (err instanceof InterruptedError) return finish(deps.signal.aborted ? 'interrupted' : 'cancelled', null, 'ended before it started');
     const message = err instanceof LtcError && err.hint ? `${err.message}; ${err.hint}` : (err as Error).message;
     return finish('failed', 127, message);
   }
+}
+
+/**
+ * A gate's process group after the gate ended: anything still in it (a server the gate started
+ * and did not stop, `cmd &`) is ended, SIGTERM then SIGKILL, so nothing outlives the run or
+ * writes into a work tree being removed. True when something had to be ended.
+ */
+async function endLeftovers(pids: readonly number[]): Promise<boolean> {
+  const left = pids.filter(groupAlive);
+  if (left.length === 0) return false;
+  for (const pid of left) killGroup(pid, 'SIGTERM');
+  for (let waited = 0; waited < 1000 && left.some(groupAlive); waited += 25) await new Promise((r) => setTimeout(r, 25));
+  for (const pid of left) if (groupAlive(pid)) killGroup(pid, 'SIGKILL');
+  return true;
 }
 
 function basenameCommit(workTree: string): string {

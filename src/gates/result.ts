@@ -2,7 +2,7 @@
  * Recorded gate results: `.ltc/gates/<commit>.json` (one per commit, the last run) and the
  * logs in `.ltc/gates/<commit>/<gate>.log`. Readers for the deploy and go-live checks.
  */
-import { createHash } from 'node:crypto';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { readdir, readFile, rename, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GateConfig } from '../config/schema/gates.js';
@@ -88,7 +88,8 @@ export function gateDefinitionHash(gate: GateConfig): string {
     cwd: gate.cwd ?? null,
     env: Object.entries(gate.env ?? {}).sort(([a], [b]) => a.localeCompare(b)),
   });
-  return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
+  // node:crypto is loaded on first use (the engine preloads it while git runs): not at startup.
+  return process.getBuiltinModule('node:crypto').createHash('sha256').update(canonical).digest('hex').slice(0, 16);
 }
 
 /** Writes the result atomically (temp file + rename), masked. */
@@ -98,6 +99,16 @@ export async function writeGateResult(stateDir: string, result: GateResult): Pro
   const tmp = `${file}.${process.pid}.tmp`;
   await writeFile(tmp, JSON.stringify(processMasker.maskDeep(result), null, 2) + '\n', { mode: 0o644 });
   await rename(tmp, file);
+  return file;
+}
+
+/** The same, synchronously: for a process 'exit' handler, where nothing asynchronous runs. */
+export function writeGateResultSync(stateDir: string, result: GateResult): string {
+  const file = resultFile(stateDir, result.commit);
+  mkdirSync(gatesDir(stateDir), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(processMasker.maskDeep(result), null, 2) + '\n', { mode: 0o644 });
+  renameSync(tmp, file);
   return file;
 }
 

@@ -53,7 +53,9 @@ export async function gatesRun(opts: GatesRunCliOptions, ctx: Context): Promise<
   const stateDir = await ctx.stateDir();
   const jobs = parseJobs(opts.jobs);
   const junitFile = opts.junit ? resolve(ctx.cwd, opts.junit) : undefined;
-  const useListr = ctx.options.color && !ctx.options.json && Boolean(process.stdout.isTTY);
+  // A pseudo-terminal that reports no width (some CI runners, `script` without a size) would
+  // make listr2 wrap after every character: plain lines there.
+  const useListr = ctx.options.color && !ctx.options.json && Boolean(process.stdout.isTTY) && (process.stdout.columns ?? 0) > 0;
   const reporter: GateReporter & { finish(): Promise<void> } = useListr ? await listrReporter(out) : plainReporter(out);
 
   let outcome;

@@ -221,6 +221,15 @@ print(json.dumps({'root': root.tag, 'attrs': suite.attrib, 'cases': cases}))`,
     expect(md).toMatch(/^\| optional \| ❌ failed \| 1 \| .* \| no \|/m);
   });
 
+  it('an audit log that cannot be appended to: the run keeps its outcome and says so on stderr', async () => {
+    const ops = await opsDir([{ name: 'ok', shell: 'bash', run: ['true'] }]);
+    await mkdir(join(ops, '.ltc', 'audit.jsonl'), { recursive: true }); // a folder where the file should be
+    const r = await runLtc(['gates', 'run', '--rc', 'rc-2026-03-01', '--no-install'], { cwd: ops });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/warning: could not append to the audit log .*audit\.jsonl/);
+    expect(readResult(ops, commitOf('rc-2026-03-01')).status).toBe('passed');
+  });
+
   it('a non-required gate that fails is reported but the run passes', async () => {
     const ops = await opsDir([
       { name: 'ok', shell: 'bash', run: ['true'] },

@@ -65,6 +65,8 @@ export interface GateReporter {
   gateStart?(gate: GateRecord): void;
   gateLine?(gate: string, line: string): void;
   gateEnd?(gate: GateRecord): void;
+  /** Something the person should know that does not change the outcome (the audit log failed). */
+  warning?(text: string): void;
   /** The run is over (also after an error); gates that never started are still `not_run`. */
   done?(result: GateResult): void;
 }
@@ -395,11 +397,10 @@ export async function runGates(opts: GateRunOptions, deps: GateRunDeps): Promise
     result.status = statusOfRun(records, interrupted, setupFailed);
     result.finishedAt = now();
     result.durationMs = Math.round(performance.now() - started);
-    await writeGateResult(stateDir, result);
-    reporter.done?.(result);
+    // The result file, the audit entry and removing the work tree are independent: all at once.
+    const writing = writeGateResult(stateDir, result);
     const removing = opts.keepWorkTree ? Promise.resolve() : removeTree(workTree).catch(() => undefined);
-
-    await (await loadAudit()).appendAudit(stateDir, {
+    const auditing = (await loadAudit()).appendAudit(stateDir, {
       action: 'gates.run',
       outcome: result.status === 'interrupted' ? 'interrupted' : result.status === 'failed' ? 'failed' : 'ok',
       ...(result.tag ? { rc: result.tag } : {}),
@@ -410,8 +411,12 @@ export async function runGates(opts: GateRunOptions, deps: GateRunDeps): Promise
         gates: Object.fromEntries(records.filter((r) => selected.has(r.name)).map((r) => [r.name, r.status])),
         durationMs: result.durationMs,
       },
-    }).catch(() => undefined);
-    await removing;
+    }).then(
+      () => undefined,
+      (err: unknown) => reporter.warning?.(masker.mask(`could not append to the audit log ${join(stateDir, 'audit.jsonl')}: ${err instanceof Error ? err.message : String(err)}`)),
+    );
+    await Promise.all([writing, removing, auditing]);
+    reporter.done?.(result);
 
     const exitCode = result.status === 'interrupted' ? 130 : result.status === 'failed' ? 1 : 0;
     return { result, file, exitCode, workTree };

@@ -62,6 +62,9 @@ export function plainReporter(out: Output): GateReporter & { finish(): Promise<v
       const detail = g.status === 'passed' ? '' : g.reason?.split('\n')[0] ?? (g.exitCode !== null ? `exit ${g.exitCode}` : '');
       line(g.name, statusWord(g.status), g.startedAt ? g.durationMs : undefined, `${detail}${!g.required && isBad(g) ? ' (not required)' : ''}`);
     },
+    warning(text) {
+      out.warn(text);
+    },
     async finish() {},
   };
 }
@@ -161,6 +164,9 @@ export async function listrReporter(out: Output): Promise<GateReporter & { finis
       if (g.status === 'passed') settle(g.name, 'ok', `${g.name}${out.c.dim(time)}`);
       else if (g.status === 'not_run' || g.status === 'cancelled') settle(g.name, 'skip', `${g.name} ${statusWord(g.status)}${g.reason ? `: ${g.reason}` : ''}`);
       else settle(g.name, 'fail', `${g.name} ${statusWord(g.status)}${time}${g.reason ? `: ${g.reason.split('\n')[0]}` : ''}${g.required ? '' : ' (not required)'}`);
+    },
+    warning(text) {
+      out.warn(text);
     },
     done(result) {
       settle('checkout', 'skip', 'checkout not done');

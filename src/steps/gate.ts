@@ -35,6 +35,7 @@ function logReporter(log: (line: string) => void): GateReporter {
     resolved: (t) => log(`gates for ${t.tag ?? t.ref ?? 'HEAD'} (${t.commit.slice(0, 12)}): ${t.gates.map((g) => g.name).join(', ')}`),
     phaseEnd: (phase, status, ms, detail) => log(`${phase} ${status}${status === 'skipped' ? '' : ` in ${formatDuration(ms)}`}${detail ? `: ${detail}` : ''}`),
     gateStart: (g) => log(`${g.name} started: ${g.command}`),
+    warning: (text) => log(`warning: ${text}`),
     gateEnd: (g) => log(`${g.name} ${g.status}${g.startedAt ? ` in ${formatDuration(g.durationMs)}` : ''}${g.reason ? `: ${g.reason.split('\n')[0]}` : ''}`),
   };
 }

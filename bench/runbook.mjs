@@ -103,6 +103,6 @@ console.log(`runbook bench: ${STEPS} steps of run: ["true"], ${ROUNDS} rounds`);
 console.log(`  plain Node spawn ×${STEPS}: ${p.toFixed(0)} ms (${(p / STEPS).toFixed(2)} ms each)`);
 console.log(`  exec adapter ×${STEPS}:    ${ad.toFixed(0)} ms (${(ad / STEPS).toFixed(2)} ms each; src/exec/exec.ts alone)`);
 console.log(`  runbook run:            ${rb.toFixed(0)} ms (${(rb / STEPS).toFixed(2)} ms per step)`);
-console.log(`  ltc's own CPU: runbook ${med('runbook', 'cpu').toFixed(0)} ms vs plain ${med('plain', 'cpu').toFixed(0)} ms (ratio ${cpuRatio.toFixed(2)}; not slowed by other load)`);
+console.log(`  ltc's own CPU: runbook ${med('runbook', 'cpu').toFixed(0)} ms vs plain ${med('plain', 'cpu').toFixed(0)} ms (ratio ${cpuRatio.toFixed(2)}; fork's share grows with the heap, other load does not count)`);
 console.log(`  ratio: ${ratio.toFixed(2)} (target ≤ 1.3; median of per-round ratios); of it, exec adapter ${adapterRatio.toFixed(2)}, engine ${engineRatio.toFixed(2)}`);
 await rm(dir, { recursive: true, force: true });

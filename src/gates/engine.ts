@@ -15,6 +15,7 @@ import { parseDuration } from '../core/duration.js';
 import type { Masker } from '../core/masker.js';
 import { didYouMean } from '../core/suggest.js';
 import { displayCommand, withShell } from '../exec/command.js';
+import type { ExecOptions, ExecResult } from '../exec/exec.js';
 import { ensureMirror, exportTree, isRemoteUrl, checkRepoString, listRemoteRefs, removeTree, resolveRef, resolveTag } from '../git/repo.js';
 import { isCommitSha, validateRcName, validateRefName } from '../git/refs.js';
 import { withLock } from '../git/lock.js';
@@ -439,20 +440,13 @@ async function runSetup(opts: GateRunOptions, workTree: string, logs: string, de
   let status: SetupRecord['status'];
   let reason: string | undefined;
   try {
-    const { execCommand } = await loadExec();
-    const pids: number[] = [];
-    const r = await deps.guard.track(
-      () =>
-        execCommand(SETUP_COMMAND, {
-          cwd: workTree,
-          timeout: SETUP_TIMEOUT_MS,
-          signal: deps.signal,
-          env: Object.fromEntries(GIT_REPO_ENV.map((k) => [k, undefined])),
-          onLine: (line) => out.write(line + '\n'),
-        }, deps.masker),
-      (child) => child.pid && pids.push(child.pid),
-    );
-    if (await endLeftovers(pids)) out.write('ltc: npm ci left processes running in its process group; they were ended\n');
+    const r = await execTracked(SETUP_COMMAND, {
+      cwd: workTree,
+      timeout: SETUP_TIMEOUT_MS,
+      signal: deps.signal,
+      env: Object.fromEntries(GIT_REPO_ENV.map((k) => [k, undefined])),
+      onLine: (line) => out.write(line + '\n'),
+    }, deps, out, 'npm ci');
     status = r.cancelled ? 'interrupted' : r.exitCode === 0 ? 'passed' : 'failed';
     if (r.timedOut) reason = `npm ci did not finish within ${SETUP_TIMEOUT_MS / 60_000} minutes`;
     else if (status === 'failed') reason = `npm ci exited ${r.exitCode}`;
@@ -568,24 +562,17 @@ async function runGate(gate: GateConfig, rec: GateRecord, workTree: string, stop
   if (stop.aborted) return finish(deps.signal.aborted ? 'interrupted' : 'cancelled', null, 'ended before it started');
   const timeoutMs = parseDuration(gate.timeout, `gates.${gate.name}.timeout`);
   try {
-    const { execCommand } = await loadExec();
-    const pids: number[] = [];
-    const r = await deps.guard.track(
-      () =>
-        execCommand(argv, {
-          cwd,
-          timeout: timeoutMs,
-          signal: stop,
-          env: { ...Object.fromEntries(GIT_REPO_ENV.map((k) => [k, undefined])), ...deps.env, ...gate.env, LTC_GATE: gate.name, LTC_COMMIT: basenameCommit(workTree) },
-          killGrace: 2000,
-          onLine: (line) => {
-            out.write(line + '\n');
-            reporter.gateLine?.(gate.name, line);
-          },
-        }, masker),
-      (child) => child.pid && pids.push(child.pid),
-    );
-    if (await endLeftovers(pids)) out.write('ltc: the gate left processes running in its process group; they were ended\n');
+    const r = await execTracked(argv, {
+      cwd,
+      timeout: timeoutMs,
+      signal: stop,
+      env: { ...Object.fromEntries(GIT_REPO_ENV.map((k) => [k, undefined])), ...deps.env, ...gate.env, LTC_GATE: gate.name, LTC_COMMIT: basenameCommit(workTree) },
+      killGrace: 2000,
+      onLine: (line) => {
+        out.write(line + '\n');
+        reporter.gateLine?.(gate.name, line);
+      },
+    }, deps, out, 'the gate');
     if (r.timedOut) return finish('timed_out', r.exitCode, `timed out after ${gate.timeout}; the gate and its child processes were ended`);
     if (r.cancelled) {
       return deps.signal.aborted
@@ -600,6 +587,24 @@ async function runGate(gate: GateConfig, rec: GateRecord, workTree: string, stop
     const message = err instanceof LtcError && err.hint ? `${err.message}; ${err.hint}` : (err as Error).message;
     return finish('failed', 127, message);
   }
+}
+
+/**
+ * The exec adapter under the exit guard (a hard exit kills the process group), then anything
+ * the command left in its group is ended and `log` says so.
+ */
+async function execTracked(
+  argv: readonly string[],
+  execOpts: ExecOptions,
+  deps: RunDeps,
+  log: WriteStream,
+  what: string,
+): Promise<ExecResult> {
+  const { execCommand } = await loadExec();
+  const pids: number[] = [];
+  const r = await deps.guard.track(() => execCommand(argv, execOpts, deps.masker), (child) => child.pid && pids.push(child.pid));
+  if (await endLeftovers(pids)) log.write(`ltc: ${what} left processes running in its process group; they were ended\n`);
+  return r;
 }
 
 /**

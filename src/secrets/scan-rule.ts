@@ -67,7 +67,7 @@ export const creator: SecretLintRuleCreator = {
     type: 'scanner',
     recommended: true,
     supportedContentTypes: ['text'],
-    docs: { url: 'https://github.com/lifetimecircle/ltc/blob/main/docs/readme/secrets.md#scanning' },
+    docs: { url: 'https://github.com/lifetimecircle/ltc/blob/main/README.md#scanning' },
   },
   create(context) {
     // Messages are built here without `data`: secretlint's maskSecrets would otherwise hide the NAME too.

@@ -87,9 +87,20 @@ function buildProgram(): Command {
   return program;
 }
 
+/**
+ * What a group without a description of its own (e.g. `secrets hook`) says in help: its one
+ * command with that command's description, or the names of its commands.
+ */
+export function groupDescription(commands: readonly Command[]): string {
+  const [only, ...more] = commands;
+  if (only && !more.length) return `${only.name()}: ${only.description()}`;
+  return `commands: ${commands.map((s) => s.name()).join(', ')}`;
+}
+
+/** Children first, so a group's description can use its commands' descriptions. */
 function applyRecursively(cmd: Command, fn: (c: Command) => void): void {
-  fn(cmd);
   for (const sub of cmd.commands) applyRecursively(sub, fn);
+  fn(cmd);
 }
 
 function exitCodesText(): string {
@@ -223,7 +234,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     });
   program.addHelpText('after', `\n${exitCodesText()}\n\nRun \`ltc <command> --help\` for a command's flags and examples.`);
   applyRecursively(program, (c) => {
-    if (!c.description() && c.commands.length) c.description(`${c.commands.map((s) => s.name()).join(', ')}`);
+    if (!c.description() && c.commands.length) c.description(groupDescription(c.commands));
     c.exitOverride();
     c.showSuggestionAfterError(true);
     c.configureOutput({ writeErr: () => undefined, writeOut: (s) => process.stdout.write(s) });

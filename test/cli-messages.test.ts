@@ -24,3 +24,48 @@ describe('group descriptions in help', () => {
     expect(hook.stdout).toMatch(/^install: install a git pre-commit hook/m);
   });
 });
+
+describe('parse errors never repeat what was typed as a value', () => {
+  const SECRET = 's3cr3tVALUE';
+  const both = (r: { stdout: string; stderr: string }) => r.stdout + r.stderr;
+
+  it('surplus arguments: the count, not the arguments (human and --json)', async () => {
+    const r = await runLtc(['lock', 'status', SECRET, 'other-s3cr3t']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('error: too many arguments for `ltc lock status`: expected 0 arguments but got 2.');
+    expect(r.stderr).toMatch(/hint: see `ltc lock status --help`/);
+    expect(both(r)).not.toContain(SECRET);
+    expect(both(r)).not.toContain('other-s3cr3t');
+    const j = await runLtc(['secrets', 'get', 'NAME', SECRET, '--json']);
+    expect(j.code).toBe(2);
+    expect(j.json).toMatchObject({ ok: false, error: { code: 'usage', message: expect.stringMatching(/expected 1 argument but got 2\.$/) } });
+    expect(both(j)).not.toContain(SECRET);
+  });
+
+  it('--unknown=value names the option only, with did-you-mean (human and --json)', async () => {
+    const r = await runLtc(['lock', 'status', `--jsn=${SECRET}`]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("error: unknown option '--jsn'");
+    expect(r.stderr).toContain('hint: did you mean --json?');
+    expect(both(r)).not.toContain(SECRET);
+    const j = await runLtc(['--json', 'lock', 'status', `--foo=${SECRET}`]);
+    expect(j.code).toBe(2);
+    expect(j.json).toMatchObject({ ok: false, error: { code: 'usage', message: "unknown option '--foo'", hint: 'see `ltc lock status --help` for its options' } });
+    expect(both(j)).not.toContain(SECRET);
+    const global = await runLtc([`--jsn=${SECRET}`, 'releases']);
+    expect(global.code).toBe(2);
+    expect(global.stderr).toContain('hint: did you mean --json?');
+    expect(both(global)).not.toContain(SECRET);
+  });
+
+  it('a value given to a flag that takes none: "takes no value", without the value', async () => {
+    const r = await runLtc(['secrets', 'get', 'NAME', `--reveal=${SECRET}`]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("error: option '--reveal' takes no value");
+    expect(both(r)).not.toContain(SECRET);
+    const j = await runLtc(['secrets', 'get', 'NAME', '--json', `--yes=${SECRET}`]);
+    expect(j.code).toBe(2);
+    expect(j.json).toMatchObject({ ok: false, error: { code: 'usage', message: "option '--yes' takes no value" } });
+    expect(both(j)).not.toContain(SECRET);
+  });
+});

@@ -9,7 +9,7 @@ import { loadGroups } from './registry.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../core/paths.js';
-import { didYouMean } from '../core/suggest.js';
+import { closest, didYouMean } from '../core/suggest.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -107,11 +107,68 @@ function exitCodesText(): string {
   return ['Exit codes:', ...EXIT_CODE_TABLE.map((r) => `  ${String(r.code).padStart(3)}  ${r.meaning}`)].join('\n');
 }
 
-function fromCommanderError(err: CommanderError): LtcError {
+/** `ltc lock status`: the words that name a command. */
+function commandPath(cmd: Command): string {
+  const words: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) words.unshift(c.name());
+  return words.join(' ');
+}
+
+/** The options a command accepts: its own and those of every group above it. */
+function optionsOf(cmd: Command): Option[] {
+  const options: Option[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) options.push(...c.options);
+  return options;
+}
+
+/** The option name of what was typed: `--foo=value` → `--foo`, `-xvalue` → `-x`. The value is never kept. */
+export function optionName(typed: string): string {
+  if (typed.startsWith('--')) return typed.split('=')[0]!;
+  return typed.slice(0, 2);
+}
+
+/**
+ * Commander's parse errors as ltc usage errors (exit 2). They never repeat a value the user
+ * typed (a surplus argument or the value of `--opt=value` may be a secret): only option names,
+ * command names and counts. `cmd` is the command whose parse failed, when known.
+ */
+export function fromCommanderError(err: CommanderError, cmd?: Command): LtcError {
+  const where = cmd ? commandPath(cmd) : 'ltc';
+  const helpHint = `see \`${where} --help\``;
+  if (err.code === 'commander.excessArguments') {
+    // "too many arguments for 'x'. Expected N arguments but got M: <the arguments>." — keep the counts only.
+    const counts = /Expected (\d+) arguments? but got (\d+)/.exec(err.message);
+    const expected = Number(counts?.[1] ?? cmd?.registeredArguments.length ?? 0);
+    const got = counts?.[2] ?? 'more';
+    return new UsageError(`too many arguments for \`${where}\`: expected ${expected} argument${expected === 1 ? '' : 's'} but got ${got}.`, {
+      hint: `${helpHint} for what it takes (the arguments are not repeated here: they may be secrets)`,
+    });
+  }
+  if (err.code === 'commander.unknownOption') {
+    const typed = err.message
+      .replace(/^error: unknown option '/, '')
+      .replace(/'(?:\n\(Did you mean [^\n]*\?\))?$/, '');
+    const name = optionName(typed);
+    const options = cmd ? optionsOf(cmd) : [];
+    const known = options.find((o) => o.long === name || o.short === name);
+    if (known && !known.required && !known.optional && typed !== name) {
+      return new UsageError(`option '${name}' takes no value`, { hint: `write ${name} alone (the value given is not repeated here)` });
+    }
+    const longs = [...options.filter((o) => o.long && !o.hidden).map((o) => o.long!), '--help'];
+    const guess = name.startsWith('--') ? closest(name, longs) : undefined;
+    return new UsageError(`unknown option '${name}'`, { hint: guess ? `did you mean ${guess}?` : `${helpHint} for its options` });
+  }
+  if (err.code === 'commander.invalidArgument') {
+    // "option '<flags>' argument '<value>' is invalid. …" / "command-argument value '<value>' is invalid for argument '<name>'. …"
+    const option = /^error: option '([^']+)' argument /.exec(err.message)?.[1];
+    const argument = /is invalid for argument '([^']+)'/.exec(err.message)?.[1];
+    const what = option ? `option '${option}'` : argument ? `argument '${argument}'` : 'an argument';
+    return new UsageError(`invalid value for ${what}`, { hint: helpHint });
+  }
   const [first = err.message, ...rest] = err.message.split('\n');
   const suggestion = rest.join(' ').match(/\(Did you mean (.+)\?\)/);
   return new UsageError(first.replace(/^error: /, ''), {
-    hint: suggestion ? `did you mean ${suggestion[1]}?` : 'see `ltc --help` or `ltc <command> --help`',
+    hint: suggestion ? `did you mean ${suggestion[1]}?` : cmd?.parent ? helpHint : 'see `ltc --help` or `ltc <command> --help`',
   });
 }
 
@@ -186,6 +243,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
 
   const state: RunState = {};
+  const failedIn = new WeakMap<CommanderError, Command>();
   let helpText = '';
   let helpData: Record<string, unknown> | undefined;
   const program = buildProgram();
@@ -235,7 +293,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   program.addHelpText('after', `\n${exitCodesText()}\n\nRun \`ltc <command> --help\` for a command's flags and examples.`);
   applyRecursively(program, (c) => {
     if (!c.description() && c.commands.length) c.description(groupDescription(c.commands));
-    c.exitOverride();
+    // Remember which command failed to parse: its options and path make the error message.
+    c.exitOverride((err) => {
+      failedIn.set(err, c);
+      throw err;
+    });
     c.showSuggestionAfterError(true);
     c.configureOutput({ writeErr: () => undefined, writeOut: (s) => process.stdout.write(s) });
   });
@@ -270,7 +332,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         renderError(fallbackOut(), missingSubcommand(program, argv), earlyDebug);
         return ExitCode.usage;
       }
-      renderError(fallbackOut(), fromCommanderError(raw), earlyDebug);
+      renderError(fallbackOut(), fromCommanderError(raw, failedIn.get(raw)), earlyDebug);
       return ExitCode.usage;
     }
     const err = controller.signal.aborted && !(raw instanceof LtcError) ? new InterruptedError() : toLtcError(raw);

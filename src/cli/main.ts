@@ -257,7 +257,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       options,
       out,
       masker: processMasker,
-      prompt: new Prompter({ interactive: isTTY && !ci, yes: options.yes, approvals: new Set(options.approve) }),
+      prompt: new Prompter({ interactive: isTTY && !ci, yes: options.yes, approvals: new Set(options.approve), signal: controller.signal }),
       signal: controller.signal,
       isTTY,
       ci,

@@ -36,7 +36,8 @@ export default defineStep({
   },
   async run(spec, step) {
     const message = messageOf(spec);
-    const answer = await step.ctx.prompt.approve(message, step.stepId);
+    // The step's signal ends the prompt on Ctrl-C and on the step's timeout.
+    const answer = await step.ctx.prompt.approve(message, step.stepId, step.signal);
     if (!answer.approved) {
       throw new CheckFailedError(`not approved: ${message}`, { hint: `step "${step.stepId}" needs a yes to go on; resume the run when it can be approved` });
     }

@@ -1,9 +1,11 @@
-import { UsageError, InterruptedError } from '../core/errors.js';
+import { InterruptedError, LtcError, UsageError } from '../core/errors.js';
 
 export interface PromptPolicy {
   interactive: boolean;
   yes: boolean;
   approvals: ReadonlySet<string>;
+  /** Ends a prompt that is waiting (ltc's Ctrl-C / SIGTERM) when the caller passes no signal of its own. */
+  signal?: AbortSignal;
 }
 
 export interface ApprovalResult {
@@ -15,9 +17,17 @@ export interface ApprovalResult {
 /** Prompts talk on stderr, so stdout stays one JSON document under --json. */
 const PROMPT_IO = { input: process.stdin, output: process.stderr };
 
-/** Turns an inquirer cancellation (Ctrl-C at a prompt) into ltc's interrupt. */
+/**
+ * Turns an inquirer cancellation into ltc's interrupt (exit 130): `ExitPromptError` is Ctrl-C at
+ * the prompt (or the process going away), `AbortPromptError` the signal passed to the prompt.
+ * A signal aborted with an ltc error (a step's timeout) rethrows that error.
+ */
 function rethrow(err: unknown): never {
-  if (err instanceof Error && err.name === 'ExitPromptError') throw new InterruptedError('prompt cancelled');
+  if (err instanceof Error && err.name === 'ExitPromptError') throw new InterruptedError('prompt cancelled', { cause: err });
+  if (err instanceof Error && err.name === 'AbortPromptError') {
+    if (err.cause instanceof LtcError) throw err.cause;
+    throw new InterruptedError('prompt cancelled', { cause: err });
+  }
   throw err;
 }
 
@@ -32,6 +42,12 @@ export class Prompter {
     return this.policy.interactive;
   }
 
+  /** The inquirer context: ltc's streams and the signal that ends the prompt. */
+  private io(signal: AbortSignal | undefined) {
+    const s = signal ?? this.policy.signal;
+    return s ? { ...PROMPT_IO, signal: s } : PROMPT_IO;
+  }
+
   private requireInteractive(question: string, flag: string): void {
     if (!this.policy.interactive) {
       throw new UsageError(`cannot ask "${question}": no terminal (or CI=true)`, {
@@ -40,29 +56,29 @@ export class Prompter {
     }
   }
 
-  /** A yes/no sign-off. `id` is what `--approve <id>` names. */
-  async approve(question: string, id?: string): Promise<ApprovalResult> {
+  /** A yes/no sign-off. `id` is what `--approve <id>` names; `signal` ends the prompt (exit 130). */
+  async approve(question: string, id?: string, signal?: AbortSignal): Promise<ApprovalResult> {
     if (id && this.policy.approvals.has(id)) return { approved: true, via: 'approve-flag' };
     if (this.policy.yes) return { approved: true, via: 'yes-flag' };
     this.requireInteractive(question, id ? `--yes or --approve ${id}` : '--yes');
     const { confirm } = await import('@inquirer/prompts');
-    const approved = await confirm({ message: question, default: false }, PROMPT_IO).catch(rethrow);
+    const approved = await confirm({ message: question, default: false }, this.io(signal)).catch(rethrow);
     return { approved, via: 'prompt' };
   }
 
   /** Asks the person to type `expected` (a protected environment's name). */
-  async typeToConfirm(question: string, expected: string): Promise<ApprovalResult> {
+  async typeToConfirm(question: string, expected: string, signal?: AbortSignal): Promise<ApprovalResult> {
     if (this.policy.yes) return { approved: true, via: 'yes-flag' };
     this.requireInteractive(question, '--yes');
     const { input } = await import('@inquirer/prompts');
-    const answer = await input({ message: `${question} Type "${expected}" to continue:` }, PROMPT_IO).catch(rethrow);
+    const answer = await input({ message: `${question} Type "${expected}" to continue:` }, this.io(signal)).catch(rethrow);
     return { approved: answer.trim() === expected, via: 'prompt' };
   }
 
   /** A hidden input (a secret value). */
-  async secret(question: string, flag: string): Promise<string> {
+  async secret(question: string, flag: string, signal?: AbortSignal): Promise<string> {
     this.requireInteractive(question, flag);
     const { password } = await import('@inquirer/prompts');
-    return password({ message: question, mask: '*' }, PROMPT_IO).catch(rethrow);
+    return password({ message: question, mask: '*' }, this.io(signal)).catch(rethrow);
   }
 }

@@ -49,6 +49,33 @@ function killTree(pid: number | undefined, signal: NodeJS.Signals): void {
 }
 
 /**
+ * Process groups started here whose leader has not closed yet. Each runs in a group of its own
+ * (so nothing ends it when ltc goes away): if ltc exits first — a second Ctrl-C exits at once
+ * with 130, before the SIGTERM→SIGKILL grace of the first has run — the 'exit' hook SIGKILLs them.
+ */
+const liveGroups = new Set<number>();
+let exitHooked = false;
+
+function killLiveGroups(): void {
+  for (const pid of liveGroups) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  liveGroups.clear();
+}
+
+function trackGroup(pid: number): void {
+  if (!exitHooked) {
+    exitHooked = true;
+    process.on('exit', killLiveGroups);
+  }
+  liveGroups.add(pid);
+}
+
+/**
  * Runs a command given as an argument array (never a shell string) in its own process group,
  * so a timeout or Ctrl-C ends the child and everything it started. Output is masked.
  */
@@ -67,6 +94,8 @@ export async function execCommand(argv: readonly string[], opts: ExecOptions, ma
     detached: true,
     stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  const pid = child.pid;
+  if (pid !== undefined) trackGroup(pid);
   if (opts.input !== undefined) child.stdin?.end(opts.input);
   let output = '';
   let stdout = '';
@@ -116,6 +145,7 @@ export async function execCommand(argv: readonly string[], opts: ExecOptions, ma
   // The group may outlive its leader (a grandchild kept running): end it too.
   if (timedOut || cancelled) killTree(child.pid, 'SIGKILL');
   clearTimeout(forceTimer);
+  if (pid !== undefined) liveGroups.delete(pid);
 
   if (outcome.error?.code === 'ENOENT') {
     throw new CheckFailedError(`command not found: ${file}`, {

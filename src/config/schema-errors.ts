@@ -3,6 +3,7 @@ import { ConfigError } from '../core/errors.js';
 import { didYouMean } from '../core/suggest.js';
 import { join } from 'node:path';
 import { packageRoot } from '../core/paths.js';
+import { isScalar } from 'yaml';
 import type { YamlSource } from './yaml-source.js';
 
 interface SchemaDef {
@@ -70,6 +71,31 @@ export interface SchemaProblem {
   hint?: string;
 }
 
+/**
+ * `command: [sleep, 5]` or `run: [test, -e, x, true]`: YAML reads an unquoted 5 / true as a
+ * number / boolean where a string is expected. The problem says to quote it. In an argument array
+ * the value is shown as written (a command word); elsewhere (an env map may hold a password) it
+ * is not. Shared by the config and the runbook loaders.
+ */
+export function unquotedScalarProblem(issue: z.core.$ZodIssue, source: YamlSource, data: unknown): SchemaProblem | undefined {
+  if (issue.code !== 'invalid_type' || issue.expected !== 'string') return undefined;
+  const given = pathValue(data, issue.path);
+  if (typeof given !== 'boolean' && typeof given !== 'number') return undefined;
+  const pos = source.positionOf(issue.path);
+  const base = { path: pathText(issue.path), line: pos.line, column: pos.column };
+  const kind = typeof given;
+  if (typeof issue.path.at(-1) !== 'number') {
+    return { ...base, message: `expected a string, got a ${kind}`, hint: `YAML reads an unquoted ${kind === 'number' ? 'number' : 'true/false'} as a ${kind}: quote the value` };
+  }
+  const node = source.doc.getIn(issue.path as Iterable<unknown>, true);
+  const written = isScalar(node) && typeof node.source === 'string' && node.source ? node.source : String(given);
+  return {
+    ...base,
+    message: `expected a string, got the ${kind} ${written}`,
+    hint: `YAML reads an unquoted ${written} as a ${kind}: quote it, e.g. "${written}"`,
+  };
+}
+
 /** Turns zod issues into problems that name file:line:column, the key path, what was expected and a hint. */
 export function describeIssues(schema: z.ZodType, issues: z.core.$ZodIssue[], source: YamlSource, data: unknown): SchemaProblem[] {
   const problems: SchemaProblem[] = [];
@@ -85,6 +111,11 @@ export function describeIssues(schema: z.ZodType, issues: z.core.$ZodIssue[], so
           hint: didYouMean(key, known) ?? (known.length ? `allowed keys here: ${known.join(', ')}` : undefined),
         });
       }
+      continue;
+    }
+    const unquoted = unquotedScalarProblem(issue, source, data);
+    if (unquoted) {
+      problems.push(unquoted);
       continue;
     }
     const pos = source.positionOf(issue.path);

@@ -268,7 +268,7 @@ describe('ltc gates run: PowerShell gates', () => {
     expect(r.code, r.stderr).toBe(0);
     const config = parseYaml(await readFile(join(dir, 'ltc.config.yaml'), 'utf8')) as { gates: Array<Record<string, unknown>> };
     expect(config.gates.map((g) => [g.name, (g.run as string[]).join(' '), g.shell ?? null])).toEqual([
-      ['diff-check', 'git diff --check HEAD~1 HEAD', null],
+      ['diff-check', 'git diff-tree --check --root -r --no-commit-id --diff-merges=first-parent HEAD', null],
       ['build', 'npm run build', null],
       ['e2e', 'npm run e2e', null],
       ['test-all', 'tools/test_all.ps1', 'pwsh'],

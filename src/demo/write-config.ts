@@ -15,7 +15,7 @@ export function demoConfig(o: DemoConfigOptions): Record<string, unknown> {
     version: 1,
     app: { name: 'lifetimecircle-demo', repo: o.repoDir },
     gates: [
-      { name: 'diff-check', run: ['git', 'diff', '--check', 'HEAD~1', 'HEAD'], parallel: true },
+      { name: 'diff-check', run: ['git', 'diff-tree', '--check', '--root', '-r', '--no-commit-id', '--diff-merges=first-parent', 'HEAD'], parallel: true },
       { name: 'build', run: ['npm', 'run', 'build'] },
       { name: 'e2e', run: ['npm', 'run', 'e2e'], timeout: '5m' },
       { name: 'test-all', run: ['node', 'tools/test_all.mjs'], parallel: true },

@@ -97,6 +97,16 @@ describe('ltc init / config validate / config show (binary)', () => {
     expect(await readFile(join(dir, 'ltc.config.yaml'), 'utf8')).toBe('mine\n');
   });
 
+  it('init --repo writes the value as given, also with $ sequences a string replace would expand', async () => {
+    for (const repo of ['/srv/repo$&x', "/srv/a$'b", '/srv/$$/c', 'git@github.com:ex/a.git']) {
+      const dir = await tempDir();
+      const r = await runLtc(['init', '--repo', repo], { cwd: dir });
+      expect(r.code).toBe(0);
+      const show = await runLtc(['config', 'show', '--env', 'staging', '--json'], { cwd: dir });
+      expect(show.json).toMatchObject({ config: { app: { repo } } });
+    }
+  });
+
   it('finds the config upward from a subfolder, or via LTC_CONFIG', async () => {
     const dir = await tempDir();
     await runLtc(['init'], { cwd: dir });

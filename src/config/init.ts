@@ -14,9 +14,10 @@ export async function initConfig(opts: { force?: boolean; repo?: string }, ctx: 
     throw new UsageError(`${file} already exists`, { hint: 'pass --force to overwrite it, or edit it and run `ltc config validate`' });
   }
   const template = await readFile(join(packageRoot(), 'templates', CONFIG_FILE), 'utf8');
-  const text = template
-    .replace('{{SCHEMA}}', pathToFileURL(join(packageRoot(), 'schema', 'config.schema.json')).href)
-    .replace('{{REPO}}', JSON.stringify(opts.repo ?? '../lifetimecircle'));
+  // Replacer functions: a replacement string would expand $&, $', $$ … inside a repo path or URL.
+  const schema = pathToFileURL(join(packageRoot(), 'schema', 'config.schema.json')).href;
+  const repo = JSON.stringify(opts.repo ?? '../lifetimecircle');
+  const text = template.replace('{{SCHEMA}}', () => schema).replace('{{REPO}}', () => repo);
   await parseConfigText(file, text);
   if (ctx.options.dryRun) return { data: { file, written: false }, text: `would write ${file}` };
   await writeFile(file, text, { mode: 0o644 });

@@ -117,6 +117,14 @@ describe('secrets commands on the file backend', () => {
       expect(argv.stdout + argv.stderr).toContain('takes no value on the command line');
       expect(argv.stdout + argv.stderr).toContain('treat it as exposed');
     }
+    // A value typed where the name belongs is not echoed either (it is no secret name).
+    for (const json of [[], ['--json']]) {
+      const asName = await ops.ltc(['secrets', 'set', 'Hunter2-typed-as-name!', ...json]);
+      expect(asName.code).toBe(2);
+      expect(asName.stdout + asName.stderr).not.toContain('Hunter2-typed-as-name');
+      expect(asName.stdout + asName.stderr).toContain('not a secret name');
+      expect(asName.stdout + asName.stderr).toContain('treat it as exposed');
+    }
     expect((await ops.ltc(['secrets', 'get', 'SMTP_PASSWORD', '--reveal', '--yes'])).stdout).toBe(value);
     const empty = await ops.ltc(['secrets', 'set', 'SMTP_PASSWORD']);
     expect(empty.code).toBe(2);

@@ -122,11 +122,20 @@ function checkPolicy(scope: SecretsScope, name: string, value: string): void {
 }
 
 export async function setSecret(ctx: Context, name: string, argv: readonly string[] = []): Promise<CommandResult> {
+  if (!SECRET_NAME.test(name)) {
+    // What stands where the name belongs may be the value itself (`ltc secrets set <value>`): never echo it.
+    for (const word of [name, ...argv]) ctx.masker.add(word);
+    throw new UsageError('ltc secrets set: the first argument is not a secret name (it is not repeated here, in case it is a value); nothing was stored', {
+      hint:
+        'secret names are upper case letters, digits and _, e.g. `ltc secrets set SMTP_PASSWORD < file`. ' +
+        'If you typed a value there, it is in your shell history and was visible to other users in `ps`: if it is a real secret, treat it as exposed',
+    });
+  }
   if (argv.length) {
     for (const word of argv) ctx.masker.add(word);
     throw new UsageError(`ltc secrets set takes no value on the command line; nothing was stored`, {
       hint:
-        `pipe it in (\`ltc secrets set ${SECRET_NAME.test(name) ? name : '<NAME>'} < file\`) or run it in a terminal to type it hidden. ` +
+        `pipe it in (\`ltc secrets set ${name} < file\`) or run it in a terminal to type it hidden. ` +
         'What you typed is in your shell history and was visible to other users in `ps`: if it is a real secret, treat it as exposed',
     });
   }

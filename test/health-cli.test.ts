@@ -121,6 +121,22 @@ describe('ltc health --url (no config file needed)', () => {
     noStack(r);
   });
 
+  it('a URL password is never shown, also one too short for the masker, and the table stays aligned', async () => {
+    const cwd = await tempDir();
+    const withAuth = okUrl.replace('http://', 'http://bob:pw1@');
+    const json = await runLtc(['health', '--url', `${withAuth}/api/health`, '--json', '--verbose'], { cwd });
+    expect(json.code).toBe(0);
+    expect(health(json).endpoints[0]).toMatchObject({ url: `${okUrl.replace('http://', 'http://bob:***@')}/api/health`, ok: true });
+    expect(json.stdout + json.stderr).not.toContain('pw1');
+    const table = await runLtc(['health', '--url', `${withAuth}/`, '--url', `${okUrl.replace('http://', 'http://bob:s3cr3tpw@')}/`], { cwd });
+    expect(table.code).toBe(0);
+    expect(table.stdout + table.stderr).not.toMatch(/pw1|s3cr3tpw/);
+    const lines = table.stdout.split('\n');
+    const statusAt = lines[0]!.indexOf('STATUS');
+    expect(lines[1]!.indexOf(' 200 ') + 1).toBe(statusAt);
+    expect(lines[2]!.indexOf(' 200 ') + 1).toBe(statusAt);
+  });
+
   it('a 500: exit 1, the JSON document still holds the probe', async () => {
     const r = await runLtc(['health', '--url', `${failUrl}/api/health`, '--json'], { cwd: await tempDir() });
     expect(r.code).toBe(1);

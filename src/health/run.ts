@@ -100,6 +100,22 @@ export function resolveEndpointUrl(url: string, baseUrl: string | undefined, whe
   return parsed.href;
 }
 
+/**
+ * The URL as shown in tables, JSON and logs: a password in it becomes ***, whatever its length
+ * (the masker leaves values under 4 characters alone, and masking after the table is laid out
+ * would shift its columns).
+ */
+export function displayUrl(href: string): string {
+  try {
+    const parsed = new URL(href);
+    if (!parsed.password) return href;
+    parsed.password = '***';
+    return parsed.href;
+  } catch {
+    return href;
+  }
+}
+
 function ms(value: string | number | undefined, fallback: string | number, what: string): number {
   try {
     return parseDuration(value ?? fallback, what);
@@ -127,9 +143,11 @@ export async function resolveEndpoints(endpoints: readonly EndpointInput[], defa
           });
         }
       }
+      const shown = displayUrl(url);
       const target: ProbeTarget = {
-        name: e.name ?? url,
+        name: e.name ?? shown,
         url,
+        ...(shown !== url ? { displayUrl: shown } : {}),
         method: e.method ?? 'GET',
         headers: e.headers ?? {},
         ...(e.body !== undefined ? { body: e.body } : {}),

@@ -21,6 +21,8 @@ export type HttpMethod = 'GET' | 'HEAD' | 'POST';
 export interface ProbeTarget {
   name: string;
   url: string;
+  /** The URL as reported (a password in it replaced by ***); default `url`. */
+  displayUrl?: string;
   method: HttpMethod;
   headers: Record<string, string>;
   body?: string;
@@ -284,7 +286,7 @@ export async function probe(target: ProbeTarget, signal: AbortSignal, hooks: Pro
   const ok = obs.status !== null && results.every((r) => r.ok);
   return {
     name: target.name,
-    url: target.url,
+    url: target.displayUrl ?? target.url,
     ok,
     status: obs.status,
     latencyMs: obs.responseTimeMs,

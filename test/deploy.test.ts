@@ -118,6 +118,13 @@ describe('ltc deploy on the local target', () => {
     expect(rb.code, rb.stderr).toBe(0);
     expect(rb.stdout).toContain(`would make releases/${releases.first} current`);
     expect(snapshot(s.deployRoot)).toBe(before);
+
+    // An unknown --to fails the dry run as it fails the run: exit 2, the releases named.
+    const bad = await ltc(['rollback', '--env', 'staging', '--to', 'rc-2099-01-01', '--dry-run']);
+    expect(bad.code, bad.stdout).toBe(2);
+    expect(bad.stderr).toContain('no release "rc-2099-01-01"');
+    expect(bad.stderr).toContain(releases.first);
+    expect(snapshot(s.deployRoot)).toBe(before);
   });
 
   it('deploys the broken rc-2026-03-01.1: health fails, rolled back automatically, exit 3, 1.1.0 answers again', async () => {

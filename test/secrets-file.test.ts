@@ -258,6 +258,17 @@ describe('secrets commands on the file backend', () => {
     expect(() => generateSecret('LTC_SECRET_KEY', undefined, { bytes: 16 })).toThrow(/at least 32/);
   });
 
+  it('set refuses a value too short to be masked (1-3 characters), whatever its kind', async () => {
+    const ops = await makeOps({ staging: fileEnv([{ name: 'SITE_PIN', kind: 'string' }]) });
+    for (const short of ['7', 'x9', 'a+b']) {
+      const r = await ops.ltc(['secrets', 'set', 'SITE_PIN'], { input: short });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain('cannot be masked');
+    }
+    expect(existsSync(join(ops.dir, '.ltc', 'secrets', 'staging.json'))).toBe(false);
+    expect((await ops.ltc(['secrets', 'set', 'SITE_PIN'], { input: 'a+b4' })).code).toBe(0);
+  });
+
   it('verify: exit 1 for a missing or weak secret, 0 when all meet policy', async () => {
     const ops = await makeOps({ staging: fileEnv([{ name: 'LTC_SECRET_KEY', kind: 'secret_key' }, { name: 'DATABASE_PASSWORD', kind: 'password', length: 20 }]) });
     expect((await ops.ltc(['secrets', 'generate', 'LTC_SECRET_KEY'])).code).toBe(0);

@@ -23,6 +23,8 @@ const DIGITS = '0123456789';
  */
 export const PASSWORD_SYMBOLS = '!*+,-.=^_~';
 export const FORBIDDEN_IN_PASSWORDS = ['/', '@', '"', "'", '\\'];
+/** The masker (src/core/masker.ts) leaves values shorter than this alone: they would show in the clear. */
+export const MIN_MASKABLE_LENGTH = 4;
 
 /** How a secret's kind is decided: its policy, else its name. */
 export function kindOf(name: string, policy: SecretPolicy | undefined): SecretKind {
@@ -108,6 +110,9 @@ export function keyBytes(value: string): number {
 export function policyProblems(name: string, value: string, policy: SecretPolicy | undefined): string[] {
   const problems: string[] = [];
   if (value.length === 0) return ['it is empty'];
+  if (value.length < MIN_MASKABLE_LENGTH) {
+    return [`it has ${value.length} character${value.length === 1 ? '' : 's'}: a value shorter than ${MIN_MASKABLE_LENGTH} cannot be masked in output, so it would be printed in the clear`];
+  }
   const kind = kindOf(name, policy);
   if (kind === 'secret_key') {
     const min = Math.max(MIN_KEY_BYTES, policy?.min_bytes ?? MIN_KEY_BYTES);

@@ -31,6 +31,14 @@ describe('config parsing and validation (module)', () => {
     expect(err.exitCode).toBe(2);
   });
 
+  it('an unclosed quote is reported where the quoted string starts, not at the end of the file', () => {
+    const err = configError('version: 1\napp:\n  repo: x\nenvironments:\n  staging:\n    url: "http://a\n    health: [\n');
+    expect(err.message).toMatch(/^\/x\/ltc\.config\.yaml:6:10: config is not valid YAML: .*never closed/);
+    expect(err.details).toMatchObject({ line: 6, column: 10 });
+    const single = configError("app:\n  repo: 'x\n  name: y\n");
+    expect(single.message).toMatch(/ltc\.config\.yaml:2:9: .*never closed \(missing closing '\)/);
+  });
+
   it('an unknown key names file:line:column, the key path and did-you-mean', () => {
     const err = configError('app:\n  repo: x\nenvironments:\n  staging:\n    protectd: true\n');
     expect(err.message).toContain('/x/ltc.config.yaml:5:5: environments.staging.protectd: unknown key "protectd"');

@@ -1,4 +1,4 @@
-import { LineCounter, parseDocument, isMap, isPair, isScalar, isNode, type Document } from 'yaml';
+import { LineCounter, parseDocument, isMap, isPair, isScalar, isNode, visit, Scalar, type Document, type YAMLError } from 'yaml';
 import { ConfigError } from '../core/errors.js';
 
 export interface Position {
@@ -20,8 +20,11 @@ export class YamlSource {
     const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
     const first = doc.errors[0];
     if (first) {
-      const pos = lines.linePos(first.pos[0]);
-      const reason = first.message.split('\n')[0]!.replace(/ at line \d+, column \d+.*$/, '');
+      const unclosed = unclosedQuote(doc, first);
+      const pos = lines.linePos(unclosed ? unclosed.offset : first.pos[0]);
+      const reason = unclosed
+        ? `the quoted string that starts here is never closed (missing closing ${unclosed.quote})`
+        : first.message.split('\n')[0]!.replace(/ at line \d+, column \d+.*$/, '');
       throw new ConfigError(`${file}:${pos.line}:${pos.col}: ${what} is not valid YAML: ${reason}`, {
         hint: 'fix the YAML syntax at that line (indentation, quotes, a missing colon)',
         details: { file, line: pos.line, column: pos.col },
@@ -59,4 +62,22 @@ export class YamlSource {
     const { line, col } = this.lines.linePos(offset);
     return { line, column: col };
   }
+}
+
+/**
+ * A missing closing quote is reported by the parser where the text ends (often past the last
+ * line); the useful place is where the quoted string opened: the quoted scalar that runs into it.
+ */
+function unclosedQuote(doc: Document.Parsed, error: YAMLError): { offset: number; quote: string } | undefined {
+  if (error.code !== 'MISSING_CHAR' || !/quote/i.test(error.message)) return undefined;
+  let found: { offset: number; quote: string } | undefined;
+  visit(doc, {
+    Scalar(_key, node) {
+      if (node.type !== Scalar.QUOTE_DOUBLE && node.type !== Scalar.QUOTE_SINGLE) return;
+      const range = node.range;
+      if (!range || range[0] > error.pos[0] || range[1] < error.pos[0]) return;
+      if (!found || range[0] > found.offset) found = { offset: range[0], quote: node.type === Scalar.QUOTE_DOUBLE ? '"' : "'" };
+    },
+  });
+  return found;
 }

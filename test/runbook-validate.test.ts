@@ -67,6 +67,36 @@ describe('ltc runbook validate: bad runbooks are refused with file:line:column',
     expect(r.stderr).toMatch(/did you mean "timeout"/);
   });
 
+  it('several problems: each keeps its own did-you-mean, under it, in file order', async () => {
+    const types = await validate('name: x\nsteps:\n  - id: a\n    rn: [echo]\n  - id: b\n    confrm: ok?\n  - id: c\n    run: [echo]\n    retires: 2\n');
+    expect(types.code).toBe(2);
+    expect(types.stderr).toMatch(/main\.yaml:4:5: steps\[0\]\.rn: unknown step type "rn"\n\s+\(did you mean "run"\?\)/);
+    expect(types.stderr).toMatch(/main\.yaml:6:5: steps\[1\]\.confrm: unknown step type "confrm"\n\s+\(did you mean "confirm"\?\)/);
+    expect(types.stderr).toMatch(/main\.yaml:9:5: steps\[2\]\.retires: unknown key "retires"\n\s+\(did you mean "retries"\?\)/);
+    expect(types.stderr).toMatch(/hint: each problem's hint is under it/);
+    const refs = await validate(`name: x
+inputs:
+  release: {}
+steps:
+  - id: build
+    run: [echo]
+  - id: use
+    when: steps.later.status == "ok"
+    run: [echo, "\${{ steps.biuld.outputs.stdout }}", "\${{ inputs.relase }}"]
+  - id: later
+    run: [echo]
+  - id: use
+    run: [echo]
+`);
+    expect(refs.code).toBe(2);
+    expect(refs.stderr).toMatch(/main\.yaml:9:17: unknown step "biuld"[^\n]*\n\s+\(did you mean "build"\?\)/);
+    expect(refs.stderr).toMatch(/main\.yaml:9:54: unknown input "relase"\n\s+\(did you mean "release"\?\)/);
+    // In the order of the file, whichever check found them.
+    const at = [...refs.stderr.matchAll(/main\.yaml:(\d+):(\d+):/g)].map((m) => Number(m[1]) * 1000 + Number(m[2]));
+    expect(at.length).toBeGreaterThanOrEqual(4);
+    expect(at).toEqual([...at].sort((a, b) => a - b));
+  });
+
   it('an expression that does not parse: exit 2 at its line', async () => {
     const r = await validate('name: x\nsteps:\n  - id: a\n    run: [echo]\n  - id: b\n    when: steps.a.outputs.stdout = "x"\n    run: [echo]\n');
     expect(r.code).toBe(2);
@@ -153,7 +183,11 @@ steps:
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${r.file}:4:18: steps[0].run[1]: expected a string, got the number 1`);
     expect(r.stderr).toContain(`${r.file}:6:11: steps[1].run[0]: expected a string, got the boolean true`);
-    expect(r.stderr).toMatch(/hint: YAML reads an unquoted 1 as a number: quote it, e\.g\. "1"/);
+    // Two problems with a hint each: each hint under its problem.
+    expect(r.stderr).toMatch(/got the number 1\n\s+\(YAML reads an unquoted 1 as a number: quote it, e\.g\. "1"\)/);
+    expect(r.stderr).toMatch(/got the boolean true\n\s+\(YAML reads an unquoted true as a boolean: quote it, e\.g\. "true"\)/);
+    const one = await validate('name: x\nsteps:\n  - id: a\n    run: [sleep, 1]\n');
+    expect(one.stderr).toMatch(/hint: YAML reads an unquoted 1 as a number: quote it, e\.g\. "1"/);
   });
 
   it('a called runbook must exist and receive its required inputs', async () => {

@@ -13,6 +13,7 @@ import { parseDuration } from '../core/duration.js';
 import { didYouMean } from '../core/suggest.js';
 import type { RunbookRef } from './locate.js';
 import type { Runbook, Scalar, StepDef } from './model.js';
+import { problemsError } from './problems.js';
 import { loadStepTypes, registryVersion } from './registry.js';
 import { CONTROL_KEYS, buildRunbookSchema, type RetriesDef } from './schema.js';
 import type { StepType } from './step-type.js';
@@ -176,11 +177,8 @@ export async function parseRunbook(ref: RunbookRef, text: string): Promise<Runbo
   const result = schema.safeParse(data);
   if (!result.success) {
     const problems = problemsOf(schema, result.error.issues, source, data, [...types.keys()]);
-    const lines = problems.map((p) => `${ref.file}:${p.line}:${p.column}: ${p.path || '(top level)'}: ${p.message}`);
-    throw new ConfigError(`runbook ${ref.file} is invalid:\n  ${lines.join('\n  ')}`, {
-      hint: problems.find((p) => p.hint)?.hint ?? 'see schema/runbook.schema.json for what each key expects',
-      details: { file: ref.file, problems },
-    });
+    const lines = problems.map((p) => ({ text: `${ref.file}:${p.line}:${p.column}: ${p.path || '(top level)'}: ${p.message}`, hint: p.hint }));
+    throw problemsError(`runbook ${ref.file} is invalid:`, lines, 'see schema/runbook.schema.json for what each key expects', { file: ref.file, problems });
   }
   const parsed = result.data as unknown as Raw;
   const rawSteps = (data as Raw).steps as Raw[];

@@ -6,6 +6,7 @@
 import { ConfigError } from '../core/errors.js';
 import { didYouMean } from '../core/suggest.js';
 import { allSteps, where, type Runbook, type StepDef } from './model.js';
+import { problemsError } from './problems.js';
 import { collectExpressions, refsIn, type FoundExpr } from './refs.js';
 import { hasTemplate } from './template.js';
 import { runbookCallOf } from '../steps/runbook.js';
@@ -96,7 +97,10 @@ function checkReference(rb: Runbook, f: FoundExpr, path: string[], calls: Map<st
   return undefined;
 }
 
-async function checkCalls(rb: Runbook, resolve: CallResolver, stack: Runbook[], problems: Problem[], cache: Map<string, Validated>): Promise<Map<string, Validated>> {
+/** Adds one problem, or a problem followed by the problems under it (a called runbook's). */
+type AddProblem = (first: Problem, ...under: Problem[]) => void;
+
+async function checkCalls(rb: Runbook, resolve: CallResolver, stack: Runbook[], add: AddProblem, cache: Map<string, Validated>): Promise<Map<string, Validated>> {
   const calls = new Map<string, Validated>();
   for (const step of allSteps(rb).filter((s) => s.type === 'runbook')) {
     const call = runbookCallOf(step.raw);
@@ -106,24 +110,24 @@ async function checkCalls(rb: Runbook, resolve: CallResolver, stack: Runbook[], 
     try {
       child = await resolve(call.ref, rb);
     } catch (err) {
-      problems.push({ at, message: `step "${step.id}" calls runbook "${call.ref}": ${(err as Error).message}`, hint: (err as ConfigError).hint });
+      add({ at, message: `step "${step.id}" calls runbook "${call.ref}": ${(err as Error).message}`, hint: (err as ConfigError).hint });
       continue;
     }
     const chain = [...stack, rb];
     const cycleStart = chain.findIndex((r) => r.file === child.file);
     if (cycleStart >= 0) {
       const names = [...chain.slice(cycleStart), child].map((r) => r.name);
-      problems.push({ at, message: `runbooks call each other in a cycle: ${names.join(' → ')}`, hint: `remove the call to "${call.ref}" in step "${step.id}"` });
+      add({ at, message: `runbooks call each other in a cycle: ${names.join(' → ')}`, hint: `remove the call to "${call.ref}" in step "${step.id}"` });
       continue;
     }
     for (const name of Object.keys(call.inputs)) {
       if (!Object.hasOwn(child.inputs, name)) {
-        problems.push({ at, message: `step "${step.id}" passes input "${name}", which runbook "${child.name}" does not declare`, hint: didYouMean(name, Object.keys(child.inputs)) });
+        add({ at, message: `step "${step.id}" passes input "${name}", which runbook "${child.name}" does not declare`, hint: didYouMean(name, Object.keys(child.inputs)) });
       }
     }
     for (const [name, def] of Object.entries(child.inputs)) {
       if (def.required && def.default === undefined && !Object.hasOwn(call.inputs, name)) {
-        problems.push({ at, message: `step "${step.id}" does not pass the required input "${name}" of runbook "${child.name}"` });
+        add({ at, message: `step "${step.id}" does not pass the required input "${name}" of runbook "${child.name}"` });
       }
     }
     const done = cache.get(child.file);
@@ -134,8 +138,8 @@ async function checkCalls(rb: Runbook, resolve: CallResolver, stack: Runbook[], 
     const nested = await validateInner(child, resolve, [...stack, rb], cache).catch((err: unknown) => {
       // The called runbook's own problems, each with its file:line:column and hint, under one line.
       const inner = err instanceof ConfigError ? (err.details?.problems as Problem[] | undefined) : undefined;
-      if (inner?.length) problems.push({ at, message: `runbook "${child.name}" called by step "${step.id}" is invalid:` }, ...inner);
-      else problems.push({ at, message: `runbook "${child.name}" called by step "${step.id}" is invalid: ${(err as Error).message}` });
+      if (inner?.length) add({ at, message: `runbook "${child.name}" called by step "${step.id}" is invalid:` }, ...inner);
+      else add({ at, message: `runbook "${child.name}" called by step "${step.id}" is invalid: ${(err as Error).message}` });
       return undefined;
     });
     if (nested) calls.set(step.id, nested);
@@ -144,27 +148,31 @@ async function checkCalls(rb: Runbook, resolve: CallResolver, stack: Runbook[], 
 }
 
 async function validateInner(rb: Runbook, resolve: CallResolver, stack: Runbook[], cache: Map<string, Validated>): Promise<Validated> {
-  const problems: Problem[] = [];
+  // Each problem with the problems under it, kept in file order (by line and column).
+  const entries: Array<{ line: number; column: number; problems: Problem[] }> = [];
+  const add: AddProblem = (first, ...under) => {
+    const m = /:(\d+):(\d+)$/.exec(first.at);
+    entries.push({ line: m ? Number(m[1]) : 0, column: m ? Number(m[2]) : 0, problems: [first, ...under] });
+  };
   const seen = new Map<string, StepDef>();
   for (const step of allSteps(rb)) {
     if (seen.has(step.id)) {
-      problems.push({ at: where(rb, [...step.path, 'id']), message: `duplicate step id "${step.id}" (also at ${where(rb, [...seen.get(step.id)!.path, 'id'])})`, hint: 'step ids are unique in a runbook' });
+      add({ at: where(rb, [...step.path, 'id']), message: `duplicate step id "${step.id}" (also at ${where(rb, [...seen.get(step.id)!.path, 'id'])})`, hint: 'step ids are unique in a runbook' });
     } else seen.set(step.id, step);
   }
-  const calls = await checkCalls(rb, resolve, stack, problems, cache);
+  const calls = await checkCalls(rb, resolve, stack, add, cache);
   const { found, problems: syntax } = collectExpressions(rb);
-  for (const s of syntax) problems.push({ at: where(rb, s.path), message: s.message, hint: 'expressions look like ${{ inputs.rc }}, ${{ steps.build.outputs.stdout }}, inputs.env == "prod" && !inputs.force' });
+  for (const s of syntax) add({ at: where(rb, s.path), message: s.message, hint: 'expressions look like ${{ inputs.rc }}, ${{ steps.build.outputs.stdout }}, inputs.env == "prod" && !inputs.force' });
   for (const f of found) {
     for (const ref of refsIn(f)) {
       const p = checkReference(rb, f, ref.path, calls);
-      if (p) problems.push({ at: where(rb, f.path), ...p });
+      if (p) add({ at: where(rb, f.path), ...p });
     }
   }
-  if (problems.length) {
-    throw new ConfigError(`runbook ${rb.file} is invalid:\n  ${problems.map((p) => `${p.at}: ${p.message}`).join('\n  ')}`, {
-      hint: problems.find((p) => p.hint)?.hint ?? 'fix the runbook and run `ltc runbook validate` again',
-      details: { file: rb.file, problems },
-    });
+  if (entries.length) {
+    const problems = entries.sort((a, b) => a.line - b.line || a.column - b.column).flatMap((e) => e.problems);
+    const lines = problems.map((p) => ({ text: `${p.at}: ${p.message}`, hint: p.hint }));
+    throw problemsError(`runbook ${rb.file} is invalid:`, lines, 'fix the runbook and run `ltc runbook validate` again', { file: rb.file, problems });
   }
   const validated = { runbook: rb, calls };
   cache.set(rb.file, validated);

@@ -56,6 +56,34 @@ describe('audit log', () => {
     expect(r.json.error!.message).toContain('line 2');
   });
 
+  it('names the line that was changed, not the one before it: an edited prev, an entry added after the last', async () => {
+    const { dir, stateDir, lines } = await logWith(5);
+    // Line 3's own `prev` edited: line 2 is intact; line 3 no longer carries its hash and line 4 no longer confirms line 3.
+    const edited = [...lines];
+    edited[2] = edited[2]!.replace(/"prev":"[0-9a-f]{64}"/, `"prev":"${'f'.repeat(64)}"`);
+    await rewrite(stateDir, edited);
+    let r = await cliVerify(dir);
+    expect(r.code).toBe(1);
+    expect(r.json.error).toMatchObject({ firstBadLine: 3 });
+    // The same on the last line (audit.head no longer confirms it).
+    const last = [...lines];
+    last[4] = last[4]!.replace(/"prev":"[0-9a-f]{64}"/, `"prev":"${'e'.repeat(64)}"`);
+    await rewrite(stateDir, last);
+    r = await cliVerify(dir);
+    expect(r.json.error).toMatchObject({ firstBadLine: 5 });
+    // A line appended by hand after the last entry ltc wrote: that line is named, as added.
+    await rewrite(stateDir, [...lines, JSON.stringify({ seq: 6, time: new Date().toISOString(), actor: 'x', action: 'secret.read', outcome: 'ok', prev: 'nope' })]);
+    r = await cliVerify(dir);
+    expect(r.json.error).toMatchObject({ firstBadLine: 6 });
+    expect(r.json.error!.reason).toContain('added outside ltc');
+    // And an edit of line 2 still names line 2 (line 3 recorded its old hash, line 4 confirms line 3).
+    const two = [...lines];
+    two[1] = two[1]!.replace('"outcome":"ok"', '"outcome":"failed"');
+    await rewrite(stateDir, two);
+    r = await cliVerify(dir);
+    expect(r.json.error).toMatchObject({ firstBadLine: 2 });
+  });
+
   it('finds a removed entry', async () => {
     const { dir, stateDir, lines } = await logWith(5);
     lines.splice(2, 1);

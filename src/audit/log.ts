@@ -134,6 +134,24 @@ function parseHead(text: string | undefined): AuditHead | undefined {
 }
 
 /**
+ * Whether line `i` (0-based) is as written, judged by what follows it: the next line's `prev`,
+ * or for the last line audit.head. undefined when nothing tells (no head, an unreadable line).
+ */
+function confirmedBySuccessor(lines: readonly string[], i: number, head: AuditHead | null | undefined): boolean | undefined {
+  const hash = sha256(lines[i]!);
+  if (i + 1 < lines.length) {
+    try {
+      const next = JSON.parse(lines[i + 1]!) as Partial<AuditEntry>;
+      return typeof next.prev === 'string' ? next.prev === hash : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  if (!head || head.seq !== lines.length) return undefined;
+  return head.sha256 === hash;
+}
+
+/**
  * Finds an edited, removed or reordered entry and names the first bad line. The chain
  * alone cannot see a change to the last line (nothing points at it): `head` (the content
  * of audit.head) closes that gap. `head === null` means "the head file is missing".
@@ -160,8 +178,18 @@ export function verifyAuditText(text: string, head?: AuditHead | null): AuditVer
       );
     }
     if (entry.prev !== prev) {
-      // The sequence is intact, so the line before no longer hashes to what this one recorded.
-      return i === 0 ? bad(1, 'the first entry does not start the chain: it was edited') : bad(i, `the entry was edited: line ${i + 1} recorded a different sha256 for it`);
+      if (i === 0) return bad(1, 'the first entry does not start the chain: it was edited');
+      // The sequence is intact: either the line before was edited (it no longer hashes to what
+      // this one recorded), or this line was (its `prev`), or it was added after the last entry
+      // ltc wrote. What comes after this line (the next one, else audit.head) tells them apart.
+      if (head && head.seq >= 0 && i >= head.seq) {
+        return bad(i + 1, `${AUDIT_HEAD_FILE} records ${head.seq} entries: line ${i + 1} and after were added outside ltc`);
+      }
+      if (confirmedBySuccessor(lines, i, head) === false) {
+        const after = i + 1 < lines.length ? `line ${i + 2} recorded a different sha256 for it` : `${AUDIT_HEAD_FILE} records a different sha256 for it`;
+        return bad(i + 1, `the entry was edited: it does not carry the sha256 of line ${i}, and ${after}`);
+      }
+      return bad(i, `the entry was edited: line ${i + 1} recorded a different sha256 for it`);
     }
     prev = sha256(line);
   }

@@ -18,17 +18,25 @@ inputs:
   token: { secret: true, required: true }
 steps:
   - id: plain
-    run: [${NODE}, -e, "console.log('token=' + process.argv[1])", "\${{ inputs.token }}"]
+    run:
+      command: [${NODE}, -e, "console.log('token=' + process.env.TOKEN)"]
+      env: { TOKEN: "\${{ inputs.token }}" }
   - id: b64
-    run: [${NODE}, -e, "const b = Buffer.from(process.argv[1]); console.log(b.toString('base64')); console.log(b.toString('base64url'))", "\${{ inputs.token }}"]
+    run:
+      command: [${NODE}, -e, "const b = Buffer.from(process.env.TOKEN); console.log(b.toString('base64')); console.log(b.toString('base64url'))"]
+      env: { TOKEN: "\${{ inputs.token }}" }
   - id: url
-    run: [${NODE}, -e, "console.log('https://x.example/?t=' + encodeURIComponent(process.argv[1]))", "\${{ inputs.token }}"]
+    run:
+      command: [${NODE}, -e, "console.log('https://x.example/?t=' + encodeURIComponent(process.env.TOKEN))"]
+      env: { TOKEN: "\${{ inputs.token }}" }
   - id: script
     script:
       code: "echo('from zx ' + args.t); setOutput('copy', args.t)"
       args: { t: "\${{ inputs.token }}" }
   - id: fail
-    run: [${NODE}, -e, "console.error('bad token ' + process.argv[1]); process.exit(1)", "\${{ inputs.token }}"]
+    run:
+      command: [${NODE}, -e, "console.error('bad token ' + process.env.TOKEN); process.exit(1)"]
+      env: { TOKEN: "\${{ inputs.token }}" }
 outputs:
   leaked: \${{ inputs.token }}
 `;
@@ -48,7 +56,7 @@ describe('secret inputs are masked everywhere', () => {
     expect(human.stdout).toMatch(/^b64 \| \*\*\*$/m);
     expect(human.stdout).toMatch(/^url \| https:\/\/x\.example\/\?t=\*\*\*$/m);
     expect(human.stdout).toMatch(/^script \| from zx \*\*\*$/m);
-    expect(human.stderr).toMatch(/error: command exited with 1: .*\*\*\*/);
+    expect(human.stderr).toMatch(/error: command exited with 1: /);
     expect(human.stderr).toMatch(/bad token \*\*\*/);
     expectNoSecret('stdout', human.stdout);
     expectNoSecret('stderr', human.stderr);
@@ -85,7 +93,7 @@ describe('secret inputs are masked everywhere', () => {
   });
 
   it('a successful run\'s outputs and the dry-run plan are masked', async () => {
-    const ok = runbook.replace(/ {2}- id: fail\n.*\n/, '');
+    const ok = runbook.replace(/ {2}- id: fail\n(?: {4}.*\n)+/, '');
     const dir = await opsDir({ m: ok });
     const r = await runLtc(['runbook', 'run', 'm', '--input', `token=${SECRET}`, '--json'], { cwd: dir });
     expect(r.code).toBe(0);

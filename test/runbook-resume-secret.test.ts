@@ -33,9 +33,13 @@ steps:
   - id: gate
     run: [test, -e, go.flag]
   - id: use
-    run: [node, -e, 'require("fs").writeFileSync("used.txt", process.argv[1] + "|" + process.argv[2])', '\${{ steps.read.outputs.value }}', '\${{ steps.via-child.outputs.key }}']
+    run:
+      command: [node, -e, 'require("fs").writeFileSync("used.txt", process.env.A + "|" + process.env.B)']
+      env: { A: '\${{ steps.read.outputs.value }}', B: '\${{ steps.via-child.outputs.key }}' }
   - id: show
-    run: [echo, 'key is \${{ steps.read.outputs.value }}']
+    run:
+      command: [node, -e, 'console.log("key is " + process.env.KEY)']
+      env: { KEY: '\${{ steps.read.outputs.value }}' }
 `;
 
 describe('resume after a step whose outputs held a secret', () => {

@@ -42,6 +42,11 @@ export class Masker {
     return text.replace(this.pattern, MASK);
   }
 
+  /** Whether `text` holds a registered secret (in any of its registered forms). Changes nothing. */
+  containsSecret(text: string): boolean {
+    return this.mask(text) !== text;
+  }
+
   /** Masks every string inside a JSON-like value; returns a copy. */
   maskDeep<T>(value: T): T {
     if (this.needles.size === 0) return value;

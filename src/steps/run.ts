@@ -3,13 +3,16 @@
  * env, input, ok_exit_codes }`. A shell is used only when asked (`shell: bash|pwsh`), and then the
  * first element is the script and the rest are its positional arguments, never spliced into it.
  * Outputs: stdout (trailing newlines trimmed), stderr, exit_code.
+ * A secret value in the command line is refused before the command runs (every local user can
+ * read a process's arguments, e.g. with `ps`): secrets go in through `env:`.
  */
 import { accessSync, constants } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { command, envVars } from '../config/schema/common.js';
 import { CheckFailedError, ConfigError, InterruptedError } from '../core/errors.js';
-import { displayCommand, withShell } from '../exec/command.js';
+import type { Masker } from '../core/masker.js';
+import { displayCommand, withShell, type ShellName } from '../exec/command.js';
 import { defineStep } from '../runbook/step-type.js';
 
 const longForm = z.strictObject({
@@ -51,6 +54,27 @@ function lookup(name: string, pathEnv: string | undefined): string | undefined {
   return undefined;
 }
 
+/**
+ * Which element of the command holds a secret the masker knows ("argument 2 of the command", "the bash script"),
+ * or undefined when none does. Never the value itself.
+ */
+function secretInCommand(command: readonly string[], shell: ShellName | undefined, masker: Masker): string | undefined {
+  const at = command.findIndex((arg) => masker.containsSecret(arg));
+  if (at < 0) return undefined;
+  if (at === 0) return shell ? `the ${shell} script` : 'the command name';
+  return `argument ${at} of the command`;
+}
+
+function secretInCommandError(where: string, prefix = '', suffix = ''): ConfigError {
+  return new ConfigError(
+    `${prefix}${where} holds a secret value, and a command line can be read by every user of this machine (ps)${suffix}`,
+    {
+      hint: 'pass it through env: instead, e.g. env: { TOKEN: "<the same ${{ … }} expression>" }, and read it from the environment in the command ($TOKEN in a shell: bash script, process.env.TOKEN in node)',
+      details: { refused: 'secret-in-arguments' },
+    },
+  );
+}
+
 function tail(text: string, lines = 5): string {
   return text.trimEnd().split('\n').slice(-lines).join('\n');
 }
@@ -60,13 +84,18 @@ export default defineStep({
   description: 'run a command given as an argument array (no shell unless shell: bash|pwsh)',
   schema: runSpec,
   outputs: ['stdout', 'stderr', 'exit_code'],
-  plan(spec) {
+  plan(spec, step) {
     const s = normalizeRun(spec);
     const argv = withShell(s.command, s.shell);
-    return [{ action: 'run', detail: displayCommand(argv) + (s.cwd ? ` (in ${s.cwd})` : ''), writes: true }];
+    const items = [{ action: 'run', detail: displayCommand(argv) + (s.cwd ? ` (in ${s.cwd})` : ''), writes: true }];
+    const secret = secretInCommand(s.command, s.shell, step.ctx.masker);
+    if (secret) items.push({ action: 'refuse', detail: `${secret} holds a secret value: the run will refuse this step; pass the secret through env:`, writes: false });
+    return items;
   },
   preflight(spec, step) {
     const s = normalizeRun(spec);
+    const secret = secretInCommand(s.command, s.shell, step.ctx.masker);
+    if (secret) throw secretInCommandError(secret);
     const file = withShell(s.command, s.shell)[0]!;
     if (file.includes('${{')) return;
     if (isAbsolute(file)) {
@@ -87,6 +116,9 @@ export default defineStep({
   },
   async run(spec, step) {
     const s = normalizeRun(spec);
+    // Values only known now (a secret step's output): checked again before anything starts.
+    const secret = secretInCommand(s.command, s.shell, step.ctx.masker);
+    if (secret) throw secretInCommandError(secret, `step "${step.stepId}": `, '; the command was not run');
     const argv = withShell(s.command, s.shell);
     const result = await step.exec(argv, {
       ...(s.cwd ? { cwd: resolve(step.ctx.cwd, s.cwd) } : {}),

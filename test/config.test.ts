@@ -125,6 +125,20 @@ describe('ltc init / config validate / config show (binary)', () => {
     expect((await runLtc(['config', 'validate'], { cwd: other, env: { LTC_CONFIG: join(dir, 'ltc.config.yaml') } })).code).toBe(0);
   });
 
+  it('--config or LTC_CONFIG naming a folder: exit 2 naming the file to pass', async () => {
+    const dir = await tempDir();
+    await runLtc(['init'], { cwd: dir });
+    const other = await tempDir();
+    const r = await runLtc(['config', 'validate', '--config', dir], { cwd: other });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`error: --config ${dir} is a folder, not a config file`);
+    expect(r.stderr).toContain(`hint: pass the file: --config ${join(dir, 'ltc.config.yaml')}`);
+    const viaEnv = await runLtc(['config', 'validate', '--json'], { cwd: other, env: { LTC_CONFIG: other } });
+    expect(viaEnv.code).toBe(2);
+    expect(viaEnv.json).toMatchObject({ ok: false, error: { code: 'config', message: `LTC_CONFIG ${other} is a folder, not a config file` } });
+    expect((viaEnv.json as { error: { hint: string } }).error.hint).toMatch(/point LTC_CONFIG at the config file/);
+  });
+
   it('config show --env resolves one environment; an unknown one exits 2 with did-you-mean', async () => {
     const dir = await tempDir();
     await runLtc(['init'], { cwd: dir });

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError, UsageError } from '../core/errors.js';
@@ -25,6 +25,18 @@ export function findConfigFile(cwd: string, explicit: string | undefined, envVal
     if (!existsSync(file)) {
       throw new ConfigError(`config file not found: ${file}`, {
         hint: `check the path given by ${explicit ? '--config' : 'LTC_CONFIG'}, or create one with \`ltc init\``,
+      });
+    }
+    if (statSync(file).isDirectory()) {
+      const inside = join(file, CONFIG_FILE);
+      const there = existsSync(inside);
+      const flag = explicit ? '--config' : 'LTC_CONFIG';
+      throw new ConfigError(`${flag} ${file} is a folder, not a config file`, {
+        hint: explicit
+          ? there
+            ? `pass the file: --config ${inside}`
+            : `pass a config file (there is no ${CONFIG_FILE} in that folder; \`ltc init\` writes one)`
+          : `point LTC_CONFIG at the config file${there ? `: ${inside}` : ` (there is no ${CONFIG_FILE} in that folder; \`ltc init\` writes one)`}`,
       });
     }
     return file;

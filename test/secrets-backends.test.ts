@@ -5,6 +5,8 @@
  */
 import { GetSecretValueCommand, SecretsManagerClient, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import vault from 'node-vault';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -246,6 +248,33 @@ describe('vault backend', () => {
     const client = vault({ apiVersion: 'v1', endpoint: server.url, token: server.token });
     const md = (await client.read('secret/metadata/ltc/staging/DATABASE_PASSWORD')) as { data: { custom_metadata: Record<string, string> } };
     expect(md.data.custom_metadata).toEqual({ ltc_current: pendingId, ltc_previous: currentId });
+  });
+
+  it('a mount with no KV engine, or another server at the address: exit 2 naming the mount, not "unknown secret" or an empty list', async () => {
+    const wrongMount = await makeOps(
+      { staging: { secrets: { backend: 'vault', mount: 'kv', path_prefix: 'ltc', required: [{ name: 'DATABASE_PASSWORD', kind: 'password' }] } } },
+      { env: { VAULT_ADDR: server.url, VAULT_TOKEN: server.token } },
+    );
+    for (const args of [['secrets', 'list'], ['secrets', 'get', 'DATABASE_PASSWORD'], ['secrets', 'verify']]) {
+      const r = await wrongMount.ltc(args);
+      expect(r.code, `${args.join(' ')}: ${r.stdout}${r.stderr}`).toBe(2);
+      expect(r.stderr).toContain('has no KV version 2 engine at kv/');
+      expect(r.stdout).not.toContain('MISSING');
+    }
+    // Something that is not Vault answers 404 with an empty body to everything.
+    const other = createServer((_req, res) => {
+      res.writeHead(404, { 'content-length': '0' });
+      res.end();
+    });
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    try {
+      const r = await ops.ltc(['secrets', 'get', 'DATABASE_PASSWORD'], { env: { VAULT_ADDR: `http://127.0.0.1:${(other.address() as AddressInfo).port}` } });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain('has no KV version 2 engine at secret/');
+      expect(r.stderr).not.toContain('unknown secret');
+    } finally {
+      other.close();
+    }
   });
 
   it('a VAULT_ADDR that is no URL: exit 2 naming it', async () => {

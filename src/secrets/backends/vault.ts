@@ -43,6 +43,18 @@ function statusOf(err: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
+/**
+ * A 404 that says "no such key": Vault answers it with `{"errors":[]}`. A 404 with errors
+ * (`no handler for route …`: no engine mounted there) or without Vault's body (another server
+ * at that address) is no answer about the key.
+ */
+function isKeyNotFound(err: unknown): boolean {
+  if (statusOf(err) !== 404) return false;
+  const body = (err as { response?: { body?: unknown } }).response?.body;
+  const errors = body && typeof body === 'object' ? (body as { errors?: unknown }).errors : undefined;
+  return Array.isArray(errors) && errors.length === 0;
+}
+
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -123,6 +135,12 @@ export class VaultBackend implements SecretsBackend {
         cause: err,
       });
     }
+    if (status === 404) {
+      return new ConfigError(`Vault at ${this.address} has no KV version 2 engine at ${this.opts.config.mount}/ (${op} ${path}: ${messageOf(err)})`, {
+        hint: `check secrets.mount and the address (secrets.address or VAULT_ADDR) in ${this.opts.configFile ?? 'ltc.config.yaml'}; \`vault secrets list\` shows the mounts`,
+        cause: err,
+      });
+    }
     if (status === 503) {
       return new CheckFailedError(`Vault at ${this.address} is sealed or in standby (${messageOf(err)})`, { hint: 'unseal it or point VAULT_ADDR at the active node', cause: err });
     }
@@ -140,7 +158,7 @@ export class VaultBackend implements SecretsBackend {
       const r = (await v.read(path)) as { data?: KvMetadata };
       return r.data;
     } catch (err) {
-      if (statusOf(err) === 404) return undefined;
+      if (isKeyNotFound(err)) return undefined;
       throw this.translate(err, 'read', path);
     }
   }
@@ -184,7 +202,7 @@ export class VaultBackend implements SecretsBackend {
       const r = (await v.list(path)) as { data?: { keys?: string[] } };
       return (r.data?.keys ?? []).filter((k) => !k.endsWith('/')).sort();
     } catch (err) {
-      if (statusOf(err) === 404) return [];
+      if (isKeyNotFound(err)) return [];
       throw this.translate(err, 'list', path);
     }
   }

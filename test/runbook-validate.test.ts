@@ -67,6 +67,29 @@ describe('ltc runbook validate: bad runbooks are refused with file:line:column',
     expect(r.stderr).toMatch(/did you mean "timeout"/);
   });
 
+  it('a default its own input would refuse (type, enum values, pattern) is a validation error', async () => {
+    const r = await validate(`name: x
+inputs:
+  n: { type: number, default: abc }
+  e: { type: enum, values: [a, b], default: c }
+  p: { pattern: '^x', default: yes-no }
+  b: { type: boolean, default: maybe }
+  k: { secret: true, pattern: '^k', default: hunter22 }
+  fine: { type: number, default: '5' }
+steps:
+  - id: a
+    run: [echo, "\${{ inputs.n }}"]
+`);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/main\.yaml:3:\d+: inputs\.n\.default: the default "abc" is not a number/);
+    expect(r.stderr).toMatch(/main\.yaml:4:\d+: inputs\.e\.default: the default "c" is not one of "a", "b"/);
+    expect(r.stderr).toMatch(/main\.yaml:5:\d+: inputs\.p\.default: the default "yes-no" does not match the pattern \^x/);
+    expect(r.stderr).toMatch(/main\.yaml:6:\d+: inputs\.b\.default: the default "maybe" is not true or false/);
+    expect(r.stderr).toMatch(/inputs\.k\.default: the default of this secret input does not match the pattern \^k/);
+    expect(r.stderr).not.toContain('hunter22');
+    expect(r.stderr).not.toMatch(/inputs\.fine/);
+  });
+
   it('several problems: each keeps its own did-you-mean, under it, in file order', async () => {
     const types = await validate('name: x\nsteps:\n  - id: a\n    rn: [echo]\n  - id: b\n    confrm: ok?\n  - id: c\n    run: [echo]\n    retires: 2\n');
     expect(types.code).toBe(2);

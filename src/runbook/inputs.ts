@@ -7,7 +7,7 @@ import { UsageError } from '../core/errors.js';
 import type { Masker } from '../core/masker.js';
 import { didYouMean } from '../core/suggest.js';
 import { where, type Runbook } from './model.js';
-import type { InputDef } from './schema.js';
+import { BOOLEAN_WORDS, type InputDef } from './schema.js';
 import type { OutputValue } from './step-type.js';
 
 export type InputValues = Record<string, OutputValue>;
@@ -39,8 +39,8 @@ function coerce(name: string, def: InputDef, value: OutputValue, at: string): Ou
     case 'boolean': {
       if (typeof value === 'boolean') return value;
       const s = String(value).toLowerCase();
-      if (['true', 'yes', '1', 'on'].includes(s)) return true;
-      if (['false', 'no', '0', 'off'].includes(s)) return false;
+      if (BOOLEAN_WORDS.true.includes(s)) return true;
+      if (BOOLEAN_WORDS.false.includes(s)) return false;
       throw bad('true or false');
     }
     case 'enum': {

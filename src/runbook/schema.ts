@@ -13,6 +13,35 @@ const name = (what: string) =>
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 
+/** The words a boolean input accepts (any case). */
+export const BOOLEAN_WORDS: { readonly true: readonly string[]; readonly false: readonly string[] } = { true: ['true', 'yes', '1', 'on'], false: ['false', 'no', '0', 'off'] };
+
+type InputShape = { type: 'string' | 'number' | 'boolean' | 'enum'; default?: string | number | boolean | undefined; pattern?: string | undefined; values?: Array<string | number> | undefined; secret: boolean };
+
+/** A default that its own input would refuse as a value (checked when the runbook is validated, not when a run needs it). */
+function defaultProblem(input: InputShape): string | undefined {
+  const d = input.default!;
+  const shown = input.secret ? 'the default of this secret input' : `the default ${JSON.stringify(d)}`;
+  switch (input.type) {
+    case 'number':
+      return typeof d === 'number' || (typeof d === 'string' && d.trim() !== '' && !Number.isNaN(Number(d))) ? undefined : `${shown} is not a number`;
+    case 'boolean':
+      return typeof d === 'boolean' || [...BOOLEAN_WORDS.true, ...BOOLEAN_WORDS.false].includes(String(d).toLowerCase()) ? undefined : `${shown} is not true or false`;
+    case 'enum':
+      return !input.values || input.values.some((v) => String(v) === String(d)) ? undefined : `${shown} is not one of ${input.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'string': {
+      if (input.pattern === undefined) return undefined;
+      let re: RegExp;
+      try {
+        re = new RegExp(input.pattern);
+      } catch {
+        return undefined; // the pattern's own problem is reported
+      }
+      return re.test(String(d)) ? undefined : `${shown} does not match the pattern ${input.pattern}`;
+    }
+  }
+}
+
 export const inputSchema = z
   .strictObject({
     type: z.enum(['string', 'number', 'boolean', 'enum']).default('string'),
@@ -27,6 +56,8 @@ export const inputSchema = z
     if (input.type === 'enum' && !input.values) c.addIssue({ code: 'custom', path: ['values'], message: 'an enum input needs values: [a, b, …]' });
     if (input.type !== 'enum' && input.values) c.addIssue({ code: 'custom', path: ['values'], message: 'values is only for type: enum' });
     if (input.pattern !== undefined && input.type !== 'string') c.addIssue({ code: 'custom', path: ['pattern'], message: 'pattern is only for type: string' });
+    const problem = input.default === undefined ? undefined : defaultProblem(input);
+    if (problem) c.addIssue({ code: 'custom', path: ['default'], message: problem });
   })
   .describe('one input of the runbook, given with --input name=value');
 

@@ -126,3 +126,39 @@ describe('ltc killed with SIGKILL', () => {
     expect(auditLog.split('\n').filter((l) => l.includes('"action":"lock.takeover"'))).toHaveLength(5);
   });
 });
+
+describe('after a kill, previous and the automatic rollback point at a release that ran', () => {
+  const versionOf = (name: string) => (releaseMeta(s, name).rc === 'rc-2026-02-15' ? '1.0.0' : '1.1.0');
+
+  it('killed right after switching to the broken rc: the next deploy keeps previous on the release that ran, and an automatic rollback returns there', async () => {
+    const ran = currentRelease(s)!;
+    expect(await liveVersion(s)).toBe(versionOf(ran));
+    await killedAt('after-switch', ['deploy', '--rc', 'rc-2026-03-01.1', '--env', 'staging']);
+    const untried = currentRelease(s)!;
+    expect(releaseMeta(s, untried).rc).toBe('rc-2026-03-01.1');
+
+    // a good deploy now: previous is the release that ran, not the untried (broken) one current was left on
+    const d = await s.ltc(['deploy', '--rc', 'rc-2026-03-01', '--env', 'staging', '--json']);
+    expect(d.code, d.stderr).toBe(0);
+    expect(d.stderr).toContain(`${untried} never answered healthy`);
+    expect(previousRelease(s)).toBe(ran);
+    expect(d.json).toMatchObject({ previous: ran });
+    // so the on-call's rollback lands on a release that answers
+    const rb = await s.ltc(['rollback', '--env', 'staging']);
+    expect(rb.code, rb.stderr).toBe(0);
+    expect(currentRelease(s)).toBe(ran);
+    expect(await liveVersion(s)).toBe(versionOf(ran));
+
+    // killed after the switch again, then a deploy that fails after its switch: back to the release that ran (exit 3), not to the untried one (exit 4)
+    await killedAt('after-switch', ['deploy', '--rc', 'rc-2026-03-01.1', '--env', 'staging']);
+    const prevBefore = previousRelease(s);
+    expect(prevBefore).toBe(ran);
+    const bad = await s.ltc(['deploy', '--rc', 'rc-2026-03-01.1', '--env', 'staging']);
+    expect(bad.code, bad.stderr).toBe(3);
+    expect(bad.stderr).toContain(`rolled back to ${ran}`);
+    expect(currentRelease(s)).toBe(ran);
+    expect(previousRelease(s)).not.toBe(ran);
+    expect(await liveVersion(s)).toBe(versionOf(ran));
+  });
+
+});

@@ -152,7 +152,7 @@ export async function deployCommand(opts: DeployCliOptions, ctx: Context): Promi
     rc: opts.rc,
     commit: s?.commit ?? null,
     release: s?.release ?? null,
-    previous: s?.before.current ?? null,
+    previous: s?.previousSet ?? null,
     pid: s?.app?.pid ?? null,
     durationMs: Math.round(totalMs),
     buildMs: s ? Math.round(s.buildMs) : null,
@@ -166,7 +166,7 @@ export async function deployCommand(opts: DeployCliOptions, ctx: Context): Promi
   const text = [
     ctx.out.c.green(`deployed ${opts.rc} (${s?.commit?.slice(0, 12)}) to ${name} in ${formatDuration(totalMs)}`),
     `  current  → releases/${s?.release}${s?.app?.pid ? ` (pid ${s.app.pid}, healthy)` : ''}`,
-    `  previous → ${s?.before.current ? `releases/${s.before.current}` : '(none)'}`,
+    `  previous → ${s?.previousSet ? `releases/${s.previousSet}` : '(none)'}`,
     ctx.out.c.dim(`  build ${formatDuration(s?.buildMs ?? 0)}, start until healthy ${formatDuration(s?.startMs ?? 0)}, ltc ${formatDuration(data.overheadMs ?? 0)}; journal ${summary.journal}`),
   ].join('\n');
   return { data, text };

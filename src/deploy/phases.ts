@@ -324,7 +324,13 @@ export async function phaseSwitch(s: DeploySession, io: StepIO, release?: string
     io.log(`current already is ${to}`);
   } else {
     await s.target.switchCurrent(to);
-    if (s.action === 'deploy' && from) await s.target.setPrevious(from);
+    if (s.action === 'deploy' && from) {
+      const { liveBeforeOf, liveReleases } = await import('./record.js');
+      const previous = liveBeforeOf(from, await s.target.readPrevious(), await liveReleases(s));
+      await s.target.setPrevious(previous);
+      s.previousSet = previous;
+      if (previous !== from) io.warn(`${from} never answered healthy (an interrupted deploy left current on it): previous stays ${previous}, the release that ran`);
+    }
     io.log(`current → releases/${to}${from ? ` (was ${from})` : ''}`);
   }
   s.switched = true;

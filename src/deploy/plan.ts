@@ -23,6 +23,8 @@ export interface PlanFacts extends TargetScope {
   lock: LockState;
   app: AppStatus;
   releases: ReleaseInfo[];
+  /** The release that was live before (current, unless it never answered and previous did). */
+  liveBefore?: string;
 }
 
 let facts: PlanFacts | undefined;
@@ -35,11 +37,16 @@ export function plannedFacts(): PlanFacts | undefined {
 async function gather(step: StepContext, action: 'deploy' | 'rollback', environment: string | undefined): Promise<PlanFacts> {
   const scope = await openTargetScope(step.ctx, environment);
   const target = scope.target;
+  const current = await target.readCurrent();
+  const previous = await target.readPrevious();
+  const { liveBeforeOf, liveOf } = await import('./record.js');
+  const liveBefore = liveBeforeOf(current, previous, liveOf(await target.readRevisions()));
   return {
     ...scope,
     action,
-    current: await target.readCurrent(),
-    previous: await target.readPrevious(),
+    ...(current ? { current } : {}),
+    ...(previous ? { previous } : {}),
+    ...(liveBefore ? { liveBefore } : {}),
     lock: await target.lockState(),
     app: await target.status(),
     releases: await target.listReleases(),
@@ -149,7 +156,10 @@ export async function planDeployPhase(p: { phase: string; rc?: string; environme
     case 'switch': {
       const to = p.release ?? f.release;
       const items: PlanItem[] = [{ action: 'switch', detail: `current → ${rel(to)} (now ${rel(f.current)}): new symlink, renamed over the old`, writes: true }];
-      if (f.action === 'deploy' && f.current) items.push({ action: 'previous', detail: `previous → ${rel(f.current)}`, writes: true });
+      if (f.action === 'deploy' && f.current) {
+        const note = f.liveBefore !== f.current ? ` (stays: ${rel(f.current)} never answered healthy)` : '';
+        items.push({ action: 'previous', detail: `previous → ${rel(f.liveBefore)}${note}`, writes: true });
+      }
       return items;
     }
     case 'restart':
@@ -165,8 +175,8 @@ export async function planDeployPhase(p: { phase: string; rc?: string; environme
     case 'record': {
       const items: PlanItem[] = [{ action: 'record', detail: `append to ${t.paths.revisions} and ${join(f.stateDir, 'audit.jsonl')}; release the lock`, writes: true }];
       if (f.action === 'deploy') {
-        // as LocalTarget.prune: the new release and the one that becomes previous (today's current) first, then the newest others
-        const keepSet = new Set([f.release, f.current].filter((x): x is string => Boolean(x)));
+        // as LocalTarget.prune: the new release and the one that becomes previous (the live one before) first, then the newest others
+        const keepSet = new Set([f.release, f.liveBefore].filter((x): x is string => Boolean(x)));
         for (const r of f.releases) if (keepSet.size < f.config.keep_releases) keepSet.add(r.name);
         const removed = f.releases.filter((r) => !keepSet.has(r.name)).map((r) => r.name);
         items.push({ action: 'prune', detail: `keep the newest ${f.config.keep_releases} releases${removed.length ? `: would remove ${removed.join(', ')}` : ' (nothing to remove)'}`, writes: removed.length > 0 });
@@ -181,8 +191,8 @@ export async function planDeployPhase(p: { phase: string; rc?: string; environme
       return [
         {
           action: 'rollback',
-          detail: f.current
-            ? `on a failure after the switch: current → ${rel(f.current)} again, previous → ${rel(f.previous)}, restart it, health-check it; exit 3 (exit 4 when that fails too)`
+          detail: f.liveBefore
+            ? `on a failure after the switch: current → ${rel(f.liveBefore)}${f.liveBefore === f.current ? ' again' : ' (the release that ran)'}, previous → ${f.liveBefore === f.previous ? 'the release before it' : rel(f.previous)}, restart it, health-check it; exit 3 (exit 4 when that fails too)`
             : 'on a failure after the switch: no earlier release, so stop the app and remove current; exit 3',
           writes: true,
         },

@@ -62,11 +62,28 @@ export async function recordOutcome(
 }
 
 /** Releases that were live and healthy at some point (a deploy or rollback ended ok with them). */
-export async function liveReleases(s: DeploySession): Promise<Set<string>> {
+export function liveOf(revisions: readonly RevisionRecord[]): Set<string> {
   const live = new Set<string>();
-  for (const r of await s.target.readRevisions()) {
+  for (const r of revisions) {
+    if (r.action === 'stop') continue;
     if (r.outcome === 'ok' && r.release) live.add(r.release);
     if (r.outcome === 'rolled_back' && r.rolledBackTo) live.add(r.rolledBackTo);
   }
   return live;
+}
+
+export async function liveReleases(s: DeploySession): Promise<Set<string>> {
+  return liveOf(await s.target.readRevisions());
+}
+
+/**
+ * The release that was live before a deploy: the one `current` points at — unless it never
+ * answered healthy while `previous` did. A deploy killed right after its switch leaves exactly
+ * that: current on its new, never started release, the app of previous still running. The next
+ * deploy makes the live one `previous` (so `ltc rollback` never returns to an untried release)
+ * and its automatic rollback returns there.
+ */
+export function liveBeforeOf(current: string | undefined, previous: string | undefined, live: ReadonlySet<string>): string | undefined {
+  if (current && previous && current !== previous && !live.has(current) && live.has(previous)) return previous;
+  return current;
 }

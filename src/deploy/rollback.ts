@@ -9,8 +9,8 @@ import { parseDuration } from '../core/duration.js';
 import { CheckFailedError, LockedError, RollbackFailedError, RolledBackError, UsageError, type LtcError } from '../core/errors.js';
 import { readMeta } from '../targets/local/releases.js';
 import type { ReleaseInfo } from '../targets/target.js';
-import { openSession, phaseHealth, phaseRestart, type StepIO } from './phases.js';
-import { liveReleases, recordOutcome } from './record.js';
+import { olderLiveRelease, openSession, phaseHealth, phaseRestart, type StepIO } from './phases.js';
+import { liveBeforeOf, liveReleases, recordOutcome } from './record.js';
 import { killPoint, putSession, type DeploySession } from './session.js';
 import { waitHealthy } from './verify.js';
 
@@ -197,7 +197,11 @@ export async function phaseRollbackFailed(s: DeploySession): Promise<never> {
 export async function phaseUndo(s: DeploySession, io: StepIO): Promise<never> {
   const failure = s.lastFailure ?? { phase: 'after the switch', message: 'a step after the switch failed' };
   const failed = `deploy of ${s.rc} to ${s.environment} failed at ${failure.phase}: ${s.ctx.masker.mask(failure.message)}`;
-  const to = s.before.current && s.before.current !== s.release ? s.before.current : undefined;
+  const back = liveBeforeOf(s.before.current, s.before.previous, await liveReleases(s).catch(() => new Set<string>()));
+  const to = back && back !== s.release ? back : undefined;
+  // previous as before the deploy; when the release returned to was previous itself (current had
+  // never answered), the one before it.
+  const previousAfter = to && to === s.before.previous ? await olderLiveRelease(s, to).catch(() => undefined) : s.before.previous;
   const t = performance.now();
   let err: LtcError | Error | undefined;
   try {
@@ -210,7 +214,7 @@ export async function phaseUndo(s: DeploySession, io: StepIO): Promise<never> {
     } else {
       io.log(`rolling back to ${to}`);
       await s.target.switchCurrent(to);
-      await s.target.setPrevious(s.before.previous);
+      await s.target.setPrevious(previousAfter);
       killPoint(s.ctx, 'mid-rollback');
       await phaseRestart(s, io);
       await waitHealthy(s, s.app, io);

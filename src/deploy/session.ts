@@ -48,6 +48,8 @@ export interface DeploySession extends TargetScope {
   to?: string;
   /** current and previous when the lock was taken. */
   before: { current?: string; previous?: string };
+  /** deploy: what its switch pointed `previous` at. */
+  previousSet?: string;
   lock?: LockHandle;
   switched: boolean;
   app?: StartedApp;

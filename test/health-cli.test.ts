@@ -282,6 +282,14 @@ describe('ltc health with a config', () => {
     noStack(r);
   });
 
+  it('a --url path with no config found: exit 2 saying the path needs the config, and the absolute form', async () => {
+    const r = await runLtc(['health', '--url', '/api/health'], { cwd: await tempDir(), env: { LTC_CONFIG: undefined } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/error: --url "\/api\/health" is a path, joined to the environment's url from ltc\.config\.yaml, but no ltc\.config\.yaml found/);
+    expect(r.stderr).toMatch(/hint: give an absolute URL such as --url http:\/\/127\.0\.0\.1:8080\/api\/health/);
+    noStack(r);
+  });
+
   it('an unknown environment: exit 2 with did-you-mean', async () => {
     const r = await runLtc(['health', '--env', 'stagin'], { cwd: dir });
     expect(r.code).toBe(2);

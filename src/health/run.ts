@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import type { CommandResult } from '../cli/define.js';
 import type { Context } from '../core/context.js';
 import { ConfigError, UsageError } from '../core/errors.js';
+import { CONFIG_FILE } from '../config/load.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import type { Palette } from '../core/output.js';
 import { parseConditions } from '../http/conditions.js';
@@ -206,10 +207,23 @@ export interface HealthOptions {
 async function endpointsFromUrls(urls: string[], ctx: Context): Promise<{ environment: string | null; endpoints: EndpointInput[]; defaults: ProbeDefaults }> {
   let environment: string | null = null;
   let baseUrl: string | undefined;
-  if (urls.some((u) => u.startsWith('/'))) {
-    const { name, env } = await ctx.environment();
-    environment = name;
-    baseUrl = env.url;
+  const path = urls.find((u) => u.startsWith('/'));
+  if (path) {
+    let found: Awaited<ReturnType<Context['environment']>>;
+    try {
+      found = await ctx.environment();
+    } catch (err) {
+      // Without a config, say why one was looked for at all.
+      if (err instanceof ConfigError && err.message.startsWith(`no ${CONFIG_FILE} found`)) {
+        throw new ConfigError(`--url "${path}" is a path, joined to the environment's url from ${CONFIG_FILE}, but ${err.message}`, {
+          hint: 'give an absolute URL such as --url http://127.0.0.1:8080/api/health, or pass --config <file> (or set LTC_CONFIG)',
+          cause: err,
+        });
+      }
+      throw err;
+    }
+    environment = found.name;
+    baseUrl = found.env.url;
   }
   const endpoints = urls.map((raw, i): EndpointInput => {
     let href: string;

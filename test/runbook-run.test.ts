@@ -104,6 +104,10 @@ describe('ltc runbook run: bad input changes nothing', () => {
     expect(unknown.stderr).toMatch(/runbook "flow" has no input "wh0"/);
     const noEq = await runLtc(['runbook', 'run', 'flow', '--input', 'who'], { cwd: dir });
     expect(noEq.stderr).toMatch(/--input "who" is not name=value/);
+    const twice = await runLtc(['runbook', 'run', 'flow', '--input', 'who=alice', '--input', 'who=bob'], { cwd: dir });
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toMatch(/error: --input who is given twice/);
+    expect(twice.stderr).not.toMatch(/alice|bob/);
     expect(existsSync(join(dir, '.ltc'))).toBe(false);
   });
 

@@ -21,7 +21,10 @@ export function parseInputFlags(flags: readonly string[] | undefined): Record<st
   for (const flag of flags ?? []) {
     const eq = flag.indexOf('=');
     if (eq <= 0) throw new UsageError(`--input "${flag}" is not name=value`, { hint: 'e.g. --input rc=rc-2026-03-01 (repeat --input for more)' });
-    out[flag.slice(0, eq)] = flag.slice(eq + 1);
+    const name = flag.slice(0, eq);
+    // The last one silently winning would run with a value the person may not have meant (values are not repeated: one may be secret).
+    if (Object.hasOwn(out, name)) throw new UsageError(`--input ${name} is given twice`, { hint: `give each input once: --input ${name}=…` });
+    out[name] = flag.slice(eq + 1);
   }
   return out;
 }

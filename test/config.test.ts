@@ -72,9 +72,16 @@ describe('config parsing and validation (module)', () => {
     expect(configError(env('    health:\n      endpoints:\n        - { name: api, url: /api/health }\n')).message).toMatch(/endpoints\[0\]\.url: "\/api\/health" is a path, but this environment has no url/);
     const withUrl = (ep: string) => env(`    url: http://127.0.0.1:1\n    health:\n      endpoints:\n        - ${ep}\n`);
     expect(configError(withUrl('{ name: api, url: /, conditions: [] }')).message).toMatch(/expected at least one condition/);
-    expect(configError(withUrl('{ name: api, url: /, timeout: 0s }')).message).toMatch(/expected a timeout from 1ms to 3600s/);
+    expect(configError(withUrl('{ name: api, url: /, timeout: 0s }')).message).toMatch(/expected a timeout from 1ms to 1h/);
     expect(configError(withUrl('{ name: api, url: /, timeout: 99999999h }')).message).toMatch(/expected a timeout/);
     expect(configError(withUrl('{ name: api, url: /, headers: { "bad header": x } }')).message).toMatch(/expected an HTTP header name/);
+  });
+
+  it('a duration that is not one gets one message (not also the range), and ranges read 1h, not 3600s', () => {
+    const err = configError('app:\n  repo: x\nenvironments:\n  s:\n    url: http://127.0.0.1:1\n    health:\n      timeout: 5 s\n      backoff: 2h\n');
+    const lines = err.message.split('\n').filter((l) => l.includes('environments.s.health.timeout'));
+    expect(lines).toEqual([expect.stringMatching(/:7:16: environments\.s\.health\.timeout: expected a duration such as 500ms, 5s, 2m, 1h$/)]);
+    expect(err.message).toMatch(/environments\.s\.health\.backoff: expected a backoff from 0ms to 1h/);
   });
 
   it('an unknown target type gets did-you-mean', () => {

@@ -14,7 +14,13 @@ function durationMs(value: number | string): number {
 
 /** A duration between `minMs` and `maxMs` (inclusive). */
 export function boundedDuration(minMs: number, maxMs = MAX_DURATION_MS, what = 'a duration') {
-  const show = (ms: number) => (ms % 86_400_000 === 0 ? `${ms / 86_400_000}d` : ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
+  const show = (ms: number) => {
+    if (ms === 0) return '0ms';
+    for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+      if (ms % size === 0) return `${ms / size}${unit}`;
+    }
+    return `${ms}ms`;
+  };
   return z
     .union([
       z.number().nonnegative(),
@@ -22,6 +28,8 @@ export function boundedDuration(minMs: number, maxMs = MAX_DURATION_MS, what = '
     ])
     .refine((v) => {
       const ms = durationMs(v);
+      // Not a duration at all: the pattern's message says so; a range message would be noise.
+      if (Number.isNaN(ms)) return true;
       return ms >= minMs && ms <= maxMs;
     }, { message: `expected ${what} from ${show(minMs)} to ${show(maxMs)}` })
     .describe('milliseconds, or a string such as 500ms, 5s, 2m, 1h');

@@ -190,6 +190,14 @@ describe('AWS Secrets Manager protocol server', () => {
     });
   });
 
+  it('validates member constraints before looking the secret up (ValidationException, even for a missing secret)', async () => {
+    const get = await failureOf(() => sm.send(new GetSecretValueCommand({ SecretId: 'ltc/nope', VersionId: 'too-short' })));
+    expect(get).toMatchObject({ name: 'ValidationException', status: 400 });
+    expect(get.message).toContain("at 'versionId' failed to satisfy constraint: Member must have length greater than or equal to 32");
+    const move = await failureOf(() => sm.send(new UpdateSecretVersionStageCommand({ SecretId: 'ltc/nope', VersionStage: 'AWSCURRENT', MoveToVersionId: 'short' })));
+    expect(move).toMatchObject({ name: 'ValidationException', status: 400 });
+  });
+
   it('DeleteSecret schedules deletion, or removes at once with ForceDeleteWithoutRecovery', async () => {
     await sm.send(new CreateSecretCommand({ Name: 'ltc/tmp/a', SecretString: 'a' }));
     await sm.send(new CreateSecretCommand({ Name: 'ltc/tmp/b', SecretString: 'b' }));

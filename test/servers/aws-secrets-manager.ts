@@ -362,9 +362,11 @@ class SecretStore {
   }
 
   getSecretValue(input: Input): JsonObject {
-    const secret = this.findActive(input.string('SecretId'));
+    // Member constraints are checked before the secret is looked up (ValidationException first).
+    const secretId = input.string('SecretId');
     const versionId = input.optString('VersionId', 32, 64);
     const stage = input.optString('VersionStage', 1, 256);
+    const secret = this.findActive(secretId);
     const version = this.selectVersion(secret, versionId, stage);
     const now = Date.now();
     secret.lastAccessed = startOfDay(now);
@@ -414,10 +416,11 @@ class SecretStore {
   }
 
   updateSecretVersionStage(input: Input): JsonObject {
-    const secret = this.findActive(input.string('SecretId'));
+    const secretId = input.string('SecretId');
     const stage = input.string('VersionStage');
     const moveTo = input.optString('MoveToVersionId', 32, 64);
     const removeFrom = input.optString('RemoveFromVersionId', 32, 64);
+    const secret = this.findActive(secretId);
     const holder = holderOf(secret, stage);
     if (moveTo !== undefined) {
       const target = secret.versions.get(moveTo);

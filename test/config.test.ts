@@ -84,6 +84,11 @@ describe('config parsing and validation (module)', () => {
     expect(err.message).toMatch(/environments\.s\.health\.backoff: expected a backoff from 0ms to 1h/);
   });
 
+  it('an environment name that is not lower-case says what a name may be', () => {
+    const err = configError('app:\n  repo: x\nenvironments:\n  Staging:\n    url: http://127.0.0.1:1\n');
+    expect(err.message).toMatch(/environments\.Staging: key "Staging": an environment name is lower-case letters, digits and -, starting with a letter \(e\.g\. staging, prod\)/);
+  });
+
   it('an unknown target type gets did-you-mean', () => {
     const err = configError('app:\n  repo: x\nenvironments:\n  s:\n    target:\n      type: lokal\n      deploy_root: /x\n');
     expect(err.message).toMatch(/target\.type: expected type to be one of "local"/);

@@ -35,7 +35,12 @@ export const configSchema = z
       repo: z.string().min(1).describe('git URL or path of the app repo'),
       tag_pattern: regexString.default(DEFAULT_TAG_PATTERN).describe('release candidate tags must match'),
     }),
-    environments: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), environmentSchema).default({}),
+    environments: z
+      .record(
+        z.string().regex(/^[a-z][a-z0-9-]*$/, { message: 'an environment name is lower-case letters, digits and -, starting with a letter (e.g. staging, prod)' }),
+        environmentSchema,
+      )
+      .default({}),
     gates: z.array(gateSchema).default([]),
     contacts: z
       .array(

@@ -154,6 +154,30 @@ describe('aws backend', () => {
     }
   });
 
+  it('a --version-id AWS refuses (ValidationException), or an endpoint that is not Secrets Manager: exit 2, not "retry"', async () => {
+    const bad = await ops.ltc(['secrets', 'get', 'LTC_SECRET_KEY', '--version-id', 'nope', '--reveal', '--yes']);
+    expect(bad.code, bad.stderr).toBe(2);
+    expect(bad.stderr).toContain('AWS refused secretsmanager:GetSecretValue on ltc/staging/LTC_SECRET_KEY');
+    expect(bad.stderr).not.toContain('retry');
+    const other = createServer((_req, res) => {
+      res.writeHead(404, { 'content-length': '0' });
+      res.end();
+    });
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+      const elsewhere = await makeOps(
+        { staging: { secrets: { backend: 'aws', region: 'eu-central-1', endpoint: url } } },
+        { env: { ...NO_AWS_FILES, AWS_ACCESS_KEY_ID: server.accessKeyId, AWS_SECRET_ACCESS_KEY: server.secretAccessKey } },
+      );
+      const r = await elsewhere.ltc(['secrets', 'get', 'LTC_SECRET_KEY']);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`${url} did not answer like AWS Secrets Manager (HTTP 404`);
+    } finally {
+      other.close();
+    }
+  });
+
   it('wrong credentials: exit 2', async () => {
     const r = await ops.ltc(['secrets', 'list'], { env: { AWS_SECRET_ACCESS_KEY: 'not-the-right-secret-key-000000000000000' } });
     expect(r.code).toBe(2);

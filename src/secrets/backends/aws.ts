@@ -116,6 +116,20 @@ export class AwsBackend implements SecretsBackend {
       });
     }
     if (isNetworkError(err)) return unreachable('AWS Secrets Manager', this.opts.config.endpoint ?? `region ${this.opts.config.region}`, err);
+    if (type === 'ValidationException' || type === 'InvalidParameterException') {
+      // What ltc was given (e.g. a --version-id that is no AWS version id) does not fit: nothing changed.
+      return new UsageError(`AWS refused secretsmanager:${op} on ${resource}: ${e.message ?? type}`, {
+        hint: `check what was given; a version id is one \`ltc secrets get ${name ?? '<NAME>'}\` lists`,
+        cause: err,
+      });
+    }
+    const status = e.$metadata?.httpStatusCode;
+    if (status === 404 && !type.endsWith('Exception')) {
+      return new ConfigError(`${this.opts.config.endpoint ?? `region ${this.opts.config.region}`} did not answer like AWS Secrets Manager (HTTP 404 to secretsmanager:${op})`, {
+        hint: `check secrets.endpoint and secrets.region in ${this.opts.configFile ?? 'ltc.config.yaml'}`,
+        cause: err,
+      });
+    }
     if (type === 'ResourceExistsException') {
       return new UsageError(`AWS refused secretsmanager:${op} on ${resource}: ${e.message ?? type}`, { cause: err });
     }

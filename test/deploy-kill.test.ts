@@ -161,4 +161,28 @@ describe('after a kill, previous and the automatic rollback point at a release t
     expect(await liveVersion(s)).toBe(versionOf(ran));
   });
 
+  it('killed in the middle of the automatic rollback: current is the release it returns to, and the next ltc rollback finishes it there', async () => {
+    // a good deploy first, so there is a previous one further back to (wrongly) go to
+    const d = await s.ltc(['deploy', '--rc', 'rc-2026-03-01', '--env', 'staging']);
+    expect(d.code, d.stderr).toBe(0);
+    const live = currentRelease(s)!;
+    const further = previousRelease(s)!;
+    expect(further).not.toBe(live);
+
+    await killedAt('mid-rollback', ['deploy', '--rc', 'rc-2026-03-01.1', '--env', 'staging']);
+    expect(currentRelease(s)).toBe(live);
+    expect(isCompleteRelease(s, live)).toBe(true);
+    expect(await liveVersion(s)).toBe('status 500'); // killed before the restart: the broken release still runs
+
+    const r = await s.ltc(['rollback', '--env', 'staging', '--verbose']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/stale lock .* taken over/);
+    expect(r.stdout).toContain(`current already is ${live}`);
+    expect(currentRelease(s)).toBe(live);
+    // previous moves to the newest older release that was once live (as after any ltc rollback)
+    expect(previousRelease(s)).not.toBe(live);
+    expect(isCompleteRelease(s, previousRelease(s))).toBe(true);
+    expect(await liveVersion(s)).toBe('1.1.0');
+    expect(processesUnder(s.dir)).toEqual([appPid(s)]);
+  });
 });

@@ -214,13 +214,18 @@ export async function phaseUndo(s: DeploySession, io: StepIO): Promise<never> {
     } else {
       io.log(`rolling back to ${to}`);
       await s.target.switchCurrent(to);
-      await s.target.setPrevious(previousAfter);
+      // Until it answers healthy, previous = current = the release returned to: the state an
+      // interrupted `ltc rollback` leaves, so after a kill here the next `ltc rollback` finishes
+      // this one (restarts and checks `to`) instead of going one release further back.
+      await s.target.setPrevious(to);
       killPoint(s.ctx, 'mid-rollback');
       await phaseRestart(s, io);
       await waitHealthy(s, s.app, io);
+      await s.target.setPrevious(previousAfter);
     }
   } catch (e) {
     err = e as Error;
+    if (to) await s.target.setPrevious(previousAfter).catch(() => undefined);
   }
   const rollbackMs = performance.now() - t;
   if (err) {

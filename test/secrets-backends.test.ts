@@ -148,7 +148,8 @@ describe('aws backend', () => {
       expect(r.stdout).toBe('');
       const audit = await ops.ltc(['secrets', 'audit', '--secret', 'LTC_SECRET_KEY', '--json']);
       const last = (audit.json as { entries: Array<{ action: string; outcome: string }> }).entries.at(-1);
-      expect(last).toMatchObject({ action: 'secret.read', outcome: 'failed' });
+      // A refused read is recorded as denied (what a SIEM alerts on), not as a mere failure.
+      expect(last).toMatchObject({ action: 'secret.read', outcome: 'denied', secret: 'LTC_SECRET_KEY' });
     } finally {
       denied = new Set();
     }
@@ -321,5 +322,7 @@ describe('vault backend', () => {
     expect(r.stderr).toContain('Vault rejected the token');
     expect(r.stderr).toContain('expired');
     expect(r.stdout).toBe('');
+    const audit = await ops.ltc(['secrets', 'audit', '--secret', 'DATABASE_PASSWORD', '--json']);
+    expect((audit.json as { entries: Array<{ action: string; outcome: string }> }).entries.at(-1)).toMatchObject({ action: 'secret.read', outcome: 'denied' });
   });
 });

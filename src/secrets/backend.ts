@@ -148,6 +148,12 @@ export function unreachable(what: string, location: string, cause: unknown): Che
   });
 }
 
+/**
+ * The backend refused the caller: AWS AccessDenied or rejected credentials, Vault 401/403.
+ * Exit 2 like any config error; the audit log records the attempt as `denied`.
+ */
+export class AccessDeniedError extends ConfigError {}
+
 export function badCredentials(message: string, hint: string, cause?: unknown): ConfigError {
   return new ConfigError(message, { hint, cause });
 }

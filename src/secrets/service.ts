@@ -8,7 +8,7 @@ import { ConfigError } from '../core/errors.js';
 import type { Context } from '../core/context.js';
 import type { SecretPolicy, SecretsConfig } from '../config/schema/secrets.js';
 import { appendAudit, type AuditEvent } from '../audit/log.js';
-import { openBackend, type SecretsBackend } from './backend.js';
+import { AccessDeniedError, openBackend, type SecretsBackend } from './backend.js';
 import { writeFileAtomic } from './fs-util.js';
 
 export interface SecretsScope {
@@ -73,7 +73,7 @@ export async function audited<T>(
     const code = (err as { code?: unknown }).code;
     await scope.audit({
       ...event,
-      outcome: (err as { exitCode?: number }).exitCode === 130 ? 'interrupted' : 'failed',
+      outcome: (err as { exitCode?: number }).exitCode === 130 ? 'interrupted' : err instanceof AccessDeniedError ? 'denied' : 'failed',
       details: { ...(event.details ?? {}), error: typeof code === 'string' ? code : 'error', message: err instanceof Error ? err.message : String(err) },
     }).catch(() => undefined);
     throw err;

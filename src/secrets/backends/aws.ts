@@ -14,6 +14,7 @@ import { CheckFailedError, ConfigError, UsageError } from '../../core/errors.js'
 import type { Masker } from '../../core/masker.js';
 import type { awsBackendSchema } from '../../config/schema/secrets.js';
 import {
+  AccessDeniedError,
   checkSecretName,
   isNetworkError,
   noSuchVersion,
@@ -98,13 +99,13 @@ export class AwsBackend implements SecretsBackend {
       return unknownSecret(name, names, this.location);
     }
     if (type === 'AccessDeniedException') {
-      return new ConfigError(`AWS denied secretsmanager:${op} on ${resource}`, {
+      return new AccessDeniedError(`AWS denied secretsmanager:${op} on ${resource}`, {
         hint: `grant the identity in use (${this.identity()}) secretsmanager:${op} on that secret, or use one that has it`,
         cause: err,
       });
     }
     if (['UnrecognizedClientException', 'InvalidSignatureException', 'IncompleteSignatureException', 'ExpiredTokenException', 'MissingAuthenticationTokenException', 'InvalidClientTokenId'].includes(type)) {
-      return new ConfigError(`AWS rejected the credentials (${type}) for ${this.location}`, {
+      return new AccessDeniedError(`AWS rejected the credentials (${type}) for ${this.location}`, {
         hint: 'check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN or the configured profile; expired session tokens need a new `aws sso login` or `aws sts` session',
         cause: err,
       });

@@ -11,6 +11,7 @@ import type NodeVault from 'node-vault';
 import { CheckFailedError, ConfigError, UsageError } from '../../core/errors.js';
 import type { vaultBackendSchema } from '../../config/schema/secrets.js';
 import {
+  AccessDeniedError,
   checkSecretName,
   isNetworkError,
   noSuchVersion,
@@ -122,7 +123,7 @@ export class VaultBackend implements SecretsBackend {
   private translate(err: unknown, op: string, path: string): Error {
     const status = statusOf(err);
     if (status === 403 || status === 401) {
-      return new ConfigError(`Vault rejected the token from VAULT_TOKEN (${op} ${path}: ${messageOf(err)})`, {
+      return new AccessDeniedError(`Vault rejected the token from VAULT_TOKEN (${op} ${path}: ${messageOf(err)})`, {
         hint:
           'the token is wrong, expired or revoked, or its policy does not allow this path: log in again (`vault login`), ' +
           `export VAULT_TOKEN, and check the policy covers ${this.opts.config.mount}/data/${this.base}/* and ${this.opts.config.mount}/metadata/${this.base}/*`,

@@ -162,3 +162,32 @@ describe('secrets checked before the build', () => {
     expect(existsSync(auditFile) ? readFileSync(auditFile, 'utf8') : '').not.toContain('"secret.read"');
   });
 });
+
+describe('a build left running by a killed ltc', () => {
+  it('is ended once the next deploy holds the lock (it would go on writing into a folder that deploy removes)', async () => {
+    // The build of rc-2026-03-01.1 SIGKILLs ltc (its parent) and then keeps running, as `npm ci` does when ltc is killed.
+    const s = await stage({
+      target: {
+        build: [['npm', 'run', 'build'], ['node', '-e', 'if (process.env.LTC_RC === "rc-2026-03-01.1") { process.kill(process.ppid, "SIGKILL"); setInterval(() => {}, 1000) }']],
+      },
+    });
+    expect((await s.ltc(['deploy', '--rc', 'rc-2026-02-15', '--env', 'staging'])).code).toBe(0);
+    const app = appPid(s)!;
+    const killed = await s.ltc(['deploy', '--rc', 'rc-2026-03-01.1', '--env', 'staging']);
+    expect(killed.code).toBe(-1); // ended by SIGKILL
+    const builds = processesUnder(join(s.deployRoot, 'releases')).filter((p) => p !== app);
+    expect(builds.length, 'the build outlived ltc').toBeGreaterThan(0);
+
+    // not taken for the app either
+    const rel = await s.ltc(['releases', '--env', 'staging', '--json']);
+    expect((rel.json as { app: { pid: number; unrecorded?: number[] } }).app).toMatchObject({ pid: app });
+    expect((rel.json as { app: { unrecorded?: number[] } }).app.unrecorded).toBeUndefined();
+
+    const r = await s.ltc(['deploy', '--rc', 'rc-2026-03-01', '--env', 'staging']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/ended \d+ process\(es\) an interrupted deploy left building in .*\.partial-… \(pid \d+/);
+    for (const pid of builds) expect(alive(pid), `build pid ${pid}`).toBe(false);
+    expect(readdirSync(join(s.deployRoot, 'releases')).filter((n) => n.startsWith('.partial-'))).toEqual([]);
+    expect(processesUnder(s.dir)).toEqual([appPid(s)]);
+  });
+});

@@ -165,6 +165,7 @@ export async function phaseLock(s: DeploySession, io: StepIO, waitMs: number): P
       details: { lock: s.lock.file, stale: { ...info }, why, by: s.action, runId: s.id },
     });
   }
+  if (s.lock.endedBuilds?.length) io.warn(`ended ${s.lock.endedBuilds.length} process(es) an interrupted deploy left building in ${s.target.paths.releases}/.partial-… (pid ${s.lock.endedBuilds.join(', ')})`);
   if (s.lock.swept?.length) io.log(`removed what an interrupted run left: ${s.lock.swept.join(', ')}`);
   // What is live may have changed while we waited: read it again under the lock.
   s.before = { current: await s.target.readCurrent(), previous: await s.target.readPrevious() };

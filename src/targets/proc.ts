@@ -101,8 +101,9 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
  * LTC_ENV=<environment> and LTC_RELEASE in their environment, as ltc starts the app): found from
  * /proc, for an app that runs without a pid file (ltc killed between the start and the pid
  * file). A person's shell in a release folder does not count (it has no LTC_RELEASE).
+ * `under`: only cwds starting with it inside releasesDir (e.g. `.partial-`: builds).
  */
-export function releaseProcesses(releasesDir: string, environment: string): Array<{ pid: number; pgid: number }> {
+export function releaseProcesses(releasesDir: string, environment: string, under = ''): Array<{ pid: number; pgid: number }> {
   const fs = process.getBuiltinModule('node:fs');
   let root: string;
   let entries: string[];
@@ -119,7 +120,9 @@ export function releaseProcesses(releasesDir: string, environment: string): Arra
     if (pid === process.pid || pid === process.ppid) continue;
     try {
       const cwd = fs.readlinkSync(`/proc/${e}/cwd`);
-      if (!cwd.startsWith(root + '/')) continue;
+      if (!cwd.startsWith(`${root}/${under}`)) continue;
+      // A build in a partial release is not the app (those are ended under the lock: stopLeftoverBuilds).
+      if (!under && cwd.startsWith(`${root}/.partial-`)) continue;
       const vars = fs.readFileSync(`/proc/${e}/environ`, 'utf8').split('\0');
       if (!vars.includes(`LTC_ENV=${environment}`) || !vars.some((v) => v.startsWith('LTC_RELEASE='))) continue;
       const stat = fs.readFileSync(`/proc/${e}/stat`, 'utf8');

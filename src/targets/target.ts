@@ -70,6 +70,8 @@ export interface LockHandle {
   tookOver?: { info: LockInfo; why: string };
   /** Temp files of a killed run removed once the lock was taken (e.g. shared/.env.<pid>.<rnd>.tmp). */
   swept?: string[];
+  /** Build commands a killed run left running in a partial release, ended once the lock was taken (pids). */
+  endedBuilds?: number[];
   release(): Promise<void>;
 }
 

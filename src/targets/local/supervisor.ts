@@ -79,8 +79,23 @@ export interface OrphanScope {
 async function stopOrphans(scope: OrphanScope, graceMs: number, log?: (line: string) => void): Promise<number[]> {
   const found = releaseProcesses(scope.releasesDir, scope.environment);
   if (found.length === 0) return [];
-  const groups = [...new Set(found.map((p) => p.pgid))].filter((g) => g > 1 && g !== process.pid);
   log?.(`found ${found.length} process(es) of ${scope.environment} running from ${scope.releasesDir} without a pid file (pid ${found.map((p) => p.pid).join(', ')}; left by an interrupted ltc?): stopping them`);
+  return endGroups(found, graceMs);
+}
+
+/**
+ * Build commands a killed ltc left running in a partial release (`releases/.partial-…`): they run
+ * in their own process group, so a SIGKILL of ltc does not end them, and they would go on writing
+ * into a folder the next deploy removes. Called under the environment's lock, when no build of a
+ * live ltc can run there. Ended like the app (SIGTERM + SIGCONT, SIGKILL after `graceMs`).
+ */
+export async function stopLeftoverBuilds(scope: OrphanScope, graceMs: number): Promise<number[]> {
+  const found = releaseProcesses(scope.releasesDir, scope.environment, '.partial-');
+  return found.length ? endGroups(found, graceMs) : [];
+}
+
+async function endGroups(found: Array<{ pid: number; pgid: number }>, graceMs: number): Promise<number[]> {
+  const groups = [...new Set(found.map((p) => p.pgid))].filter((g) => g > 1 && g !== process.pid);
   for (const g of groups) {
     signalGroup(g, 'SIGTERM');
     signalGroup(g, 'SIGCONT');

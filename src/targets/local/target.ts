@@ -34,7 +34,7 @@ import {
   writeMeta,
 } from './releases.js';
 import { releaseProcesses } from '../proc.js';
-import { appState, fileSize, readLogFrom, readPidFile, startApp, stopApp } from './supervisor.js';
+import { appState, fileSize, readLogFrom, readPidFile, startApp, stopApp, stopLeftoverBuilds } from './supervisor.js';
 
 export interface LocalTargetOptions {
   /** Resolved deploy_root (absolute). */
@@ -89,9 +89,11 @@ export class LocalTarget implements Target {
       hintEnv: this.environment,
       ...(opts.onWait ? { onWait: opts.onWait } : {}),
     });
-    // Under the lock: temp files of a killed run (a secrets copy among them) go now.
+    // Under the lock: build commands and temp files (a secrets copy among them) of a killed run go now.
+    const { parseDuration } = await import('../../core/duration.js');
+    const builds = await stopLeftoverBuilds({ releasesDir: this.paths.releases, environment: this.environment }, parseDuration(this.config.stop_grace, 'stop_grace'));
     const swept = await sweepLeftovers([this.root, this.paths.shared]);
-    return swept.length ? { ...handle, swept } : handle;
+    return { ...handle, ...(swept.length ? { swept } : {}), ...(builds.length ? { endedBuilds: builds } : {}) };
   }
 
   lockState(): Promise<LockState> {

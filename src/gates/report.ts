@@ -4,6 +4,7 @@
  */
 import { hostname } from 'node:os';
 import { formatDuration } from '../core/duration.js';
+import { processMasker, type Masker } from '../core/masker.js';
 import type { Output } from '../core/output.js';
 import type { GateReporter, GateRunTarget } from './engine.js';
 import type { GateRecord, GateResult, GateStatus } from './result.js';
@@ -91,17 +92,19 @@ interface ListrItem {
 
 /**
  * A listr2 list with live status and durations (TTY with colour). listr2 is imported here,
- * lazily; it only renders: the engine decides what runs when.
+ * lazily; it only renders: the engine decides what runs when. listr2 writes to the terminal
+ * itself, not through Output, so every title and output line is masked here before it gets them.
  */
-export async function listrReporter(out: Output): Promise<GateReporter & { finish(): Promise<void> }> {
+export async function listrReporter(out: Output, masker: Masker = processMasker): Promise<GateReporter & { finish(): Promise<void> }> {
   const { Listr } = await import('listr2');
   const items = new Map<string, ListrItem>();
   let running: Promise<unknown> | undefined;
+  const mask = (text: string) => masker.mask(text);
 
   const apply = (item: ListrItem) => {
     if (!item.task) return;
-    item.task.title = item.outcome?.title ?? item.title;
-    if (item.output !== undefined && !item.outcome) item.task.output = item.output;
+    item.task.title = mask(item.outcome?.title ?? item.title);
+    if (item.output !== undefined && !item.outcome) item.task.output = mask(item.output);
   };
   const settle = (name: string, kind: 'ok' | 'fail' | 'skip', title: string) => {
     const item = items.get(name);
@@ -126,15 +129,15 @@ export async function listrReporter(out: Output): Promise<GateReporter & { finis
       }
       const list = new Listr(
         [...items.values()].map((item) => ({
-          title: item.title,
+          title: mask(item.title),
           rendererOptions: { outputBar: 1 },
           task: async (_ctx: unknown, task: ListrItem['task'] & object) => {
             item.task = task;
             apply(item);
             await item.done.promise;
             apply(item);
-            if (item.outcome?.kind === 'fail') throw new Error(item.outcome.title);
-            if (item.outcome?.kind === 'skip') task.skip(item.outcome.title);
+            if (item.outcome?.kind === 'fail') throw new Error(mask(item.outcome.title));
+            if (item.outcome?.kind === 'skip') task.skip(mask(item.outcome.title));
           },
         })),
         {

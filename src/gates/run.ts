@@ -47,6 +47,35 @@ async function failureTails(result: GateResult, ctx: Context): Promise<Map<strin
   return tails;
 }
 
+/**
+ * What the terminal shows of a failed gate's (or the setup's) log: what the command printed, and
+ * ltc's notes that its line does not already say. Left out, since the gate's line above says them:
+ * the log's header (command, cwd, start), its closing status line and the first line of the reason.
+ * (The log file, the JUnit body and --json keep the whole tail.)
+ */
+async function shownTail(file: string, reason: string | undefined, ctx: Context): Promise<string[]> {
+  const lines = await tailLines(file, Number.MAX_SAFE_INTEGER);
+  let start = 0;
+  if (/^# ltc gate(s setup)? /.test(lines[0] ?? '')) {
+    start = 1;
+    if (lines[start]?.startsWith('# cwd: ')) start++;
+    if (lines[start]?.startsWith('# started: ')) start++;
+  }
+  let end = lines.length;
+  if (end > start && /^# (passed|failed|timed_out|cancelled|interrupted|not_run)\b.* in \d+ms\b/.test(lines[end - 1]!)) end--;
+  const body = lines.slice(start, end);
+  const first = reason?.split('\n')[0];
+  if (first) {
+    for (let i = body.length - 1; i >= 0; i--) {
+      if (body[i] === `ltc: ${first}` || body[i] === first) {
+        body.splice(i, 1);
+        break;
+      }
+    }
+  }
+  return body.slice(-TAIL_LINES).map((l) => ctx.masker.mask(l));
+}
+
 export async function gatesRun(opts: GatesRunCliOptions, ctx: Context): Promise<CommandResult> {
   const { out } = ctx;
   const loaded = await ctx.config();
@@ -56,7 +85,7 @@ export async function gatesRun(opts: GatesRunCliOptions, ctx: Context): Promise<
   // A pseudo-terminal that reports no width (some CI runners, `script` without a size) would
   // make listr2 wrap after every character: plain lines there.
   const useListr = ctx.options.color && !ctx.options.json && Boolean(process.stdout.isTTY) && (process.stdout.columns ?? 0) > 0;
-  const reporter: GateReporter & { finish(): Promise<void> } = useListr ? await listrReporter(out) : plainReporter(out);
+  const reporter: GateReporter & { finish(): Promise<void> } = useListr ? await listrReporter(out, ctx.masker) : plainReporter(out);
 
   let outcome;
   try {
@@ -86,9 +115,13 @@ export async function gatesRun(opts: GatesRunCliOptions, ctx: Context): Promise<
   if (summaryFile) await appendFile(summaryFile, ctx.masker.mask(markdownSummary(result)) + '\n');
 
   const lines: string[] = [];
-  for (const [name, tail] of tails) {
-    const log = name === 'setup' ? result.setup.log : result.gates.find((g) => g.name === name)?.log;
-    lines.push('', out.c.bold(`── ${name}: last ${tail.length} lines of ${log} ──`), ...tail);
+  for (const name of tails.keys()) {
+    const rec = name === 'setup' ? result.setup : result.gates.find((g) => g.name === name);
+    const log = rec?.log;
+    if (!log) continue;
+    const shown = await shownTail(log, rec.reason, ctx);
+    if (shown.length === 0) lines.push('', out.c.bold(`── ${name}: printed nothing (log: ${log}) ──`));
+    else lines.push('', out.c.bold(`── ${name}: last ${shown.length} line${shown.length === 1 ? '' : 's'} of ${log} ──`), ...shown);
   }
   const selected = result.gates.filter((g) => !result.only || result.only.includes(g.name));
   const passed = selected.filter((g) => g.status === 'passed').length;

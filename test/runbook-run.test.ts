@@ -290,7 +290,7 @@ inputs:
   token: { secret: true, default: s3cr3t-token-value }
 steps:
   - id: build
-    run: [${NODE}, -e, "require('fs').writeFileSync('built', '')", "\${{ inputs.env }}", "\${{ inputs.token }}"]
+    run: [${NODE}, -e, "require('fs').writeFileSync('built', '')", "\${{ inputs.env }}"]
   - id: prod-only
     when: inputs.env == "prod"
     run: [echo, prod]
@@ -301,18 +301,18 @@ steps:
     when: steps.build.outputs.exit_code == 0
     run: [echo, "\${{ steps.build.outputs.stdout }}"]
   - id: ok
-    confirm: Go?
+    confirm: Go with \${{ inputs.token }}?
 `,
     });
     const r = await runLtc(['runbook', 'run', 'main', '--input', 'env=staging', '--dry-run'], { cwd: dir });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Plan for runbook main: Plan me .*dry run, nothing is changed/);
-    expect(r.stdout).toMatch(/run: .*node -e .* staging \*\*\* \(changes something\)/);
+    expect(r.stdout).toMatch(/run: .*node -e .* staging \(changes something\)/);
     expect(r.stdout).toMatch(/2\. prod-only \[run\]\n\s+when: false, will be skipped \(inputs\.env == "prod"\)/);
     expect(r.stdout).toMatch(/3\. staging-only \[run\]\n\s+when: true \(inputs\.env == "staging"\)/);
     expect(r.stdout).toMatch(/4\. later \[run\]\n\s+when: known at run time \(steps\.build\.outputs\.exit_code == 0\)\n\s+run: echo '\$\{\{ steps\.build\.outputs\.stdout \}\}'/);
-    expect(r.stdout).toMatch(/confirm: ask "Go\?" \(answer ahead with --approve ok or --yes\)/);
+    expect(r.stdout).toMatch(/confirm: ask "Go with \*\*\*\?" \(answer ahead with --approve ok or --yes\)/);
     expect(r.stdout).not.toContain('s3cr3t-token-value');
     expect(existsSync(join(dir, 'built'))).toBe(false);
     expect(existsSync(join(dir, '.ltc'))).toBe(false);
@@ -322,6 +322,36 @@ steps:
     expect(j.json).toMatchObject({ ok: true, runId: null, status: 'planned', plan: { runbook: 'main', inputs: { env: 'prod', token: '***' } } });
     const steps = (j.json as { plan: { steps: Array<{ id: string; when: string }> } }).plan.steps;
     expect(steps.map((s) => [s.id, s.when])).toEqual([['build', 'always'], ['prod-only', 'true'], ['staging-only', 'false'], ['later', 'unknown'], ['ok', 'always']]);
+    expect(existsSync(join(dir, '.ltc'))).toBe(false);
+  });
+
+  it('a plan the run would refuse to start (a command not on PATH, a URL that is not http) says why, as the run would (exit 2)', async () => {
+    const dir = await opsDir({
+      main: `name: Cannot start
+steps:
+  - id: fine
+    run: [echo, hi]
+  - id: missing
+    run: [no-such-command-ltc-test, --flag]
+  - id: probe
+    http: ftp://example.invalid/health
+  - id: skipped
+    when: false
+    run: [also-not-a-command-ltc]
+`,
+    });
+    // A dry run shows the plan (exit 0, as for a confirmation that needs --approve), and why the run would not start.
+    const r = await runLtc(['runbook', 'run', 'main', '--dry-run'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/1\. fine \[run\]/);
+    expect(r.stdout).toMatch(/the run would refuse to start \(exit 2, nothing would run\), because:\n\s+\S+main\.yaml:6:10: step "missing": command not found: no-such-command-ltc-test \(not on PATH\)\n\s+\S+main\.yaml:8:11: step "probe": "ftp:\/\/example\.invalid\/health" is not an http or https URL\nhint: install no-such-command-ltc-test/);
+    expect(r.stdout).not.toMatch(/also-not-a-command-ltc \(not on PATH\)/);
+    const j = await runLtc(['runbook', 'run', 'main', '--dry-run', '--json'], { cwd: dir });
+    expect(j.code).toBe(0);
+    expect(j.json).toMatchObject({ ok: true, status: 'planned', plan: { problems: [expect.stringMatching(/step "missing": command not found/), expect.stringMatching(/step "probe"/)] } });
+    // The run itself refuses the same way.
+    const run = await runLtc(['runbook', 'run', 'main'], { cwd: dir });
+    expect(run.code).toBe(2);
     expect(existsSync(join(dir, '.ltc'))).toBe(false);
   });
 });

@@ -13,7 +13,7 @@ import { doneEarlier, readRunHistory, type RunHistory, type StepState } from './
 import { maskedInputs, resolveInputs } from './inputs.js';
 import { Journal, newRunId, processStart, type ErrorInfo, type RunStatus } from './journal.js';
 import { planRun, type RunPlan } from './plan.js';
-import { configFor, loadValidated, preflight } from './prepare.js';
+import { configFor, loadValidated, preflight, preflightHint, preflightProblems } from './prepare.js';
 import { chooseReporter, type RenderMode } from './report/choose.js';
 import { nestedReporter, type Reporter } from './report/types.js';
 import { errorInfo, viewOf, type StepRecord } from './step-runner.js';
@@ -205,6 +205,9 @@ export async function runRunbook(ref: string, inputs: InputMap, ctx: Context, op
   const config = await configFor(v, ctx);
   if (opts.dryRun ?? ctx.options.dryRun) {
     const plan = await planRun(v, values, ctx, config);
+    // What the run would refuse to start for (confirmations aside: each confirm step names its flag).
+    const refusals = (await preflightProblems(v, values, ctx, config)).filter((p) => !p.approve);
+    if (refusals.length) Object.assign(plan, { problems: refusals.map((p) => p.text), problemsHint: preflightHint(refusals) });
     return ctx.masker.maskDeep({ runId: null, runbook: v.runbook.name, file: v.runbook.file, status: 'planned', outputs: {}, steps: [], durationMs: 0, plan });
   }
   await preflight(v, values, ctx, config);

@@ -46,5 +46,12 @@ export function formatPlan(plan: RunPlan, c: Palette): string {
     c.bold(`Plan for runbook ${plan.runbook}: ${plan.title}`) + c.dim(` (${plan.file}) — dry run, nothing is changed`),
     ...(inputs ? [`inputs: ${inputs}`] : []),
     ...plan.steps.flatMap((s, i) => stepLines(s, `${i + 1}.`, 0, c)),
+    ...(plan.problems?.length
+      ? [
+          c.red('the run would refuse to start (exit 2, nothing would run), because:'),
+          ...plan.problems.map((p) => `  ${p}`),
+          ...(plan.problemsHint ? [`hint: ${plan.problemsHint}`] : []),
+        ]
+      : []),
   ].join('\n');
 }

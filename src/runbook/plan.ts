@@ -43,6 +43,13 @@ export interface RunPlan {
   file: string;
   inputs: Record<string, OutputValue>;
   steps: PlanStep[];
+  /**
+   * Why the run, as asked, would refuse to start (exit 2): a command not on PATH, a URL that is not
+   * http(s), … (`file:line:column: step "id": what`). Confirmations are not here: each confirm step
+   * says which flag answers it.
+   */
+  problems?: string[];
+  problemsHint?: string;
 }
 
 async function planStep(step: StepDef, v: Validated, inputs: Readonly<Record<string, OutputValue>>, unknownInputs: ReadonlySet<string>, ctx: Context, config: unknown): Promise<PlanStep> {

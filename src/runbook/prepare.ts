@@ -39,14 +39,21 @@ export async function configFor(v: Validated, ctx: Context): Promise<unknown> {
   return loaded.config;
 }
 
+/** A step that cannot run as it is: `file:line:column: step "id": what`, and the flag that answers it for a confirmation. */
+export interface PreflightProblem {
+  text: string;
+  hint?: string;
+  /** The step id of a confirmation that needs --approve <id> (or --yes). */
+  approve?: string;
+}
+
 /**
  * Runs every step type's preflight with what is known before the run: the inputs, env and config
  * for the runbook itself; env and config for the runbooks it calls (their inputs are known later).
+ * Returns every problem found (used by the run, which refuses to start, and by --dry-run, which shows them).
  */
-export async function preflight(v: Validated, inputs: Readonly<Record<string, OutputValue>>, ctx: Context, config: unknown): Promise<void> {
-  const problems: string[] = [];
-  const approvals: string[] = [];
-  let hint: string | undefined;
+export async function preflightProblems(v: Validated, inputs: Readonly<Record<string, OutputValue>>, ctx: Context, config: unknown): Promise<PreflightProblem[]> {
+  const problems: PreflightProblem[] = [];
   const base = makeResolver({ inputs, results: new Map(), env: ctx.env, config, planning: true });
   const childResolver: typeof base = (path) => (path[0] === 'inputs' ? UNKNOWN : base(path));
   let root = true;
@@ -70,16 +77,32 @@ export async function preflight(v: Validated, inputs: Readonly<Record<string, Ou
       } catch (err) {
         if (!(err instanceof LtcError)) throw err;
         const pos = rb.source.positionOf([...step.path, step.type]);
-        problems.push(`${rb.file}:${pos.line}:${pos.column}: step "${step.id}": ${err.message}`);
         const approve = err.details?.approve;
-        if (typeof approve === 'string') approvals.push(approve);
-        else hint ??= err.hint;
+        problems.push({
+          text: `${rb.file}:${pos.line}:${pos.column}: step "${step.id}": ${err.message}`,
+          ...(err.hint ? { hint: err.hint } : {}),
+          ...(typeof approve === 'string' ? { approve } : {}),
+        });
       }
     }
   }
-  if (approvals.length) hint ??= `approve ahead with ${approvals.map((id) => `--approve ${id}`).join(' ')} (or --yes for every confirmation)`;
+  return problems;
+}
+
+/** The hint for a list of preflight problems: the first other problem's hint, else the flags that answer the confirmations. */
+export function preflightHint(problems: readonly PreflightProblem[]): string {
+  const other = problems.find((p) => !p.approve && p.hint)?.hint;
+  if (other) return other;
+  const approvals = problems.flatMap((p) => (p.approve ? [p.approve] : []));
+  if (approvals.length) return `approve ahead with ${approvals.map((id) => `--approve ${id}`).join(' ')} (or --yes for every confirmation)`;
+  return 'fix the steps above';
+}
+
+/** Refuses the run (exit 2, nothing run) when a step cannot run as it is. */
+export async function preflight(v: Validated, inputs: Readonly<Record<string, OutputValue>>, ctx: Context, config: unknown): Promise<void> {
+  const problems = await preflightProblems(v, inputs, ctx, config);
   if (problems.length) {
     // A missing approval is a usage problem (exit 2), as is everything else found here.
-    throw new ConfigError(`runbook ${v.runbook.file} cannot run (nothing was run):\n  ${problems.join('\n  ')}`, { hint: hint ?? 'fix the steps above' });
+    throw new ConfigError(`runbook ${v.runbook.file} cannot run (nothing was run):\n  ${problems.map((p) => p.text).join('\n  ')}`, { hint: preflightHint(problems) });
   }
 }

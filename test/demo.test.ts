@@ -23,8 +23,9 @@ describe('ltc demo', () => {
     const r = await runLtc(['demo', '--json'], { timeout: 180_000 });
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(r.code).toBe(0);
-    const doc = r.json as { ok: boolean; workspace: string; kept: boolean; stages: Array<{ command: string; exitCode: number; ok: boolean }> };
+    const doc = r.json as { ok: boolean; workspace: string; kept: boolean; stages: Array<{ command: string; exitCode: number; ok: boolean; durationMs: number }> };
     expect(doc.ok).toBe(true);
+    for (const s of doc.stages) expect(Number.isInteger(s.durationMs), `${s.command}: ${s.durationMs}`).toBe(true);
     const byCommand = Object.fromEntries(doc.stages.map((s) => [s.command, s.exitCode]));
     expect(byCommand).toMatchObject({
       'ltc gates run --rc rc-2026-03-01': 0,
@@ -40,7 +41,7 @@ describe('ltc demo', () => {
     expect(await processesMentioning(doc.workspace)).toEqual([]);
   }, 200_000);
 
-  it('Ctrl-C in the middle exits 130, stops the app it started and removes the workspace', async () => {
+  it('Ctrl-C in the middle exits 130 and stops the app it started; --dir keeps the workspace and says so', async () => {
     const dir = await tempDir('ltc-demo-int-');
     const work = `${dir}/ws`;
     const child = execa(process.execPath, [LTC, 'demo', '--dir', work], { env: { NO_COLOR: '1', CI: 'true' }, reject: false, all: true });
@@ -52,6 +53,9 @@ describe('ltc demo', () => {
     const result = await child;
     expect(result.exitCode).toBe(130);
     expect(result.all).toMatch(/interrupted/);
+    // --dir keeps the workspace, and the message says so (it said "removed")
+    expect(result.all).toContain(`the workspace kept: ${work}`);
+    expect(existsSync(work)).toBe(true);
     expect(await processesMentioning(work)).toEqual([]);
   }, 200_000);
 });

@@ -50,7 +50,7 @@ async function runStage(stage: DemoStage, ws: DemoWorkspace, ctx: Context): Prom
   const exitCode = result.exitCode ?? 1;
   const expected = stage.expectExit ?? 0;
   const ok = exitCode === expected;
-  const durationMs = performance.now() - started;
+  const durationMs = Math.round(performance.now() - started);
   const verdict = ok
     ? out.c.green(`  ✓ exit ${exitCode}${expected ? ' (expected)' : ''} in ${formatDuration(durationMs)}`)
     : out.c.red(`  ✗ exit ${exitCode}, expected ${expected}`);
@@ -97,17 +97,18 @@ export async function runDemo(opts: DemoOptions, ctx: Context): Promise<CommandR
     if (said) out.print(said);
     if (!opts.keep && !opts.dir) await rm(work, { recursive: true, force: true });
   }
-  if (ctx.signal.aborted) throw new InterruptedError('demo interrupted; the app was stopped and the workspace removed');
+  const kept = Boolean(opts.keep || opts.dir);
+  if (ctx.signal.aborted) throw new InterruptedError(`demo interrupted; the app was stopped and the workspace ${kept ? `kept: ${work}` : 'removed'}`);
   const ok = outcomes.every((o) => o.ok);
   out.print('');
   out.print(out.c.bold('Summary'));
   for (const o of outcomes) out.print(`  ${o.ok ? out.c.green('✓') : out.c.red('✗')} ${o.title.padEnd(58)} ${formatDuration(o.durationMs).padStart(7)}  ${out.c.dim(o.command)}`);
-  out.print(opts.keep || opts.dir ? `workspace kept: ${work}` : 'workspace removed; nothing left running');
+  out.print(kept ? `workspace kept: ${work}` : 'workspace removed; nothing left running');
   if (!ok) {
     throw new CheckFailedError('the demo did not go as expected', {
       hint: 'run `ltc demo --keep --verbose` and look at the workspace it keeps',
       details: { stages: outcomes },
     });
   }
-  return { data: { workspace: work, kept: Boolean(opts.keep || opts.dir), stages: outcomes, tags: DEMO_TAGS } };
+  return { data: { workspace: work, kept, stages: outcomes, tags: DEMO_TAGS } };
 }

@@ -24,7 +24,9 @@ describe('ltc runbook validate: bad runbooks are refused with file:line:column',
   it('accepts a valid runbook and says so', async () => {
     const r = await validate(ok);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/main\.yaml: valid \(1 steps\)/);
+    expect(r.stdout).toMatch(/main\.yaml: valid \(1 step\)$/m);
+    const two = await validate(ok.replace('steps:', 'steps:\n  - id: first\n    run: [echo]'));
+    expect(two.stdout).toMatch(/main\.yaml: valid \(2 steps\)$/m);
   });
 
   it('malformed YAML: exit 2 naming the line and column', async () => {

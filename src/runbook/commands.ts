@@ -19,7 +19,7 @@ export async function validateCommand(ref: string, ctx: Context): Promise<Comman
   const called = [...walkValidated(v)].slice(1).map((r) => r.name);
   return {
     data: { runbook: rb.name, file: rb.file, steps: allSteps(rb).length, inputs: Object.keys(rb.inputs), calls: called },
-    text: `${rb.file}: valid (${allSteps(rb).length} steps${called.length ? `; calls ${called.join(', ')}` : ''})`,
+    text: `${rb.file}: valid (${allSteps(rb).length} step${allSteps(rb).length === 1 ? '' : 's'}${called.length ? `; calls ${called.join(', ')}` : ''})`,
   };
 }
 

@@ -77,6 +77,8 @@ describe('deploy failures', () => {
     expect(partials(s)).toEqual([]);
     expect(readdirSync(join(s.deployRoot, 'releases'))).toEqual([before]);
     expect(revisions(s).at(-1)).toMatchObject({ action: 'deploy', outcome: 'failed', failedPhase: 'build', rc: 'rc-2026-03-01', release: null });
+    expect(revisions(s).at(-1)!.buildMs, 'the record says how long the failed build ran').toBeGreaterThan(0);
+    expect(r.stderr).toMatch(/ran in .*\.partial-rc-2026-03-01-\S+, removed since/);
     expect(existsSync(join(s.deployRoot, '.ltc-lock'))).toBe(false);
   });
 

@@ -216,17 +216,28 @@ function buildEnv(s: DeploySession): Record<string, string> {
   return { ...s.config.env, LTC_ENV: s.environment, LTC_RELEASE: s.release ?? '', ...(s.rc ? { LTC_RC: s.rc } : {}), ...(s.commit ? { LTC_COMMIT: s.commit } : {}) };
 }
 
-async function runCommands(s: DeploySession, io: StepIO, what: string, dir: string, list: readonly string[][], env: Record<string, string>): Promise<number> {
+async function runCommands(
+  s: DeploySession,
+  io: StepIO,
+  what: string,
+  dir: string,
+  list: readonly string[][],
+  env: Record<string, string>,
+  onRan?: (ms: number) => void,
+): Promise<number> {
   const timeoutMs = parseDuration(s.config.command_timeout, 'command_timeout');
   let total = 0;
   for (const argv of list) {
     io.log(`$ ${displayCommand(argv)}`);
     const r = await s.target.runIn(dir, argv, { env, signal: io.signal, timeoutMs, onLine: io.log }, s.ctx.masker);
     total += r.durationMs;
+    onRan?.(r.durationMs);
     if (r.cancelled) throw new InterruptedError(`interrupted during the ${what} command ${displayCommand(argv)}`);
     if (r.exitCode !== 0) {
+      // A build runs in the partial release, which is removed when it fails.
+      const where = what === 'build' ? `(ran in ${dir}, removed since: a failed build is not kept)` : `(ran in ${dir})`;
       throw new CheckFailedError(`${what} command ${displayCommand(argv)} ${r.timedOut ? `timed out after ${formatDuration(timeoutMs)}` : `exited with ${r.exitCode}`}`, {
-        hint: (r.output.trim().split('\n').slice(-10).join('\n') || 'it printed nothing') + `\n(run in ${dir})`,
+        hint: (r.output.trim().split('\n').slice(-10).join('\n') || 'it printed nothing') + `\n${where}`,
       });
     }
   }
@@ -235,7 +246,9 @@ async function runCommands(s: DeploySession, io: StepIO, what: string, dir: stri
 
 /** The configured build commands in the partial release (they get the target's env, not secrets). */
 export async function phaseBuild(s: DeploySession, io: StepIO): Promise<number> {
-  s.buildMs = await runCommands(s, io, 'build', s.staged!.staging, s.config.build, buildEnv(s));
+  // Counted per command, so a failed build's record says how long it ran too.
+  s.buildMs = 0;
+  s.buildMs = await runCommands(s, io, 'build', s.staged!.staging, s.config.build, buildEnv(s), (ms) => (s.buildMs += ms));
   killPoint(s.ctx, 'after-build');
   return s.buildMs;
 }

@@ -89,6 +89,24 @@ describe('config parsing and validation (module)', () => {
     expect(err.message).toMatch(/environments\.Staging: key "Staging": an environment name is lower-case letters, digits and -, starting with a letter \(e\.g\. staging, prod\)/);
   });
 
+  it('a bad key is shown at the key (line 4, column 3), not at its value', () => {
+    const err = configError('app:\n  repo: x\nenvironments:\n  Staging:\n    url: http://127.0.0.1:1\n');
+    expect(err.message).toMatch(/ltc\.config\.yaml:4:3: environments\.Staging/);
+  });
+
+  it('yes/no where a boolean is expected: says to write true or false', () => {
+    const err = configError('app:\n  repo: x\nenvironments:\n  prod:\n    protected: yes\n');
+    expect(err.message).toMatch(/environments\.prod\.protected/);
+    expect(err.hint).toMatch(/write true or false/);
+  });
+
+  it('several problems are listed in file order', () => {
+    const err = configError('thresholds:\n  eror_rate: 0.1\napp:\n  repo: x\nenvironments:\n  s:\n    protectd: true\n');
+    const at = (key: string) => err.message.indexOf(key);
+    expect(at('eror_rate')).toBeGreaterThan(-1);
+    expect(at('eror_rate')).toBeLessThan(at('protectd'));
+  });
+
   it('an unknown target type gets did-you-mean', () => {
     const err = configError('app:\n  repo: x\nenvironments:\n  s:\n    target:\n      type: lokal\n      deploy_root: /x\n');
     expect(err.message).toMatch(/target\.type: expected type to be one of "local"/);

@@ -118,7 +118,9 @@ export function describeIssues(schema: z.ZodType, issues: z.core.$ZodIssue[], so
       problems.push(unquoted);
       continue;
     }
-    const pos = source.positionOf(issue.path);
+    // A bad key is shown at the key itself, not at its value.
+    const pos =
+      issue.code === 'invalid_key' ? source.positionOf(issue.path.slice(0, -1), String(issue.path.at(-1))) : source.positionOf(issue.path);
     let message = issue.message;
     let hint: string | undefined;
     if (issue.code === 'invalid_union' && issue.discriminator && 'options' in issue && issue.options) {
@@ -130,6 +132,8 @@ export function describeIssues(schema: z.ZodType, issues: z.core.$ZodIssue[], so
       message = `key "${String(issue.path.at(-1))}": ${issue.issues[0].message}`;
     } else if (issue.code === 'invalid_type' && pathValue(data, issue.path) === undefined) {
       message = `missing required key (${issue.message.replace(/^Invalid input: /, '')})`;
+    } else if (issue.code === 'invalid_type' && issue.expected === 'boolean' && typeof pathValue(data, issue.path) === 'string') {
+      hint = 'write true or false (in YAML 1.2, yes/no/on/off are strings)';
     }
     problems.push({ path: pathText(issue.path), line: pos.line, column: pos.column, message, hint });
   }
@@ -155,7 +159,7 @@ export function parseWithSchema<S extends z.ZodType>(schema: S, source: YamlSour
   const data = source.toJS();
   const result = schema.safeParse(data);
   if (result.success) return result.data;
-  const problems = describeIssues(schema, result.error.issues, source, data);
+  const problems = describeIssues(schema, result.error.issues, source, data).sort((a, b) => a.line - b.line || a.column - b.column);
   const lines = problems.map(
     (p) => `${source.file}:${p.line}:${p.column}: ${p.path || '(top level)'}: ${p.message}${problems.length > 1 && p.hint ? `\n      (${p.hint})` : ''}`,
   );

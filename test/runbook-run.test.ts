@@ -279,6 +279,17 @@ steps:
       expect(Number.isNaN(Date.parse(e.outputs.approved_at!))).toBe(false);
     }
   });
+
+  it('an --approve naming no confirm step (a typo) is refused before anything runs, not silently ignored', async () => {
+    const dir = await opsDir({ s: signoff });
+    const typo = await runLtc(['runbook', 'run', 's', '--yes', '--approve', 'sign-of'], { cwd: dir });
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/error: --approve sign-of: runbook s has no confirm step "sign-of"/);
+    expect(typo.stderr).toMatch(/hint: did you mean "sign-off"\?/);
+    const dry = await runLtc(['runbook', 'run', 's', '--approve', 'nope', '--dry-run'], { cwd: dir });
+    expect(dry.code).toBe(2);
+    expect(existsSync(join(dir, '.ltc'))).toBe(false);
+  });
 });
 
 describe('ltc runbook run --dry-run', () => {

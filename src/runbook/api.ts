@@ -13,7 +13,7 @@ import { doneEarlier, readRunHistory, type RunHistory, type StepState } from './
 import { maskedInputs, resolveInputs } from './inputs.js';
 import { Journal, newRunId, processStart, type ErrorInfo, type RunStatus } from './journal.js';
 import { planRun, type RunPlan } from './plan.js';
-import { configFor, loadValidated, preflight, preflightHint, preflightProblems } from './prepare.js';
+import { checkApprovals, configFor, loadValidated, preflight, preflightHint, preflightProblems } from './prepare.js';
 import { chooseReporter, type RenderMode } from './report/choose.js';
 import { nestedReporter, type Reporter } from './report/types.js';
 import { errorInfo, viewOf, type StepRecord } from './step-runner.js';
@@ -40,6 +40,8 @@ export interface RunOptions {
   reporter?: Reporter;
   /** Folder a relative runbook path is resolved against (default: the working directory). */
   baseDir?: string;
+  /** Refuse an `--approve <id>` that names no confirm step (`ltc runbook run/resume`: the flags are for this runbook). */
+  checkApprovals?: boolean;
 }
 
 /** A step as the run summary (and --json) shows it: its record, the error as plain data. */
@@ -201,6 +203,7 @@ async function finish(v: Validated, runId: string, o: RunOutcome & { journal: st
  */
 export async function runRunbook(ref: string, inputs: InputMap, ctx: Context, opts: RunOptions = {}): Promise<RunSummary> {
   const v = await loadValidated(ref, ctx, opts.baseDir);
+  if (opts.checkApprovals) checkApprovals(v, ctx.options.approve);
   const values = resolveInputs(v.runbook, inputs, ctx.masker);
   const config = await configFor(v, ctx);
   if (opts.dryRun ?? ctx.options.dryRun) {
@@ -235,6 +238,7 @@ export async function resumeRun(runId: string, inputs: InputMap, ctx: Context, o
   }
   if (history.status === 'ok') throw new UsageError(`run ${runId} finished ok; there is nothing to resume`, { hint: 'start a new run with `ltc runbook run`' });
   const v = await loadValidated({ name: history.header.runbook, file: history.header.file, origin: 'file' }, ctx);
+  if (opts.checkApprovals) checkApprovals(v, ctx.options.approve);
   if (v.runbook.sha256 !== history.header.sha256) ctx.out.warn(`${v.runbook.file} changed since run ${runId} started; resuming with the current file`);
   const given: InputMap = {};
   for (const [name, value] of Object.entries(history.header.inputs)) {

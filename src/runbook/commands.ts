@@ -127,7 +127,7 @@ function failure(err: unknown, ctx: Context): CommandResult {
 export async function runCommand(ref: string, inputFlags: string[] | undefined, ctx: Context): Promise<CommandResult> {
   const inputs = parseInputFlags(inputFlags);
   try {
-    const summary = await runRunbook(ref, inputs, ctx);
+    const summary = await runRunbook(ref, inputs, ctx, { checkApprovals: true });
     if (summary.plan) return { data: { ...summary }, text: formatPlan(summary.plan, ctx.out.c) };
     return { data: { ...summary }, text: summaryText(summary) };
   } catch (err) {
@@ -138,7 +138,7 @@ export async function runCommand(ref: string, inputFlags: string[] | undefined, 
 export async function resumeCommand(runId: string, inputFlags: string[] | undefined, ctx: Context): Promise<CommandResult> {
   if (ctx.options.dryRun) throw new UsageError('resume has no --dry-run', { hint: 'see what the run did with `ltc runbook runs --json`' });
   try {
-    const summary = await resumeRun(runId, parseInputFlags(inputFlags), ctx);
+    const summary = await resumeRun(runId, parseInputFlags(inputFlags), ctx, { checkApprovals: true });
     return { data: { ...summary }, text: summaryText(summary) };
   } catch (err) {
     return failure(err, ctx);

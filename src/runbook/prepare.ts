@@ -3,7 +3,8 @@
  * loaded and validated, config references exist, and each step type's preflight passes.
  */
 import type { Context } from '../core/context.js';
-import { ConfigError, LtcError } from '../core/errors.js';
+import { ConfigError, LtcError, UsageError } from '../core/errors.js';
+import { didYouMean } from '../core/suggest.js';
 import { UNKNOWN, evaluate, truthy } from './expr.js';
 import { parseCondition } from './template.js';
 import { makeResolver } from './scope.js';
@@ -105,4 +106,17 @@ export async function preflight(v: Validated, inputs: Readonly<Record<string, Ou
     // A missing approval is a usage problem (exit 2), as is everything else found here.
     throw new ConfigError(`runbook ${v.runbook.file} cannot run (nothing was run):\n  ${problems.map((p) => p.text).join('\n  ')}`, { hint: preflightHint(problems) });
   }
+}
+
+/**
+ * Every `--approve <id>` must name a confirm step of the runbook or of a runbook it calls: an id
+ * that names none (a typo) would approve nothing, silently.
+ */
+export function checkApprovals(v: Validated, approvals: readonly string[]): void {
+  const ids = [...new Set([...walkValidated(v)].flatMap((rb) => allSteps(rb).filter((s) => s.type === 'confirm').map((s) => s.id)))];
+  const unknown = approvals.filter((id) => !ids.includes(id));
+  if (!unknown.length) return;
+  throw new UsageError(`--approve ${unknown.join(', --approve ')}: runbook ${v.runbook.name} has no confirm step ${unknown.map((id) => `"${id}"`).join(', ')}`, {
+    hint: didYouMean(unknown[0]!, ids) ?? (ids.length ? `its confirm steps: ${ids.join(', ')}` : 'it has no confirm steps: leave --approve out'),
+  });
 }

@@ -114,6 +114,7 @@ describe('ltc killed with SIGKILL', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/stale lock .* taken over/);
     expect(r.stdout).toContain(`current already is ${target}`);
+    expect(r.stdout).toContain(`was      : releases/${target} already (an interrupted rollback or deploy left current there)`);
     expect(currentRelease(s)).toBe(target);
     expect(await liveVersion(s)).toBe(releaseMeta(s, target).rc === 'rc-2026-02-15' ? '1.0.0' : '1.1.0');
     expect(processesUnder(s.dir)).toEqual([appPid(s)]);

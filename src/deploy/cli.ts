@@ -201,7 +201,9 @@ export async function rollbackCommand(opts: RollbackCliOptions, ctx: Context): P
   };
   const text = [
     ctx.out.c.green(`rolled back ${name} to releases/${s?.release} in ${formatDuration(totalMs)} (healthy${s?.app?.pid ? `, pid ${s.app.pid}` : ''})`),
-    `  was      : ${s?.before.current ? `releases/${s.before.current}` : '(none)'}`,
+    s?.before.current && s.before.current === s.release
+      ? `  was      : releases/${s.release} already (an interrupted rollback or deploy left current there): restarted and health-checked`
+      : `  was      : ${s?.before.current ? `releases/${s.before.current}` : '(none)'}`,
   ].join('\n');
   return { data, text };
 }

@@ -69,3 +69,22 @@ describe('parse errors never repeat what was typed as a value', () => {
     expect(both(j)).not.toContain(SECRET);
   });
 });
+
+describe('help as JSON', () => {
+  it('--help --json and help <topic> --json print one JSON document describing the command', async () => {
+    const deploy = await runLtc(['deploy', '--help', '--json']);
+    expect(deploy.code).toBe(0);
+    const doc = JSON.parse(deploy.stdout) as { ok: boolean; command: string; options: { flags: string }[]; help: string };
+    expect(doc.ok).toBe(true);
+    expect(doc.command).toBe('ltc deploy');
+    expect(doc.options.map((o) => o.flags)).toContain('--rc <tag>');
+    expect(doc.help).toContain('Usage: ltc deploy');
+
+    const top = JSON.parse((await runLtc(['--help', '--json'])).stdout) as { commands: { name: string }[] };
+    expect(top.commands.map((c) => c.name)).toEqual(expect.arrayContaining(['deploy', 'rollback', 'secrets', 'gates']));
+
+    const topic = JSON.parse((await runLtc(['help', 'lock', '--json'])).stdout) as { command: string; commands: { name: string }[] };
+    expect(topic.command).toBe('ltc lock');
+    expect(topic.commands.map((c) => c.name)).toContain('release');
+  });
+});

@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import { commandAt, commandHelp } from './help-json.js';
 import { createContext, type Context, type GlobalOptions } from '../core/context.js';
 import { EXIT_CODE_TABLE, ExitCode, InterruptedError, LtcError, UsageError, toLtcError } from '../core/errors.js';
 import { processMasker } from '../core/masker.js';
@@ -245,7 +246,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const state: RunState = {};
   const failedIn = new WeakMap<CommanderError, Command>();
   let helpText = '';
-  let helpData: Record<string, unknown> | undefined;
+  let helpData: object | undefined;
   const program = buildProgram();
   const makeContext = async (cmd: Command): Promise<Context> => {
     const options = globalOptionsFrom(cmd.optsWithGlobals(), env, Boolean(process.stdout.isTTY));
@@ -288,6 +289,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
           target = next;
         }
         helpText = target.helpInformation();
+        helpData = commandHelp(target);
       }
     });
   program.addHelpText('after', `\n${exitCodesText()}\n\nRun \`ltc <command> --help\` for a command's flags and examples.`);
@@ -310,6 +312,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     if ((argv.includes('--version') || argv.includes('-V')) && commandWords(argv).length === 0) {
       if (earlyJson) fallbackOut().writeJson({ ok: true, version: packageVersion() });
       else process.stdout.write(`${packageVersion()}\n`);
+      return ExitCode.ok;
+    }
+    if (earlyJson && (argv.includes('--help') || argv.includes('-h'))) {
+      fallbackOut().writeJson({ ok: true, ...commandHelp(commandAt(program, commandWords(argv))) });
       return ExitCode.ok;
     }
     await program.parseAsync(argv, { from: 'user' });

@@ -156,6 +156,31 @@ describe('secrets rotate with PostgreSQL', () => {
     expect(actions.filter((a) => a.startsWith('secret.rotate')).at(-1)).toBe('secret.rotate:failed');
   });
 
+  it('a set step that cannot change the password (it drifted, no admin configured): exit 1, pending removed, nothing to undo', async () => {
+    const { ops, initial } = await opsWithRole('app_drift', {});
+    const drifted = 'changed-outside-ltc-' + Date.now();
+    await server.sql(`ALTER ROLE app_drift PASSWORD '${drifted}'`);
+    const before = await describeSecret(ops, 'DATABASE_PASSWORD');
+
+    const r = await ops.ltc(['secrets', 'rotate', 'DATABASE_PASSWORD', '--env', 'staging']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain('rotation of DATABASE_PASSWORD failed at set: cannot connect to PostgreSQL');
+    expect(r.stderr).toContain('version 1 is still current; the pending version was removed');
+    // The cause's own advice is kept.
+    expect(r.stderr).toContain('admin_user');
+
+    const after = await describeSecret(ops, 'DATABASE_PASSWORD');
+    expect(stageOf(after, 'current')).toBe(stageOf(before, 'current'));
+    expect(stageOf(after, 'pending')).toBeUndefined();
+    expect(await reveal(ops, 'DATABASE_PASSWORD')).toBe(initial);
+    expect(existsSync(join(ops.dir, '.ltc', 'rotations', 'staging', 'DATABASE_PASSWORD.json'))).toBe(false);
+    expect(await login('app_drift', drifted)).toBe('ok');
+    const actions = (await auditActions(ops)).map((a) => `${a.action}:${a.outcome}`);
+    expect(actions).toContain('secret.rotate.undo:ok');
+    // And rollback/rotate are not blocked by a left-over rotation.
+    expect((await ops.ltc(['secrets', 'rotate', 'DATABASE_PASSWORD', '--env', 'staging', '--dry-run'])).stdout).not.toContain('resume');
+  });
+
   for (const phase of ['created', 'set'] as const) {
     it(`a rotation killed (SIGKILL) after ${phase} is finished by the next run with the same pending version`, async () => {
       const role = `app_kill_${phase}`;

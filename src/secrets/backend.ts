@@ -154,6 +154,12 @@ export function unreachable(what: string, location: string, cause: unknown): Che
  */
 export class AccessDeniedError extends ConfigError {}
 
+/**
+ * A rotation target's `set` failed before it changed anything (no connection, a statement the
+ * server refused): there is nothing to put back where the secret is used.
+ */
+export class NotAppliedError extends CheckFailedError {}
+
 export function badCredentials(message: string, hint: string, cause?: unknown): ConfigError {
   return new ConfigError(message, { hint, cause });
 }

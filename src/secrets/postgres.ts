@@ -8,6 +8,7 @@ import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import type { Client as PgClient, ClientConfig } from 'pg';
 import { CheckFailedError, ConfigError } from '../core/errors.js';
 import type { PostgresRotation } from '../config/schema/secrets.js';
+import { NotAppliedError } from './backend.js';
 
 type Pg = typeof import('pg');
 
@@ -129,7 +130,8 @@ export class PostgresTarget {
     }
     if (!client) {
       const who = admin.kind === 'admin' ? `admin ${admin.login.user}` : `role ${this.cfg.role} (with the current, pending and previous password)`;
-      throw new CheckFailedError(`cannot connect to PostgreSQL at ${where(this.cfg)} as ${who}: ${describeError(lastErr)}`, {
+      // Nothing reached the database: the password is unchanged.
+      throw new NotAppliedError(`cannot connect to PostgreSQL at ${where(this.cfg)} as ${who}: ${describeError(lastErr)}`, {
         hint: isAuthFailure(lastErr)
           ? 'the stored password does not match the database: set rotate.postgres.admin_user and admin_password_secret (or url_secret) so ltc can reset it'
           : 'check host, port and database under rotate.postgres and that PostgreSQL is up',
@@ -140,7 +142,10 @@ export class PostgresTarget {
       const sql = `ALTER ROLE ${client.escapeIdentifier(this.cfg.role)} PASSWORD ${client.escapeLiteral(scramVerifier(value))}`;
       await client.query(sql);
     } catch (err) {
-      throw new CheckFailedError(`ALTER ROLE ${this.cfg.role} PASSWORD failed on ${where(this.cfg)}: ${describeError(err)}`, {
+      // The server refused the statement (an SQLSTATE): the password is unchanged. Without one
+      // (the connection dropped) nobody knows, and the caller puts the old password back.
+      const Failure = pgErrorCode(err) ? NotAppliedError : CheckFailedError;
+      throw new Failure(`ALTER ROLE ${this.cfg.role} PASSWORD failed on ${where(this.cfg)}: ${describeError(err)}`, {
         hint: pgErrorCode(err) === '42501' ? 'the connecting role may not change this password: configure an admin_user' : 'check the role exists',
         cause: err,
       });

@@ -16,7 +16,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CheckFailedError, ConfigError, LtcError, RollbackFailedError, UsageError } from '../core/errors.js';
 import type { SecretPolicy } from '../config/schema/secrets.js';
-import { versionWith, type SecretDescription } from './backend.js';
+import { NotAppliedError, versionWith, type SecretDescription } from './backend.js';
 import { generateSecret } from './generate.js';
 import { withLock, writeFileAtomic } from './fs-util.js';
 import { audited, type SecretsScope } from './service.js';
@@ -207,13 +207,14 @@ export async function rotateSecret(scope: SecretsScope, name: string): Promise<R
     };
     // A target may already hold the pending value when an earlier run got as far as `set`.
     let targetTouched = resumed && ORDER.indexOf(journal.phase) >= ORDER.indexOf('created');
+    const touchedBefore = targetTouched;
     await save(journal.phase);
     await scope.audit({ action: 'secret.rotate', outcome: 'started', secret: name, version: current.id, details: { token, resumed, target: journal.target, ...(resumed ? { resumedFrom: journal.phase } : {}) } });
 
     let pendingValue: string | undefined;
     let pendingId = pending?.id;
 
-    let at: 'create' | 'set' | 'test' | 'finish' = 'create';
+    let at = 'create' as 'create' | 'set' | 'test' | 'finish';
     const step = <T>(phase: 'create' | 'set' | 'test' | 'finish', fn: () => Promise<T>): Promise<T> => {
       at = phase;
       return audited(scope, { action: `secret.rotate.${phase}`, secret: name, details: { token, ...(target ? { target: target.description } : {}) } }, fn, () => pendingId);
@@ -256,6 +257,8 @@ export async function rotateSecret(scope: SecretsScope, name: string): Promise<R
     } catch (err) {
       const failedAt = at;
       const reason = errorText(err);
+      // `set` failed before it changed anything, and no earlier run got that far: nothing to put back.
+      if (failedAt === 'set' && !touchedBefore && err instanceof NotAppliedError) targetTouched = false;
       try {
         if (target && targetTouched) await target.revert(currentValue, [...(pendingValue ? [pendingValue] : []), currentValue, ...(previousValue ? [previousValue] : [])]);
         await backend.discardPending(name);
@@ -271,8 +274,9 @@ export async function rotateSecret(scope: SecretsScope, name: string): Promise<R
       await scope.audit({ action: 'secret.rotate', outcome: 'failed', secret: name, version: current.id, details: { token, failedAt } });
       const code = err instanceof LtcError && err.exitCode === 130 ? err : undefined;
       if (code) throw err;
+      const cause = err instanceof LtcError && err.hint ? `. ${err.hint}` : '';
       throw new CheckFailedError(`rotation of ${name} failed at ${failedAt}: ${reason}`, {
-        hint: `version ${current.id} is still current${target && targetTouched ? ` and was put back into ${target.description}` : ''}; the pending version was removed`,
+        hint: `version ${current.id} is still current${target && targetTouched ? ` and was put back into ${target.description}` : ''}; the pending version was removed${cause}`,
         cause: err,
       });
     }

@@ -395,6 +395,16 @@ describe('ltc runbook list / show / runs', () => {
     expect(r.stdout).toMatch(/answer: \$\{\{ steps\.count\.outputs\.answer \}\}/);
   });
 
+  it('show never prints a secret input\'s default, in text or --json', async () => {
+    const dir = await opsDir({ sd: 'name: sd\ninputs:\n  tok: { secret: true, default: hunter2-default-secret }\n  plain: { default: visible }\nsteps:\n  - id: a\n    run: [echo]\n' });
+    const text = await runLtc(['runbook', 'show', 'sd'], { cwd: dir });
+    expect(text.stdout).toMatch(/tok: string, optional, default \*\*\*, secret/);
+    const j = await runLtc(['runbook', 'show', 'sd', '--json'], { cwd: dir });
+    expect(j.code).toBe(0);
+    expect(j.json).toMatchObject({ inputs: { tok: { secret: true, default: '***' }, plain: { default: 'visible' } } });
+    expect(text.stdout + text.stderr + j.stdout + j.stderr).not.toContain('hunter2-default-secret');
+  });
+
   it('runs lists the history newest first with status and failed step', async () => {
     const dir = await opsDir({ flow });
     await runLtc(['runbook', 'run', 'flow', '--input', 'who=world'], { cwd: dir });

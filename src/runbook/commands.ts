@@ -96,7 +96,8 @@ export async function showCommand(ref: string, ctx: Context): Promise<CommandRes
     description: rb.description ?? null,
     file: rb.file,
     origin: rb.origin,
-    inputs: rb.inputs,
+    // A secret input's default is a secret value: never printed (the human text shows *** too).
+    inputs: Object.fromEntries(Object.entries(rb.inputs).map(([name, d]) => [name, d.secret && d.default !== undefined ? { ...d, default: '***' } : d])),
     steps: allSteps(rb).map((s) => ({ id: s.id, name: s.name, type: s.type, ...(s.parent ? { on_failure_of: s.parent } : {}), value: s.raw })),
     outputs: rb.outputs,
   };

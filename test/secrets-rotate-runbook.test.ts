@@ -3,11 +3,12 @@
  * the env file, a `run` step restarts, an `http` step checks health), against an app that reads
  * the env file on every request.
  */
+import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanupTempDirs, freePort } from './helpers/cli.js';
+import { cleanupTempDirs, freePort, LTC } from './helpers/cli.js';
 import { makeOps, type Ops } from './helpers/secrets.js';
 
 let app: Server;
@@ -111,6 +112,44 @@ describe('LTC_SECRET_KEY rotation through runbooks/rotate-secret.yaml', () => {
       expect(versions.some((v) => v.stages.includes('pending'))).toBe(false);
       // set + revert each restarted the app.
       expect((await readFile(join(ops.dir, 'restarts.log'), 'utf8')).trim().split('\n')).toHaveLength(5);
+    } finally {
+      healthy = true;
+    }
+  });
+
+  it('Ctrl-C during the test step still puts the current key back (exit 130): the interrupt does not cut the undo short', async () => {
+    healthy = false;
+    try {
+      const before = await reveal(ops);
+      const restarts = async () => (await readFile(join(ops.dir, 'restarts.log'), 'utf8')).trim().split('\n').length;
+      const restartsBefore = await restarts();
+      const child = spawn(process.execPath, [LTC, 'secrets', 'rotate', 'LTC_SECRET_KEY', '--env', 'staging'], {
+        cwd: ops.dir,
+        env: { ...process.env, ...ops.env, NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      child.stdout.resume();
+      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      // Wait until the pending key is in the env file and the app was restarted: the health checks run now.
+      const until = Date.now() + 30_000;
+      while ((await keyInEnvFile()) === before || (await restarts()) === restartsBefore) {
+        if (Date.now() > until) throw new Error(`the rotation never wrote the pending key: ${stderr}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      child.kill('SIGINT');
+      expect(await exited, stderr).toBe(130);
+      expect(stderr).toContain('rotation of LTC_SECRET_KEY interrupted at test');
+      expect(stderr).toContain('was put back into runbook rotate-secret; the pending version was removed');
+      expect(await reveal(ops)).toBe(before);
+      expect(await keyInEnvFile()).toBe(before);
+      const meta = await ops.ltc(['secrets', 'get', 'LTC_SECRET_KEY', '--env', 'staging', '--json']);
+      const versions = (meta.json as { secret: { versions: Array<{ stages: string[] }> } }).secret.versions;
+      expect(versions.some((v) => v.stages.includes('pending'))).toBe(false);
+      // set + revert each restarted the app.
+      expect(await restarts()).toBe(restartsBefore + 2);
     } finally {
       healthy = true;
     }

@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CheckFailedError, ConfigError, LtcError, RollbackFailedError, UsageError } from '../core/errors.js';
+import { CheckFailedError, ConfigError, InterruptedError, LtcError, RollbackFailedError, UsageError } from '../core/errors.js';
 import type { SecretPolicy } from '../config/schema/secrets.js';
 import { NotAppliedError, versionWith, type SecretDescription } from './backend.js';
 import { generateSecret } from './generate.js';
@@ -120,7 +120,10 @@ export async function targetFor(scope: SecretsScope, name: string, policy: Secre
     const extra = rotate.inputs ?? {};
     const run = async (phase: 'set' | 'rollback' | 'test' | 'revert') => {
       const { runRunbook } = await import('../runbook/api.js');
-      await runRunbook(ref, { ...extra, secret: name, environment: scope.environment, phase }, { ...scope.ctx, options: { ...scope.ctx.options, dryRun: false } });
+      // Putting the current value back runs even after the Ctrl-C that caused it (its own signal;
+      // a second Ctrl-C still ends ltc at once): cut short, it would leave the pending value in use.
+      const signal = phase === 'revert' ? new AbortController().signal : scope.ctx.signal;
+      await runRunbook(ref, { ...extra, secret: name, environment: scope.environment, phase }, { ...scope.ctx, signal, options: { ...scope.ctx.options, dryRun: false } });
     };
     return {
       description: `runbook ${ref}`,
@@ -272,13 +275,12 @@ export async function rotateSecret(scope: SecretsScope, name: string): Promise<R
         });
       }
       await scope.audit({ action: 'secret.rotate', outcome: 'failed', secret: name, version: current.id, details: { token, failedAt } });
-      const code = err instanceof LtcError && err.exitCode === 130 ? err : undefined;
-      if (code) throw err;
+      const undone = `version ${current.id} is still current${target && targetTouched ? ` and was put back into ${target.description}` : ''}; the pending version was removed`;
+      if (err instanceof LtcError && err.exitCode === 130) {
+        throw new InterruptedError(`rotation of ${name} interrupted at ${failedAt}: ${reason}`, { hint: undone, cause: err });
+      }
       const cause = err instanceof LtcError && err.hint ? `. ${err.hint}` : '';
-      throw new CheckFailedError(`rotation of ${name} failed at ${failedAt}: ${reason}`, {
-        hint: `version ${current.id} is still current${target && targetTouched ? ` and was put back into ${target.description}` : ''}; the pending version was removed${cause}`,
-        cause: err,
-      });
+      throw new CheckFailedError(`rotation of ${name} failed at ${failedAt}: ${reason}`, { hint: undone + cause, cause: err });
     }
     await scope.audit({ action: 'secret.rotate', outcome: 'ok', secret: name, version: pendingId, details: { token, resumed, previous: current.id } });
     return { dryRun: false, plan: [], resumed, current: pendingId, previous: current.id, target: target?.description, token };

@@ -1,6 +1,6 @@
 /** The audit log: hash chain + head file, and `ltc audit log / verify`. */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -126,6 +126,31 @@ describe('audit log', () => {
     r = await cliVerify(dir);
     expect(r.code).toBe(1);
     expect(r.json.error!.reason).toContain('audit.head is missing');
+  });
+
+  it('takes over a lock whose owner was killed but not reaped yet (a zombie still answers kill(pid, 0))', async () => {
+    const dir = await tempDir('ltc-lock-');
+    const lock = join(dir, 'x.lock');
+    // `sleep 0` ends at once; its parent exec'd into `sleep 30`, which never waits for it: a zombie.
+    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const zombiePid = Number(await new Promise<string>((resolve) => parent.stdout.once('data', (b: Buffer) => resolve(b.toString().trim()))));
+      const until = Date.now() + 10_000;
+      const state = () => {
+        const stat = existsSync(`/proc/${zombiePid}/stat`) ? readFileSync(`/proc/${zombiePid}/stat`, 'utf8') : '';
+        return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      };
+      while (state() !== 'Z') {
+        if (Date.now() > until) throw new Error(`pid ${zombiePid} never became a zombie (state ${state()})`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await writeFile(lock, `${zombiePid} deadbeef\n`);
+      // Like `ltc secrets rotate`: no waiting for a live owner (exit 5 at once) — this owner is not live.
+      expect(await withLock(lock, 'test lock', async () => 'ran', 0)).toBe('ran');
+      expect(existsSync(lock)).toBe(false);
+    } finally {
+      parent.kill('SIGKILL');
+    }
   });
 
   it('appends from parallel processes without breaking the chain', async () => {

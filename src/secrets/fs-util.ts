@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { link, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { LockedError } from '../core/errors.js';
@@ -28,14 +29,28 @@ export async function writeFileAtomic(file: string, data: string | Buffer, mode 
 /** Lock contents this process holds now (a pid alone cannot tell them from a dead process's lock that had the same pid). */
 const held = new Set<string>();
 
+/**
+ * A killed process its parent has not reaped yet (a zombie: a SIGKILLed ltc whose parent died,
+ * under a PID 1 that reaps late or never, as in many containers) still answers kill(pid, 0), but
+ * holds nothing any more. Linux tells through /proc/<pid>/stat (state after the command's ')').
+ */
+function zombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false;
+  }
+}
+
 function alive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+  return !zombie(pid);
 }
 
 /** An old-style lock file left empty (its owner was killed between creating and writing it) counts as stale after this. */

@@ -22,6 +22,25 @@ const longForm = z.strictObject({
   env: envVars.optional(),
   input: z.string().optional().describe('text fed to stdin'),
   ok_exit_codes: z.array(z.number().int()).min(1).optional().describe('exit codes that count as success (default [0])'),
+}).superRefine((s, c) => {
+  if (!s.shell) return;
+  const script = s.command[0] ?? '';
+  // A script that is one expression is run as given (the input is the script); a value spliced into script text would be run as code.
+  if (script.includes('${{') && !/^\$\{\{[^}]*\}\}$/.test(script.trim())) {
+    const read = s.shell === 'bash' ? '"$1"' : '$args[0]';
+    c.addIssue({
+      code: 'custom',
+      path: ['command', 0],
+      message: `the ${s.shell} script may not contain \${{ }} within its text (the value would run as code): pass the value as an argument after the script and read it as ${read}, or through env:`,
+    });
+  }
+  if (s.shell === 'pwsh' && !/\.ps1$/i.test(script) && s.command.length > 1) {
+    c.addIssue({
+      code: 'custom',
+      path: ['command', 1],
+      message: 'pwsh -Command reads every argument after the script as more code: put the script in a .ps1 file (its arguments are in $args) or pass values through env:',
+    });
+  }
 });
 
 export const runSpec = z.union([command, longForm]);

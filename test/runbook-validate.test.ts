@@ -203,6 +203,14 @@ steps:
     expect(r.stderr).toMatch(/hint: put the compensation and its own fallback in a runbook, and call it from on_failure with a `runbook` step/);
   });
 
+  it('a secret step whose name is not a secret name is refused by validate, as by run', async () => {
+    const r = await validate('name: main\nsteps:\n  - id: s\n    secret: { name: lower_case }\n');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/main\.yaml:4:\d+: steps\[0\]\.secret\.name: a secret name is upper case letters/);
+    const ok = await validate('name: main\ninputs:\n  n: { type: string }\nsteps:\n  - id: s\n    secret: { name: "${{ inputs.n }}" }\n');
+    expect(ok.code).toBe(0);
+  });
+
   it('an unquoted true or number in an argument array says to quote it', async () => {
     const r = await validate('name: x\nsteps:\n  - id: a\n    run: [sleep, 1]\n  - id: b\n    run: [true]\n');
     expect(r.code).toBe(2);

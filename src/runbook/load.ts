@@ -89,19 +89,6 @@ function problemsOf(schema: z.ZodType, issues: readonly Issue[], source: YamlSou
       if (others.length) rest.push({ ...issue, keys: others });
       continue;
     }
-    const given = valueAt(data, issue.path);
-    if (issue.code === 'invalid_type' && issue.expected === 'string' && (typeof given === 'boolean' || typeof given === 'number')) {
-      // `run: [test, -e, x, true]` or `[sleep, 1]`: YAML reads unquoted true/1 as a boolean/number.
-      const pos = source.positionOf(issue.path);
-      problems.push({
-        path: pathText(issue.path),
-        line: pos.line,
-        column: pos.column,
-        message: `expected a string, got the ${typeof given} ${String(given)}`,
-        hint: `YAML reads an unquoted ${String(given)} as a ${typeof given}: quote it, e.g. "${String(given)}"`,
-      });
-      continue;
-    }
     if (issue.code === 'unrecognized_keys' && unknownTypeAt.has(key)) {
       for (const k of issue.keys) {
         const pos = source.positionOf(issue.path, k);

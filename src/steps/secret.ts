@@ -15,7 +15,11 @@ import { CheckFailedError, ConfigError } from '../core/errors.js';
 import { defineStep, type StepContext } from '../runbook/step-type.js';
 
 const secretSpec = z.strictObject({
-  name: z.string().min(1).describe('secret name, e.g. LTC_SECRET_KEY'),
+  name: z
+    .string()
+    .min(1)
+    .refine((n) => n.includes('${{') || /^[A-Z][A-Z0-9_]*$/.test(n), { message: 'a secret name is upper case letters, digits and _, starting with a letter (e.g. LTC_SECRET_KEY)' })
+    .describe('secret name, e.g. LTC_SECRET_KEY'),
   action: z.enum(['read', 'verify', 'rotate']).default('read').describe('read (default), verify (exists and meets policy) or rotate'),
   stage: z.enum(['current', 'pending', 'previous']).default('current').describe('which version to read'),
   version: z.string().optional().describe('a version id instead of a stage'),

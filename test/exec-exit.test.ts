@@ -1,10 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { LTC, cleanupTempDirs } from './helpers/cli.js';
-import { opsDir, stillRunningAfter } from './helpers/runbooks.js';
+import { opsDir, stillRunningAfter, waitFor } from './helpers/runbooks.js';
 
 const leftovers: number[] = [];
 afterAll(async () => {
@@ -17,18 +15,6 @@ afterAll(async () => {
   }
   await cleanupTempDirs();
 });
-
-async function waitFor(file: string, timeoutMs = 20_000): Promise<string> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (existsSync(file)) {
-      const text = (await readFile(file, 'utf8')).trim();
-      if (text) return text;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${file}`);
-}
 
 describe('exec: ltc leaves no child processes behind when it exits at once', () => {
   it('a second Ctrl-C (ltc exits 130 at once) SIGKILLs the process groups still running, even one that ignores SIGTERM', async () => {

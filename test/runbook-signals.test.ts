@@ -4,7 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { LTC, cleanupTempDirs, runLtc } from './helpers/cli.js';
-import { alive, journals, opsDir, stillRunningAfter } from './helpers/runbooks.js';
+import { alive, journals, opsDir, stillRunningAfter, waitFor } from './helpers/runbooks.js';
 
 const leftovers: number[] = [];
 afterAll(async () => {
@@ -38,18 +38,6 @@ steps:
 
 function start(dir: string): ResultPromise {
   return execa(NODE, [LTC, 'runbook', 'run', 'long'], { cwd: dir, env: { NO_COLOR: '1', CI: 'true' }, reject: false, stdin: 'ignore' });
-}
-
-async function waitFor(file: string, timeoutMs = 20_000): Promise<string> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (existsSync(file)) {
-      const text = (await readFile(file, 'utf8')).trim();
-      if (text) return text;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${file}`);
 }
 
 describe('runbook runs under signals, and resume', () => {

@@ -52,3 +52,16 @@ export async function stillRunningAfter(pid: number, ms = 5000): Promise<boolean
   while (alive(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
   return alive(pid);
 }
+
+/** Waits until a file exists with some text in it (a pid file a test step writes); its trimmed text. */
+export async function waitFor(file: string, timeoutMs = 20_000): Promise<string> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (existsSync(file)) {
+      const text = (await readFile(file, 'utf8')).trim();
+      if (text) return text;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${file}`);
+}

@@ -22,6 +22,17 @@ export function statusWord(s: GateStatus): string {
   return STATUS_WORD[s];
 }
 
+/**
+ * A gate's status with the first line of its reason, said once: a reason that already starts
+ * with the status word ("not run: interrupted") is not prefixed again.
+ */
+export function outcomeText(rec: Pick<GateRecord, 'status' | 'reason'>): string {
+  const word = STATUS_WORD[rec.status];
+  const first = rec.reason?.split('\n')[0];
+  if (!first) return word;
+  return first.toLowerCase().startsWith(word) ? first : `${word}: ${first}`;
+}
+
 export function isBad(rec: GateRecord): boolean {
   return rec.status === 'failed' || rec.status === 'timed_out' || rec.status === 'interrupted';
 }
@@ -165,7 +176,7 @@ export async function listrReporter(out: Output, masker: Masker = processMasker)
     gateEnd(g) {
       const time = g.startedAt ? ` ${formatDuration(g.durationMs)}` : '';
       if (g.status === 'passed') settle(g.name, 'ok', `${g.name}${out.c.dim(time)}`);
-      else if (g.status === 'not_run' || g.status === 'cancelled') settle(g.name, 'skip', `${g.name} ${statusWord(g.status)}${g.reason ? `: ${g.reason}` : ''}`);
+      else if (g.status === 'not_run' || g.status === 'cancelled') settle(g.name, 'skip', `${g.name} ${outcomeText(g)}`);
       else settle(g.name, 'fail', `${g.name} ${statusWord(g.status)}${time}${g.reason ? `: ${g.reason.split('\n')[0]}` : ''}${g.required ? '' : ' (not required)'}`);
     },
     warning(text) {
@@ -174,7 +185,7 @@ export async function listrReporter(out: Output, masker: Masker = processMasker)
     done(result) {
       settle('checkout', 'skip', 'checkout not done');
       settle('setup', 'skip', 'setup not run');
-      for (const g of result.gates) if (items.has(g.name)) settle(g.name, 'skip', `${g.name} ${statusWord(g.status)}${g.reason ? `: ${g.reason}` : ''}`);
+      for (const g of result.gates) if (items.has(g.name)) settle(g.name, 'skip', `${g.name} ${outcomeText(g)}`);
     },
     async finish() {
       await running;
@@ -221,7 +232,7 @@ export function junitXml(result: GateResult, tails: ReadonlyMap<string, string[]
   ];
   for (const g of cases) {
     const open = `    <testcase name="${xmlEscape(g.name)}" classname="gates" time="${seconds(g.durationMs)}"`;
-    const message = xmlEscape(`${statusWord(g.status)}${g.reason ? `: ${g.reason.split('\n')[0]}` : ''}${g.required ? '' : ' (not required)'}`);
+    const message = xmlEscape(`${outcomeText(g)}${g.required ? '' : ' (not required)'}`);
     const body = xmlEscape((tails.get(g.name) ?? []).join('\n'));
     if (g.status === 'passed') lines.push(`${open}/>`);
     else if (g.status === 'failed' || g.status === 'timed_out') lines.push(`${open}>`, `      <failure message="${message}" type="${g.status}">${body}</failure>`, '    </testcase>');

@@ -1,0 +1,45 @@
+/**
+ * `ltc gates`: defects found in the acceptance walk of the gates issue, each checked from the
+ * built binary against a real generated demo app repo (real git, real processes).
+ */
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
+import { stringify } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateDemoApp, type DemoApp } from '../src/demo/generate-app.ts';
+import { cleanupTempDirs, runLtc, tempDir } from './helpers/cli.ts';
+
+let app: DemoApp;
+
+/** An ops folder with its own ltc.config.yaml (and so its own .ltc/). */
+async function opsDir(gates: unknown[]): Promise<string> {
+  const dir = await tempDir('ltc-gates-review-');
+  await writeFile(join(dir, 'ltc.config.yaml'), stringify({ version: 1, app: { name: 'demo', repo: app.repoDir }, gates }));
+  return dir;
+}
+
+/** A folder holding an `npm` that prints a line and fails: `npm ci` (the setup) fails for real. */
+async function failingNpmPath(): Promise<string> {
+  const bin = await tempDir('ltc-fake-npm-');
+  await writeFile(join(bin, 'npm'), '#!/bin/sh\necho "npm ERR! cannot install: $*"\nexit 1\n');
+  await chmod(join(bin, 'npm'), 0o755);
+  return `${bin}${delimiter}${process.env.PATH ?? ''}`;
+}
+
+beforeAll(async () => {
+  const root = await tempDir('ltc-gates-review-app-');
+  app = await generateDemoApp({ dir: join(root, 'app') });
+});
+
+afterAll(cleanupTempDirs);
+
+describe('ltc gates run: the setup (npm ci) fails', () => {
+  it('JUnit: a gate that never ran says "not run: the setup (npm ci) failed" once, not "not run: not run: …"', async () => {
+    const ops = await opsDir([{ name: 'build', run: ['npm', 'run', 'build'] }]);
+    const r = await runLtc(['gates', 'run', '--rc', 'rc-2026-03-01', '--junit', 'gates.xml'], { cwd: ops, env: { PATH: await failingNpmPath() } });
+    expect(r.code, r.stderr).toBe(1);
+    const xml = await readFile(join(ops, 'gates.xml'), 'utf8');
+    expect(xml).toContain('<skipped message="not run: the setup (npm ci) failed"/>');
+    expect(xml).not.toContain('not run: not run');
+  });
+});

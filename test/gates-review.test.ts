@@ -42,4 +42,16 @@ describe('ltc gates run: the setup (npm ci) fails', () => {
     expect(xml).toContain('<skipped message="not run: the setup (npm ci) failed"/>');
     expect(xml).not.toContain('not run: not run');
   });
+
+  it('JUnit: the failed setup is a failing testcase with its log tail, so a CI does not read the run as green', async () => {
+    const ops = await opsDir([{ name: 'build', run: ['npm', 'run', 'build'] }, { name: 'e2e', run: ['npm', 'run', 'e2e'] }]);
+    const r = await runLtc(['gates', 'run', '--rc', 'rc-2026-03-01', '--junit', 'gates.xml'], { cwd: ops, env: { PATH: await failingNpmPath() } });
+    expect(r.code, r.stderr).toBe(1);
+    const xml = await readFile(join(ops, 'gates.xml'), 'utf8');
+    expect(xml).toMatch(/<testsuite name="[^"]*" tests="3" failures="1" errors="0" skipped="2"/);
+    const setup = /<testcase name="setup" classname="gates.setup" time="[\d.]+">\s*<failure message="failed: npm ci exited 1" type="failed">([^<]*)<\/failure>/.exec(xml);
+    expect(setup, xml).not.toBeNull();
+    expect(setup![1]).toContain('npm ERR! cannot install: ci --no-audit --no-fund');
+    expect(xml.indexOf('name="setup"')).toBeLessThan(xml.indexOf('name="build"'));
+  });
 });

@@ -210,9 +210,28 @@ function xmlEscape(text: string): string {
 
 const seconds = (ms: number) => (ms / 1000).toFixed(3);
 
-/** JUnit XML (the subset every CI reads): one testsuite, one testcase per gate. */
+/**
+ * JUnit XML (the subset every CI reads): one testsuite, one testcase per gate. A setup (`npm ci`)
+ * that failed or was interrupted is a testcase of its own (`setup`, first), with its failure and
+ * log tail: else a CI would read "no failures, every gate skipped" for a run that failed.
+ */
 export function junitXml(result: GateResult, tails: ReadonlyMap<string, string[]>): string {
-  const cases = result.gates;
+  const setupBad = result.setup.status === 'failed' || result.setup.status === 'interrupted';
+  const setupCase: GateRecord | undefined = setupBad
+    ? {
+        name: 'setup',
+        status: result.setup.status === 'failed' ? 'failed' : 'interrupted',
+        required: true,
+        parallel: false,
+        command: result.setup.command ?? '',
+        exitCode: null,
+        durationMs: result.setup.durationMs,
+        log: result.setup.log ?? '',
+        ...(result.setup.reason ? { reason: result.setup.reason } : {}),
+        definition: '',
+      }
+    : undefined;
+  const cases = setupCase ? [setupCase, ...result.gates] : result.gates;
   const count = (pred: (g: GateRecord) => boolean) => cases.filter(pred).length;
   const failures = count((g) => g.status === 'failed' || g.status === 'timed_out');
   const errors = count((g) => g.status === 'interrupted');
@@ -231,9 +250,9 @@ export function junitXml(result: GateResult, tails: ReadonlyMap<string, string[]
     '    </properties>',
   ];
   for (const g of cases) {
-    const open = `    <testcase name="${xmlEscape(g.name)}" classname="gates" time="${seconds(g.durationMs)}"`;
+    const open = `    <testcase name="${xmlEscape(g.name)}" classname="${g === setupCase ? 'gates.setup' : 'gates'}" time="${seconds(g.durationMs)}"`;
     const message = xmlEscape(`${outcomeText(g)}${g.required ? '' : ' (not required)'}`);
-    const body = xmlEscape((tails.get(g.name) ?? []).join('\n'));
+    const body = xmlEscape((tails.get(g === setupCase ? 'setup' : g.name) ?? []).join('\n'));
     if (g.status === 'passed') lines.push(`${open}/>`);
     else if (g.status === 'failed' || g.status === 'timed_out') lines.push(`${open}>`, `      <failure message="${message}" type="${g.status}">${body}</failure>`, '    </testcase>');
     else if (g.status === 'interrupted') lines.push(`${open}>`, `      <error message="${message}" type="interrupted">${body}</error>`, '    </testcase>');

@@ -54,4 +54,14 @@ describe('ltc gates run: the setup (npm ci) fails', () => {
     expect(setup![1]).toContain('npm ERR! cannot install: ci --no-audit --no-fund');
     expect(xml.indexOf('name="setup"')).toBeLessThan(xml.indexOf('name="build"'));
   });
+
+  it('the terminal shows what npm printed, not the setup log\'s header (command, cwd, start) that the setup line already says', async () => {
+    const ops = await opsDir([{ name: 'build', run: ['npm', 'run', 'build'] }]);
+    const r = await runLtc(['gates', 'run', '--rc', 'rc-2026-03-01'], { cwd: ops, env: { PATH: await failingNpmPath() } });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/^setup\s+failed\s+\S+\s+npm ci exited 1$/m);
+    expect(r.stdout).toMatch(/── setup: last 1 line of .*_setup\.log ──\nnpm ERR! cannot install: ci --no-audit --no-fund\n/);
+    expect(r.stdout).not.toContain('# ltc gates setup:');
+    expect(r.stdout).not.toMatch(/^# (cwd|started): /m);
+  });
 });

@@ -56,7 +56,8 @@ async function failureTails(result: GateResult, ctx: Context): Promise<Map<strin
 async function shownTail(file: string, reason: string | undefined, ctx: Context): Promise<string[]> {
   const lines = await tailLines(file, Number.MAX_SAFE_INTEGER);
   let start = 0;
-  if (/^# ltc gate(s setup)? /.test(lines[0] ?? '')) {
+  // `# ltc gate <name>: <command>` or `# ltc gates setup: npm ci …`
+  if (/^# ltc (gate |gates setup: )/.test(lines[0] ?? '')) {
     start = 1;
     if (lines[start]?.startsWith('# cwd: ')) start++;
     if (lines[start]?.startsWith('# started: ')) start++;

@@ -2,7 +2,8 @@
  * `ltc gates`: defects found in the acceptance walk of the gates issue, each checked from the
  * built binary against a real generated demo app repo (real git, real processes).
  */
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,5 +64,26 @@ describe('ltc gates run: the setup (npm ci) fails', () => {
     expect(r.stdout).toMatch(/── setup: last 1 line of .*_setup\.log ──\nnpm ERR! cannot install: ci --no-audit --no-fund\n/);
     expect(r.stdout).not.toContain('# ltc gates setup:');
     expect(r.stdout).not.toMatch(/^# (cwd|started): /m);
+  });
+});
+
+describe('ltc gates run: gate definitions that cannot be recorded apart', () => {
+  it('two gates with one name, a gate named like a phase (setup, checkout), a timeout of 0: exit 2 naming the gate, nothing run or written', async () => {
+    const cases: Array<[unknown[], RegExp]> = [
+      [[{ name: 'build', run: ['npm', 'run', 'build'] }, { name: 'build', run: ['npm', 'run', 'e2e'] }], /gates\[1\]\.name "build": two gates have that name/],
+      [[{ name: 'setup', run: ['node', 'tools/ist_check.mjs'] }], /gates\[0\]\.name "setup" is the name of a phase of `ltc gates run`/],
+      [[{ name: 'checkout', run: ['node', 'tools/ist_check.mjs'] }], /gates\[0\]\.name "checkout" is the name of a phase/],
+      [[{ name: 'e2e', run: ['npm', 'run', 'e2e'], timeout: '0s' }], /gates\.e2e\.timeout "0s": a gate needs a timeout above 0/],
+    ];
+    for (const [gates, message] of cases) {
+      const ops = await opsDir(gates);
+      const r = await runLtc(['gates', 'run', '--rc', 'rc-2026-03-01', '--no-install'], { cwd: ops });
+      expect(r.code, r.stdout + r.stderr).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toContain('ltc.config.yaml');
+      expect(r.stderr).toMatch(/^hint: /m);
+      expect(r.stdout).toBe('');
+      expect(existsSync(join(ops, '.ltc'))).toBe(false);
+    }
   });
 });

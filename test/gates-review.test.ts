@@ -87,3 +87,15 @@ describe('ltc gates run: gate definitions that cannot be recorded apart', () => 
     }
   });
 });
+
+describe('ltc gates run: a script that is not executable', () => {
+  it('the reason names the interpreter for its kind of file: node for a .mjs, not bash', async () => {
+    const ops = await opsDir([{ name: 'test-all', run: ['tools/test_all.mjs'] }]);
+    const r = await runLtc(['gates', 'run', '--rc', 'rc-2026-03-01', '--no-install', '--json'], { cwd: ops });
+    expect(r.code, r.stderr).toBe(1);
+    const gate = (r.json as { gates: Array<{ status: string; exitCode: number; reason: string }> }).gates[0]!;
+    expect(gate).toMatchObject({ status: 'failed', exitCode: 126 });
+    expect(gate.reason).toContain('tools/test_all.mjs is not executable; run it through its interpreter: run: [node, tools/test_all.mjs]');
+    expect(gate.reason).not.toContain('[bash, tools/test_all.mjs]');
+  });
+});

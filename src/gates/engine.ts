@@ -223,6 +223,16 @@ function firstCommitHint(argv: readonly string[], output: string): string | unde
   );
 }
 
+/** How to run a script that is not executable, by its extension (a .mjs through node, not bash). */
+export function interpreterHint(program: string): string {
+  const interpreters: Record<string, string> = { '.mjs': 'node', '.cjs': 'node', '.js': 'node', '.sh': 'bash', '.bash': 'bash', '.py': 'python3' };
+  const ext = extname(program).toLowerCase();
+  if (ext === '.ps1') return `run it through PowerShell: shell: pwsh (or run: [pwsh, -File, ${program}])`;
+  const interpreter = interpreters[ext];
+  if (interpreter) return `run it through its interpreter: run: [${interpreter}, ${program}] (or commit it with the executable bit: git update-index --chmod=+x ${program})`;
+  return `run it through its interpreter, e.g. run: [bash, ${program}] or [node, ${program}] (or commit it with the executable bit: git update-index --chmod=+x ${program})`;
+}
+
 function pwshHint(gate: GateConfig, workTree: string): string {
   const script = gate.run[0] ?? '';
   const twin = ['.mjs', '.js', '.sh', '.py']
@@ -581,7 +591,7 @@ async function runGate(gate: GateConfig, rec: GateRecord, workTree: string, stop
     try {
       accessSync(full, constants.X_OK);
     } catch {
-      return finish('failed', 126, `${program} is not executable; run it through its interpreter, e.g. run: [bash, ${program}] or [node, ${program}]`);
+      return finish('failed', 126, `${program} is not executable; ${interpreterHint(program)}`);
     }
   } else if (!findOnPath(program, pathEnv)) {
     return finish('failed', 127, `command not found: ${program} (not on PATH); install it or change gate "${gate.name}" in ltc.config.yaml`);

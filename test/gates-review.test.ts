@@ -5,10 +5,11 @@
 import { existsSync } from 'node:fs';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
+import { execa } from 'execa';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDemoApp, type DemoApp } from '../src/demo/generate-app.ts';
-import { cleanupTempDirs, runLtc, tempDir } from './helpers/cli.ts';
+import { LTC, cleanupTempDirs, runLtc, tempDir } from './helpers/cli.ts';
 
 let app: DemoApp;
 
@@ -97,5 +98,27 @@ describe('ltc gates run: a script that is not executable', () => {
     expect(gate).toMatchObject({ status: 'failed', exitCode: 126 });
     expect(gate.reason).toContain('tools/test_all.mjs is not executable; run it through its interpreter: run: [node, tools/test_all.mjs]');
     expect(gate.reason).not.toContain('[bash, tools/test_all.mjs]');
+  });
+});
+
+describe('ltc gates run: locked by another run for the same commit', () => {
+  it('exit 5 with the error only: no heading of a run that never starts', async () => {
+    const marks = await tempDir('ltc-gates-lock-');
+    const started = join(marks, 'started');
+    const ops = await opsDir([{ name: 'hang', shell: 'bash', run: ['touch "$STARTED"; sleep 300'], env: { STARTED: started } }]);
+    const first = execa(process.execPath, [LTC, 'gates', 'run', '--rc', 'rc-2026-03-01', '--no-install'], { cwd: ops, env: { NO_COLOR: '1', CI: 'true' }, reject: false, timeout: 60_000 });
+    try {
+      for (const until = Date.now() + 20_000; !existsSync(started); ) {
+        if (Date.now() > until) throw new Error('the first run never started its gate');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const second = await runLtc(['gates', 'run', '--rc', 'rc-2026-03-01', '--no-install'], { cwd: ops });
+      expect(second.code, second.stderr).toBe(5);
+      expect(second.stderr).toMatch(/^error: running the gates for commit \w{12}: held by another ltc process/m);
+      expect(second.stdout).toBe('');
+    } finally {
+      first.kill('SIGINT');
+      expect((await first).exitCode).toBe(130);
+    }
   });
 });

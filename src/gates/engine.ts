@@ -323,10 +323,11 @@ export async function runGates(opts: GateRunOptions, deps: GateRunDeps): Promise
   });
   const resolveMs = Math.round(performance.now() - started);
   const { commit } = target;
-  reporter.resolved?.({ ...target, gates: gates.filter((g) => selected.has(g.name)) });
 
   await mkdir(join(stateDir, 'gates'), { recursive: true });
   return withLock(`${resultFile(stateDir, commit)}.lock`, { what: `running the gates for commit ${commit.slice(0, 12)}`, signal }, async () => {
+    // Under the lock: a run refused as locked (exit 5) prints no heading of a run that never starts.
+    reporter.resolved?.({ ...target, gates: gates.filter((g) => selected.has(g.name)) });
     const logs = logDir(stateDir, commit);
     await rm(logs, { recursive: true, force: true });
     await mkdir(logs, { recursive: true });

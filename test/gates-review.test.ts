@@ -3,7 +3,7 @@
  * built binary against a real generated demo app repo (real git, real processes).
  */
 import { existsSync } from 'node:fs';
-import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
 import { stringify } from 'yaml';
@@ -120,5 +120,25 @@ describe('ltc gates run: locked by another run for the same commit', () => {
       first.kill('SIGINT');
       expect((await first).exitCode).toBe(130);
     }
+  });
+});
+
+describe('the gate step with a bad rc or ref', () => {
+  it('names the step\'s key (gate.rc, gate.ref), not the --rc flag the runbook\'s user never typed; exit 2, no gates run', async () => {
+    const ops = await opsDir([{ name: 'ist-check', run: ['node', 'tools/ist_check.mjs'] }]);
+    await mkdir(join(ops, 'runbooks'));
+    const book = (key: string) =>
+      ['name: gated', 'description: gates for a name', 'inputs:', '  name: { type: string }', 'steps:', '  - id: gates', `    gate: { ${key}: "\${{ inputs.name }}", if_not_green: run }`, ''].join('\n');
+    await writeFile(join(ops, 'runbooks', 'by-rc.yaml'), book('rc').replace('name: gated', 'name: by-rc'));
+    await writeFile(join(ops, 'runbooks', 'by-ref.yaml'), book('ref').replace('name: gated', 'name: by-ref'));
+    const rc = await runLtc(['runbook', 'run', 'by-rc', '--input', 'name=rc-1;id'], { cwd: ops });
+    expect(rc.code, rc.stdout + rc.stderr).toBe(2);
+    expect(rc.stderr).toContain('error: gate.rc "rc-1;id" contains ";", which is not allowed in a ref name; refused');
+    expect(rc.stderr).toContain('hint: gate.rc takes a release candidate tag');
+    expect(rc.stdout + rc.stderr).not.toContain('--rc');
+    const ref = await runLtc(['runbook', 'run', 'by-ref', '--input', 'name=--upload-pack=x'], { cwd: ops });
+    expect(ref.code, ref.stdout + ref.stderr).toBe(2);
+    expect(ref.stderr).toContain('error: gate.ref "--upload-pack=x" starts with "-" and would be read as an option; refused');
+    expect(existsSync(join(ops, '.ltc', 'gates'))).toBe(false);
   });
 });

@@ -263,19 +263,21 @@ function statusOfRun(records: GateRecord[], interrupted: boolean, setupFailed: b
 
 /** Resolves what to run against, before anything is written. Usage errors (exit 2) come from here. */
 export async function resolveTarget(
-  opts: Pick<GateRunOptions, 'rc' | 'ref'>,
+  /** `names`: how errors call rc and ref (default the flags `--rc`/`--ref`; the gate step says `gate.rc`). */
+  opts: Pick<GateRunOptions, 'rc' | 'ref'> & { names?: { rc: string; ref: string } },
   deps: Pick<GateRunDeps, 'loaded' | 'stateDir' | 'signal'>,
   /** Called once the names passed validation, before the first git command that reads the repo. */
   afterValidation?: () => void,
 ): Promise<{ commit: string; tag?: string; ref?: string; repo: string }> {
   const { config } = deps.loaded;
+  const names = opts.names ?? { rc: '--rc', ref: '--ref' };
   if (opts.rc !== undefined && opts.ref !== undefined) {
-    throw new UsageError('pass either --rc or --ref, not both', { hint: '--rc <tag> for a release candidate, --ref <branch|commit> otherwise' });
+    throw new UsageError(`pass either ${names.rc} or ${names.ref}, not both`, { hint: `${names.rc} <tag> for a release candidate, ${names.ref} <branch|commit> otherwise` });
   }
   const pattern = new RegExp(config.app.tag_pattern);
   // Name checks first: nothing reaches git (or the file system) before they pass.
-  if (opts.rc !== undefined) await validateRcName(opts.rc, pattern, { signal: deps.signal });
-  if (opts.ref !== undefined) await validateRefName(opts.ref, '--ref', { signal: deps.signal });
+  if (opts.rc !== undefined) await validateRcName(opts.rc, pattern, { signal: deps.signal, flag: names.rc });
+  if (opts.ref !== undefined) await validateRefName(opts.ref, names.ref, { signal: deps.signal });
   const repo = checkRepoString(isRemoteUrl(config.app.repo) ? config.app.repo : deps.loaded.resolvePath(config.app.repo));
   afterValidation?.();
   if (opts.rc !== undefined) {

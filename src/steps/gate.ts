@@ -63,7 +63,7 @@ export default defineStep({
     const loaded = await ctx.config();
     const stateDir = await ctx.stateDir();
     const maxAgeMs = parseDuration(spec.max_age, 'gate.max_age');
-    const target = await resolveTarget({ rc: spec.rc, ref: spec.ref }, { loaded, stateDir, signal: step.signal });
+    const target = await resolveTarget({ rc: spec.rc, ref: spec.ref, names: { rc: 'gate.rc', ref: 'gate.ref' } }, { loaded, stateDir, signal: step.signal });
     const short = target.commit.slice(0, 12);
     const check = await checkGatesGreen(stateDir, target.commit, maxAgeMs, { gates: loaded.config.gates });
     const file = resultFile(stateDir, target.commit);

@@ -142,3 +142,26 @@ describe('the gate step with a bad rc or ref', () => {
     expect(existsSync(join(ops, '.ltc', 'gates'))).toBe(false);
   });
 });
+
+describe('ltc gates run stopped by SIGTERM', () => {
+  it('exit 130, the gate recorded as interrupted; the result and the output say SIGTERM, not Ctrl-C', async () => {
+    const marks = await tempDir('ltc-gates-term-');
+    const started = join(marks, 'started');
+    const ops = await opsDir([{ name: 'hang', shell: 'bash', run: ['touch "$STARTED"; sleep 300'], env: { STARTED: started } }]);
+    const run = execa(process.execPath, [LTC, 'gates', 'run', '--rc', 'rc-2026-03-01', '--no-install', '--json'], { cwd: ops, env: { NO_COLOR: '1', CI: 'true' }, reject: false, timeout: 60_000 });
+    for (const until = Date.now() + 20_000; !existsSync(started); ) {
+      if (Date.now() > until) throw new Error('the gate never started');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    run.kill('SIGTERM');
+    const r = await run;
+    expect(r.exitCode).toBe(130);
+    const doc = JSON.parse(r.stdout) as { status: string; gates: Array<{ status: string; reason: string }> };
+    expect(doc.status).toBe('interrupted');
+    expect(doc.gates[0]).toMatchObject({ status: 'interrupted', reason: 'ended: interrupted (SIGTERM)' });
+    const human = await runLtc(['gates', 'status', '--rc', 'rc-2026-03-01'], { cwd: ops });
+    expect(human.code).toBe(1);
+    expect(human.stdout).toContain('interrupted');
+    expect(r.stdout + r.stderr).not.toContain('Ctrl-C');
+  });
+});

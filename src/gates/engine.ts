@@ -248,6 +248,14 @@ function pwshHint(gate: GateConfig, workTree: string): string {
   );
 }
 
+/** What interrupted the run, in words: `Ctrl-C` for SIGINT, else the signal's name (`SIGTERM`). */
+export function interruptCause(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  const text = reason instanceof Error ? reason.message : String(reason ?? '');
+  const sig = /\bSIG[A-Z]+\b/.exec(text)?.[0];
+  return !sig || sig === 'SIGINT' ? 'Ctrl-C' : sig;
+}
+
 function now(): string {
   return new Date().toISOString();
 }
@@ -617,7 +625,7 @@ async function runGate(gate: GateConfig, rec: GateRecord, workTree: string, stop
     if (r.timedOut) return finish('timed_out', r.exitCode, `timed out after ${gate.timeout}; the gate and its child processes were ended`);
     if (r.cancelled) {
       return deps.signal.aborted
-        ? finish('interrupted', r.exitCode, 'ended: interrupted (Ctrl-C)')
+        ? finish('interrupted', r.exitCode, `ended: interrupted (${interruptCause(deps.signal)})`)
         : finish('cancelled', r.exitCode, 'ended: --fail-fast after a required gate failed');
     }
     if (r.exitCode === 0) return finish('passed', 0);

@@ -8,7 +8,7 @@ import type { CommandResult } from '../cli/define.js';
 import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
 import { formatDuration } from '../core/duration.js';
-import { resolveTarget, runGates, tailLines, type GateReporter } from './engine.js';
+import { interruptCause, resolveTarget, runGates, tailLines, type GateReporter } from './engine.js';
 import { isBad, junitXml, listrReporter, markdownSummary, plainReporter, statusTable, statusWord, targetName } from './report.js';
 import { checkGatesGreen, describeStatus, formatAge, gateDefinitionHash, latestGateResult, readGateResult, resultFile, type GateResult } from './result.js';
 
@@ -136,7 +136,7 @@ export async function gatesRun(opts: GatesRunCliOptions, ctx: Context): Promise<
       : result.status === 'incomplete'
         ? out.c.yellow(`selected gates passed: ${passed} of ${selected.length}; the run is incomplete (--only), so it does not count as green`)
         : result.status === 'interrupted'
-          ? out.c.yellow(`gates interrupted: ${passed} of ${selected.length} passed before Ctrl-C`)
+          ? out.c.yellow(`gates interrupted: ${passed} of ${selected.length} passed before ${interruptCause(ctx.signal)}`)
           : out.c.red(`gates failed: ${passed} of ${selected.length} passed${result.setup.status === 'failed' ? ' (the setup failed)' : ''}`);
   lines.push(`${verdict} for ${targetName(result)} in ${formatDuration(result.durationMs)} (checkout ${formatDuration(result.checkoutMs)})`);
   lines.push(out.c.dim(`result: ${file}`));

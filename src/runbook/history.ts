@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../core/errors.js';
+import { pidAlive } from '../core/process-alive.js';
 import { didYouMean } from '../core/suggest.js';
 import { journalFile, processStart, runsDir, type ErrorInfo, type JournalEvent, type Phase, type StepStatus } from './journal.js';
 import type { OutputValue } from './step-type.js';
@@ -50,19 +51,17 @@ export interface RunHistory {
   error?: ErrorInfo;
 }
 
-/** Is the process that wrote the journal still running? A pid since reused by another process is not. */
+/**
+ * Is the process that wrote the journal still running? A pid since reused by another process is
+ * not, nor one killed and not reaped yet (a zombie keeps its /proc entry and start time).
+ */
 function alive(pid: number, started: string | undefined): boolean {
+  if (pid !== process.pid && !pidAlive(pid)) return false;
   if (started !== undefined) {
     const now = processStart(pid);
     if (now !== undefined || existsSync('/proc/self/stat')) return now === started;
   }
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return true;
 }
 
 export function parseJournal(file: string, runId: string): RunHistory | undefined {

@@ -1,5 +1,6 @@
 /** Process facts on this machine: is a pid alive, when did it start (to tell a reused pid apart). */
 import { readdirSync, readFileSync } from 'node:fs';
+import { pidAlive } from '../core/process-alive.js';
 
 /** The process's start time in clock ticks since boot (/proc/<pid>/stat field 22), or undefined. */
 export function procStartTime(pid: number): number | undefined {
@@ -25,16 +26,8 @@ export function procState(pid: number): string | undefined {
   }
 }
 
-/** True when `pid` runs (a zombie does not count). */
-export function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  return procState(pid) !== 'Z';
-}
+/** True when `pid` runs (a zombie does not count): the one check in src/core/process-alive.ts. */
+export { pidAlive };
 
 /**
  * The same process as recorded: alive, and (when a start time was recorded and /proc can be

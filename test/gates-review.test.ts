@@ -2,7 +2,7 @@
  * `ltc gates`: defects found in the acceptance walk of the gates issue, each checked from the
  * built binary against a real generated demo app repo (real git, real processes).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
@@ -163,5 +163,55 @@ describe('ltc gates run stopped by SIGTERM', () => {
     expect(human.code).toBe(1);
     expect(human.stdout).toContain('interrupted');
     expect(r.stdout + r.stderr).not.toContain('Ctrl-C');
+  });
+});
+
+describe('ltc gates run when its terminal goes away (SIGHUP)', () => {
+  it('the gates and their children are ended, the result says interrupted (SIGHUP), exit 130; before, ltc died and left them running', async () => {
+    const marks = await tempDir('ltc-gates-hup-');
+    const pidFile = join(marks, 'pids');
+    const ops = await opsDir([
+      { name: 'hang', shell: 'bash', run: ['sleep 300 & echo $! >> "$PIDS"; echo $$ >> "$PIDS"; wait'], env: { PIDS: pidFile }, parallel: true },
+      { name: 'hang2', shell: 'bash', run: ['sleep 300 & echo $! >> "$PIDS"; echo $$ >> "$PIDS"; wait'], env: { PIDS: pidFile }, parallel: true },
+    ]);
+    const run = execa(process.execPath, [LTC, 'gates', 'run', '--rc', 'rc-2026-03-01', '--no-install', '--jobs', '2'], { cwd: ops, env: { NO_COLOR: '1', CI: 'true' }, reject: false, timeout: 60_000 });
+    let pids: number[] = [];
+    try {
+      for (const until = Date.now() + 20_000; pids.length < 4; ) {
+        if (Date.now() > until) throw new Error(`only ${pids.length} of 4 gate processes started`);
+        await new Promise((r) => setTimeout(r, 50));
+        pids = existsSync(pidFile) ? (await readFile(pidFile, 'utf8')).split('\n').filter(Boolean).map(Number) : [];
+      }
+      run.kill('SIGHUP');
+      const r = await run;
+      expect(r.exitCode, r.stdout + r.stderr).toBe(130);
+      expect(r.stdout).toContain('gates interrupted: 0 of 2 passed before SIGHUP');
+      const left = pids.filter((pid) => {
+        try {
+          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+          return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+        } catch {
+          return false;
+        }
+      });
+      expect(left).toEqual([]);
+      const result = JSON.parse(await readFile(join(ops, '.ltc', 'gates', `${app.tags.find((t) => t.name === 'rc-2026-03-01')!.commit}.json`), 'utf8')) as {
+        status: string;
+        gates: Array<{ status: string; reason: string }>;
+      };
+      expect(result.status).toBe('interrupted');
+      expect(result.gates.map((g) => [g.status, g.reason])).toEqual([
+        ['interrupted', 'ended: interrupted (SIGHUP)'],
+        ['interrupted', 'ended: interrupted (SIGHUP)'],
+      ]);
+    } finally {
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+    }
   });
 });

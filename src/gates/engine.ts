@@ -90,6 +90,8 @@ export interface GateRunOutcome {
   file: string;
   /** 0 passed (or only non-required gates failed), 1 a required gate or the setup failed, 130 interrupted. */
   exitCode: 0 | 1 | 130;
+  /** When interrupted: by what, in words (`Ctrl-C`, `SIGTERM`, `SIGHUP`). */
+  interruptedBy?: string;
   workTree: string;
 }
 
@@ -391,7 +393,9 @@ export async function runGates(opts: GateRunOptions, deps: GateRunDeps): Promise
       result.durationMs = Math.round(performance.now() - started);
       writeGateResultSync(stateDir, result);
     });
-    const runDeps = { ...deps, guard };
+    // Ctrl-C/SIGTERM (the CLI's signal) or SIGHUP while the guard is armed.
+    const runSignal = AbortSignal.any([deps.signal, guard.hangupSignal]);
+    const runDeps = { ...deps, signal: runSignal, guard };
 
     let interrupted = false;
     let setupFailed = false;
@@ -401,10 +405,10 @@ export async function runGates(opts: GateRunOptions, deps: GateRunDeps): Promise
       reporter.phaseStart?.('checkout', `${commit.slice(0, 12)} → ${workTree}`);
       const checkoutStarted = performance.now();
       try {
-        const mirror = await ensureMirror(target.repo, join(stateDir, 'cache'), { signal, commit });
-        await exportTree(mirror, commit, workTree, { signal });
+        const mirror = await ensureMirror(target.repo, join(stateDir, 'cache'), { signal: runSignal, commit });
+        await exportTree(mirror, commit, workTree, { signal: runSignal });
       } catch (err) {
-        reporter.phaseEnd?.('checkout', signal.aborted ? 'interrupted' : 'failed', performance.now() - checkoutStarted);
+        reporter.phaseEnd?.('checkout', runSignal.aborted ? 'interrupted' : 'failed', performance.now() - checkoutStarted);
         throw err;
       }
       result.checkoutMs = Math.round(performance.now() - checkoutStarted);
@@ -423,11 +427,11 @@ export async function runGates(opts: GateRunOptions, deps: GateRunDeps): Promise
         const gatesStarted = performance.now();
         await runAllGates(gates, records, selected, { ...opts, jobs }, workTree, runDeps, reporter);
         result.gatesMs = Math.round(performance.now() - gatesStarted);
-        interrupted = signal.aborted;
+        interrupted = runSignal.aborted;
       }
     } catch (err) {
       guard.disarm();
-      if (!signal.aborted) {
+      if (!runSignal.aborted) {
         result.status = 'failed';
         result.finishedAt = now();
         result.durationMs = Math.round(performance.now() - started);
@@ -469,7 +473,7 @@ export async function runGates(opts: GateRunOptions, deps: GateRunDeps): Promise
     reporter.done?.(result);
 
     const exitCode = result.status === 'interrupted' ? 130 : result.status === 'failed' ? 1 : 0;
-    return { result, file, exitCode, workTree };
+    return { result, file, exitCode, workTree, ...(exitCode === 130 ? { interruptedBy: interruptCause(runSignal) } : {}) };
   });
 }
 

@@ -136,7 +136,7 @@ export async function gatesRun(opts: GatesRunCliOptions, ctx: Context): Promise<
       : result.status === 'incomplete'
         ? out.c.yellow(`selected gates passed: ${passed} of ${selected.length}; the run is incomplete (--only), so it does not count as green`)
         : result.status === 'interrupted'
-          ? out.c.yellow(`gates interrupted: ${passed} of ${selected.length} passed before ${interruptCause(ctx.signal)}`)
+          ? out.c.yellow(`gates interrupted: ${passed} of ${selected.length} passed before ${outcome.interruptedBy ?? interruptCause(ctx.signal)}`)
           : out.c.red(`gates failed: ${passed} of ${selected.length} passed${result.setup.status === 'failed' ? ' (the setup failed)' : ''}`);
   lines.push(`${verdict} for ${targetName(result)} in ${formatDuration(result.durationMs)} (checkout ${formatDuration(result.checkoutMs)})`);
   lines.push(out.c.dim(`result: ${file}`));

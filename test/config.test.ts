@@ -107,6 +107,13 @@ describe('config parsing and validation (module)', () => {
     expect(at('eror_rate')).toBeLessThan(at('protectd'));
   });
 
+  it('gates: a name used twice, a gate named like a phase, a timeout of 0 are refused', () => {
+    const gates = (body: string) => `app:\n  repo: x\nenvironments:\n  s: {}\ngates:\n${body}`;
+    expect(configError(gates('  - { name: unit, run: [npm, test] }\n  - { name: unit, run: [npm, run, e2e] }\n')).message).toMatch(/gates\[1\]\.name: gate name "unit" is used twice/);
+    expect(configError(gates('  - { name: setup, run: [npm, test] }\n')).message).toMatch(/gates\[0\]\.name: "setup" is a phase of ltc gates run/);
+    expect(configError(gates('  - { name: unit, run: [npm, test], timeout: 0s }\n')).message).toMatch(/gates\[0\]\.timeout: expected a gate timeout from 1s/);
+  });
+
   it('an unknown target type gets did-you-mean', () => {
     const err = configError('app:\n  repo: x\nenvironments:\n  s:\n    target:\n      type: lokal\n      deploy_root: /x\n');
     expect(err.message).toMatch(/target\.type: expected type to be one of "local"/);

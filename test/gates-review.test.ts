@@ -71,10 +71,10 @@ describe('ltc gates run: the setup (npm ci) fails', () => {
 describe('ltc gates run: gate definitions that cannot be recorded apart', () => {
   it('two gates with one name, a gate named like a phase (setup, checkout), a timeout of 0: exit 2 naming the gate, nothing run or written', async () => {
     const cases: Array<[unknown[], RegExp]> = [
-      [[{ name: 'build', run: ['npm', 'run', 'build'] }, { name: 'build', run: ['npm', 'run', 'e2e'] }], /gates\[1\]\.name "build": two gates have that name/],
-      [[{ name: 'setup', run: ['node', 'tools/ist_check.mjs'] }], /gates\[0\]\.name "setup" is the name of a phase of `ltc gates run`/],
-      [[{ name: 'checkout', run: ['node', 'tools/ist_check.mjs'] }], /gates\[0\]\.name "checkout" is the name of a phase/],
-      [[{ name: 'e2e', run: ['npm', 'run', 'e2e'], timeout: '0s' }], /gates\.e2e\.timeout "0s": a gate needs a timeout above 0/],
+      [[{ name: 'build', run: ['npm', 'run', 'build'] }, { name: 'build', run: ['npm', 'run', 'e2e'] }], /gates\[1\]\.name: gate name "build" is used twice/],
+      [[{ name: 'setup', run: ['node', 'tools/ist_check.mjs'] }], /gates\[0\]\.name: "setup" is a phase of ltc gates run/],
+      [[{ name: 'checkout', run: ['node', 'tools/ist_check.mjs'] }], /gates\[0\]\.name: "checkout" is a phase of ltc gates run/],
+      [[{ name: 'e2e', run: ['npm', 'run', 'e2e'], timeout: '0s' }], /gates\[0\]\.timeout: expected a gate timeout from 1s/],
     ];
     for (const [gates, message] of cases) {
       const ops = await opsDir(gates);

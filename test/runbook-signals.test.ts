@@ -41,6 +41,20 @@ function start(dir: string): ResultPromise {
 }
 
 describe('runbook runs under signals, and resume', () => {
+  it('SIGHUP (the terminal closed, the SSH session dropped) ends the run like Ctrl-C: the step tree ended, on_failure ran, exit 130', async () => {
+    const dir = await opsDir({ long: runbook });
+    const run = start(dir);
+    const childPid = Number(await waitFor(join(dir, 'child.pid')));
+    leftovers.push(Number(await waitFor(join(dir, 'long.pid'))));
+    process.kill(run.pid!, 'SIGHUP');
+    const r = await run;
+    expect(r.exitCode).toBe(130);
+    expect(await stillRunningAfter(childPid)).toBe(false);
+    expect(await readFile(join(dir, 'cleaned'), 'utf8')).toBe('interrupted');
+    const [[, events]] = [...(await journals(dir))];
+    expect(events!.at(-1)).toMatchObject({ t: 'done', status: 'interrupted', failedStep: 'long' });
+  });
+
   it('first Ctrl-C (SIGINT) ends the step\'s process tree, runs on_failure, journals "interrupted", exits 130; resume finishes the run', async () => {
     const dir = await opsDir({ long: runbook });
     const run = start(dir);

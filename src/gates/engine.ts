@@ -180,36 +180,6 @@ export function checkGateCwd(gate: GateConfig, configFile: string): void {
   }
 }
 
-/** Names of ltc's own phases: in the output, the JUnit XML and `failureTails` they sit beside the gates. */
-const RESERVED_GATE_NAMES = ['checkout', 'setup'];
-
-/**
- * Gate names are unique (each has one log file, one record, one line) and are not the name of a
- * phase (`checkout`, `setup`); a timeout of 0 would mean no timeout at all. Config errors (exit 2),
- * found before anything runs or is written.
- */
-export function checkGateDefinitions(gates: readonly GateConfig[], configFile: string): void {
-  const seen = new Set<string>();
-  for (const [i, gate] of gates.entries()) {
-    if (seen.has(gate.name)) {
-      throw new ConfigError(`gates[${i}].name ${JSON.stringify(gate.name)}: two gates have that name (${configFile})`, {
-        hint: 'give each gate its own name: the name is its log file (.ltc/gates/<commit>/<name>.log) and its line in the result',
-      });
-    }
-    seen.add(gate.name);
-    if (RESERVED_GATE_NAMES.includes(gate.name)) {
-      throw new ConfigError(`gates[${i}].name ${JSON.stringify(gate.name)} is the name of a phase of \`ltc gates run\` (${configFile})`, {
-        hint: `name the gate otherwise (e.g. ${gate.name}-check); ${RESERVED_GATE_NAMES.join(' and ')} are ltc's own steps before the gates`,
-      });
-    }
-    if (parseDuration(gate.timeout, `gates.${gate.name}.timeout`) <= 0) {
-      throw new ConfigError(`gates.${gate.name}.timeout ${JSON.stringify(gate.timeout)}: a gate needs a timeout above 0 (${configFile})`, {
-        hint: 'give it a timeout such as 15m (the default) or 1h; a gate that hangs is ended when it passes',
-      });
-    }
-  }
-}
-
 /**
  * `git diff --check HEAD~1 HEAD` on a repository's first commit: HEAD~1 does not exist. Says so,
  * with a command that checks the same change and also works on a first commit.
@@ -320,7 +290,6 @@ export async function runGates(opts: GateRunOptions, deps: GateRunDeps): Promise
       hint: 'add a `gates:` list (see `ltc init` for the handbook\'s five gates)',
     });
   }
-  checkGateDefinitions(gates, loaded.file);
   for (const g of gates) checkGateCwd(g, loaded.file);
   const selected = selectGates(gates, opts.only);
   const jobs = opts.jobs ?? availableParallelism();

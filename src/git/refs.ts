@@ -28,7 +28,7 @@ export function checkRefSyntax(name: string, flag = '--ref'): void {
   const shown = JSON.stringify(name);
   const hint = /rc\b/.test(flag)
     ? `${flag} takes a release candidate tag such as rc-2026-03-01`
-    : `${flag} takes a tag or branch name such as rc-2026-03-01 or main`;
+    : `${flag} takes a tag, branch or commit id such as rc-2026-03-01, main or 6ce2467`;
   if (name.length === 0) throw new UsageError(`${flag} is empty`, { hint });
   if (name.length > 200) throw new UsageError(`${flag} is longer than 200 characters`, { hint });
   if (name.startsWith('-')) {

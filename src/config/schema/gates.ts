@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { command, duration, envVars } from './common.js';
+import { boundedDuration, command, envVars } from './common.js';
 
 export const gateSchema = z
   .strictObject({
@@ -7,7 +7,7 @@ export const gateSchema = z
     run: command,
     shell: z.enum(['bash', 'pwsh']).optional().describe('run `run` through this shell (only when asked)'),
     cwd: z.string().optional().describe('relative to the checked-out work tree'),
-    timeout: duration.default('15m').describe('the gate and its child processes are ended after this (default 15m)'),
+    timeout: boundedDuration(1000, undefined, 'a gate timeout').default('15m').describe('the gate and its child processes are ended after this (default 15m)'),
     parallel: z.boolean().default(false).describe('runs together with the neighbouring gates marked parallel, at most one per CPU'),
     required: z.boolean().default(true).describe('a failure fails `ltc gates run` (exit 1); otherwise it is only reported'),
     env: envVars.optional(),

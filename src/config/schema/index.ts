@@ -41,7 +41,17 @@ export const configSchema = z
         environmentSchema,
       )
       .default({}),
-    gates: z.array(gateSchema).default([]),
+    gates: z
+      .array(gateSchema)
+      .default([])
+      .superRefine((list, ctx) => {
+        const seen = new Set<string>();
+        list.forEach((g, i) => {
+          if (seen.has(g.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `gate name "${g.name}" is used twice (each gate has its own log and record)` });
+          if (g.name === 'setup' || g.name === 'checkout') ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `"${g.name}" is a phase of ltc gates run; name the gate otherwise` });
+          seen.add(g.name);
+        });
+      }),
     contacts: z
       .array(
         z.strictObject({

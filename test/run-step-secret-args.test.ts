@@ -39,6 +39,16 @@ steps:
   - id: login
     run:
       shell: bash
+      command: ["\${{ inputs.token }}"]
+`;
+
+const splicedInScript = `name: Secret spliced into a bash script
+inputs:
+  token: { secret: true, required: true }
+steps:
+  - id: login
+    run:
+      shell: bash
       command: ["echo \${{ inputs.token }} > leaked"]
 `;
 
@@ -111,6 +121,14 @@ steps:
     expectNoSecret('stderr', r.stderr);
     expectNoSecret('stdout', r.stdout);
     expect(existsSync(join(dir, 'leaked'))).toBe(false);
+
+    const spliced = await opsDir({ s: splicedInScript });
+    const r2 = await runLtc(['runbook', 'run', 's', '--input', `token=${SECRET}`], { cwd: spliced });
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toContain('may not contain ${{ }} within its text');
+    expectNoSecret('stderr', r2.stderr);
+    expectNoSecret('stdout', r2.stdout);
+    expect(existsSync(join(spliced, 'leaked'))).toBe(false);
   });
 
   it('the same secret through env: runs, the command gets it, and it is masked in what it prints', async () => {

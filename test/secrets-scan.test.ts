@@ -118,6 +118,13 @@ describe('secrets scan', () => {
     expect(r.stdout + r.stderr).not.toContain(value);
   });
 
+  it('--staged with nothing staged says so (exit 0)', async () => {
+    const dir = await repo();
+    const r = await runLtc(['secrets', 'scan', '--staged'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('nothing to scan (no staged changes); no secrets found');
+  });
+
   it('--staged scans what is staged, not the working tree', async () => {
     const dir = await repo();
     const staged = githubToken();

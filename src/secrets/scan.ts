@@ -393,9 +393,12 @@ export async function scanCommand(ctx: Context, path: string | undefined, opts: 
     const where = f.commit ? `${f.commit.slice(0, 12)}:${f.file}` : f.source === 'staged' ? `${f.file} (staged)` : f.file;
     return `${where}:${f.line}:${f.column}  ${f.rule}  ${f.message}  [${f.secret}]`;
   });
+  const nothing = !report.scanned.files && !report.scanned.blobs;
   const summary = report.findings.length
     ? `${report.findings.length} secret${report.findings.length === 1 ? '' : 's'} found in ${what}`
-    : `no secrets found in ${what}`;
+    : nothing
+      ? `nothing to scan${opts.staged ? ' (no staged changes)' : ''}; no secrets found`
+      : `no secrets found in ${what}`;
   if (report.findings.length) ctx.out.info('hint: remove the secret, rotate it (`ltc secrets rotate <NAME>`) if it was ever committed or shared, and use `ltc secrets set` instead');
   return { data, text: [...lines, summary].join('\n'), exitCode };
 }

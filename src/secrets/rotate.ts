@@ -327,11 +327,16 @@ export async function rollbackSecret(scope: SecretsScope, name: string): Promise
           await target.test(prevValue);
         });
       } catch (err) {
-        await target.revert(curValue, [prevValue, curValue]).catch(() => undefined);
-        throw new CheckFailedError(`rollback of ${name} failed while putting version ${prev.id} into ${target.description}: ${errorText(err)}`, {
-          hint: `version ${cur.id} stays current`,
-          cause: err,
-        });
+        // The revert runs with its own signal (see targetFor), so a Ctrl-C during set/test does
+        // not cut it short: the current value is back where it is used before ltc exits 130.
+        const revertErr = await target.revert(curValue, [prevValue, curValue]).then(() => undefined, (e: unknown) => e ?? new Error('revert failed'));
+        const hint = revertErr === undefined
+          ? `version ${cur.id} stays current and was put back into ${target.description}`
+          : `version ${cur.id} stays current in the store, but putting it back into ${target.description} failed too (${errorText(revertErr)}): check what it holds now`;
+        if ((err instanceof LtcError && err.exitCode === 130) || ctx.signal.aborted) {
+          throw new InterruptedError(`rollback of ${name} interrupted while putting version ${prev.id} into ${target.description}: ${errorText(err)}`, { hint, cause: err });
+        }
+        throw new CheckFailedError(`rollback of ${name} failed while putting version ${prev.id} into ${target.description}: ${errorText(err)}`, { hint, cause: err });
       }
       applied = `put into ${target.description}`;
     }

@@ -4,13 +4,13 @@
  * test/servers/: AWS JSON 1.1 with SigV4 verified, Vault KV v2 with X-Vault-Token.
  */
 import { GetSecretValueCommand, SecretsManagerClient, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import vault from 'node-vault';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanupTempDirs, freePort } from './helpers/cli.js';
+import { cleanupTempDirs, freePort, tempDir } from './helpers/cli.js';
 import { makeOps, type Ops } from './helpers/secrets.js';
 import { startAwsSecretsManager, type AwsSecretsManagerServer } from './servers/aws-secrets-manager.js';
 import { startVault, type VaultServer } from './servers/vault-kv2.js';
@@ -183,6 +183,42 @@ describe('aws backend', () => {
     const r = await ops.ltc(['secrets', 'list'], { env: { AWS_SECRET_ACCESS_KEY: 'not-the-right-secret-key-000000000000000' } });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('AWS rejected the credentials');
+  });
+
+  it('an unknown profile: exit 2 naming the profile, the files it was looked for in, and the fix (never the real ~/.aws)', async () => {
+    const dir = await tempDir('ltc-aws-profile-');
+    const configFile = join(dir, 'aws-config');
+    const credentialsFile = join(dir, 'aws-credentials');
+    await writeFile(configFile, '[default]\nregion = eu-central-1\n[profile deploy]\nregion = eu-central-1\n[sso-session corp]\nsso_region = eu-central-1\n');
+    await writeFile(credentialsFile, `[deploy]\naws_access_key_id = ${server.accessKeyId}\naws_secret_access_key = ${server.secretAccessKey}\n`);
+    const files = { AWS_CONFIG_FILE: configFile, AWS_SHARED_CREDENTIALS_FILE: credentialsFile, AWS_EC2_METADATA_DISABLED: 'true', AWS_PROFILE: '', HOME: dir };
+    const withProfile = (profile: string) =>
+      makeOps({ staging: { secrets: { backend: 'aws', profile, region: server.region, endpoint: server.url, prefix: 'ltc/' } } }, { env: files });
+
+    const requestsBefore = server.requests.length;
+    const nope = await withProfile('nope');
+    const r = await nope.ltc(['secrets', 'list']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`AWS profile "nope" (environments.staging.secrets.profile in ${join(nope.dir, 'ltc.config.yaml')}) is not defined in ${configFile} (AWS_CONFIG_FILE) or ${credentialsFile} (AWS_SHARED_CREDENTIALS_FILE)`);
+    expect(r.stderr).toContain('hint: create it with `aws configure --profile nope`, or fix `profile:` (environments.staging.secrets.profile) in');
+    // the profiles those files do define; an sso-session is no profile
+    expect(r.stderr).toContain('(profiles there: default, deploy)');
+    expect(r.stderr).not.toContain('no AWS credentials found');
+    expect(r.stderr).not.toContain(server.secretAccessKey);
+    const json = await nope.ltc(['secrets', 'list', '--json']);
+    expect(json.code).toBe(2);
+    expect(json.json).toMatchObject({ ok: false, error: { code: 'config', message: expect.stringContaining('AWS profile "nope"') } });
+
+    // a near miss is named
+    const typo = await (await withProfile('deplyo')).ltc(['secrets', 'list']);
+    expect(typo.code, typo.stderr).toBe(2);
+    expect(typo.stderr).toContain('did you mean "deploy"?');
+    expect(server.requests.length).toBe(requestsBefore);
+
+    // and the profile that is there works: its keys sign the requests
+    const ok = await (await withProfile('deploy')).ltc(['secrets', 'list']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(server.requests.length).toBeGreaterThan(requestsBefore);
   });
 
   it('an unreachable endpoint (closed port): exit 1', async () => {

@@ -5,6 +5,9 @@
  * the ClientRequestToken that created it.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import type {
   SecretsManagerClient as Client,
   SecretsManagerClientConfig,
@@ -12,6 +15,7 @@ import type {
 import type { z } from 'zod';
 import { CheckFailedError, ConfigError, UsageError } from '../../core/errors.js';
 import type { Masker } from '../../core/masker.js';
+import { closest } from '../../core/suggest.js';
 import type { awsBackendSchema } from '../../config/schema/secrets.js';
 import {
   AccessDeniedError,
@@ -43,6 +47,37 @@ function stagesFrom(labels: readonly string[] | undefined): Stage[] {
 
 function iso(d: Date | undefined): string | undefined {
   return d instanceof Date && !Number.isNaN(d.getTime()) ? d.toISOString() : undefined;
+}
+
+/**
+ * The shared config and credentials files the SDK reads (AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE,
+ * else ~/.aws/config and ~/.aws/credentials) and the profile names each defines — names only:
+ * nothing else of these files is kept.
+ */
+export function awsSharedFiles(env: NodeJS.ProcessEnv): Array<{ path: string; from: string; exists: boolean; profiles: string[] }> {
+  const home = env.HOME || env.USERPROFILE || homedir();
+  const files = [
+    { path: env.AWS_CONFIG_FILE || join(home, '.aws', 'config'), from: env.AWS_CONFIG_FILE ? 'AWS_CONFIG_FILE' : 'default location', config: true },
+    { path: env.AWS_SHARED_CREDENTIALS_FILE || join(home, '.aws', 'credentials'), from: env.AWS_SHARED_CREDENTIALS_FILE ? 'AWS_SHARED_CREDENTIALS_FILE' : 'default location', config: false },
+  ];
+  return files.map(({ path, from, config }) => {
+    let text: string | undefined;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch {
+      text = undefined;
+    }
+    const profiles: string[] = [];
+    for (const m of (text ?? '').matchAll(/^[ \t]*\[[ \t]*([^\]\r\n]+?)[ \t]*\][ \t]*$/gm)) {
+      const section = m[1]!;
+      // In the config file a profile is [default] or [profile NAME] ([sso-session …], [services …] are not);
+      // in the credentials file every section is a profile.
+      if (!config) profiles.push(section);
+      else if (section === 'default') profiles.push(section);
+      else if (/^profile\s+/.test(section)) profiles.push(section.replace(/^profile\s+/, ''));
+    }
+    return { path, from, exists: text !== undefined, profiles };
+  });
 }
 
 export class AwsBackend implements SecretsBackend {
@@ -110,12 +145,7 @@ export class AwsBackend implements SecretsBackend {
         cause: err,
       });
     }
-    if (type === 'CredentialsProviderError') {
-      return new ConfigError(`no AWS credentials found for ${this.location}`, {
-        hint: 'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile in ltc.config.yaml (secrets.profile) / AWS_PROFILE',
-        cause: err,
-      });
-    }
+    if (type === 'CredentialsProviderError') return this.noCredentials(err);
     if (isNetworkError(err)) return unreachable('AWS Secrets Manager', this.opts.config.endpoint ?? `region ${this.opts.config.region}`, err);
     if (type === 'ValidationException' || type === 'InvalidParameterException') {
       // What ltc was given (e.g. a --version-id that is no AWS version id) does not fit: nothing changed.
@@ -136,6 +166,40 @@ export class AwsBackend implements SecretsBackend {
     }
     return new CheckFailedError(`AWS secretsmanager:${op} on ${resource} failed: ${type || 'error'}: ${e.message ?? String(err)}`, {
       hint: 'retry; if it persists, check the AWS console or `aws secretsmanager describe-secret`',
+      cause: err,
+    });
+  }
+
+  /**
+   * No credentials: when a profile was asked for (secrets.profile, else AWS_PROFILE) the message
+   * names it, the files it was looked for in, and whether it is in them at all.
+   */
+  private noCredentials(err: unknown): ConfigError {
+    const configFile = this.opts.configFile ?? 'ltc.config.yaml';
+    const fromConfig = this.opts.config.profile;
+    const profile = fromConfig || this.opts.env.AWS_PROFILE;
+    if (!profile) {
+      return new ConfigError(`no AWS credentials found for ${this.location}`, {
+        hint: `set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile: \`profile:\` under secrets in ${configFile}, or AWS_PROFILE`,
+        cause: err,
+      });
+    }
+    const key = `environments.${this.opts.environment}.secrets.profile`;
+    const source = fromConfig ? `${key} in ${configFile}` : 'AWS_PROFILE';
+    const files = awsSharedFiles(this.opts.env);
+    const where = files.map((f) => `${f.path} (${f.from}${f.exists ? '' : ', does not exist'})`).join(' or ');
+    const fix = fromConfig ? `fix \`profile:\` (${key}) in ${configFile}` : 'fix or unset AWS_PROFILE';
+    const known = [...new Set(files.flatMap((f) => f.profiles))];
+    if (!known.includes(profile)) {
+      const near = closest(profile, known);
+      const listed = !near && known.length ? ` (profiles there: ${known.join(', ')})` : '';
+      return new ConfigError(`AWS profile "${profile}" (${source}) is not defined in ${where}`, {
+        hint: `${near ? `did you mean "${near}"? ` : ''}create it with \`aws configure --profile ${profile}\`, or ${fix}${listed} (set AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE to read other files)`,
+        cause: err,
+      });
+    }
+    return new ConfigError(`AWS profile "${profile}" (${source}) gives no credentials`, {
+      hint: `it is in ${files.filter((f) => f.profiles.includes(profile)).map((f) => f.path).join(' and ')} but without usable keys: add them with \`aws configure --profile ${profile}\` (SSO: \`aws sso login --profile ${profile}\`), or ${fix}`,
       cause: err,
     });
   }

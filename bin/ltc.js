@@ -37,7 +37,8 @@ function cachedHelp() {
     const helpTime = statSync(new URL('help.txt', dist)).mtimeMs;
     const sources = ['src/cli/main.js', 'src/cli/registry.js', ...readdirSync(new URL('commands/', dist)).map((f) => `commands/${f}`)];
     if (sources.some((f) => statSync(new URL(f, dist)).mtimeMs > helpTime)) return undefined;
-    return readFileSync(new URL('help.txt', dist), 'utf8');
+    // Empty while a build is rewriting it: then commander renders the help.
+    return readFileSync(new URL('help.txt', dist), 'utf8') || undefined;
   } catch {
     return undefined;
   }

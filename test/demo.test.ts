@@ -19,6 +19,17 @@ async function processesMentioning(marker: string): Promise<string[]> {
 }
 
 describe('ltc demo', () => {
+  it('--dry-run lists the commands it would run and creates or starts nothing', async () => {
+    const dir = await tempDir('ltc-demo-dry-');
+    const r = await runLtc(['demo', '--dry-run', '--dir', `${dir}/ws`, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = r.json as { dryRun: boolean; stages: Array<{ command: string; expectedExit: number }> };
+    expect(doc.dryRun).toBe(true);
+    expect(doc.stages.map((s) => s.command)).toContain('ltc deploy --rc rc-2026-03-01.1');
+    expect(doc.stages.find((s) => s.command === 'ltc deploy --rc rc-2026-03-01.1')?.expectedExit).toBe(3);
+    expect(existsSync(`${dir}/ws`)).toBe(false);
+  });
+
   it('runs the whole story (gates, two deploys, health, broken deploy rolled back, rollback) and leaves nothing running', async () => {
     const r = await runLtc(['demo', '--json'], { timeout: 180_000 });
     expect(r.stderr).not.toMatch(/\n\s+at /);

@@ -215,3 +215,27 @@ describe('ltc gates run when its terminal goes away (SIGHUP)', () => {
     }
   });
 });
+
+describe('ltc gates run --dry-run', () => {
+  it('resolves the tag and prints the checkout, setup and gates in their batches; nothing is checked out, run or written', async () => {
+    const ops = await opsDir([
+      { name: 'build', run: ['touch', 'build-ran'] },
+      { name: 'unit', run: ['npm', 'test'], parallel: true },
+      { name: 'lint', run: ['npm', 'run', 'lint'], parallel: true, required: false },
+    ]);
+    const r = await runLtc(['gates', 'run', '--rc', 'rc-2026-03-01', '--dry-run'], { cwd: ops });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^Plan for ltc gates run on rc-2026-03-01 \(commit [0-9a-f]{12}\) — dry run/);
+    expect(r.stdout).toMatch(/3\. gate:\n\s+build: touch build-ran, timeout 15m/);
+    expect(r.stdout).toMatch(/4\. together \(at most \d+ at once\):\n\s+unit: npm test, timeout 15m\n\s+lint: npm run lint, timeout 15m, not required/);
+    expect(existsSync(join(ops, '.ltc'))).toBe(false);
+
+    const json = await runLtc(['gates', 'run', '--rc', 'rc-2026-03-01', '--dry-run', '--only', 'unit', '--json'], { cwd: ops });
+    expect(json.code).toBe(0);
+    expect(json.json).toMatchObject({ ok: true, dryRun: true, gates: [{ name: 'unit', batch: 1 }], notSelected: ['build', 'lint'] });
+
+    const missing = await runLtc(['gates', 'run', '--rc', 'rc-2099-01-01', '--dry-run'], { cwd: ops });
+    expect(missing.code).toBe(2);
+    expect(existsSync(join(ops, '.ltc'))).toBe(false);
+  });
+});

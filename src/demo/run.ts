@@ -64,6 +64,7 @@ async function runStage(stage: DemoStage, ws: DemoWorkspace, ctx: Context): Prom
  * runs the real commands a release manager would type, then stops everything it started.
  */
 export async function runDemo(opts: DemoOptions, ctx: Context): Promise<CommandResult> {
+  if (ctx.options.dryRun) return demoPlan(opts, ctx);
   const work = opts.dir ?? (await mkdtemp(join(tmpdir(), 'ltc-demo-')));
   const ws: DemoWorkspace = {
     work,
@@ -111,4 +112,19 @@ export async function runDemo(opts: DemoOptions, ctx: Context): Promise<CommandR
     });
   }
   return { data: { workspace: work, kept, stages: outcomes, tags: DEMO_TAGS } };
+}
+
+/** `ltc demo --dry-run`: the commands the demo would run, in order; nothing is created or started. */
+function demoPlan(opts: DemoOptions, ctx: Context): CommandResult {
+  const work = opts.dir ?? join(tmpdir(), 'ltc-demo-<random>');
+  const ws: DemoWorkspace = { work, repoDir: join(work, 'app'), opsDir: join(work, 'ops'), deployRoot: join(work, 'deploy'), port: 0, env: ctx.env };
+  const { stages } = demoStages(ws, ctx);
+  const steps = stages.map((s) => ({ title: s.title, command: ['ltc', ...s.args].join(' '), expectedExit: s.expectExit ?? 0 }));
+  const text = [
+    `Plan for ltc demo — dry run, nothing is created or started`,
+    `workspace: ${work} (${opts.keep || opts.dir ? 'kept' : 'removed at the end'}); demo app repo in app/, ltc.config.yaml in ops/, local target in deploy/`,
+    ...steps.map((s, i) => `${i + 1}. ${s.title}\n     ${s.command}${s.expectedExit ? ` (expected exit ${s.expectedExit})` : ''}`),
+    'then: stop the demo app',
+  ].join('\n');
+  return { data: { dryRun: true, workspace: work, stages: steps }, text };
 }

@@ -79,10 +79,14 @@ async function shownTail(file: string, reason: string | undefined, ctx: Context)
 
 export async function gatesRun(opts: GatesRunCliOptions, ctx: Context): Promise<CommandResult> {
   const { out } = ctx;
-  const loaded = await ctx.config();
-  const stateDir = await ctx.stateDir();
   const jobs = parseJobs(opts.jobs);
   const junitFile = opts.junit ? resolve(ctx.cwd, opts.junit) : undefined;
+  if (ctx.options.dryRun) {
+    const { gatesPlan } = await import('./plan.js');
+    return gatesPlan({ rc: opts.rc, ref: opts.ref, only: opts.only, jobs, install: opts.install !== false, junit: junitFile }, ctx);
+  }
+  const loaded = await ctx.config();
+  const stateDir = await ctx.stateDir();
   // A pseudo-terminal that reports no width (some CI runners, `script` without a size) would
   // make listr2 wrap after every character: plain lines there.
   const useListr = ctx.options.color && !ctx.options.json && Boolean(process.stdout.isTTY) && (process.stdout.columns ?? 0) > 0;

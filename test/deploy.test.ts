@@ -155,6 +155,7 @@ describe('ltc deploy on the local target', () => {
     const again = await ltc(['rollback', '--env', 'staging']);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('no previous release');
+    expect(again.stderr).toMatch(new RegExp(`pick one with --to <release\\|rc>: .*${releases.second}, ${releases.first} \\(newest first`));
   });
 
   it('ltc rollback --to <rc> picks the newest release of that rc', async () => {

@@ -42,27 +42,19 @@ export interface ChooseWhere {
  * an unknown --to or no previous; 1 when previous points at a release that is gone).
  */
 export function pickRelease(releases: readonly ReleaseInfo[], previous: string | undefined, to: string | undefined, w: ChooseWhere): ReleaseInfo {
+  const names = releases.slice(0, 5).map((x) => x.name);
+  const listed = (pick: string) =>
+    names.length ? `${pick} with --to <release|rc>: ${names.join(', ')} (newest first; \`ltc releases --env ${w.environment}\` lists all)` : 'there are no releases yet: deploy one first';
   if (to) {
     const r = findRelease(releases, to);
-    if (!r) {
-      const names = releases.slice(0, 5).map((x) => x.name);
-      throw new UsageError(`no release "${to}" in ${w.releasesDir}`, {
-        hint: names.length ? `releases (newest first): ${names.join(', ')}; see \`ltc releases --env ${w.environment}\`` : 'there are no releases yet: deploy one first',
-      });
-    }
+    if (!r) throw new UsageError(`no release "${to}" in ${w.releasesDir}`, { hint: listed('pick one') });
     return r;
   }
   if (!previous) {
-    throw new UsageError(`environment ${w.environment} has no previous release to roll back to (${w.previousLink} is not set)`, {
-      hint: `pick one with --to <release|rc>; \`ltc releases --env ${w.environment}\` lists them`,
-    });
+    throw new UsageError(`environment ${w.environment} has no previous release to roll back to (${w.previousLink} is not set)`, { hint: listed('pick one') });
   }
   const r = releases.find((x) => x.name === previous);
-  if (!r) {
-    throw new CheckFailedError(`the previous release ${previous} is missing from ${w.releasesDir}`, {
-      hint: `pick another with --to <release|rc>; \`ltc releases --env ${w.environment}\` lists them`,
-    });
-  }
+  if (!r) throw new CheckFailedError(`the previous release ${previous} is missing from ${w.releasesDir}`, { hint: listed('pick another') });
   return r;
 }
 

@@ -76,7 +76,7 @@ describe('ltc deploy on the local target', () => {
     expect(rev).toHaveLength(1);
     expect(rev[0]).toMatchObject({ action: 'deploy', outcome: 'ok', rc: 'rc-2026-02-15', release: cur, releaseDir: join(s.deployRoot, 'releases', cur), from: null });
     expect(rev[0]!.commit).toMatch(/^[0-9a-f]{40}$/);
-    expect(rev[0]!.actor).toBeTruthy();
+    expect(rev[0]!.actor).toMatch(/^\S+$/);
     expect(Date.parse(rev[0]!.time)).toBeGreaterThan(0);
     expect(rev[0]!.buildMs).toBeGreaterThan(0);
     expect(rev[0]!.startMs).toBeGreaterThan(0);

@@ -4,7 +4,8 @@
  * error messages) passes its text through `mask()`.
  */
 export const MASK = '***';
-const MIN_LENGTH = 4;
+/** Values shorter than this are left alone (they would mask ordinary text): they must not be secrets. */
+export const MIN_LENGTH = 4;
 
 export class Masker {
   private readonly needles = new Set<string>();

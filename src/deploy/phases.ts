@@ -248,7 +248,7 @@ async function runCommands(
 export async function phaseBuild(s: DeploySession, io: StepIO): Promise<number> {
   // Counted per command, so a failed build's record says how long it ran too.
   s.buildMs = 0;
-  s.buildMs = await runCommands(s, io, 'build', s.staged!.staging, s.config.build, buildEnv(s), (ms) => (s.buildMs += ms));
+  await runCommands(s, io, 'build', s.staged!.staging, s.config.build, buildEnv(s), (ms) => (s.buildMs += ms));
   killPoint(s.ctx, 'after-build');
   return s.buildMs;
 }

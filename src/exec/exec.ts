@@ -57,13 +57,7 @@ const liveGroups = new Set<number>();
 let exitHooked = false;
 
 function killLiveGroups(): void {
-  for (const pid of liveGroups) {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  }
+  for (const pid of liveGroups) killTree(pid, 'SIGKILL');
   liveGroups.clear();
 }
 

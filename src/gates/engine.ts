@@ -276,6 +276,25 @@ export async function resolveTarget(
   return { commit: r.commit, ref: r.ref, repo, ...(tag ? { tag } : {}) };
 }
 
+/** The configured gates (at least one, each cwd inside the checkout), the selected names and the jobs: for a run and its dry run alike. */
+export function prepareGates(
+  loaded: GateRunDeps['loaded'],
+  only: readonly string[] | undefined,
+  jobsGiven: number | undefined,
+): { gates: GateConfig[]; selected: Set<string>; jobs: number } {
+  const gates = loaded.config.gates;
+  if (gates.length === 0) {
+    throw new ConfigError(`no gates configured in ${loaded.file}`, {
+      hint: 'add a `gates:` list (see `ltc init` for the handbook\'s five gates)',
+    });
+  }
+  for (const g of gates) checkGateCwd(g, loaded.file);
+  const selected = selectGates(gates, only);
+  const jobs = jobsGiven ?? availableParallelism();
+  if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs must be a whole number of 1 or more, got ${String(jobsGiven)}`);
+  return { gates, selected, jobs };
+}
+
 /**
  * `ltc gates run`: resolve the ref, check the commit out into `.ltc/work/<commit>`, `npm ci`
  * when there is a lock file, run the gates (neighbouring parallel ones together, bounded by
@@ -284,16 +303,7 @@ export async function resolveTarget(
 export async function runGates(opts: GateRunOptions, deps: GateRunDeps): Promise<GateRunOutcome> {
   const { loaded, stateDir, signal, masker } = deps;
   const reporter = deps.reporter ?? {};
-  const gates = loaded.config.gates;
-  if (gates.length === 0) {
-    throw new ConfigError(`no gates configured in ${loaded.file}`, {
-      hint: 'add a `gates:` list (see `ltc init` for the handbook\'s five gates)',
-    });
-  }
-  for (const g of gates) checkGateCwd(g, loaded.file);
-  const selected = selectGates(gates, opts.only);
-  const jobs = opts.jobs ?? availableParallelism();
-  if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs must be a whole number of 1 or more, got ${String(opts.jobs)}`);
+  const { gates, selected, jobs } = prepareGates(loaded, opts.only, opts.jobs);
 
   const started = performance.now();
   let actor: Promise<string> | undefined;
@@ -363,8 +373,8 @@ export async function runGates(opts: GateRunOptions, deps: GateRunDeps): Promise
       writeGateResultSync(stateDir, result);
     });
     // Ctrl-C/SIGTERM (the CLI's signal) or SIGHUP while the guard is armed.
-    const runSignal = AbortSignal.any([deps.signal, guard.hangupSignal]);
-    const runDeps = { ...deps, signal: runSignal, guard };
+    const runSignal = deps.signal;
+    const runDeps = { ...deps, guard };
 
     let interrupted = false;
     let setupFailed = false;

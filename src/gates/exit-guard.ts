@@ -65,21 +65,6 @@ export class GateExitGuard {
   private readonly live = new Set<ChildProcess>();
   private armed = false;
   private readonly onExit = () => this.endAll();
-  private readonly hangup = new AbortController();
-  /**
-   * SIGHUP (the terminal closed, the SSH session dropped) would end ltc at once by default, with
-   * no 'exit' handler run: the gates, in process groups of their own, would run on and the result
-   * would stay `running`. While armed it is an interruption like Ctrl-C: `hangupSignal` aborts.
-   */
-  private readonly onHangup = () => {
-    if (!this.hangup.signal.aborted) this.hangup.abort(new Error('interrupted by SIGHUP'));
-  };
-
-  /** Aborted when SIGHUP arrives while the guard is armed. */
-  get hangupSignal(): AbortSignal {
-    return this.hangup.signal;
-  }
-
   /** `onHardExit` runs (synchronously) when the process exits while armed, after the kills. */
   constructor(private readonly onHardExit: () => void = () => undefined) {}
 
@@ -87,14 +72,12 @@ export class GateExitGuard {
     if (this.armed) return;
     this.armed = true;
     process.on('exit', this.onExit);
-    process.on('SIGHUP', this.onHangup);
   }
 
   disarm(): void {
     if (!this.armed) return;
     this.armed = false;
     process.off('exit', this.onExit);
-    process.off('SIGHUP', this.onHangup);
   }
 
   /**

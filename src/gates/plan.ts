@@ -2,14 +2,12 @@
  * `ltc gates run --dry-run`: the tag resolved (git ls-remote only reads), the checkout, setup and
  * every gate with its command, cwd, batch and timeout; nothing is checked out, run or written.
  */
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { CommandResult } from '../cli/define.js';
-import { ConfigError } from '../core/errors.js';
 import type { Context } from '../core/context.js';
 import { displayCommand } from '../exec/command.js';
 import { isCommitSha } from '../git/refs.js';
-import { batchGates, checkGateCwd, gateArgv, resolveTarget, selectGates } from './engine.js';
+import { batchGates, gateArgv, prepareGates, resolveTarget } from './engine.js';
 import { resultFile } from './result.js';
 
 export interface GatesPlanOptions {
@@ -24,13 +22,7 @@ export interface GatesPlanOptions {
 export async function gatesPlan(opts: GatesPlanOptions, ctx: Context): Promise<CommandResult> {
   const loaded = await ctx.config();
   const stateDir = await ctx.stateDir();
-  const gates = loaded.config.gates;
-  if (gates.length === 0) {
-    throw new ConfigError(`no gates configured in ${loaded.file}`, { hint: "add a `gates:` list (see `ltc init` for the handbook's five gates)" });
-  }
-  for (const g of gates) checkGateCwd(g, loaded.file);
-  const selected = selectGates(gates, opts.only);
-  const jobs = opts.jobs ?? availableParallelism();
+  const { gates, selected, jobs } = prepareGates(loaded, opts.only, opts.jobs);
   // A commit id would need the mirror (a write) to be resolved: it is shown as given.
   const target =
     opts.ref !== undefined && isCommitSha(opts.ref) && opts.rc === undefined

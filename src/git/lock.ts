@@ -8,5 +8,5 @@ export type LockOptions = Pick<FileLockOptions, 'what' | 'waitMs' | 'signal'>;
 
 /** Holds `file` while `fn` runs. */
 export function withLock<T>(file: string, opts: LockOptions, fn: () => Promise<T>): Promise<T> {
-  return withFileLock(file, { what: opts.what, waitMs: opts.waitMs, signal: opts.signal }, fn);
+  return withFileLock(file, opts, fn);
 }

@@ -4,6 +4,7 @@
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import { UsageError } from '../core/errors.js';
+import { MIN_LENGTH as MIN_MASKABLE_LENGTH } from '../core/masker.js';
 import type { SecretPolicy } from '../config/schema/secrets.js';
 
 export type SecretKind = NonNullable<SecretPolicy['kind']>;
@@ -23,8 +24,6 @@ const DIGITS = '0123456789';
  */
 export const PASSWORD_SYMBOLS = '!*+,-.=^_~';
 export const FORBIDDEN_IN_PASSWORDS = ['/', '@', '"', "'", '\\'];
-/** The masker (src/core/masker.ts) leaves values shorter than this alone: they would show in the clear. */
-export const MIN_MASKABLE_LENGTH = 4;
 
 /** How a secret's kind is decided: its policy, else its name. */
 export function kindOf(name: string, policy: SecretPolicy | undefined): SecretKind {

@@ -16,16 +16,6 @@ export function procStartTime(pid: number): number | undefined {
   }
 }
 
-/** Process state letter from /proc (R, S, D, Z, …), or undefined when there is no such process. */
-export function procState(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-  } catch {
-    return undefined;
-  }
-}
-
 /** True when `pid` runs (a zombie does not count): the one check in src/core/process-alive.ts. */
 export { pidAlive };
 

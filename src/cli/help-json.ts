@@ -21,14 +21,20 @@ export function commandAt(program: Command, words: string[]): Command {
   return target;
 }
 
+/** `ltc lock status`: the words that name a command. */
+export function commandPath(cmd: Command): string {
+  const words: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) words.unshift(c.name());
+  return words.join(' ');
+}
+
 /** `ltc … --help --json`: the help as data, with the text help too. */
 export function commandHelp(cmd: Command): CommandHelp {
-  const path: string[] = [];
-  for (let c: Command | null = cmd; c; c = c.parent) path.unshift(c.name());
+  const path = commandPath(cmd);
   return {
-    command: path.join(' '),
+    command: path,
     description: cmd.description(),
-    usage: `${path.join(' ')} ${cmd.usage()}`,
+    usage: `${path} ${cmd.usage()}`,
     arguments: cmd.registeredArguments.map((a) => ({ name: a.name(), required: a.required, description: a.description })),
     options: cmd.options.filter((o) => !o.hidden).map((o) => ({ flags: o.flags, description: o.description })),
     commands: cmd.commands.map((c) => ({ name: c.name(), description: c.description() })),

@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { commandAt, commandHelp } from './help-json.js';
+import { commandAt, commandHelp, commandPath } from './help-json.js';
 import { createContext, type Context, type GlobalOptions } from '../core/context.js';
 import { EXIT_CODE_TABLE, ExitCode, InterruptedError, LtcError, UsageError, toLtcError } from '../core/errors.js';
 import { processMasker } from '../core/masker.js';
@@ -108,13 +108,6 @@ function exitCodesText(): string {
   return ['Exit codes:', ...EXIT_CODE_TABLE.map((r) => `  ${String(r.code).padStart(3)}  ${r.meaning}`)].join('\n');
 }
 
-/** `ltc lock status`: the words that name a command. */
-function commandPath(cmd: Command): string {
-  const words: string[] = [];
-  for (let c: Command | null = cmd; c; c = c.parent) words.unshift(c.name());
-  return words.join(' ');
-}
-
 /** The options a command accepts: its own and those of every group above it. */
 function optionsOf(cmd: Command): Option[] {
   const options: Option[] = [];
@@ -195,16 +188,9 @@ const VALUE_OPTIONS = new Set(['--config', '--env', '--approve']);
 
 /** `ltc config` (a group without its subcommand): exit 2 naming the subcommands. */
 function missingSubcommand(program: Command, argv: string[]): LtcError {
-  let target = program;
-  const path: string[] = [];
-  for (const word of commandWords(argv)) {
-    const next = target.commands.find((c) => c.name() === word);
-    if (!next) break;
-    target = next;
-    path.push(word);
-  }
+  const target = commandAt(program, commandWords(argv));
   const subs = target.commands.map((c) => c.name());
-  const where = path.length ? `ltc ${path.join(' ')}` : 'ltc';
+  const where = commandPath(target);
   return new UsageError(`${where} needs a command: ${subs.join(', ')}`, {
     hint: `e.g. \`${where} ${subs[0] ?? '<command>'} --help\`; \`${where} --help\` lists them`,
   });

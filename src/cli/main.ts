@@ -255,7 +255,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 
   for (const group of await loadGroups()) {
     for (const def of group.commands) register(program, def, state, makeContext);
-    program.commands.find((c) => c.name() === group.name)?.description(group.description);
+    // A group that is itself a command (init, deploy) keeps its command's description for its
+    // own --help; the group's line is the summary in `ltc --help`.
+    const top = program.commands.find((c) => c.name() === group.name);
+    if (top?.commands.length) top.description(group.description);
+    else top?.summary(group.description);
   }
   program
     .command('help [topic...]')

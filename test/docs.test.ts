@@ -98,7 +98,7 @@ describe('the reference in docs/reference is generated from the code', () => {
           const page = docs.get(`docs/reference/commands/${def.path.join('-')}.md`)!;
           expect(page, def.path.join(' ')).toContain(def.description);
           expect(help.description).toBe(def.description);
-          for (const o of help.options) expect(page, `${def.path.join(' ')} ${o.flags}`).toContain(`\`${o.flags}\``);
+          for (const o of help.options) expect(page, `${def.path.join(' ')} ${o.flags}`).toContain(`\`${o.flags.replace(/\|/g, '\\|')}\``);
           expect(help.options.length).toBe(def.options?.length ?? 0);
         }),
       );

@@ -3,6 +3,7 @@ import { commandAt, commandHelp, commandPath } from './help-json.js';
 import { createContext, type Context, type GlobalOptions } from '../core/context.js';
 import { EXIT_CODE_TABLE, ExitCode, InterruptedError, LtcError, UsageError, toLtcError } from '../core/errors.js';
 import { processMasker } from '../core/masker.js';
+import { registerCredentials } from '../exec/child-env.js';
 import { Output, loadPalette, type Palette } from '../core/output.js';
 import { Prompter } from '../ui/prompt.js';
 import type { CommandDef, CommandResult } from './define.js';
@@ -208,6 +209,8 @@ function renderError(out: Output, err: LtcError, debug: boolean): void {
 
 /** Runs ltc with the given arguments; returns the exit code. */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  // ltc's own credentials (LTC_MASTER_KEY, VAULT_TOKEN, AWS_*, …) are masked whatever command runs.
+  registerCredentials(env, processMasker);
   const isTTY = Boolean(process.stdout.isTTY && process.stdin.isTTY);
   const ci = env.CI === 'true' || env.CI === '1';
   const earlyJson = argv.includes('--json');

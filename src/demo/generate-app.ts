@@ -2,6 +2,7 @@
  * Generates the demo "app repo": a throwaway git repository of a small LifeTimeCircle-like app
  * (template in templates/demo-app) with three tagged release candidates, the last one broken.
  */
+import { childEnv } from '../exec/child-env.js';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -96,7 +97,7 @@ async function prepareTarget(dir: string): Promise<boolean> {
 
 /** Environment for git: fixed identity and dates, none of a caller's GIT_DIR & co. */
 function gitEnv(date: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
+  const env: NodeJS.ProcessEnv = childEnv(process.env, undefined, 'git');
   for (const key of ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_OBJECT_DIRECTORY', 'GIT_PREFIX']) delete env[key];
   return {
     ...env,

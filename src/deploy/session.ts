@@ -3,6 +3,7 @@
  * it in this process (keyed by the run id). A deploy run cannot be resumed in another process
  * (start a new `ltc deploy`: its lock takeover and the complete-or-absent releases make that safe).
  */
+import { childEnv } from '../exec/child-env.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { EnvironmentConfig } from '../config/schema/index.js';
 import type { LocalTargetConfig } from '../config/schema/target.js';
@@ -102,17 +103,14 @@ export function killPoint(ctx: Context, point: string): void {
   if (ctx.env.LTC_TEST_KILL_AT === point) process.kill(process.pid, 'SIGKILL');
 }
 
-const BASE_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'SHELL'];
-
 /**
- * The app's environment: a few basics of ltc's own (PATH, HOME, LANG, …, never its credentials),
+ * The app's environment: the allow-listed basics of ltc's own (src/exec/child-env.ts: PATH, HOME,
+ * LANG, …, never its credentials),
  * the target's `env`, the secrets of shared/.env (registered with the masker) and LTC_ENV,
  * LTC_RELEASE, LTC_RC, LTC_COMMIT.
  */
 export async function appEnv(s: DeploySession, release: { name: string; rc?: string; commit?: string }): Promise<Record<string, string>> {
-  const env: Record<string, string> = {};
-  for (const k of BASE_ENV) if (s.ctx.env[k] !== undefined) env[k] = s.ctx.env[k]!;
-  Object.assign(env, s.config.env);
+  const env = childEnv(s.ctx.env, s.config.env);
   for (const [k, v] of await s.target.readEnv()) {
     s.ctx.masker.add(v);
     env[k] = v;

@@ -2,12 +2,18 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { CheckFailedError, InterruptedError, UsageError } from '../core/errors.js';
 import type { Masker } from '../core/masker.js';
+import { childEnv } from './child-env.js';
 import { displayCommand } from './command.js';
 
 export interface ExecOptions {
   cwd?: string;
-  /** Added to the inherited environment. */
+  /**
+   * What the config or the step gives the command explicitly, on top of the allow-listed part
+   * of `baseEnv` (see child-env.ts); `undefined` removes a variable.
+   */
   env?: Record<string, string | undefined>;
+  /** ltc's environment the allow-listed variables are taken from (default process.env). */
+  baseEnv?: NodeJS.ProcessEnv;
   /** Kill the whole process tree after this many ms. */
   timeout?: number;
   /** Ctrl-C or a step cancel: the whole process tree is ended. */
@@ -84,7 +90,7 @@ export async function execCommand(argv: readonly string[], opts: ExecOptions, ma
   // node:child_process directly: execa's per-call overhead was most of a runbook step's cost.
   const child = spawn(file, args, {
     cwd: opts.cwd,
-    env: opts.env ? { ...process.env, ...opts.env } : process.env,
+    env: childEnv(opts.baseEnv ?? process.env, opts.env),
     detached: true,
     stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });

@@ -15,6 +15,7 @@ import { parseDuration } from '../core/duration.js';
 import type { Masker } from '../core/masker.js';
 import { didYouMean } from '../core/suggest.js';
 import { displayCommand, withShell } from '../exec/command.js';
+import { childEnv } from '../exec/child-env.js';
 import type { ExecOptions, ExecResult } from '../exec/exec.js';
 import { ensureMirror, exportTree, isRemoteUrl, checkRepoString, listRemoteRefs, removeTree, resolveRef, resolveTag } from '../git/repo.js';
 import { isCommitSha, validateRcName, validateRefName } from '../git/refs.js';
@@ -116,8 +117,6 @@ const SETUP_LOG = '_setup.log';
 const SETUP_TIMEOUT_MS = 15 * 60_000;
 const SETUP_COMMAND = ['npm', 'ci', '--no-audit', '--no-fund'];
 
-/** Env vars that would make git inside a gate look at another repository. */
-const GIT_REPO_ENV = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_OBJECT_DIRECTORY', 'GIT_COMMON_DIR', 'GIT_PREFIX'];
 
 export function findOnPath(command: string, pathEnv = process.env.PATH ?? ''): string | undefined {
   for (const dir of pathEnv.split(delimiter)) {
@@ -315,13 +314,13 @@ export async function runGates(opts: GateRunOptions, deps: GateRunDeps): Promise
   const resolveMs = Math.round(performance.now() - started);
   const { commit } = target;
 
-  await mkdir(join(stateDir, 'gates'), { recursive: true });
+  await mkdir(join(stateDir, 'gates'), { recursive: true, mode: 0o700 });
   return withLock(`${resultFile(stateDir, commit)}.lock`, { what: `running the gates for commit ${commit.slice(0, 12)}`, signal }, async () => {
     // Under the lock: a run refused as locked (exit 5) prints no heading of a run that never starts.
     reporter.resolved?.({ ...target, gates: gates.filter((g) => selected.has(g.name)) });
     const logs = logDir(stateDir, commit);
     await rm(logs, { recursive: true, force: true });
-    await mkdir(logs, { recursive: true });
+    await mkdir(logs, { recursive: true, mode: 0o700 });
     const workTree = join(stateDir, 'work', commit);
 
     const records: GateRecord[] = gates.map((g) => ({
@@ -466,7 +465,7 @@ async function runSetup(opts: GateRunOptions, workTree: string, logs: string, de
   const command = displayCommand(SETUP_COMMAND);
   const log = join(logs, SETUP_LOG);
   reporter.phaseStart?.('setup', command);
-  const out = createWriteStream(log, { mode: 0o644 });
+  const out = createWriteStream(log, { mode: 0o600 });
   out.write(`# ltc gates setup: ${command}\n# cwd: ${workTree}\n# started: ${now()}\n`);
   const t0 = performance.now();
   let status: SetupRecord['status'];
@@ -476,7 +475,7 @@ async function runSetup(opts: GateRunOptions, workTree: string, logs: string, de
       cwd: workTree,
       timeout: SETUP_TIMEOUT_MS,
       signal: deps.signal,
-      env: Object.fromEntries(GIT_REPO_ENV.map((k) => [k, undefined])),
+      baseEnv: deps.env ?? process.env,
       onLine: (line) => out.write(line + '\n'),
     }, deps, out, 'npm ci');
     status = r.cancelled ? 'interrupted' : r.exitCode === 0 ? 'passed' : 'failed';
@@ -554,10 +553,10 @@ async function runGate(gate: GateConfig, rec: GateRecord, workTree: string, stop
   rec.startedAt = now();
   rec.status = 'not_run';
   reporter.gateStart?.(rec);
-  const out = createWriteStream(rec.log, { mode: 0o644 });
+  const out = createWriteStream(rec.log, { mode: 0o600 });
   const cwd = resolve(workTree, gate.cwd ?? '.');
   out.write(`# ltc gate ${gate.name}: ${masker.mask(displayCommand(argv))}\n# cwd: ${cwd}\n# started: ${rec.startedAt}\n`);
-  const pathEnv = { ...process.env, ...deps.env, ...gate.env }.PATH ?? '';
+  const pathEnv = childEnv(deps.env ?? process.env, gate.env).PATH ?? '';
 
   const finish = async (status: GateStatus, exitCode: number | null, reason?: string) => {
     rec.status = status;
@@ -598,7 +597,9 @@ async function runGate(gate: GateConfig, rec: GateRecord, workTree: string, stop
       cwd,
       timeout: timeoutMs,
       signal: stop,
-      env: { ...Object.fromEntries(GIT_REPO_ENV.map((k) => [k, undefined])), ...deps.env, ...gate.env, LTC_GATE: gate.name, LTC_COMMIT: basenameCommit(workTree) },
+      // ltc's environment only through the allow-list (never its credentials), then the gate's env:.
+      baseEnv: deps.env ?? process.env,
+      env: { ...gate.env, LTC_GATE: gate.name, LTC_COMMIT: basenameCommit(workTree) },
       killGrace: 2000,
       onLine: (line) => {
         out.write(line + '\n');

@@ -95,9 +95,9 @@ export function gateDefinitionHash(gate: GateConfig): string {
 /** Writes the result atomically (temp file + rename), masked. */
 export async function writeGateResult(stateDir: string, result: GateResult): Promise<string> {
   const file = resultFile(stateDir, result.commit);
-  await mkdir(gatesDir(stateDir), { recursive: true });
+  await mkdir(gatesDir(stateDir), { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(processMasker.maskDeep(result), null, 2) + '\n', { mode: 0o644 });
+  await writeFile(tmp, JSON.stringify(processMasker.maskDeep(result), null, 2) + '\n', { mode: 0o600 });
   await rename(tmp, file);
   return file;
 }
@@ -105,9 +105,9 @@ export async function writeGateResult(stateDir: string, result: GateResult): Pro
 /** The same, synchronously: for a process 'exit' handler, where nothing asynchronous runs. */
 export function writeGateResultSync(stateDir: string, result: GateResult): string {
   const file = resultFile(stateDir, result.commit);
-  mkdirSync(gatesDir(stateDir), { recursive: true });
+  mkdirSync(gatesDir(stateDir), { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(processMasker.maskDeep(result), null, 2) + '\n', { mode: 0o644 });
+  writeFileSync(tmp, JSON.stringify(processMasker.maskDeep(result), null, 2) + '\n', { mode: 0o600 });
   renameSync(tmp, file);
   return file;
 }

@@ -2,7 +2,7 @@
  * `ltc gates run` and `ltc gates status`: options in, one call into the engine, the result
  * rendered (listr2 / plain lines / --json), JUnit XML and the GitHub step summary written.
  */
-import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { CommandResult } from '../cli/define.js';
 import type { Context } from '../core/context.js';
@@ -113,8 +113,10 @@ export async function gatesRun(opts: GatesRunCliOptions, ctx: Context): Promise<
   const tails = await failureTails(result, ctx);
 
   if (junitFile) {
-    await mkdir(dirname(junitFile), { recursive: true });
-    await writeFile(junitFile, ctx.masker.mask(junitXml(result, tails)));
+    await mkdir(dirname(junitFile), { recursive: true, mode: 0o700 });
+    // It holds the tails of failed gates' output: readable by this user only (also when it existed).
+    await writeFile(junitFile, ctx.masker.mask(junitXml(result, tails)), { mode: 0o600 });
+    await chmod(junitFile, 0o600);
   }
   const summaryFile = ctx.env.GITHUB_STEP_SUMMARY;
   if (summaryFile) await appendFile(summaryFile, ctx.masker.mask(markdownSummary(result)) + '\n');

@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { CheckFailedError, InterruptedError } from '../core/errors.js';
 import { processMasker, type Masker } from '../core/masker.js';
+import { childEnv } from '../exec/child-env.js';
 
 export interface GitOptions {
   /** Working directory for git (`-C` is not used, so paths in args stay as given). */
@@ -24,9 +25,12 @@ export interface GitResult {
 /** Variables that would point git at another repository than the one we name. */
 const REPO_ENV = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_OBJECT_DIRECTORY', 'GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_PREFIX', 'GIT_COMMON_DIR', 'GIT_NAMESPACE', 'GIT_CEILING_DIRECTORIES'];
 
-/** The environment every git call gets: the caller's, minus repo pointers, never prompting. */
+/**
+ * The environment every git call gets: the allow-listed part of the caller's (child-env.ts, with
+ * git's own GIT_* and SSH_AUTH_SOCK; never ltc's credentials), minus repo pointers, never prompting.
+ */
 export function gitEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...base };
+  const env: NodeJS.ProcessEnv = childEnv(base, undefined, 'git');
   for (const key of REPO_ENV) delete env[key];
   env.GIT_TERMINAL_PROMPT = '0';
   env.GIT_ASKPASS = env.GIT_ASKPASS ?? '';

@@ -10,6 +10,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { CheckFailedError, ConfigError, InterruptedError, UsageError } from '../core/errors.js';
 import { processMasker } from '../core/masker.js';
 import { didYouMean } from '../core/suggest.js';
+import { childEnv } from '../exec/child-env.js';
 import { firstLines, git, gitEnv, runGit, safeGitArgs, type GitOptions } from './git.js';
 import { withLock } from './lock.js';
 import { checkRefSyntax, isCommitSha, isFullSha, validateRefName } from './refs.js';
@@ -242,7 +243,7 @@ export async function archiveTree(mirror: string, commit: string, dest: string, 
   await mkdir(dest, { recursive: true });
   const timeoutMs = opts.timeout ?? 600_000;
   const archive = spawn('git', safeGitArgs(['archive', '--format=tar', commit]), { cwd: mirror, env: gitEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-  const tar = spawn('tar', ['-x', '-f', '-', '-C', dest], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const tar = spawn('tar', ['-x', '-f', '-', '-C', dest], { env: childEnv(process.env), stdio: ['pipe', 'ignore', 'pipe'] });
   let errors = '';
   const collect = (b: Buffer) => {
     if (errors.length < 65_536) errors += b.toString('utf8');

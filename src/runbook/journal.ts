@@ -105,7 +105,7 @@ export class Journal {
 
   /** Opens (creating) the journal for appending. */
   static open(stateDir: string, runId: string, masker: Masker): Journal {
-    mkdirSync(runsDir(stateDir), { recursive: true });
+    mkdirSync(runsDir(stateDir), { recursive: true, mode: 0o700 });
     const journal = new Journal(journalFile(stateDir, runId), masker);
     journal.fd = openSync(journal.file, 'a', 0o600);
     return journal;

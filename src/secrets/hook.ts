@@ -3,6 +3,7 @@
  * `ltc secrets scan --staged`. A hook ltc did not write is never replaced without --force
  * (and then kept as pre-commit.before-ltc).
  */
+import { childEnv } from '../exec/child-env.js';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -45,7 +46,7 @@ export function hookScript(nodePath: string, ltcJs: string): string {
 
 function gitPath(repo: string, what: string): Promise<string> {
   return new Promise((res, rej) => {
-    execFile('git', ['rev-parse', '--git-path', what], { cwd: repo }, (err, stdout, stderr) => {
+    execFile('git', ['rev-parse', '--git-path', what], { cwd: repo, env: childEnv(process.env, undefined, 'git') }, (err, stdout, stderr) => {
       if (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') return rej(new UsageError('git not found', { hint: 'install git (Debian package git)' }));
         return rej(new UsageError(`${repo} is not a git repository (${stderr.trim() || err.message})`, { hint: 'pass --repo <dir> of the app repo' }));

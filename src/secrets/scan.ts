@@ -5,6 +5,7 @@
  * column and rule, and the secret only masked. Output as text, JSON or SARIF 2.1.0; exit 1 on
  * findings. git output is read raw (not through the masker) since it is what is scanned.
  */
+import { childEnv } from '../exec/child-env.js';
 import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
@@ -62,7 +63,7 @@ export function maskSecret(secret: string, prefixed = true): string {
 
 function git(cwd: string, args: string[]): Promise<Buffer> {
   return new Promise((res, rej) => {
-    execFile('git', args, { cwd, encoding: 'buffer', maxBuffer: 512 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile('git', args, { cwd, env: childEnv(process.env, undefined, 'git'), encoding: 'buffer', maxBuffer: 512 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'ENOENT') return rej(new UsageError('git not found', { hint: 'install git (Debian package git)' }));
@@ -89,7 +90,7 @@ function isBinary(buf: Buffer): boolean {
 /** Reads many blobs through one `git cat-file --batch`. */
 function catFileBatch(cwd: string, shas: string[]): Promise<Map<string, Buffer>> {
   return new Promise((res, rej) => {
-    const child = spawn('git', ['cat-file', '--batch'], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('git', ['cat-file', '--batch'], { cwd, env: childEnv(process.env, undefined, 'git'), stdio: ['pipe', 'pipe', 'pipe'] });
     const chunks: Buffer[] = [];
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => chunks.push(c));

@@ -169,10 +169,11 @@ export interface Started {
 /** Starts the app detached, logging to `logFile`, and records it in `pidFile`. */
 export async function startApp(o: StartOptions): Promise<Started> {
   if (o.signal.aborted) throw new InterruptedError('interrupted before the app was started');
-  await mkdir(dirname(o.logFile), { recursive: true });
-  await appendFile(o.logFile, `${new Date().toISOString()} ltc: starting release ${o.release}: ${o.argv.join(' ')}\n`);
+  await mkdir(dirname(o.logFile), { recursive: true, mode: 0o700 });
+  // The app's output may hold secrets: the log is readable by this user only.
+  await appendFile(o.logFile, `${new Date().toISOString()} ltc: starting release ${o.release}: ${o.argv.join(' ')}\n`, { mode: 0o600 });
   const logOffset = (await stat(o.logFile)).size;
-  const fd = openSync(o.logFile, 'a');
+  const fd = openSync(o.logFile, 'a', 0o600);
   const startedAtMs = performance.now();
   let child: ReturnType<typeof spawn>;
   try {

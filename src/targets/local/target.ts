@@ -127,7 +127,7 @@ export class LocalTarget implements Target {
       argv,
       {
         cwd: dir,
-        env: { ...SCRUBBED, ...opts.env },
+        env: opts.env,
         timeout: opts.timeoutMs,
         signal: opts.signal,
         ...(opts.onLine ? { onLine: (line: string) => opts.onLine!(line) } : {}),
@@ -321,11 +321,3 @@ export class LocalTarget implements Target {
     return out;
   }
 }
-
-/** Credentials of ltc itself that build, hook and smoke commands must not inherit. */
-const SCRUBBED: Record<string, undefined> = {
-  LTC_MASTER_KEY: undefined,
-  VAULT_TOKEN: undefined,
-  AWS_SECRET_ACCESS_KEY: undefined,
-  AWS_SESSION_TOKEN: undefined,
-};

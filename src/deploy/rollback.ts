@@ -120,7 +120,8 @@ export async function describeState(s: DeploySession): Promise<StateReport> {
   const live = await liveReleases(s).catch(() => new Set<string>());
   const avoid = new Set([current, s.release].filter((x): x is string => Boolean(x)));
   const candidates = releases.filter((r) => !avoid.has(r.name));
-  const suggestion = (previous && !avoid.has(previous) ? previous : undefined) ?? candidates.find((r) => live.has(r.name))?.name;
+  // previous too only when it once answered healthy (an interrupted deploy can leave it on an untried release).
+  const suggestion = (previous && !avoid.has(previous) && live.has(previous) ? previous : undefined) ?? candidates.find((r) => live.has(r.name))?.name;
   const journal = join(s.stateDir, 'runs', `${s.id}.jsonl`);
   const app = !status
     ? 'unknown'

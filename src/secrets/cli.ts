@@ -38,9 +38,14 @@ export async function listSecrets(ctx: Context): Promise<CommandResult> {
     const missing = required.filter((n) => !stored.has(n));
     const rows = [['NAME', 'CURRENT', 'PREVIOUS', 'PENDING', 'UPDATED', 'REQUIRED']];
     for (const s of secrets) {
-      rows.push([s.name, idOf(s, 'current'), idOf(s, 'previous'), idOf(s, 'pending'), short(s.updated), required.includes(s.name) ? 'yes' : '']);
+      if (s.scheduledForDeletion) rows.push([s.name, `SCHEDULED FOR DELETION (since ${short(s.scheduledForDeletion)})`, '-', '-', short(s.updated), required.includes(s.name) ? 'yes' : '']);
+      else rows.push([s.name, idOf(s, 'current'), idOf(s, 'previous'), idOf(s, 'pending'), short(s.updated), required.includes(s.name) ? 'yes' : '']);
     }
     for (const n of missing) rows.push([n, 'MISSING', '-', '-', '-', 'yes']);
+    const deleting = secrets.filter((s) => s.scheduledForDeletion).map((s) => s.name);
+    const restoreHint = deleting.length
+      ? `\n${deleting.join(', ')} ${deleting.length === 1 ? 'is' : 'are'} scheduled for deletion and unusable until restored: aws secretsmanager restore-secret --secret-id <id> (RestoreSecret, or "Cancel deletion" in the console)`
+      : '';
     const head = `${scope.environment}: ${scope.backend.location}`;
     return {
       data: {
@@ -49,8 +54,9 @@ export async function listSecrets(ctx: Context): Promise<CommandResult> {
         location: scope.backend.location,
         secrets: secrets.map((s) => ({ ...s, required: required.includes(s.name) })),
         missing,
+        scheduledForDeletion: deleting,
       },
-      text: secrets.length || missing.length ? `${head}\n${table(rows)}` : `${head}\nno secrets stored yet (add one with \`ltc secrets generate <NAME>\` or \`ltc secrets set <NAME>\`)`,
+      text: secrets.length || missing.length ? `${head}\n${table(rows)}${restoreHint}` : `${head}\nno secrets stored yet (add one with \`ltc secrets generate <NAME>\` or \`ltc secrets set <NAME>\`)`,
     };
   });
 }

@@ -315,7 +315,7 @@ async function checkSecretsPresent(s: DeploySession, io: StepIO): Promise<void> 
 }
 
 /** Secret values of the environment: its `required` secrets, or every secret it has. */
-async function secretValues(s: DeploySession, io: StepIO): Promise<Map<string, string>> {
+export async function secretValues(s: DeploySession, io: StepIO): Promise<Map<string, string>> {
   const values = new Map<string, string>();
   if (!s.env.secrets) return values;
   const { openScope, audited } = await import('../secrets/service.js');
@@ -326,7 +326,7 @@ async function secretValues(s: DeploySession, io: StepIO): Promise<Map<string, s
     for (const name of names) {
       const v = await audited(
         scope,
-        { action: 'secret.read', secret: name, ...(s.rc ? { rc: s.rc } : {}), details: { purpose: 'deploy env file', runId: s.id } },
+        { action: 'secret.read', secret: name, ...(s.rc ? { rc: s.rc } : {}), details: { purpose: s.action === 'restart' ? 'restart env file' : 'deploy env file', runId: s.id } },
         () => scope.backend.getValue(name, { stage: 'current' }),
         (x) => x.versionId,
       );

@@ -273,11 +273,11 @@ export async function verify(ctx: Context): Promise<CommandResult> {
 
 // ---------------------------------------------------------------- rollback
 
-export async function rollback(ctx: Context, name: string): Promise<CommandResult> {
+export async function rollback(ctx: Context, name: string, opts: { restart?: boolean } = {}): Promise<CommandResult> {
   checkSecretName(name);
   return withScope(ctx, async (scope) => {
     const { rollbackSecret } = await import('./rotate.js');
-    const r = await rollbackSecret(scope, name);
+    const r = await rollbackSecret(scope, name, { restart: opts.restart !== false });
     return {
       data: { environment: scope.environment, secret: name, current: r.current, previous: r.previous, applied: r.applied },
       text: `${name}: version ${r.current} is current again (version ${r.previous} is now previous)${r.applied ? `; ${r.applied}` : ''}`,
@@ -287,17 +287,21 @@ export async function rollback(ctx: Context, name: string): Promise<CommandResul
 
 // ---------------------------------------------------------------- rotate
 
-export async function rotate(ctx: Context, name: string): Promise<CommandResult> {
+export async function rotate(ctx: Context, name: string, opts: { restart?: boolean } = {}): Promise<CommandResult> {
   checkSecretName(name);
   return withScope(ctx, async (scope) => {
     const { rotateSecret } = await import('./rotate.js');
-    const r = await rotateSecret(scope, name);
+    const r = await rotateSecret(scope, name, { restart: opts.restart !== false });
     return {
       data: { environment: scope.environment, secret: name, ...r },
       text: r.dryRun
         ? r.plan.join('\n')
         : `${name}: rotated${r.resumed ? ' (finished an interrupted rotation)' : ''}; version ${r.current} is current, ${r.previous ?? 'none'} is previous` +
-          (r.target ? ` (set and tested in ${r.target})` : ' (no rotate.postgres or rotate.runbook configured: only the stored value changed)'),
+          (r.target
+            ? ` (set and tested in ${r.target})`
+            : opts.restart === false
+              ? ' (--no-restart: only the stored value changed; the app gets it with `ltc restart` or the next deploy)'
+              : ' (no rotate.postgres or rotate.runbook configured and no deployed app uses it: only the stored value changed)'),
     };
   });
 }

@@ -118,3 +118,15 @@ describe('ltc init', () => {
     expect(p.stdout).toContain('edit app.repo');
   });
 });
+
+describe('the rollback hint offers only releases that answered healthy', () => {
+  it('previous that never ran is not offered; the newest healthy other release is', async () => {
+    const { suggestRelease } = await import('../src/deploy/rollback.ts');
+    const releases = [{ name: 'r4' }, { name: 'r3' }, { name: 'r2' }, { name: 'r1' }];
+    // r3 (previous) was switched to by a killed deploy and never answered; r2 was live.
+    expect(suggestRelease(releases, 'r3', ['r4', 'r4'], new Set(['r2', 'r1']))).toBe('r2');
+    expect(suggestRelease(releases, 'r3', ['r4'], new Set(['r3', 'r2']))).toBe('r3');
+    expect(suggestRelease(releases, 'r3', ['r4'], new Set())).toBeUndefined();
+    expect(suggestRelease(releases, undefined, ['r4', 'r2'], new Set(['r4', 'r2']))).toBeUndefined();
+  });
+});

@@ -6,7 +6,11 @@
 //     target ≤ 3 s (the handbook allows 5 minutes);
 //   - ltc's own overhead in a deploy: its wall time minus the configured build commands and the
 //     start (spawn until healthy), both taken from revisions.log; target ≤ 1 s;
-//   - the full deploy time.
+//   - the full deploy time;
+//   - a broken release (rc-2026-03-01.1: /api/health answers 500 steadily) with health_deadline
+//     60s: from its first answer (polled from outside) until ltc starts the rollback (its
+//     "rolling back to" line, --verbose) and until the previous release answers healthy again;
+//     target ≤ 5 s (health_failures: 3 answers in a row, instead of waiting for the deadline).
 // Needs `npm run build` first (npm run bench does it).
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -146,6 +150,41 @@ try {
   }
   const startup = median(Array.from({ length: 5 }, () => ltc(['--version']).wall));
 
+  // A broken release with the deadline the issue names (60 s).
+  const cfg = join(ops, 'ltc.config.yaml');
+  writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('health_deadline: 15s', 'health_deadline: 60s'));
+  const broken = [];
+  for (let i = 0; i < Math.min(RUNS, 3); i++) {
+    const liveBefore = (await (await fetch(`${url}/api/health`)).json()).version;
+    const start = performance.now();
+    const child = spawn(process.execPath, [LTC, 'deploy', '--rc', 'rc-2026-03-01.1', '--verbose'], { cwd: ops, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let rollbackAt;
+    child.stdout.on('data', (b) => {
+      out += b;
+      if (rollbackAt === undefined && out.includes('rolling back to')) rollbackAt = performance.now();
+    });
+    child.stderr.resume();
+    const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+    let firstAnswer;
+    let healthyAgain;
+    while (healthyAgain === undefined) {
+      try {
+        const r = await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(200) });
+        const body = await r.json().catch(() => ({}));
+        if (firstAnswer === undefined && r.status === 500) firstAnswer = performance.now();
+        if (firstAnswer !== undefined && r.status === 200 && body.version === liveBefore) healthyAgain = performance.now();
+      } catch {
+        /* down between the stop and the start */
+      }
+      if (healthyAgain === undefined) await new Promise((r) => setTimeout(r, 5));
+      if (performance.now() - start > 120_000) throw new Error('the broken deploy was not rolled back within 120 s');
+    }
+    const code = await exited;
+    if (code !== 3) throw new Error(`deploy of the broken release exited ${code}, expected 3`);
+    broken.push({ started: (rollbackAt ?? healthyAgain) - firstAnswer, healthy: healthyAgain - firstAnswer, wall: performance.now() - start });
+  }
+
   report(`ltc rollback until the previous release answers healthy (median of ${RUNS})`, [
     { name: 'current release running', value: median(running.map((r) => r.healthy)) / 1000, unit: ' s', target: 3 },
     { name: 'current release crashed (SIGKILL before)', value: median(crashed.map((r) => r.healthy)) / 1000, unit: ' s', target: 3 },
@@ -160,6 +199,11 @@ try {
     { name: 'first deploy (clones the mirror): wall', value: cold.wall / 1000, unit: ' s' },
     { name: 'first deploy: overhead', value: cold.overhead / 1000, unit: ' s' },
     { name: 'node + ltc startup (ltc --version), part of the overhead', value: startup / 1000, unit: ' s' },
+  ]);
+  report(`a broken release (steady 500), health_deadline 60s (median of ${broken.length})`, [
+    { name: 'first 500 answer → rollback started', value: median(broken.map((b) => b.started)) / 1000, unit: ' s', target: 5 },
+    { name: 'first 500 answer → previous release healthy again', value: median(broken.map((b) => b.healthy)) / 1000, unit: ' s' },
+    { name: 'ltc deploy wall time (exit 3)', value: median(broken.map((b) => b.wall)) / 1000, unit: ' s' },
   ]);
 } finally {
   try {

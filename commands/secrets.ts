@@ -50,19 +50,23 @@ const group: CommandGroup = {
       examples: ['ltc secrets generate LTC_SECRET_KEY --env staging', 'ltc secrets generate DATABASE_PASSWORD --env staging --length 40'],
       handler: async ({ args, options }, ctx) => (await import('../src/secrets/cli.js')).generate(ctx, args.name, options),
     }),
-    defineCommand<Name, NoArgs>({
+    defineCommand<Name, { restart?: boolean }>({
       path: ['secrets', 'rotate'],
-      description: 'rotate in four steps (create pending, set where used, test, finish); finishes or undoes an interrupted rotation',
+      description:
+        'rotate in four steps (create pending, set where used, test, finish); finishes or undoes an interrupted rotation. ' +
+        "A secret the environment's deployed app uses is written into shared/.env and the app restarted and health-checked with it (undone on failure)",
       args: [{ name: 'name', description: 'secret name', required: true }],
-      examples: ['ltc secrets rotate DATABASE_PASSWORD --env staging', 'ltc secrets rotate LTC_SECRET_KEY --env prod --dry-run'],
-      handler: async ({ args }, ctx) => (await import('../src/secrets/cli.js')).rotate(ctx, args.name),
+      options: [{ flags: '--no-restart', description: "do not re-render shared/.env and restart the environment's app (it keeps the old value until `ltc restart` or the next deploy)" }],
+      examples: ['ltc secrets rotate DATABASE_PASSWORD --env staging', 'ltc secrets rotate LTC_SECRET_KEY --env prod --dry-run', 'ltc secrets rotate LTC_SECRET_KEY --env staging --no-restart'],
+      handler: async ({ args, options }, ctx) => (await import('../src/secrets/cli.js')).rotate(ctx, args.name, options),
     }),
-    defineCommand<Name, NoArgs>({
+    defineCommand<Name, { restart?: boolean }>({
       path: ['secrets', 'rollback'],
-      description: 'make the previous version current again (and put it where it is used, when rotation is configured)',
+      description: "make the previous version current again (and put it where it is used: the configured rotation target, and the environment's deployed app)",
       args: [{ name: 'name', description: 'secret name', required: true }],
+      options: [{ flags: '--no-restart', description: "do not re-render shared/.env and restart the environment's app" }],
       examples: ['ltc secrets rollback DATABASE_PASSWORD --env staging'],
-      handler: async ({ args }, ctx) => (await import('../src/secrets/cli.js')).rollback(ctx, args.name),
+      handler: async ({ args, options }, ctx) => (await import('../src/secrets/cli.js')).rollback(ctx, args.name, options),
     }),
     defineCommand<NoArgs, NoArgs>({
       path: ['secrets', 'verify'],

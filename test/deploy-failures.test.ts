@@ -196,7 +196,8 @@ describe('deploy failures', () => {
   });
 
   it('Ctrl-C during ltc rollback after its switch: exit 130, and the hint says where current points and how to finish or go back', async () => {
-    const s = await stage({ target: { health_deadline: '20s' } });
+    // health_failures: the 500s would end the health phase before the Ctrl-C (fail-fast); this is about the interrupt.
+    const s = await stage({ target: { health_deadline: '20s', health_failures: 100000 } });
     expect((await s.ltc(['deploy', '--rc', 'rc-2026-02-15', '--env', 'staging'])).code).toBe(0);
     const first = currentRelease(s)!;
     expect((await s.ltc(['deploy', '--rc', 'rc-2026-03-01', '--env', 'staging'])).code).toBe(0);

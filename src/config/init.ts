@@ -21,5 +21,8 @@ export async function initConfig(opts: { force?: boolean; repo?: string }, ctx: 
   await parseConfigText(file, text);
   if (ctx.options.dryRun) return { data: { file, written: false }, text: `would write ${file}` };
   await writeFile(file, text, { mode: 0o644 });
-  return { data: { file, written: true }, text: `wrote ${file}\nnext: edit app.repo and the environments, then run \`ltc config validate\`` };
+  const next = opts.repo
+    ? `next: app.repo is ${repo}; edit the environments (default_env: staging), then run \`ltc config validate\``
+    : 'next: edit app.repo and the environments (default_env: staging), then run `ltc config validate`';
+  return { data: { file, written: true, repo: opts.repo ?? null }, text: `wrote ${file}\n${next}` };
 }

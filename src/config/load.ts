@@ -81,10 +81,11 @@ export function createLoadedConfig(file: string, config: Config): LoadedConfig {
     resolvePath: (p) => (isAbsolute(p) || /^[a-z]+:\/\//i.test(p) ? p : resolve(dir, p)),
     environment(name) {
       const names = Object.keys(config.environments);
+      if (!name && config.default_env) name = config.default_env;
       if (!name) {
         if (names.length === 1) return { name: names[0]!, env: config.environments[names[0]!]! };
         throw new UsageError('no environment given', {
-          hint: `pass --env <name> (or set LTC_ENV); configured: ${names.join(', ') || 'none'}`,
+          hint: `pass --env <name> (or set LTC_ENV, or default_env in ${file}); configured: ${names.join(', ') || 'none'}`,
         });
       }
       const env = config.environments[name];

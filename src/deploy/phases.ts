@@ -236,12 +236,51 @@ async function runCommands(
     if (r.exitCode !== 0) {
       // A build runs in the partial release, which is removed when it fails.
       const where = what === 'build' ? `(ran in ${dir}, removed since: a failed build is not kept)` : `(ran in ${dir})`;
+      const log = await keepCommandLog(s, what, argv, r.output);
       throw new CheckFailedError(`${what} command ${displayCommand(argv)} ${r.timedOut ? `timed out after ${formatDuration(timeoutMs)}` : `exited with ${r.exitCode}`}`, {
-        hint: (r.output.trim().split('\n').slice(-10).join('\n') || 'it printed nothing') + `\n${where}`,
+        hint: `${whyLines(r.output) || 'it printed nothing'}\n${where}${log ? `\nits whole output: ${log}` : ''}`,
       });
     }
   }
   return total;
+}
+
+/**
+ * The lines of a failed command's output that say why: npm's `npm ERR!` / `npm error` lines (and
+ * other error lines) first, then the last lines; a usage text printed after the cause is not
+ * what a person needs to read first.
+ */
+export function whyLines(output: string, max = 12): string {
+  const lines = output.split('\n').map((l) => l.trimEnd()).filter((l) => l.trim());
+  const npmErr = /^npm (ERR!|error)\s/;
+  const errorLine = /\b(error|ERR!|fatal|failed|cannot|can only|not found|ENOENT|EACCES)\b/i;
+  let cause = lines.filter((l) => npmErr.test(l));
+  // npm prints its usage text as `npm error` lines too: keep the lines before "Usage:".
+  const usage = cause.findIndex((l) => /^npm (ERR!|error)\s+(Usage:|npm \w+\s*$)/.test(l) || /^npm (ERR!|error)\s+Usage:/.test(l));
+  if (usage > 0) cause = cause.slice(0, usage);
+  const logLine = lines.find((l) => /complete log of this run can be found in/i.test(l));
+  if (cause.length === 0) cause = lines.filter((l) => errorLine.test(l));
+  const chosen = cause.length ? [...new Set([...cause.slice(0, max), ...(logLine && !cause.includes(logLine) ? [logLine] : [])])] : lines.slice(-10);
+  if (cause.length && cause.length < lines.length) {
+    const last = lines.slice(-3).filter((l) => !chosen.includes(l) && !npmErr.test(l));
+    if (last.length) chosen.push('…', ...last);
+  }
+  return chosen.join('\n');
+}
+
+/** The whole output of a failed build or hook, kept next to the app log (the partial release is removed). */
+async function keepCommandLog(s: DeploySession, what: string, argv: readonly string[], output: string): Promise<string | undefined> {
+  try {
+    const { mkdir, writeFile } = await import('node:fs/promises');
+    const { dirname } = await import('node:path');
+    const dir = dirname(s.target.paths.logFile);
+    await mkdir(dir, { recursive: true });
+    const file = join(dir, `${what.replace(/[^a-z0-9]+/gi, '-')}-${s.release ?? 'release'}.log`);
+    await writeFile(file, `$ ${displayCommand(argv)}\n${s.ctx.masker.mask(output)}`, { mode: 0o600 });
+    return file;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The configured build commands in the partial release (they get the target's env, not secrets). */
@@ -276,7 +315,7 @@ async function checkSecretsPresent(s: DeploySession, io: StepIO): Promise<void> 
 }
 
 /** Secret values of the environment: its `required` secrets, or every secret it has. */
-async function secretValues(s: DeploySession, io: StepIO): Promise<Map<string, string>> {
+export async function secretValues(s: DeploySession, io: StepIO): Promise<Map<string, string>> {
   const values = new Map<string, string>();
   if (!s.env.secrets) return values;
   const { openScope, audited } = await import('../secrets/service.js');
@@ -287,7 +326,7 @@ async function secretValues(s: DeploySession, io: StepIO): Promise<Map<string, s
     for (const name of names) {
       const v = await audited(
         scope,
-        { action: 'secret.read', secret: name, ...(s.rc ? { rc: s.rc } : {}), details: { purpose: 'deploy env file', runId: s.id } },
+        { action: 'secret.read', secret: name, ...(s.rc ? { rc: s.rc } : {}), details: { purpose: s.action === 'restart' ? 'restart env file' : 'deploy env file', runId: s.id } },
         () => scope.backend.getValue(name, { stage: 'current' }),
         (x) => x.versionId,
       );

@@ -109,6 +109,18 @@ export interface StateReport {
   data: Record<string, unknown>;
 }
 
+/**
+ * The release to offer with `--to` after a failure: previous, or else the newest other release —
+ * only one that once answered healthy (a deploy or rollback ended ok with it), never one of `avoid`
+ * (current, the release that just failed). An interrupted deploy can leave previous on a release
+ * that never ran.
+ */
+export function suggestRelease(releases: readonly { name: string }[], previous: string | undefined, avoid: ReadonlyArray<string | undefined>, live: ReadonlySet<string>): string | undefined {
+  const skip = new Set(avoid.filter((x): x is string => Boolean(x)));
+  if (previous && !skip.has(previous) && live.has(previous)) return previous;
+  return releases.find((r) => !skip.has(r.name) && live.has(r.name))?.name;
+}
+
 /** The exact state after a failed rollback, and what to try next. */
 export async function describeState(s: DeploySession): Promise<StateReport> {
   const current = await s.target.readCurrent().catch(() => undefined);
@@ -118,9 +130,7 @@ export async function describeState(s: DeploySession): Promise<StateReport> {
   // What to suggest with --to: a release that was live and healthy once, never the one that just
   // failed (the deploy's new release, or the release this rollback could not bring up).
   const live = await liveReleases(s).catch(() => new Set<string>());
-  const avoid = new Set([current, s.release].filter((x): x is string => Boolean(x)));
-  const candidates = releases.filter((r) => !avoid.has(r.name));
-  const suggestion = (previous && !avoid.has(previous) ? previous : undefined) ?? candidates.find((r) => live.has(r.name))?.name;
+  const suggestion = suggestRelease(releases, previous, [current, s.release], live);
   const journal = join(s.stateDir, 'runs', `${s.id}.jsonl`);
   const app = !status
     ? 'unknown'

@@ -11,7 +11,7 @@ import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
 import type { LockHandle, StagedRelease, StartedApp, Target } from '../targets/target.js';
 
-export type Action = 'deploy' | 'rollback';
+export type Action = 'deploy' | 'rollback' | 'restart';
 
 /** An environment with its target, as a deploy, a rollback or their plan see it. */
 export interface TargetScope {

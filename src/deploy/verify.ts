@@ -55,6 +55,10 @@ export async function waitHealthy(s: DeploySession, app: StartedApp | undefined,
   let attempts = 0;
   let delay = 25;
   let last = '';
+  // "Not up yet" (no HTTP answer: refused, timeout) is retried until the deadline; "up and
+  // failing" (an HTTP answer that fails its conditions) fails after health_failures rounds in a row.
+  const failFast = s.config.health_failures ?? 3;
+  let answeredFailing = 0;
   for (;;) {
     if (io.signal.aborted) throw new InterruptedError('interrupted during the health checks');
     if (app && exitedNow()) throw await exitedError(s, app, 'right after its start');
@@ -75,6 +79,13 @@ export async function waitHealthy(s: DeploySession, app: StartedApp | undefined,
       return { ms, attempts };
     }
     last = failing.map((r) => `${r.name} ${r.url}: ${failureReason(r)}`).join('; ');
+    answeredFailing = failing.some((r) => r.status !== null) ? answeredFailing + 1 : 0;
+    if (answeredFailing >= failFast) {
+      const tail = app ? await logTail(s, app.logOffset) : '';
+      throw new CheckFailedError(`${app?.release ?? 'the app'} is up but unhealthy: ${answeredFailing} answers in a row failed their conditions: ${last}`, {
+        hint: `failed after ${formatDuration(performance.now() - started)} (health_failures: ${failFast}; not waiting for health_deadline ${formatDuration(deadlineMs)})${tail ? `; last lines of ${s.target.paths.logFile}:\n${tail}` : ''}`,
+      });
+    }
     if (attempts === 1 || attempts % 10 === 0) io.log(`not healthy yet: ${last}`);
     if (performance.now() + delay >= until) {
       const tail = app ? await logTail(s, app.logOffset) : '';

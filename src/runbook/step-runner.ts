@@ -238,6 +238,7 @@ export async function runStep(step: StepDef, env: StepRunEnv, note?: string): Pr
     ...(record.summary ? { summary: mask(record.summary) } : {}),
     ...(record.reason ? { reason: mask(record.reason) } : {}),
     ...(record.continued ? { continued: true } : {}),
+    ...(record.status === 'failed' && record.error?.exitCode === 3 ? { rolledBack: true } : {}),
   });
   return record;
 }

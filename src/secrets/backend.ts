@@ -28,6 +28,8 @@ export interface SecretDescription {
   versions: VersionInfo[];
   created?: string;
   updated?: string;
+  /** AWS: the secret is scheduled for deletion (DeleteSecret at this time): its values cannot be used until it is restored. */
+  scheduledForDeletion?: string;
 }
 
 export interface ValueSelector {

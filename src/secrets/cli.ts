@@ -38,9 +38,14 @@ export async function listSecrets(ctx: Context): Promise<CommandResult> {
     const missing = required.filter((n) => !stored.has(n));
     const rows = [['NAME', 'CURRENT', 'PREVIOUS', 'PENDING', 'UPDATED', 'REQUIRED']];
     for (const s of secrets) {
-      rows.push([s.name, idOf(s, 'current'), idOf(s, 'previous'), idOf(s, 'pending'), short(s.updated), required.includes(s.name) ? 'yes' : '']);
+      if (s.scheduledForDeletion) rows.push([s.name, `SCHEDULED FOR DELETION (since ${short(s.scheduledForDeletion)})`, '-', '-', short(s.updated), required.includes(s.name) ? 'yes' : '']);
+      else rows.push([s.name, idOf(s, 'current'), idOf(s, 'previous'), idOf(s, 'pending'), short(s.updated), required.includes(s.name) ? 'yes' : '']);
     }
     for (const n of missing) rows.push([n, 'MISSING', '-', '-', '-', 'yes']);
+    const deleting = secrets.filter((s) => s.scheduledForDeletion).map((s) => s.name);
+    const restoreHint = deleting.length
+      ? `\n${deleting.join(', ')} ${deleting.length === 1 ? 'is' : 'are'} scheduled for deletion and unusable until restored: aws secretsmanager restore-secret --secret-id <id> (RestoreSecret, or "Cancel deletion" in the console)`
+      : '';
     const head = `${scope.environment}: ${scope.backend.location}`;
     return {
       data: {
@@ -49,8 +54,9 @@ export async function listSecrets(ctx: Context): Promise<CommandResult> {
         location: scope.backend.location,
         secrets: secrets.map((s) => ({ ...s, required: required.includes(s.name) })),
         missing,
+        scheduledForDeletion: deleting,
       },
-      text: secrets.length || missing.length ? `${head}\n${table(rows)}` : `${head}\nno secrets stored yet (add one with \`ltc secrets generate <NAME>\` or \`ltc secrets set <NAME>\`)`,
+      text: secrets.length || missing.length ? `${head}\n${table(rows)}${restoreHint}` : `${head}\nno secrets stored yet (add one with \`ltc secrets generate <NAME>\` or \`ltc secrets set <NAME>\`)`,
     };
   });
 }
@@ -267,11 +273,11 @@ export async function verify(ctx: Context): Promise<CommandResult> {
 
 // ---------------------------------------------------------------- rollback
 
-export async function rollback(ctx: Context, name: string): Promise<CommandResult> {
+export async function rollback(ctx: Context, name: string, opts: { restart?: boolean } = {}): Promise<CommandResult> {
   checkSecretName(name);
   return withScope(ctx, async (scope) => {
     const { rollbackSecret } = await import('./rotate.js');
-    const r = await rollbackSecret(scope, name);
+    const r = await rollbackSecret(scope, name, { restart: opts.restart !== false });
     return {
       data: { environment: scope.environment, secret: name, current: r.current, previous: r.previous, applied: r.applied },
       text: `${name}: version ${r.current} is current again (version ${r.previous} is now previous)${r.applied ? `; ${r.applied}` : ''}`,
@@ -281,17 +287,21 @@ export async function rollback(ctx: Context, name: string): Promise<CommandResul
 
 // ---------------------------------------------------------------- rotate
 
-export async function rotate(ctx: Context, name: string): Promise<CommandResult> {
+export async function rotate(ctx: Context, name: string, opts: { restart?: boolean } = {}): Promise<CommandResult> {
   checkSecretName(name);
   return withScope(ctx, async (scope) => {
     const { rotateSecret } = await import('./rotate.js');
-    const r = await rotateSecret(scope, name);
+    const r = await rotateSecret(scope, name, { restart: opts.restart !== false });
     return {
       data: { environment: scope.environment, secret: name, ...r },
       text: r.dryRun
         ? r.plan.join('\n')
         : `${name}: rotated${r.resumed ? ' (finished an interrupted rotation)' : ''}; version ${r.current} is current, ${r.previous ?? 'none'} is previous` +
-          (r.target ? ` (set and tested in ${r.target})` : ' (no rotate.postgres or rotate.runbook configured: only the stored value changed)'),
+          (r.target
+            ? ` (set and tested in ${r.target})`
+            : opts.restart === false
+              ? ' (--no-restart: only the stored value changed; the app gets it with `ltc restart` or the next deploy)'
+              : ' (no rotate.postgres or rotate.runbook configured and no deployed app uses it: only the stored value changed)'),
     };
   });
 }

@@ -82,7 +82,37 @@ function killPoint(scope: SecretsScope, phase: RotationPhase): void {
 }
 
 /** The target configured for a secret (undefined: the value lives only in the backend). */
-export async function targetFor(scope: SecretsScope, name: string, policy: SecretPolicy | undefined): Promise<RotationTarget | undefined> {
+export interface RotateOptions {
+  /** Restart the environment's app with the new value (default true; `--no-restart`). */
+  restart?: boolean;
+}
+
+export async function targetFor(scope: SecretsScope, name: string, policy: SecretPolicy | undefined, opts: RotateOptions = {}): Promise<RotationTarget | undefined> {
+  const own = await configuredTarget(scope, name, policy);
+  if (opts.restart === false || (own && policy?.rotate?.runbook)) return own;
+  // The app of the environment uses the secret too (shared/.env): restart it with the new value.
+  const { appTargetFor } = await import('./app-target.js');
+  const app = await appTargetFor(scope, name);
+  if (!app) return own;
+  if (!own) return app;
+  return {
+    description: `${own.description}, then ${app.description}`,
+    set: async (value, known, stage) => {
+      await own.set(value, known, stage);
+      await app.set(value, known, stage);
+    },
+    test: async (value) => {
+      await own.test(value);
+      await app.test(value);
+    },
+    revert: async (value, known) => {
+      await own.revert(value, known);
+      await app.revert(value, known);
+    },
+  };
+}
+
+async function configuredTarget(scope: SecretsScope, name: string, policy: SecretPolicy | undefined): Promise<RotationTarget | undefined> {
   const rotate = policy?.rotate;
   if (rotate?.postgres && rotate.runbook) {
     throw new ConfigError(`secret ${name} in ${scope.configFile} has both rotate.postgres and rotate.runbook`, { hint: 'keep one; a runbook can do both' });
@@ -139,10 +169,10 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-export async function rotateSecret(scope: SecretsScope, name: string): Promise<RotationResult> {
+export async function rotateSecret(scope: SecretsScope, name: string, opts: RotateOptions = {}): Promise<RotationResult> {
   const { backend, ctx, environment } = scope;
   const policy = scope.policy(name);
-  const target = await targetFor(scope, name, policy);
+  const target = await targetFor(scope, name, policy, opts);
   const file = journalPath(scope.stateDir, environment, name);
 
   if (ctx.options.dryRun) {
@@ -294,7 +324,7 @@ export interface RollbackResult {
 }
 
 /** previous becomes current again — first where it is used (when a target is configured), then in the backend. */
-export async function rollbackSecret(scope: SecretsScope, name: string): Promise<RollbackResult> {
+export async function rollbackSecret(scope: SecretsScope, name: string, opts: RotateOptions = {}): Promise<RollbackResult> {
   const { backend, ctx } = scope;
   const desc: SecretDescription = await backend.describe(name);
   const pending = versionWith(desc, 'pending');
@@ -310,7 +340,7 @@ export async function rollbackSecret(scope: SecretsScope, name: string): Promise
   if (!prev || !cur) {
     throw new UsageError(`secret "${name}" has no previous version to roll back to`, { hint: `see its versions with \`ltc secrets get ${name}\`` });
   }
-  const target = await targetFor(scope, name, scope.policy(name));
+  const target = await targetFor(scope, name, scope.policy(name), opts);
   if (ctx.options.dryRun) {
     return { current: prev.id, previous: cur.id, applied: `dry run: nothing changed${target ? `; would put version ${prev.id} into ${target.description}` : ''}` };
   }

@@ -106,8 +106,8 @@ export interface StartedApp {
 export interface RevisionRecord {
   time: string;
   actor: string;
-  /** stop: `ltc stop` ended the app (release = the release it ran). */
-  action: 'deploy' | 'rollback' | 'stop';
+  /** stop: `ltc stop` ended the app (release = the release it ran); restart: `ltc restart` or a secret rotation re-rendered shared/.env and restarted it. */
+  action: 'deploy' | 'rollback' | 'stop' | 'restart';
   environment: string;
   rc: string | null;
   commit: string | null;

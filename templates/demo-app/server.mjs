@@ -1,5 +1,6 @@
 // LifeTimeCircle Service Heft demo server: health/info API plus the built frontend from dist/.
 // No dependencies; Node >= 20.
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -94,6 +95,10 @@ async function handle(req, res) {
   }
   if (pathname === '/api/health') return health(res);
   if (pathname === '/api/info') return sendJson(res, 200, { secret_key_loaded: secretKey !== '' });
+  // Which LTC_SECRET_KEY the process started with: a short SHA-256 of it, never the value.
+  if (pathname === '/api/debug/secret-hash') {
+    return sendJson(res, 200, { LTC_SECRET_KEY: secretKey ? createHash('sha256').update(secretKey).digest('hex').slice(0, 16) : null });
+  }
   if (pathname.startsWith('/api/')) return sendJson(res, 404, { error: 'not found' });
   return staticFile(res, pathname);
 }

@@ -41,6 +41,10 @@ export const configSchema = z
         environmentSchema,
       )
       .default({}),
+    default_env: z
+      .string()
+      .optional()
+      .describe('the environment commands use when --env (and LTC_ENV) is not given; never a protected one'),
     gates: z
       .array(gateSchema)
       .default([])
@@ -69,6 +73,15 @@ export const configSchema = z
         latency_p99_ms: z.number().positive().default(1000),
       })
       .default({ error_rate: 0.001, latency_p95_ms: 500, latency_p99_ms: 1000 }),
+  })
+  .superRefine((c, ctx) => {
+    if (c.default_env === undefined) return;
+    const env = c.environments[c.default_env];
+    if (!env) {
+      ctx.addIssue({ code: 'custom', path: ['default_env'], message: `default_env "${c.default_env}" is not a configured environment (configured: ${Object.keys(c.environments).join(', ') || 'none'})` });
+    } else if (env.protected) {
+      ctx.addIssue({ code: 'custom', path: ['default_env'], message: `default_env "${c.default_env}" is a protected environment: a protected environment is never the default (name it with --env each time); set default_env to an unprotected one, e.g. staging` });
+    }
   })
   .describe('ltc.config.yaml');
 

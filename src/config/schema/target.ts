@@ -31,6 +31,12 @@ export const localTargetSchema = z
     health_deadline: duration
       .default('60s')
       .describe('how long the health checks may take to turn green after a start (retried until then)'),
+    health_failures: z
+      .number()
+      .int()
+      .min(1)
+      .default(3)
+      .describe('an app that answers (HTTP) but fails its health conditions this many rounds in a row fails the health phase at once (no wait for health_deadline); connection refused and timeouts count as "not up yet"'),
     command_timeout: duration.default('15m').describe('each build, hook and smoke command is ended after this'),
     smoke: z.array(command).default([]).describe('smoke tests run in the release after health is green (LTC_URL is set to the environment url)'),
     log_scan: z

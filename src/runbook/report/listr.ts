@@ -153,7 +153,7 @@ export async function listrReporter(out: Output, mask: (text: string) => string)
             : { kind: 'fail', message: `${label(s)} ${c.dim(formatDuration(s.durationMs))}${tries}: ${s.reason ?? s.status}` };
         return;
       }
-      const mark = s.status === 'ok' || s.status === 'resumed' ? c.green('✓') : s.status === 'skipped' ? c.dim('-') : c.red('✗');
+      const mark = s.status === 'ok' || s.status === 'resumed' || s.rolledBack ? c.green('✓') : s.status === 'skipped' ? c.dim('-') : c.red('✗');
       addLine(`${'  '.repeat(s.depth)}${s.phase === 'on_failure' ? '↳ on_failure ' : ''}${mark} ${label(s)} ${c.dim(formatDuration(s.durationMs))}${s.reason && s.status !== 'ok' ? `: ${s.reason}` : ''}`);
     },
     async runEnd() {

@@ -44,6 +44,8 @@ export function plainReporter(out: Output, opts: { verbose: boolean; quiet: bool
         case 'interrupted':
           return line(`${indent(s)}${c.red('✗')} ${label(s)} ${time}: ${c.red('interrupted')}`);
         case 'failed':
+          // An automatic rollback that succeeded (exit 3): the step did its job.
+          if (s.rolledBack) return line(`${indent(s)}${c.green('✓')} ${label(s)} ${time}${tries}: ${c.yellow(s.reason ?? 'rolled back')}`);
           return line(`${indent(s)}${c.red('✗')} ${label(s)} ${time}${tries}: ${c.red(s.reason ?? 'failed')}${s.continued ? c.dim(' (continue_on_error: going on)') : ''}`);
       }
     },

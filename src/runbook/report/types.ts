@@ -20,6 +20,8 @@ export interface StepEndView extends StepView {
   /** Why it failed, or why it was skipped. */
   reason?: string;
   continued?: boolean;
+  /** The step failed because it rolled back (exit 3) — and the rollback itself succeeded. */
+  rolledBack?: boolean;
 }
 
 export interface RunStartView {

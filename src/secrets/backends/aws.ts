@@ -154,7 +154,18 @@ export class AwsBackend implements SecretsBackend {
         cause: err,
       });
     }
+    if (type === 'InvalidRequestException' && name && /deletion/i.test(e.message ?? '')) {
+      const deleted = await this.deletedDate(name).catch(() => undefined);
+      return this.scheduledForDeletion(name, op, deleted, err);
+    }
     const status = e.$metadata?.httpStatusCode;
+    // An answer the SDK cannot read as AWS JSON (an HTML page, a proxy's 200 or 501): not Secrets Manager.
+    if (/Deserialization error/i.test(e.message ?? '') || (status !== undefined && status < 400 && !type.endsWith('Exception'))) {
+      return new ConfigError(`${this.opts.config.endpoint ?? `region ${this.opts.config.region}`} does not answer like AWS Secrets Manager (HTTP ${status ?? '?'} to secretsmanager:${op}, not an AWS JSON answer)`, {
+        hint: `check secrets.endpoint and secrets.region in ${this.opts.configFile ?? 'ltc.config.yaml'} (the endpoint is e.g. https://secretsmanager.eu-central-1.amazonaws.com)`,
+        cause: err,
+      });
+    }
     if (status === 404 && !type.endsWith('Exception')) {
       return new ConfigError(`${this.opts.config.endpoint ?? `region ${this.opts.config.region}`} did not answer like AWS Secrets Manager (HTTP 404 to secretsmanager:${op})`, {
         hint: `check secrets.endpoint and secrets.region in ${this.opts.configFile ?? 'ltc.config.yaml'}`,
@@ -168,6 +179,24 @@ export class AwsBackend implements SecretsBackend {
       hint: 'retry; if it persists, check the AWS console or `aws secretsmanager describe-secret`',
       cause: err,
     });
+  }
+
+  /** DescribeSecret's DeletedDate (ISO) when the secret is scheduled for deletion. */
+  private async deletedDate(name: string): Promise<string | undefined> {
+    const { sdk, client } = await this.sdk();
+    const d = await client.send(new sdk.DescribeSecretCommand({ SecretId: this.id(name) }));
+    return iso(d.DeletedDate);
+  }
+
+  private scheduledForDeletion(name: string, op: string, deleted: string | undefined, err?: unknown): UsageError {
+    const id = this.prefix + name;
+    return new UsageError(
+      `secret ${id} is scheduled for deletion${deleted ? ` (DeleteSecret on ${deleted}; AWS deletes it for good when its recovery window of 7 to 30 days ends)` : ''}: secretsmanager:${op} refused, nothing changed`,
+      {
+        hint: `restore it first: aws secretsmanager restore-secret --secret-id ${id}${this.opts.config.region ? ` --region ${this.opts.config.region}` : ''} (the RestoreSecret API, or "Cancel deletion" in the Secrets Manager console), then run the command again`,
+        ...(err ? { cause: err } : {}),
+      },
+    );
   }
 
   /**
@@ -219,12 +248,14 @@ export class AwsBackend implements SecretsBackend {
     let token: string | undefined;
     do {
       const page = await this.call('ListSecrets', undefined, (sdk, client) =>
-        client.send(new sdk.ListSecretsCommand({ Filters: [{ Key: 'name', Values: [this.prefix] }], NextToken: token, MaxResults: 100 })),
+        client.send(new sdk.ListSecretsCommand({ Filters: [{ Key: 'name', Values: [this.prefix] }], NextToken: token, MaxResults: 100, IncludePlannedDeletion: true })),
       );
       for (const s of page.SecretList ?? []) {
         if (!s.Name?.startsWith(this.prefix)) continue;
-        const versions: VersionInfo[] = Object.entries(s.SecretVersionsToStages ?? {}).map(([id, labels]) => ({ id, stages: stagesFrom(labels) }));
-        out.push({ name: s.Name.slice(this.prefix.length), versions, created: iso(s.CreatedDate), updated: iso(s.LastChangedDate) });
+        const deleted = iso(s.DeletedDate);
+        // A secret scheduled for deletion has no usable version until it is restored.
+        const versions: VersionInfo[] = deleted ? [] : Object.entries(s.SecretVersionsToStages ?? {}).map(([id, labels]) => ({ id, stages: stagesFrom(labels) }));
+        out.push({ name: s.Name.slice(this.prefix.length), versions, created: iso(s.CreatedDate), updated: iso(s.LastChangedDate), ...(deleted ? { scheduledForDeletion: deleted } : {}) });
       }
       token = page.NextToken;
     } while (token);
@@ -234,6 +265,8 @@ export class AwsBackend implements SecretsBackend {
   async describe(name: string): Promise<SecretDescription> {
     const id = this.id(name);
     const d = await this.call('DescribeSecret', name, (sdk, client) => client.send(new sdk.DescribeSecretCommand({ SecretId: id })), this.knownNames);
+    const deleted = iso(d.DeletedDate);
+    if (deleted) return { name, versions: [], created: iso(d.CreatedDate), updated: iso(d.LastChangedDate), scheduledForDeletion: deleted };
     const created = new Map<string, string | undefined>();
     let token: string | undefined;
     do {

@@ -30,6 +30,8 @@ type VaultConfig = z.output<typeof vaultBackendSchema>;
 
 interface KvMetadata {
   current_version: number;
+  max_versions?: number;
+  oldest_version?: number;
   created_time?: string;
   updated_time?: string;
   custom_metadata?: Record<string, string> | null;
@@ -263,11 +265,65 @@ export class VaultBackend implements SecretsBackend {
     await this.call('write', path, (v) => v.write(path, { custom_metadata: custom }));
   }
 
+  /** The key's max_versions, else the mount's (`<mount>/config`), else Vault's default 10. */
+  private async maxVersions(md: KvMetadata): Promise<number> {
+    if (typeof md.max_versions === 'number' && md.max_versions > 0) return md.max_versions;
+    const path = `${this.opts.config.mount}/config`;
+    try {
+      const r = (await (await this.vault()).read(path)) as { data?: { max_versions?: unknown } };
+      const n = r.data?.max_versions;
+      if (typeof n === 'number' && n > 0) return n;
+    } catch {
+      /* a token without read on <mount>/config: Vault's default */
+    }
+    return 10;
+  }
+
+  /**
+   * KV v2 keeps the newest max_versions versions and destroys older ones as new ones are written
+   * (soft-deleting a version does not free its place). A string of failed rotations (each leaves a
+   * discarded pending version) would push the version `ltc_current` names — the value the app and
+   * the database use — out of that window. Before a pending version is written that would do so,
+   * the current value (and previous, when it is still there) is written again as the newest
+   * version(s) and the stages moved onto them: same values, new version numbers, nothing lost.
+   */
+  private async keepStagesInWindow(name: string, md: KvMetadata): Promise<KvMetadata> {
+    const max = await this.maxVersions(md);
+    const alive = (n: number | undefined): n is number => n !== undefined && Boolean(md.versions?.[String(n)]) && !md.versions?.[String(n)]?.destroyed && !md.versions?.[String(n)]?.deletion_time;
+    const cur = VaultBackend.stageVersion(md, 'current');
+    const prev = VaultBackend.stageVersion(md, 'previous');
+    const keep = [...new Set([prev, cur].filter(alive))].sort((a, b) => a - b);
+    const oldestAfterWrite = md.current_version + 1 - max + 1;
+    if (!keep.some((n) => n < oldestAfterWrite)) return md;
+    const path = this.path('metadata', name);
+    if (cur !== undefined && max < 2) {
+      throw new ConfigError(`${path} keeps max_versions ${max}: writing the new (pending) version would destroy the current one, which the app still uses; nothing was written`, {
+        hint: `let the key keep at least 3 versions (current, previous, pending): vault kv metadata put -mount=${this.opts.config.mount} -max-versions=10 ${this.base}/${name}`,
+      });
+    }
+    // Room for the copies and the pending version: drop previous when there is none for it.
+    const copy = max >= keep.length + 1 ? keep : keep.filter((n) => n === cur);
+    const moved = new Map<number, number>();
+    let cas = md.current_version;
+    for (const n of copy) {
+      const v = await this.getValue(name, { versionId: String(n) });
+      cas = await this.writeVersion(name, v.value, cas);
+      moved.set(n, cas);
+    }
+    const fresh = await this.requireMetadata(name);
+    await this.writeStages(name, fresh, (c) => {
+      if (cur !== undefined && moved.has(cur)) c[KEYS.current] = String(moved.get(cur));
+      if (prev !== undefined) c[KEYS.previous] = moved.has(prev) ? String(moved.get(prev)) : '';
+    });
+    return this.requireMetadata(name);
+  }
+
   async createPending(name: string, value: string, requestToken: string): Promise<{ versionId: string; created: boolean }> {
     this.opts.masker.add(value);
-    const md = await this.requireMetadata(name);
+    let md = await this.requireMetadata(name);
     const custom = md.custom_metadata ?? {};
     if (custom[TOKEN_KEY] === requestToken && custom[KEYS.pending]) return { versionId: custom[KEYS.pending]!, created: false };
+    md = await this.keepStagesInWindow(name, md);
     const n = await this.writeVersion(name, value, md.current_version);
     await this.writeStages(name, md, (c) => {
       c[KEYS.pending] = String(n);

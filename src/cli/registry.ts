@@ -15,6 +15,7 @@ export async function loadGroups(): Promise<CommandGroup[]> {
     import('../../commands/rollback.js'),
     import('../../commands/releases.js'),
     import('../../commands/lock.js'),
+    import('../../commands/golive.js'),
   ]);
   return modules.map((m) => m.default);
 }

@@ -16,6 +16,7 @@ export async function loadGroups(): Promise<CommandGroup[]> {
     import('../../commands/releases.js'),
     import('../../commands/lock.js'),
     import('../../commands/golive.js'),
+    import('../../commands/backup.js'),
   ]);
   return modules.map((m) => m.default);
 }

@@ -19,6 +19,7 @@ export async function loadStepTypes(): Promise<Map<string, StepType>> {
     import('../steps/switch.js'),
     import('../steps/rollback.js'),
     import('../steps/check.js'),
+    import('../steps/backup.js'),
   ]);
   const types = new Map(modules.map((m: { default: StepType }) => [m.default.name, m.default]));
   for (const [name, type] of extra) types.set(name, type);

@@ -16,6 +16,8 @@ export async function loadGroups(): Promise<CommandGroup[]> {
     import('../../commands/releases.js'),
     import('../../commands/lock.js'),
     import('../../commands/restart.js'),
+    import('../../commands/golive.js'),
+    import('../../commands/backup.js'),
   ]);
   return modules.map((m) => m.default);
 }

@@ -66,6 +66,13 @@ export function demoStages(ws: DemoWorkspace, _ctx: Context): DemoPlan {
       },
       { title: 'the releases on the target', args: ['releases'] },
       { title: 'the audit log is intact', args: ['audit', 'verify'] },
+      { title: `deploy ${CURRENT} again after the rehearsed rollback`, args: ['deploy', '--rc', CURRENT] },
+      {
+        title: `the go-live checklist for ${CURRENT}`,
+        args: ['golive', 'check', '--rc', CURRENT, '--report', join(ws.work, 'golive-report.md')],
+        expectExit: 1,
+        explain: 'automated items pass or fail with their evidence, the database items are not applicable (no database in the demo), the sign-offs remain open: exit 1 (no-go); report in golive-report.md',
+      },
     ],
     cleanup: async () => {
       const r = await stopApp(join(ws.deployRoot, 'shared', 'app.pid'), 3000);

@@ -51,6 +51,14 @@ export function demoConfig(o: DemoConfigOptions): Record<string, unknown> {
       },
     },
     contacts: [{ name: 'Demo Operator', role: 'release-manager', email: 'demo@example.invalid' }],
+    golive: {
+      staging: 'demo',
+      architecture: { hosting: 'this machine (local target)', api_deployment: 'node server.mjs under ltc', database: 'none in the demo', frontend: 'same-host static' },
+      hostnames: ['localhost'],
+      paging_tool: 'demo pager (none)',
+      status_page: 'https://status.example.invalid',
+      rehearsal_max_age: '1d',
+    },
   };
 }
 

@@ -18,6 +18,8 @@ export async function loadStepTypes(): Promise<Map<string, StepType>> {
     import('../steps/deploy.js'),
     import('../steps/switch.js'),
     import('../steps/rollback.js'),
+    import('../steps/check.js'),
+    import('../steps/backup.js'),
   ]);
   const types = new Map(modules.map((m: { default: StepType }) => [m.default.name, m.default]));
   for (const [name, type] of extra) types.set(name, type);

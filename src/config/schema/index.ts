@@ -4,6 +4,7 @@ import { healthSchema, httpUrlSchema } from './health.js';
 import { targetSchema } from './target.js';
 import { secretsSchema } from './secrets.js';
 import { gateSchema } from './gates.js';
+import { databaseSchema, goliveSchema } from './golive.js';
 
 export const DEFAULT_TAG_PATTERN = '^rc-\\d{4}-\\d{2}-\\d{2}(\\.\\d+)?$';
 
@@ -15,6 +16,7 @@ export const environmentSchema = z
     health: healthSchema.optional(),
     target: targetSchema.optional(),
     secrets: secretsSchema.optional(),
+    database: databaseSchema.optional(),
   })
   .superRefine((env, ctx) => {
     if (env.url) return;
@@ -63,9 +65,11 @@ export const configSchema = z
           role: z.string(),
           email: z.string().email().optional(),
           phone: z.string().optional(),
+          slack: z.string().optional(),
         }),
       )
       .default([]),
+    golive: goliveSchema,
     thresholds: z
       .strictObject({
         error_rate: z.number().min(0).max(1).default(0.001).describe('fraction of requests, 0.001 = 0.1 %'),

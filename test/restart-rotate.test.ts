@@ -110,7 +110,7 @@ describe('rotation restarts the app that uses the secret', () => {
     expect(revisions(s).at(-1)).toMatchObject({ action: 'restart', outcome: 'rolled_back' });
   });
 
-  it('`ltc restart` while the environment is locked: exit 5, nothing restarted', async () => {
+  it('`ltc restart` while the environment is locked: exit 5; a rotation then fails at set and changes nothing', async () => {
     const lockFile = join(s.deployRoot, '.ltc-lock');
     const st = await s.ltc(['lock', 'status', '--env', 'staging', '--json']);
     const file = (st.json as { lock: string }).lock ?? lockFile;
@@ -120,6 +120,15 @@ describe('rotation restarts the app that uses the secret', () => {
       const count = revisions(s).length;
       const r = await s.ltc(['restart', '--env', 'staging']);
       expect(r.code, r.stderr).toBe(5);
+      expect(revisions(s).length).toBe(count);
+      // A rotation meanwhile: nothing was put anywhere, so nothing is undone; the value stays.
+      const before = await currentValue();
+      const rot = await s.ltc(['secrets', 'rotate', 'LTC_SECRET_KEY', '--env', 'staging']);
+      expect(rot.code, rot.stderr).toBe(1);
+      expect(rot.stderr).toContain('the app of staging was not restarted');
+      expect(rot.stderr).toContain('is locked');
+      expect(await currentValue()).toBe(before);
+      expect(envFileValue()).toBe(before);
       expect(revisions(s).length).toBe(count);
     } finally {
       (await import('node:fs')).rmSync(file, { force: true });

@@ -74,10 +74,12 @@ describe('vault: failed rotations and max_versions', () => {
   it('12 failed rotations (more than the default max_versions 10) keep the current and previous values readable', async () => {
     expect((await ops.ltc(['secrets', 'set', 'DATABASE_PASSWORD'], { input: 'first-password-of-vault-17' })).code).toBe(0);
     expect((await ops.ltc(['secrets', 'set', 'DATABASE_PASSWORD'], { input: 'second-password-of-vault-17' })).code).toBe(0);
+    let last = '';
     for (let i = 0; i < 12; i++) {
       const r = await ops.ltc(['secrets', 'rotate', 'DATABASE_PASSWORD']);
       expect(r.code, r.stderr).toBe(1);
       expect(r.stderr).toContain('failed at test');
+      last = r.stderr;
     }
     expect(await reveal(ops, 'DATABASE_PASSWORD')).toBe('second-password-of-vault-17');
     const client = vault({ apiVersion: 'v1', endpoint: server.url, token: server.token });
@@ -91,6 +93,8 @@ describe('vault: failed rotations and max_versions', () => {
     expect(cur).toBeGreaterThanOrEqual(md.data.oldest_version);
     expect(prev).toBeGreaterThanOrEqual(md.data.oldest_version);
     expect(md.data.custom_metadata.ltc_pending).toBeUndefined();
+    // The message names the version that is current now (moved forward, same value).
+    expect(last).toContain(`version ${cur} is still current`);
     const value = (await client.read(`secret/data/ltc/staging/DATABASE_PASSWORD?version=${cur}`)) as { data: { data: { value: string } } };
     expect(value.data.data.value).toBe('second-password-of-vault-17');
     // previous is still there for `ltc secrets rollback`.

@@ -38,6 +38,13 @@ export interface RestartResult {
   durationMs: number;
 }
 
+const changedNothing = new WeakSet<object>();
+
+/** The restart failed before it wrote the env file or stopped anything (e.g. locked): nothing to undo. */
+export function restartChangedNothing(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && changedNothing.has(err);
+}
+
 function ioFor(ctx: Context, log?: (line: string) => void): StepIO {
   return { ctx, runId: `restart-${randomUUID()}`, signal: ctx.signal, log: log ?? ((l) => ctx.out.detail(l)), warn: (l) => ctx.out.warn(l) };
 }
@@ -51,8 +58,14 @@ async function startAndCheck(s: DeploySession, io: StepIO): Promise<number> {
 
 export async function restartApp(ctx: Context, opts: RestartOptions = {}): Promise<RestartResult> {
   const io = ioFor(ctx, opts.log);
-  const s = await openSession(io, 'restart', opts.environment);
-  await phaseLock(s, io, opts.lockWaitMs ?? 0);
+  let s: DeploySession;
+  try {
+    s = await openSession(io, 'restart', opts.environment);
+    await phaseLock(s, io, opts.lockWaitMs ?? 0);
+  } catch (err) {
+    if (typeof err === 'object' && err !== null) changedNothing.add(err);
+    throw err;
+  }
   let envBefore: Map<string, string> | undefined;
   let rendered = false;
   let phase = 'env';
@@ -98,6 +111,7 @@ export async function restartApp(ctx: Context, opts: RestartOptions = {}): Promi
     if (s.recorded) throw raw;
     if (raw instanceof InterruptedError || err.exitCode === 2 || !rendered || opts.undo === false) {
       const nothing = !rendered;
+      if (nothing && typeof raw === 'object' && raw !== null) changedNothing.add(raw);
       if (!nothing || err.exitCode !== 2) {
         await recordOutcome(s, raw instanceof InterruptedError ? 'interrupted' : 'failed', { failedPhase: phase, error: err.message }).catch(() => undefined);
       }

@@ -20,8 +20,18 @@ export async function appTargetFor(scope: SecretsScope, name: string): Promise<R
   if (!(await target.readCurrent())) return undefined;
   const ctx = { ...scope.ctx, options: { ...scope.ctx.options, env: scope.environment } };
   const run = async (value: string, reason: string) => {
-    const { restartApp } = await import('../deploy/restart.js');
-    await restartApp(ctx, { environment: scope.environment, overrides: { [name]: value }, reason, undo: false });
+    const { restartApp, restartChangedNothing } = await import('../deploy/restart.js');
+    try {
+      await restartApp(ctx, { environment: scope.environment, overrides: { [name]: value }, reason, undo: false });
+    } catch (err) {
+      // Locked, or the backend could not be read: the app and shared/.env are as they were.
+      if (restartChangedNothing(err)) {
+        const { NotAppliedError } = await import('./backend.js');
+        const e = err as { message?: string; hint?: string };
+        throw new NotAppliedError(`the app of ${scope.environment} was not restarted: ${e.message ?? String(err)}`, { ...(e.hint ? { hint: e.hint } : {}), cause: err });
+      }
+      throw err;
+    }
   };
   return {
     description: `the app of ${scope.environment} (${target.paths.envFile}, restart, health check)`,

@@ -60,7 +60,8 @@ export interface SecretsBackend {
    * same token returns the version made by the first (`created: false`) and stores nothing.
    * A pending version from another token loses its stage.
    */
-  createPending(name: string, value: string, requestToken: string): Promise<{ versionId: string; created: boolean }>;
+  /** `current`: set when the backend had to move the current stage to a new version id first (Vault: kept inside max_versions). */
+  createPending(name: string, value: string, requestToken: string): Promise<{ versionId: string; created: boolean; current?: string }>;
   /** `versionId` becomes current (and stops being pending); the old current becomes previous. */
   promote(name: string, versionId: string): Promise<void>;
   /** Removes the pending stage (and, where the backend can, the pending value). */

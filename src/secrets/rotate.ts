@@ -246,6 +246,8 @@ export async function rotateSecret(scope: SecretsScope, name: string, opts: Rota
 
     let pendingValue: string | undefined;
     let pendingId = pending?.id;
+    // The same value under a new version id when the backend had to move it (Vault's max_versions window).
+    let currentId = current.id;
 
     let at = 'create' as 'create' | 'set' | 'test' | 'finish';
     const step = <T>(phase: 'create' | 'set' | 'test' | 'finish', fn: () => Promise<T>): Promise<T> => {
@@ -263,6 +265,7 @@ export async function rotateSecret(scope: SecretsScope, name: string, opts: Rota
         const generated = generateSecret(name, policy);
         scope.ctx.masker.add(generated.value);
         const r = await backend.createPending(name, generated.value, token);
+        if (r.current) currentId = r.current;
         pendingId = r.versionId;
         pendingValue = r.created ? generated.value : await read(r.versionId, 'rotation: pending value');
       });
@@ -305,15 +308,15 @@ export async function rotateSecret(scope: SecretsScope, name: string, opts: Rota
         });
       }
       await scope.audit({ action: 'secret.rotate', outcome: 'failed', secret: name, version: current.id, details: { token, failedAt } });
-      const undone = `version ${current.id} is still current${target && targetTouched ? ` and was put back into ${target.description}` : ''}; the pending version was removed`;
+      const undone = `version ${currentId} is still current${target && targetTouched ? ` and was put back into ${target.description}` : ''}; the pending version was removed`;
       if (err instanceof LtcError && err.exitCode === 130) {
         throw new InterruptedError(`rotation of ${name} interrupted at ${failedAt}: ${reason}`, { hint: undone, cause: err });
       }
       const cause = err instanceof LtcError && err.hint ? `. ${err.hint}` : '';
       throw new CheckFailedError(`rotation of ${name} failed at ${failedAt}: ${reason}`, { hint: undone + cause, cause: err });
     }
-    await scope.audit({ action: 'secret.rotate', outcome: 'ok', secret: name, version: pendingId, details: { token, resumed, previous: current.id } });
-    return { dryRun: false, plan: [], resumed, current: pendingId, previous: current.id, target: target?.description, token };
+    await scope.audit({ action: 'secret.rotate', outcome: 'ok', secret: name, version: pendingId, details: { token, resumed, previous: currentId } });
+    return { dryRun: false, plan: [], resumed, current: pendingId, previous: currentId, target: target?.description, token };
   }, 0);
 }
 

@@ -318,18 +318,20 @@ export class VaultBackend implements SecretsBackend {
     return this.requireMetadata(name);
   }
 
-  async createPending(name: string, value: string, requestToken: string): Promise<{ versionId: string; created: boolean }> {
+  async createPending(name: string, value: string, requestToken: string): Promise<{ versionId: string; created: boolean; current?: string }> {
     this.opts.masker.add(value);
     let md = await this.requireMetadata(name);
     const custom = md.custom_metadata ?? {};
     if (custom[TOKEN_KEY] === requestToken && custom[KEYS.pending]) return { versionId: custom[KEYS.pending]!, created: false };
+    const before = VaultBackend.stageVersion(md, 'current');
     md = await this.keepStagesInWindow(name, md);
+    const after = VaultBackend.stageVersion(md, 'current');
     const n = await this.writeVersion(name, value, md.current_version);
     await this.writeStages(name, md, (c) => {
       c[KEYS.pending] = String(n);
       c[TOKEN_KEY] = requestToken;
     });
-    return { versionId: String(n), created: true };
+    return { versionId: String(n), created: true, ...(after !== undefined && after !== before ? { current: String(after) } : {}) };
   }
 
   async promote(name: string, versionId: string): Promise<void> {

@@ -105,10 +105,13 @@ describe('deploy failures', () => {
   });
 
   it('an ERROR in the app log after the start, or a failing smoke test, rolls back (exit 3)', async () => {
+    // The smoke test learns to fail from a marker file: children get an allow-listed environment,
+    // so a variable set on ltc's own command line would never reach it.
+    const marker = join(await tempDir(), "smoke-break");
     const s = await stage({
       target: {
         start: startPer({ 'rc-2026-03-01': 'error-log' }),
-        smoke: [['node', '-e', 'if (process.env.LTC_RC === "rc-2026-03-01.1") process.exit(0); if (process.env.LTC_RELEASE.startsWith("rc-2026-02-15") && process.env.SMOKE_BREAK) { console.error("smoke: login page missing"); process.exit(1) }']],
+        smoke: [['node', '-e', `if (process.env.LTC_RC === "rc-2026-03-01.1") process.exit(0); if (process.env.LTC_RELEASE.startsWith("rc-2026-02-15") && require("fs").existsSync(${JSON.stringify(marker)})) { console.error("smoke: login page missing"); process.exit(1) }`]],
       },
     });
     expect((await s.ltc(['deploy', '--rc', 'rc-2026-02-15', '--env', 'staging'])).code).toBe(0);
@@ -120,7 +123,8 @@ describe('deploy failures', () => {
     expect(currentRelease(s)).toBe(good);
     expect(await liveVersion(s)).toBe('1.0.0');
 
-    const smoke = await s.ltc(['deploy', '--rc', 'rc-2026-02-15', '--env', 'staging'], { env: { SMOKE_BREAK: '1' } });
+    writeFileSync(marker, '');
+    const smoke = await s.ltc(['deploy', '--rc', 'rc-2026-02-15', '--env', 'staging']);
     expect(smoke.code, smoke.stderr).toBe(3);
     expect(smoke.stderr).toMatch(/failed at smoke: smoke test node -e .* exited with 1/);
     expect(smoke.stderr).toContain(`rolled back to ${good}`);

@@ -18,6 +18,7 @@ import type { Context } from '../core/context.js';
 import type { DatabaseConfig } from '../config/schema/golive.js';
 import { CheckFailedError, ConfigError, UsageError } from '../core/errors.js';
 import { writeFileAtomic, withLock } from '../secrets/fs-util.js';
+import { findOnPath } from '../exec/find-on-path.js';
 
 export const MAGIC = Buffer.from('LTCBK1\n');
 const IV_BYTES = 12;
@@ -80,7 +81,8 @@ export function pgTool(name: 'pg_dump' | 'pg_restore'): string {
     const versions = readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', name))).sort((a, b) => Number(b) - Number(a));
     if (versions[0]) return join(root, versions[0], 'bin', name);
   }
-  for (const dir of (process.env.PATH ?? '').split(':')) if (dir && existsSync(join(dir, name))) return join(dir, name);
+  const onPath = findOnPath(name);
+  if (onPath) return onPath;
   throw new ConfigError(`${name} not found`, { hint: 'install the Debian package "postgresql-client" (apt-get install -y postgresql-client)' });
 }
 

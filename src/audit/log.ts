@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { processMasker } from '../core/masker.js';
-import { withLock } from '../secrets/fs-util.js';
+import { withLock } from '../core/fs-atomic.js';
 import { currentActor } from './actor.js';
 
 export const AUDIT_FILE = 'audit.jsonl';

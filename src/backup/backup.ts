@@ -17,7 +17,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Context } from '../core/context.js';
 import type { DatabaseConfig } from '../config/schema/golive.js';
 import { CheckFailedError, ConfigError, UsageError } from '../core/errors.js';
-import { writeFileAtomic, withLock } from '../secrets/fs-util.js';
+import { writeFileAtomic, withLock } from '../core/fs-atomic.js';
 import { findOnPath } from '../exec/find-on-path.js';
 
 export const MAGIC = Buffer.from('LTCBK1\n');

@@ -422,7 +422,7 @@ const alertWebhook: Probe = async (s) => {
     } catch (err) {
       rec.error = (err as Error).message;
     }
-    const { writeFileAtomic } = await import('../secrets/fs-util.js');
+    const { writeFileAtomic } = await import('../core/fs-atomic.js');
     await writeFileAtomic(file, JSON.stringify(rec, null, 2) + '\n', 0o644);
   }
   let rec: AlertRecord | undefined;

@@ -138,7 +138,7 @@ export class LocalTarget implements Target {
   }
 
   async renderEnv(values: ReadonlyMap<string, string>): Promise<string> {
-    const { writeFileAtomic } = await import('../../secrets/fs-util.js');
+    const { writeFileAtomic } = await import('../../core/fs-atomic.js');
     await writeFileAtomic(this.paths.envFile, formatEnvFile(values), 0o600);
     return this.paths.envFile;
   }

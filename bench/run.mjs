@@ -12,7 +12,7 @@ import { TABLE_HEAD, tableRow } from './lib.mjs';
 const dir = dirname(fileURLToPath(import.meta.url));
 const wanted = process.argv.slice(2);
 // The floor benches first (quick), the long ones (a deploy series, a 100 MB database) after.
-const order = ['startup', 'health', 'rollback', 'runbook', 'gates'];
+const order = ['startup', 'health', 'rollback', 'history', 'runbook', 'gates'];
 const rank = (f) => (order.indexOf(f.replace(/\.mjs$/, '')) + order.length + 1) % (order.length + 1);
 const files = readdirSync(dir)
   .filter((f) => f.endsWith('.mjs') && !['run.mjs', 'lib.mjs', 'fixture.mjs'].includes(f))

@@ -213,13 +213,8 @@ export async function releasesCommand(ctx: Context): Promise<CommandResult> {
   const { openTarget } = await import('../targets/index.js');
   const target = openTarget(name, env, loaded);
   const releases = await target.listReleases();
-  const revisions = await target.readRevisions();
   const status = await target.status();
-  const lastOutcome = new Map<string, string>();
-  for (const r of revisions) {
-    if (r.release) lastOutcome.set(r.release, `${r.action} ${r.outcome}`);
-    if (r.rolledBackTo) lastOutcome.set(r.rolledBackTo, 'rolled back to (ok)');
-  }
+  const lastOutcome = await (await import('./history.js')).lastOutcomes(target, releases);
   const { listPartials } = await import('../targets/local/releases.js');
   const partials = await listPartials(target.paths.releases);
   const { c } = ctx.out;

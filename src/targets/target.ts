@@ -210,4 +210,6 @@ export interface Target {
   // History
   appendRevision(record: RevisionRecord): Promise<void>;
   readRevisions(): Promise<RevisionRecord[]>;
+  /** The same records newest first, read from the end (cost independent of the history's size); optional. */
+  revisionsNewestFirst?(): AsyncIterable<RevisionRecord>;
 }

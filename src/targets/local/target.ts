@@ -320,4 +320,16 @@ export class LocalTarget implements Target {
     }
     return out;
   }
+
+  async *revisionsNewestFirst(): AsyncGenerator<RevisionRecord> {
+    const { linesFromEnd } = await import('../../core/tail.js');
+    for await (const line of linesFromEnd(this.paths.revisions)) {
+      if (!line.trim()) continue;
+      try {
+        yield JSON.parse(line) as RevisionRecord;
+      } catch {
+        /* a torn last line (killed mid-write) is skipped */
+      }
+    }
+  }
 }

@@ -213,6 +213,9 @@ describe('ltc golive check', () => {
     const ok = await item('staging.deployed');
     expect(ok.status, ok.evidence.join('\n')).toBe('passed');
     expect(ok.evidence.join('\n')).toMatch(/outcome ok in 4\.2s.*\n.*current on staging: r1/);
+    const noSmoke = await item('staging.smoke');
+    expect(noSmoke.status).toBe('failed');
+    expect(noSmoke.evidence[0]).toMatch(/recorded no smoke test or log scan result/);
     const slow = await item('staging.rollback_rehearsed');
     expect(slow.status).toBe('failed');
     expect(slow.evidence[0]).toMatch(/took 6m40s|took 400/);

@@ -1,6 +1,8 @@
 // ltc golive check on the demo (concurrent vs one check at a time) and ltc backup create + verify
 // of a ~100 MB PostgreSQL database vs plain pg_dump + pg_restore of the same database.
-// Run after `npm run build`: node bench/golive.mjs   (BENCH_DB_MB=100 by default)
+// Run after `npm run build`: node bench/golive.mjs   (BENCH_RUNS=11 (at least 11), BENCH_DB_MB=100,
+// BENCH_BACKUP_RUNS=3 by default; BENCH_ONLY=golive skips the backup part). The golive check is
+// timed interleaved with a floor (node -e 0): median, min and max of each.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,12 +37,19 @@ try {
     c.golive = { ...(c.golive ?? {}), concurrency: n };
     writeFileSync(cfgFile, stringify(c));
   };
-  const runs = Number(process.env.BENCH_RUNS ?? 5);
-  const conc = [], seq = [], concInner = [], seqInner = [], sums = [];
+  const runs = Math.max(11, Number(process.env.BENCH_RUNS ?? 11));
+  const floor = [], conc = [], seq = [], concInner = [], seqInner = [], sums = [];
+  let items = 0;
+  // Interleaved: per round the floor (node -e 0), the concurrent check, the one-at-a-time check.
   for (let i = 0; i < runs; i++) {
+    const t0 = process.hrtime.bigint();
+    spawnSync(node, ['-e', '0'], { env, stdio: 'ignore' });
+    floor.push(Number(process.hrtime.bigint() - t0) / 1e6);
     withConcurrency(6);
     const a = ltc(['golive', 'check', '--rc', RC, '--json'], ops);
+    if (a.code !== 0 && a.code !== 1) throw new Error(`golive check exited ${a.code}: ${a.stderr}`);
     const da = JSON.parse(a.stdout);
+    items = da.items.length;
     conc.push(a.ms);
     concInner.push(da.durationMs);
     sums.push(da.items.reduce((s, x) => s + x.durationMs, 0));
@@ -51,15 +60,19 @@ try {
   }
   writeFileSync(cfgFile, base);
   ltc(['stop'], ops);
-  const items = JSON.parse(ltc(['golive', 'check', '--rc', RC, '--json'], ops).stdout).items.length;
-  report(`ltc golive check on the demo (${items} items, median of ${runs})`, [
-    { name: 'concurrent (golive.concurrency 6): process wall', value: median(conc), unit: 'ms', digits: 0 },
-    { name: 'one at a time (golive.concurrency 1): process wall', value: median(seq), unit: 'ms', digits: 0 },
-    { name: 'concurrent: checks phase (record durationMs)', value: median(concInner), unit: 'ms', digits: 0 },
-    { name: 'one at a time: checks phase', value: median(seqInner), unit: 'ms', digits: 0 },
-    { name: 'sum of the item durations in the concurrent run', value: median(sums), unit: 'ms', digits: 0 },
+  const st = (v) => `${median(v).toFixed(0)} ms (min ${Math.min(...v).toFixed(0)}, max ${Math.max(...v).toFixed(0)})`;
+  report(`ltc golive check on the demo (${items} items, ${runs} interleaved runs; median (min, max))`, [
+    { name: 'floor: node -e 0', value: st(floor) },
+    { name: 'ltc golive check, concurrent (golive.concurrency 6)', value: st(conc) },
+    { name: 'ltc golive check, one at a time (golive.concurrency 1)', value: st(seq) },
+    { name: 'concurrent minus floor', value: `${(median(conc) - median(floor)).toFixed(0)} ms` },
+    { name: 'concurrent: checks phase (record durationMs)', value: st(concInner) },
+    { name: 'one at a time: checks phase', value: st(seqInner) },
+    { name: 'sum of the item durations in the concurrent run', value: st(sums) },
     { name: 'checks phase: concurrent / one at a time', value: median(concInner) / median(seqInner), unit: '×', target: 0.5 },
+    { name: 'checks phase: concurrent / sum of its item durations', value: median(concInner) / median(sums), unit: '×', target: 0.5 },
     { name: 'process wall: concurrent / one at a time', value: median(conc) / median(seq), unit: '×' },
+    { name: 'process wall: concurrent / floor', value: median(conc) / median(floor), unit: '×' },
   ]);
 } finally {
   spawnSync(node, [LTC, 'stop'], { cwd: join(work, 'ops'), env, stdio: 'ignore' });
@@ -67,6 +80,7 @@ try {
 }
 
 // ---------------------------------------------------------------- backup of a ~100 MB database
+if (process.env.BENCH_ONLY === 'golive') process.exit(0);
 function pgBin() {
   const root = '/usr/lib/postgresql';
   const v = existsSync(root) ? readdirSync(root).filter((x) => existsSync(join(root, x, 'bin', 'initdb'))).sort((a, b) => b - a)[0] : undefined;

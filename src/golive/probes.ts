@@ -345,8 +345,8 @@ const gates: Probe = async (s) => {
 };
 
 const secretScan: Probe = async (s) => {
-  const tree = await s.tree();
-  const { scan } = await import('../secrets/scan.js');
+  // The tree export runs in git child processes: load the scanner (secretlint) meanwhile.
+  const [tree, { scan }] = await Promise.all([s.tree(), import('../secrets/scan.js'), import('@secretlint/node')]);
   const report = await scan(s.ctx, tree, {});
   const commit = await s.commit();
   if (report.findings.length) {
@@ -484,6 +484,21 @@ const recorded: Probe = async (s, params) => {
     summary = 'unreadable';
   }
   return { status: 'no_evidence', evidence: [`${files.length} record(s) in ${dir}; newest ${newest}${summary ? `: ${summary}` : ''}`] };
+};
+
+/** Rough cost of each probe: the costly ones start first, so they overlap with the cheap ones. */
+export const PROBE_COST: Record<string, number> = {
+  'secrets.scan': 10,
+  'ci.workflow': 5,
+  health: 4,
+  'database.login': 3,
+  'database.connections': 3,
+  secrets: 3,
+  'staging.deployed': 3,
+  'rollback.rehearsed': 2,
+  gates: 2,
+  tls: 2,
+  dns: 2,
 };
 
 export const PROBES: Record<string, Probe> = {

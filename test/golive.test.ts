@@ -169,6 +169,15 @@ describe('ltc golive check', () => {
     expect(s.status).toBe('failed');
     expect(s.evidence.join('\n')).toMatch(/LTC_SECRET_KEY: 48 bytes, policy needs at least 64/);
     expect(s.fix).toBe('ltc secrets rotate LTC_SECRET_KEY --env expiring');
+    // its own rotation age: a stored key is always older than 1ms
+    await writeConfig((c) => {
+      const e = (c.environments as Record<string, { secrets: { required: { max_age?: string }[] } }>).expiring!;
+      e.secrets.required[0]!.max_age = '1ms';
+    });
+    const old = await item('secrets.stored', 'expiring');
+    expect(old.status).toBe('failed');
+    expect(old.evidence.join('\n')).toMatch(/LTC_SECRET_KEY: [\d.]+(ms|s|m\d+s) old, older than its max_age 1ms/);
+    expect(old.fix).toBe('ltc secrets rotate LTC_SECRET_KEY --env expiring');
     await writeConfig((c) => ((c.golive as { architecture: Record<string, string> }).architecture.database = 'TBD'));
     const a = await item('architecture.decided');
     expect(a.status).toBe('failed');

@@ -81,7 +81,9 @@ const secrets: Probe = async (s, params) => {
     const age = created ? s.now - Date.parse(created) : undefined;
     let line = `${p.name}: version ${current.id}${created ? `, set ${created}` : ''}`;
     if (policy) {
-      if (age !== undefined && age > maxAge) problems.push(`${p.name}: ${formatDuration(age)} old, older than golive.secret_max_age ${s.golive.secret_max_age}`);
+      const limit = p.max_age !== undefined ? parseDuration(p.max_age) : maxAge;
+      const limitName = p.max_age !== undefined ? `its max_age ${p.max_age}` : `golive.secret_max_age ${s.golive.secret_max_age}`;
+      if (age !== undefined && age > limit) problems.push(`${p.name}: ${formatDuration(age)} old, older than ${limitName}`);
       const v = await backend.getValue(p.name);
       const kind = p.kind ?? (p.name.endsWith('_KEY') ? 'secret_key' : p.name.includes('PASSWORD') ? 'password' : 'string');
       if (kind === 'secret_key' || kind === 'token') {

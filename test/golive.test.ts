@@ -288,6 +288,19 @@ describe('sign-offs and waivers', () => {
     expect(md).toMatch(/\*\*NO-GO\*\*/);
     const status = await ltc(['golive', 'status', '--json']);
     expect((status.json as { checks: { rc: string; go: boolean }[] }).checks).toEqual([expect.objectContaining({ rc: RC, go: false })]);
+    // a waiver for another RC does not count; once it has expired the item fails again and the report marks it
+    expect((await item('tls.certificate', 'expiring', 'rc-2026-02-15')).status).toBe('failed');
+    const file = join(dir, '.ltc', 'signoffs.json');
+    const kept = await readFile(file, 'utf8');
+    const f = JSON.parse(kept) as { waivers: { expires: string }[] };
+    f.waivers.at(-1)!.expires = new Date(Date.now() - 60_000).toISOString();
+    await writeFile(file, JSON.stringify(f, null, 2) + '\n');
+    const expired = await item('tls.certificate', 'expiring');
+    expect(expired.status).toBe('failed');
+    expect(expired.fix).toBe('renew the certificate of localhost');
+    await ltc(['golive', 'check', '--rc', RC, '--env', 'expiring', '--report', report]);
+    expect(await readFile(report, 'utf8')).toMatch(/\| tls\.certificate \| Jane \| .* \(expired\) \| renewal booked CAB-12 \|/);
+    await writeFile(file, kept);
   }, 60_000);
 
   it('a corrupted or hand-edited signoffs.json is refused naming the file and line, and left as it was', async () => {

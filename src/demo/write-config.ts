@@ -40,6 +40,7 @@ export function demoConfig(o: DemoConfigOptions): Record<string, unknown> {
           build: [['npm', 'ci'], ['npm', 'run', 'build']],
           start: ['node', 'server.mjs'],
           env: { PORT: String(o.port), HOST: '127.0.0.1' },
+          smoke: [['node', '-e', "fetch(process.env.LTC_URL + '/api/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]],
           stop_grace: '3s',
           health_deadline: '5s',
         },

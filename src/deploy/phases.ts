@@ -404,11 +404,15 @@ export async function phaseHealth(s: DeploySession, io: StepIO): Promise<{ ms: n
 }
 
 export async function phaseSmoke(s: DeploySession, io: StepIO): Promise<number> {
-  return runSmoke(s, io);
+  const n = await runSmoke(s, io);
+  s.verified = { ...s.verified, smoke: n };
+  return n;
 }
 
 export async function phaseLogScan(s: DeploySession, io: StepIO): Promise<number> {
-  return (await scanLog(s, s.app, io)).scanned;
+  const { scanned } = await scanLog(s, s.app, io);
+  s.verified = { ...s.verified, logScan: { scanned, patterns: s.config.log_scan.length } };
+  return scanned;
 }
 
 /** The newest release older than `name` that was once live and healthy (what previous becomes after a rollback). */

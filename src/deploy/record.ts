@@ -35,6 +35,7 @@ export async function recordOutcome(
     ...(extra.failedPhase ? { failedPhase: extra.failedPhase } : {}),
     ...(extra.error ? { error: s.ctx.masker.mask(extra.error) } : {}),
     ...(extra.rolledBackTo !== undefined ? { rolledBackTo: extra.rolledBackTo } : {}),
+    ...(s.verified ? { verified: s.verified } : {}),
     runId: s.id,
   };
   s.recorded = true;

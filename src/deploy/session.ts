@@ -57,6 +57,8 @@ export interface DeploySession extends TargetScope {
   buildMs: number;
   startMs?: number;
   phases: Record<string, number>;
+  /** What the smoke and log_scan phases found (recorded in revisions.log: evidence for ltc golive check). */
+  verified?: { smoke?: number; logScan?: { scanned: number; patterns: number } };
   lastFailure?: { phase: string; message: string; hint?: string };
   recorded: boolean;
   skippedGates?: boolean;

@@ -128,6 +128,8 @@ export interface RevisionRecord {
   runId?: string;
   /** For a deploy that was rolled back: the release running now. */
   rolledBackTo?: string | null;
+  /** Smoke tests that passed and the log lines scanned (patterns: how many log_scan patterns); absent when the phase did not run. */
+  verified?: { smoke?: number; logScan?: { scanned: number; patterns: number } };
 }
 
 export interface CommandRun {

@@ -53,6 +53,7 @@ export interface WatchPlan {
   windowMs: number;
   failureLimit: number;
   successLimit: number;
+  inconclusiveLimit: number;
   minRequests: number;
   thresholds: Record<Figure, number>;
   probes: string[];
@@ -178,6 +179,7 @@ export async function prepareWatch(
     windowMs: cfg.window !== undefined ? parseDuration(cfg.window) : intervalMs * 5,
     failureLimit,
     successLimit: cfg.success_limit,
+    inconclusiveLimit: cfg.inconclusive_limit,
     minRequests: cfg.min_requests,
     thresholds,
     probes,
@@ -360,7 +362,7 @@ export async function runWatch(plan: WatchPlan, ctx: Context, signal: AbortSigna
       } else {
         good = 0;
         inconclusive++;
-        if (inconclusive >= plan.failureLimit && !inconclusiveAlerted) {
+        if (inconclusive >= plan.inconclusiveLimit && !inconclusiveAlerted) {
           inconclusiveAlerted = true;
           const c = s.checks.find((x) => x.verdict === 'inconclusive');
           await alert('inconclusive', `${inconclusive} inconclusive interval(s) in a row: ${c ? `${FIGURE_NAME[c.figure]} (${c.source}): ${c.reason}` : 'no figures'}`, c);

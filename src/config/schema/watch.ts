@@ -35,6 +35,7 @@ export const watchSchema = z
     window: boundedDuration(50, 86_400_000, 'a window').optional().describe("sliding window of ltc's own probes (error rate, p50/p95/p99); default 5 intervals"),
     failure_limit: z.number().int().min(1).default(3).describe('bad intervals in a row that fail the watch (one bad sample never rolls back)'),
     success_limit: z.number().int().min(1).default(3).describe('good intervals in a row needed for the watch to pass at its end'),
+    inconclusive_limit: z.number().int().min(1).default(10).describe('inconclusive intervals in a row that send an inconclusive alert (never a rollback); the warm-up of a rate window is a few inconclusive intervals'),
     min_requests: z.number().int().min(0).default(10).describe('fewer requests than this in the window makes the error rate inconclusive (too little traffic to mean anything)'),
     probes: z
       .array(endpointUrlSchema)

@@ -1,0 +1,179 @@
+/**
+ * ltc watch end to end: the demo app deployed on the local target, a real Prometheus scraping its
+ * /metrics on loopback, ltc's own probes, a local webhook receiver. Healthy → pass; the broken
+ * release (its /api/health answers 500) → fail → auto-rollback; no data → inconclusive, no
+ * rollback; a query on a metric Prometheus does not know → exit 2 before the watch starts.
+ */
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { cleanupTempDirs } from './helpers/cli.ts';
+import { audit, currentRelease, liveVersion, makeStage, releaseMeta, stopStage, type Stage } from './helpers/deploy.ts';
+import { startPrometheus, startReceiver, waitForSeries, type Prometheus, type Receiver } from './helpers/prometheus.ts';
+
+let stage: Stage;
+let prom: Prometheus;
+let hook: Receiver;
+let goodRelease: string;
+
+const W = '3s';
+const QUERIES = {
+  error_rate: `(sum(rate(http_requests_total{status=~"5.."}[${W}])) or vector(0)) / sum(rate(http_requests_total[${W}]))`,
+  latency_p95_ms: `1000 * histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket[${W}])))`,
+  requests: `sum(increase(http_requests_total[${W}]))`,
+};
+
+function setWatch(watch: Record<string, unknown>): void {
+  const file = join(stage.ops, 'ltc.config.yaml');
+  const cfg = parse(readFileSync(file, 'utf8')) as { environments: { staging: Record<string, unknown> } };
+  cfg.environments.staging.watch = watch;
+  writeFileSync(file, stringify(cfg));
+}
+
+function baseWatch(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    interval: '200ms',
+    window: '1s',
+    failure_limit: 3,
+    success_limit: 3,
+    min_requests: 5,
+    probes: ['/api/health'],
+    requests_per_interval: 5,
+    probe_timeout: '2s',
+    prometheus: { url: prom.url, timeout: '2s', queries: QUERIES },
+    alert: { webhook: hook.url, timeout: '2s', retries: 3 },
+    ...extra,
+  };
+}
+
+interface WatchJson {
+  ok: boolean;
+  outcome: string;
+  reason: string;
+  samples: Array<{ verdict: string; checks: Array<{ source: string; figure: string; value: number | null; verdict: string; reason?: string }> }>;
+  failing?: { figure: string; source: string; value: number; threshold: number };
+  alerts: Array<{ kind: string; sent: boolean; attempts: number }>;
+  rollback: { ok: boolean; release: string } | null;
+  worstCaseMs: number;
+  journal: string;
+}
+
+beforeAll(async () => {
+  hook = await startReceiver();
+  // Health checks probe only the frontend, so the broken release (its /api/health answers 500) deploys; the watch catches it.
+  stage = await makeStage({ environment: { health: { timeout: '2s', endpoints: [{ name: 'frontend', url: '/', conditions: ['status == 200'] }] } } });
+  prom = await startPrometheus([`127.0.0.1:${stage.port}`]);
+  const d = await stage.ltc(['deploy', '--rc', 'rc-2026-03-01', '--env', 'staging', '--json']);
+  expect(d.code, d.stderr).toBe(0);
+  goodRelease = currentRelease(stage)!;
+  await waitForSeries(prom.url, 'http_requests_total');
+}, 120_000);
+
+afterAll(async () => {
+  await prom?.stop();
+  if (stage) await stopStage(stage);
+  await hook?.close();
+  await cleanupTempDirs();
+});
+
+describe('ltc watch', () => {
+  it('a healthy release passes: both sources measured, journaled, audited, no alert', async () => {
+    setWatch(baseWatch());
+    const r = await stage.ltc(['watch', '--env', 'staging', '--for', '4s', '--interval', '200ms', '--json']);
+    const j = r.json as WatchJson;
+    expect(r.code, r.stderr).toBe(0);
+    expect(j.outcome).toBe('pass');
+    expect(r.stderr).toMatch(/worst case from a broken release to the start of the rollback: 3 × 200ms \+ 2\.0s query time = 2\.6s/);
+    const good = j.samples.filter((s) => s.verdict === 'good');
+    expect(good.length).toBeGreaterThanOrEqual(3);
+    const checks = good.at(-1)!.checks;
+    expect(checks.find((c) => c.source === 'probes' && c.figure === 'error_rate')!.value).toBe(0);
+    expect(checks.find((c) => c.source === 'prometheus' && c.figure === 'error_rate')!.value).toBe(0);
+    expect(checks.find((c) => c.source === 'prometheus' && c.figure === 'latency_p95_ms')!.value).toBeGreaterThan(0);
+    expect(hook.posts).toHaveLength(0);
+    expect(existsSync(j.journal)).toBe(true);
+    const lines = readFileSync(j.journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string });
+    expect(lines[0]!.type).toBe('start');
+    expect(lines.at(-1)!.type).toBe('end');
+    expect(readdirSync(join(stage.ops, '.ltc', 'watch')).some((f) => f.endsWith('.json'))).toBe(true);
+    const a = await audit(stage);
+    expect(a.filter((e) => e.action === 'watch').map((e) => e.outcome)).toEqual(['started', 'ok']);
+    expect(currentRelease(stage)).toBe(goodRelease);
+  }, 60_000);
+
+  it('a query on a metric Prometheus does not know is a config error (exit 2) before the watch starts', async () => {
+    setWatch(baseWatch({ prometheus: { url: prom.url, queries: { error_rate: 'sum(rate(http_requestz_total{status=~"5.."}[1m])) / sum(rate(http_requestz_total[1m]))' } } }));
+    const before = (await audit(stage)).length;
+    const r = await stage.ltc(['watch', '--env', 'staging', '--for', '2s', '--interval', '200ms', '--auto-rollback']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('environments.staging.watch.prometheus.queries.error_rate');
+    expect(r.stderr).toContain('http_requestz_total');
+    expect(r.stderr).toContain('did you mean "http_requests_total"');
+    expect(r.stderr).not.toContain('worst case');
+    expect((await audit(stage)).length).toBe(before);
+  }, 60_000);
+
+  it('a PromQL syntax error is a config error naming the key (exit 2)', async () => {
+    setWatch(baseWatch({ prometheus: { url: prom.url, queries: { latency_p95_ms: 'histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket[1m]))' } } }));
+    const r = await stage.ltc(['watch', '--env', 'staging', '--for', '2s', '--interval', '200ms']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('environments.staging.watch.prometheus.queries.latency_p95_ms');
+    expect(r.stderr).toMatch(/cannot parse/);
+  }, 60_000);
+
+  it('no data is inconclusive: alerted (webhook 500 retried), never rolled back', async () => {
+    // A route nobody requests: the metric exists, the query returns an empty vector.
+    const q = `(sum(rate(http_requests_total{route="/api/info",status=~"5.."}[${W}])) or vector(0)) / sum(rate(http_requests_total{route="/api/info"}[${W}]))`;
+    setWatch(baseWatch({ probes: [], prometheus: { url: prom.url, timeout: '2s', queries: { error_rate: q } } }));
+    hook.posts.length = 0;
+    hook.failNext = [500, 500];
+    const r = await stage.ltc(['watch', '--env', 'staging', '--for', '2s', '--interval', '200ms', '--auto-rollback', '--json']);
+    const j = r.json as WatchJson;
+    expect(r.code, r.stderr).toBe(1);
+    expect(j.outcome).toBe('inconclusive');
+    expect(j.rollback).toBeNull();
+    expect(j.samples.every((s) => s.verdict === 'inconclusive')).toBe(true);
+    expect(j.samples[0]!.checks[0]!.reason).toMatch(/empty vector/);
+    expect(currentRelease(stage)).toBe(goodRelease);
+    expect(hook.posts.map((p) => p.status)).toEqual([500, 500, 200]);
+    expect(hook.posts[2]!.text).toContain('INCONCLUSIVE on staging');
+    expect(hook.posts[2]!.text).toContain('not rolled back');
+    expect(j.alerts).toEqual([expect.objectContaining({ kind: 'inconclusive', sent: true, attempts: 3 })]);
+    const a = await audit(stage);
+    expect(a.some((e) => e.action.startsWith('rollback'))).toBe(false);
+  }, 60_000);
+
+  it('the broken release (500s) fails the watch: alert with figure, threshold and graph link, then the rollback', async () => {
+    setWatch(baseWatch());
+    const d = await stage.ltc(['deploy', '--rc', 'rc-2026-03-01.1', '--env', 'staging', '--json']);
+    expect(d.code, d.stderr).toBe(0);
+    const broken = currentRelease(stage)!;
+    expect(releaseMeta(stage, broken).rc).toBe('rc-2026-03-01.1');
+    hook.posts.length = 0;
+    hook.failNext = [];
+    const r = await stage.ltc(['watch', '--env', 'staging', '--for', '30s', '--interval', '200ms', '--auto-rollback', '--json']);
+    const j = r.json as WatchJson;
+    expect(r.code, r.stderr).toBe(3);
+    expect(j.outcome).toBe('fail');
+    expect(j.failing!.figure).toBe('error_rate');
+    expect(j.failing!.value).toBeGreaterThan(0.001);
+    expect(j.samples.filter((s) => s.verdict === 'bad').length).toBe(3);
+    expect(j.rollback!.ok).toBe(true);
+    expect(currentRelease(stage)).toBe(goodRelease);
+    expect(await liveVersion(stage)).toBe('1.1.0');
+    expect(hook.posts).toHaveLength(1);
+    const text = hook.posts[0]!.text;
+    expect(text).toContain('FAILED on staging');
+    expect(text).toContain(broken);
+    expect(text).toContain('rc-2026-03-01.1');
+    expect(text).toMatch(/error rate \((probes|prometheus)\) 100\.00 % against threshold 0\.10 %/);
+    expect(text).toContain(`${prom.url}/graph?g0.expr=`);
+    const types = readFileSync(j.journal, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { type: string }).type);
+    expect(types.slice(-4)).toEqual(['alert', 'end', 'rollback', 'rollback-end']);
+    const a = await audit(stage);
+    const watchFailed = a.filter((e) => e.action === 'watch' && e.outcome === 'failed').at(-1)!;
+    expect(watchFailed.details).toMatchObject({ result: 'fail', figure: 'error_rate', release: broken });
+    expect(a.at(-1)!.action).toMatch(/rollback/);
+  }, 120_000);
+});

@@ -8,8 +8,9 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { cleanupTempDirs } from './helpers/cli.ts';
-import { audit, currentRelease, liveVersion, makeStage, releaseMeta, stopStage, type Stage } from './helpers/deploy.ts';
+import { spawn } from 'node:child_process';
+import { LTC, cleanupTempDirs, freePort } from './helpers/cli.ts';
+import { audit, currentRelease, liveVersion, makeStage, releaseMeta, revisions, stopStage, type Stage } from './helpers/deploy.ts';
 import { startPrometheus, startReceiver, waitForSeries, type Prometheus, type Receiver } from './helpers/prometheus.ts';
 
 let stage: Stage;
@@ -144,6 +145,41 @@ describe('ltc watch', () => {
     expect(a.some((e) => e.action.startsWith('rollback'))).toBe(false);
   }, 60_000);
 
+  it('Prometheus unreachable is inconclusive: no rollback, the probes still count', async () => {
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    setWatch(baseWatch({ prometheus: { url: dead, timeout: '500ms', queries: { error_rate: QUERIES.error_rate } }, alert: undefined }));
+    const r = await stage.ltc(['watch', '--env', 'staging', '--for', '1s', '--interval', '200ms', '--auto-rollback', '--json']);
+    const j = r.json as WatchJson;
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain('could not check the queries before the watch: Prometheus unreachable');
+    expect(j.outcome).toBe('inconclusive');
+    expect(j.rollback).toBeNull();
+    const last = j.samples.at(-1)!.checks;
+    expect(last.find((c) => c.source === 'prometheus')!.reason).toMatch(/Prometheus unreachable/);
+    expect(last.find((c) => c.source === 'probes' && c.figure === 'error_rate')!.value).toBe(0);
+    expect(currentRelease(stage)).toBe(goodRelease);
+  }, 60_000);
+
+  it('Ctrl-C ends the watch with exit 130; the journal says where', async () => {
+    setWatch(baseWatch({ alert: undefined }));
+    const child = spawn(process.execPath, [LTC, 'watch', '--env', 'staging', '--for', '60s', '--interval', '200ms'], { cwd: stage.ops, env: { ...process.env, ...stage.env, NO_COLOR: '1', CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    const code = await new Promise<number | null>((resolve) => {
+      child.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+        if (/\[3\/\d+\]/.test(err) && !child.killed) child.kill('SIGINT');
+      });
+      child.on('exit', (c) => resolve(c));
+    });
+    expect(code, err).toBe(130);
+    const dir = join(stage.ops, '.ltc', 'watch');
+    const newest = readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort().at(-1)!;
+    const last = JSON.parse(readFileSync(join(dir, newest), 'utf8').trim().split('\n').at(-1)!) as { type: string; where: string };
+    expect(last.type).toBe('interrupted');
+    expect(last.where).toMatch(/after \d+ of 300 interval/);
+    expect((await audit(stage)).filter((e) => e.action === 'watch').at(-1)!.outcome).toBe('interrupted');
+  }, 60_000);
+
   it('the broken release (500s) fails the watch: alert with figure, threshold and graph link, then the rollback', async () => {
     setWatch(baseWatch());
     const d = await stage.ltc(['deploy', '--rc', 'rc-2026-03-01.1', '--env', 'staging', '--json']);
@@ -175,5 +211,28 @@ describe('ltc watch', () => {
     const watchFailed = a.filter((e) => e.action === 'watch' && e.outcome === 'failed').at(-1)!;
     expect(watchFailed.details).toMatchObject({ result: 'fail', figure: 'error_rate', release: broken });
     expect(a.at(-1)!.action).toMatch(/rollback/);
+  }, 120_000);
+
+  it('deploy.yaml watches after the switch when watch.after_deploy is on: the broken release is rolled back (exit 3)', async () => {
+    setWatch(baseWatch({ after_deploy: true, after_deploy_for: '20s', alert: { webhook: hook.url } }));
+    hook.posts.length = 0;
+    const d = await stage.ltc(['deploy', '--rc', 'rc-2026-03-01.1', '--env', 'staging', '--json']);
+    expect(d.code, d.stderr).toBe(3);
+    expect(currentRelease(stage)).toBe(goodRelease);
+    expect(await liveVersion(stage)).toBe('1.1.0');
+    const rev = revisions(stage).at(-1)!;
+    expect(rev.outcome).toMatch(/rolled/);
+    expect((await audit(stage)).filter((e) => e.action === 'watch').at(-1)).toMatchObject({ outcome: 'failed', details: { result: 'fail' } });
+    expect(hook.posts.at(-1)!.text).toContain("on_failure steps run now");
+  }, 120_000);
+
+  it('deploy.yaml skips the watch when watch.after_deploy is off (the local demo default)', async () => {
+    setWatch(baseWatch({ after_deploy: false }));
+    const d = await stage.ltc(['deploy', '--rc', 'rc-2026-02-15', '--env', 'staging', '--json']);
+    expect(d.code, d.stderr).toBe(0);
+    expect(releaseMeta(stage, currentRelease(stage)!).rc).toBe('rc-2026-02-15');
+    const journal = readFileSync((d.json as { journal: string }).journal, 'utf8');
+    const step = journal.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { t: string; id?: string; status?: string; outputs?: Record<string, unknown> }).find((e) => e.t === 'end' && e.id === 'watch');
+    expect(step).toMatchObject({ status: 'ok', outputs: { outcome: 'off', samples: 0 } });
   }, 120_000);
 });

@@ -271,7 +271,7 @@ export function sampleLine(plan: WatchPlan, s: Sample, history: readonly Sample[
   return `[${s.index + 1}/${plan.intervals}] ${s.time.slice(11, 23)} ${s.verdict.padEnd(12)} ${parts.join(' · ')}${spark}`;
 }
 
-function alertText(plan: WatchPlan, kind: Outcome, reason: string, failing: Check | undefined, autoRollback: boolean): string {
+function alertText(plan: WatchPlan, kind: Outcome, reason: string, failing: Check | undefined, autoRollback: boolean, failNote?: string): string {
   const head = kind === 'fail' ? ':rotating_light: ltc watch FAILED' : ':warning: ltc watch INCONCLUSIVE';
   const lines = [
     `${head} on ${plan.environment}: release ${plan.release ?? '(unknown)'}${plan.rc ? ` (${plan.rc})` : ''}`,
@@ -283,12 +283,14 @@ function alertText(plan: WatchPlan, kind: Outcome, reason: string, failing: Chec
     const q = (failing?.source === 'prometheus' ? prom.queries[failing.figure] : undefined) ?? prom.queries.error_rate ?? Object.values(prom.queries)[0];
     if (q) lines.push(`Prometheus graph: ${graphLink(prom.url, q)}`);
   }
-  lines.push(kind === 'fail' ? (autoRollback ? 'auto-rollback: the rollback starts now' : 'no auto-rollback: roll back with `ltc rollback --env ' + plan.environment + '`') : 'not rolled back (inconclusive never rolls back by itself): look at it');
+  lines.push(kind === 'fail' ? failNote ?? (autoRollback ? 'auto-rollback: the rollback starts now' : 'no auto-rollback: roll back with `ltc rollback --env ' + plan.environment + '`') : 'not rolled back (inconclusive never rolls back by itself): look at it');
   return lines.join('\n');
 }
 
 export interface WatchHooks {
   autoRollback: boolean;
+  /** The alert's last line on fail (default: whether the rollback starts). */
+  failNote?: string;
   onSample?(s: Sample, history: readonly Sample[]): void;
   onAlert?(a: AlertResult & { kind: Outcome }): void;
 }
@@ -321,7 +323,7 @@ export async function runWatch(plan: WatchPlan, ctx: Context, signal: AbortSigna
   const t0 = Date.now();
   const alert = async (kind: Outcome, why: string, check?: Check) => {
     if (!plan.webhook) return;
-    const r = { ...(await postWebhook(plan.webhook, alertText(plan, kind, why, check, hooks.autoRollback), { timeoutMs: plan.alertTimeoutMs, retries: plan.alertRetries }, signal)), kind };
+    const r = { ...(await postWebhook(plan.webhook, alertText(plan, kind, why, check, hooks.autoRollback, hooks.failNote), { timeoutMs: plan.alertTimeoutMs, retries: plan.alertRetries }, signal)), kind };
     alerts.push(r);
     await journal(plan, { type: 'alert', ...r });
     if (!r.sent) ctx.out.warn(`the alert was not delivered after ${r.attempts} attempt(s): ${r.error}; the watch goes on`);

@@ -47,7 +47,8 @@ export async function watchCommand(opts: WatchCliOptions, ctx: Context): Promise
   await appendFile(plan.journal, JSON.stringify({ time: rollbackStartedAt, type: 'rollback', startedAt: rollbackStartedAt }) + '\n');
   ctx.out.info(`rolling back ${name} (runbooks/rollback.yaml)`);
   const { rollbackCommand } = await import('../deploy/cli.js');
-  const rb = await rollbackCommand({}, ctx);
+  // A deploy that is still finishing (its log scan, its record) holds the lock: wait for it, not exit 5.
+  const rb = await rollbackCommand({ lockWait: '5m' }, ctx);
   const rolledBack = (rb.exitCode ?? 0) === 0;
   await appendFile(plan.journal, JSON.stringify({ time: new Date().toISOString(), type: 'rollback-end', ok: rolledBack, ...(rb.data ? { rollback: rb.data } : {}) }) + '\n');
   data.rollback = { startedAt: rollbackStartedAt, ok: rolledBack, ...(rb.data ?? {}) };

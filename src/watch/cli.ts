@@ -2,6 +2,7 @@
 import type { CommandResult } from '../cli/define.js';
 import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
+import { formatDuration } from '../core/duration.js';
 import { appendFile } from 'node:fs/promises';
 import { prepareWatch, runWatch, sampleLine, worstCaseText, fmtFigure } from './run.js';
 
@@ -30,7 +31,7 @@ export async function watchCommand(opts: WatchCliOptions, ctx: Context): Promise
   if (ctx.options.dryRun) {
     return { data: { dryRun: true, plan: { ...plan, webhook: plan.webhook ? '***' : null } }, text: `would watch ${name} for ${plan.intervals} interval(s): ${sources.join('; ')}\n${worstCaseText(plan)}` };
   }
-  ctx.out.info(`watching ${name} (release ${plan.release ?? 'unknown'}${plan.rc ? `, ${plan.rc}` : ''}): ${plan.intervals} interval(s) of ${plan.intervalMs}ms; ${sources.join('; ')}`);
+  ctx.out.info(`watching ${name} (release ${plan.release ?? 'unknown'}${plan.rc ? `, ${plan.rc}` : ''}): ${plan.intervals} interval(s) of ${formatDuration(plan.intervalMs)}; ${sources.join('; ')}`);
   ctx.out.info(`thresholds: error rate ${fmtFigure('error_rate', th.error_rate)}, p95 ${th.latency_p95_ms}ms, p99 ${th.latency_p99_ms}ms; fail after ${plan.failureLimit} bad interval(s) in a row${autoRollback ? ', then roll back' : ''}`);
   ctx.out.info(worstCaseText(plan));
   const result = await runWatch(plan, ctx, ctx.signal, {

@@ -145,6 +145,44 @@ describe('ltc watch', () => {
     expect(a.some((e) => e.action.startsWith('rollback'))).toBe(false);
   }, 60_000);
 
+  it('a matrix, several series and too little traffic are inconclusive, each with its reason', async () => {
+    setWatch(
+      baseWatch({
+        probes: [],
+        min_requests: 1_000_000,
+        prometheus: {
+          url: prom.url,
+          timeout: '2s',
+          queries: { error_rate: QUERIES.error_rate, latency_p95_ms: 'http_request_duration_seconds_bucket', requests: QUERIES.requests },
+        },
+        alert: undefined,
+      }),
+    );
+    const r = await stage.ltc(['watch', '--env', 'staging', '--for', '600ms', '--interval', '200ms', '--json']);
+    const j = r.json as WatchJson;
+    expect(r.code, r.stderr).toBe(1);
+    expect(j.outcome).toBe('inconclusive');
+    const checks = j.samples.at(-1)!.checks;
+    expect(checks.find((c) => c.figure === 'error_rate')!.reason).toMatch(/too few requests \(\d+ in Prometheus, min_requests 1000000\)/);
+    expect(checks.find((c) => c.figure === 'latency_p95_ms')!.reason).toMatch(/\d+ series where one number was expected/);
+    setWatch(baseWatch({ probes: [], prometheus: { url: prom.url, queries: { error_rate: 'http_requests_total[5s]' } }, alert: undefined }));
+    const m = await stage.ltc(['watch', '--env', 'staging', '--for', '200ms', '--interval', '200ms', '--json']);
+    expect(m.code, m.stderr).toBe(1);
+    expect((m.json as WatchJson).samples[0]!.checks[0]!.reason).toMatch(/range vector \(matrix\)/);
+    expect(currentRelease(stage)).toBe(goodRelease);
+  }, 60_000);
+
+  it('--dry-run prints the plan and the worst case and samples nothing', async () => {
+    setWatch(baseWatch());
+    const before = (await audit(stage)).length;
+    const r = await stage.ltc(['watch', '--env', 'staging', '--for', '1m', '--interval', '1s', '--dry-run']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('would watch staging for 60 interval(s)');
+    expect(r.stdout).toContain('3 × 1.0s + 2.0s query time = 5.0s');
+    expect(r.stdout).not.toContain(hook.url);
+    expect((await audit(stage)).length).toBe(before);
+  }, 60_000);
+
   it('Prometheus unreachable is inconclusive: no rollback, the probes still count', async () => {
     const dead = `http://127.0.0.1:${await freePort()}`;
     setWatch(baseWatch({ prometheus: { url: dead, timeout: '500ms', queries: { error_rate: QUERIES.error_rate } }, alert: undefined }));
@@ -224,6 +262,15 @@ describe('ltc watch', () => {
     expect(rev.outcome).toMatch(/rolled/);
     expect((await audit(stage)).filter((e) => e.action === 'watch').at(-1)).toMatchObject({ outcome: 'failed', details: { result: 'fail' } });
     expect(hook.posts.at(-1)!.text).toContain("on_failure steps run now");
+  }, 120_000);
+
+  it('deploy.yaml: an unknown metric in the watch config stops the deploy before it changes anything (exit 2)', async () => {
+    setWatch(baseWatch({ after_deploy: true, prometheus: { url: prom.url, queries: { error_rate: 'sum(rate(http_requestz_total[1m]))' } } }));
+    const before = currentRelease(stage);
+    const d = await stage.ltc(['deploy', '--rc', 'rc-2026-02-15', '--env', 'staging']);
+    expect(d.code, d.stderr).toBe(2);
+    expect(d.stderr).toContain('environments.staging.watch.prometheus.queries.error_rate');
+    expect(currentRelease(stage)).toBe(before);
   }, 120_000);
 
   it('deploy.yaml skips the watch when watch.after_deploy is off (the local demo default)', async () => {

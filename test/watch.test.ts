@@ -226,9 +226,17 @@ describe('ltc watch', () => {
     expect(releaseMeta(stage, broken).rc).toBe('rc-2026-03-01.1');
     hook.posts.length = 0;
     hook.failNext = [];
-    const r = await stage.ltc(['watch', '--env', 'staging', '--for', '30s', '--interval', '200ms', '--auto-rollback', '--json']);
+    const r = await stage.ltc(['watch', '--env', 'staging', '--for', '30s', '--interval', '200ms', '--auto-rollback', '--json', '--report', 'watch-report.md']);
     const j = r.json as WatchJson;
     expect(r.code, r.stderr).toBe(3);
+    const md = readFileSync(join(stage.ops, 'watch-report.md'), 'utf8');
+    expect(md).toContain('# Watch of staging: fail');
+    expect(md).toMatch(/- rollback: started .*, succeeded/);
+    expect(md).toContain('![error rate and p95 over the watch](watch-report.svg)');
+    const svg = readFileSync(join(stage.ops, 'watch-report.svg'), 'utf8');
+    expect(svg.match(/class="threshold"/g)).toHaveLength(2);
+    expect(svg.match(/class="rollback"/g)).toHaveLength(2);
+    expect(svg).toMatch(/class="probes"[^>]*points="[\d.]+,[\d.]+ /);
     expect(j.outcome).toBe('fail');
     expect(j.failing!.figure).toBe('error_rate');
     expect(j.failing!.value).toBeGreaterThan(0.001);

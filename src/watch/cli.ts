@@ -11,9 +11,11 @@ export interface WatchCliOptions {
   interval?: string;
   failureLimit?: string;
   autoRollback?: boolean;
+  report?: string;
 }
 
 export async function watchCommand(opts: WatchCliOptions, ctx: Context): Promise<CommandResult> {
+  if (opts.report !== undefined && !opts.report.trim()) throw new UsageError('--report needs a file name', { hint: 'e.g. --report watch-staging.md' });
   let failureLimit: number | undefined;
   if (opts.failureLimit !== undefined) {
     failureLimit = Number(opts.failureLimit);
@@ -38,9 +40,17 @@ export async function watchCommand(opts: WatchCliOptions, ctx: Context): Promise
     autoRollback,
     onSample: (s, history) => ctx.out.info(sampleLine(plan, s, history, ctx.isTTY && !ctx.options.json)),
   });
-  const data: Record<string, unknown> = { ...result, autoRollback, rollback: null };
+  const data: Record<string, unknown> = { ...result, autoRollback, rollback: null, report: null };
+  const report = async (rollback?: { startedAt: string; ok: boolean }) => {
+    if (!opts.report) return;
+    const { writeReport } = await import('./report.js');
+    const { resolve } = await import('node:path');
+    data.report = await writeReport(resolve(ctx.cwd, opts.report), plan, result, rollback);
+    lines.push(`  report: ${(data.report as { markdown: string }).markdown}`);
+  };
   const lines = [`watch ${result.outcome}: ${result.reason}`, `  samples: ${result.samples.length}; journal ${result.journal}`];
   for (const a of result.alerts) lines.push(`  alert (${a.kind}): ${a.sent ? `delivered (attempt ${a.attempts})` : `NOT delivered: ${a.error}`}`);
+  if (result.outcome !== 'fail' || !autoRollback) await report();
   if (result.outcome === 'pass') return { data, text: ctx.out.c.green(lines.join('\n')) };
   if (result.outcome === 'inconclusive') return { data, text: ctx.out.c.yellow(lines.join('\n') + '\n  not rolled back: inconclusive never rolls back by itself'), exitCode: 1 };
   if (!autoRollback) return { data, text: ctx.out.c.red(lines.join('\n') + `\n  roll back with: ltc rollback --env ${name}`), exitCode: 1 };
@@ -53,6 +63,7 @@ export async function watchCommand(opts: WatchCliOptions, ctx: Context): Promise
   const rolledBack = (rb.exitCode ?? 0) === 0;
   await appendFile(plan.journal, JSON.stringify({ time: new Date().toISOString(), type: 'rollback-end', ok: rolledBack, ...(rb.data ? { rollback: rb.data } : {}) }) + '\n');
   data.rollback = { startedAt: rollbackStartedAt, ok: rolledBack, ...(rb.data ?? {}) };
+  await report({ startedAt: rollbackStartedAt, ok: rolledBack });
   const text = [ctx.out.c.red(lines.join('\n')), rb.text ?? ''].filter(Boolean).join('\n');
   return { data, text, exitCode: rolledBack ? 3 : 4 };
 }

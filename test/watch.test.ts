@@ -103,6 +103,13 @@ describe('ltc watch', () => {
     expect(currentRelease(stage)).toBe(goodRelease);
   }, 60_000);
 
+  it("the go-live check's phase-4 watch item shows the watch of the rc as its evidence", async () => {
+    const r = await stage.ltc(['golive', 'check', '--rc', 'rc-2026-03-01', '--env', 'staging', '--item', 'watch.first_hours', '--json']);
+    const item = (r.json as { items: Array<{ item: string; status: string; evidence: string[] }> }).items.find((i) => i.item === 'watch.first_hours')!;
+    expect(item.status).toBe('needs_signoff');
+    expect(item.evidence[0]).toMatch(/^watch \d{8}T\d+Z-\d+\.json: pass over [\d.]+s \(\d+ samples, .*highest error rate 0\.00 %, highest p95 \d+ms/);
+  }, 60_000);
+
   it('a query on a metric Prometheus does not know is a config error (exit 2) before the watch starts', async () => {
     setWatch(baseWatch({ prometheus: { url: prom.url, queries: { error_rate: 'sum(rate(http_requestz_total{status=~"5.."}[1m])) / sum(rate(http_requestz_total[1m]))' } } }));
     const before = (await audit(stage)).length;

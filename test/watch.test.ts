@@ -190,6 +190,22 @@ describe('ltc watch', () => {
     expect((await audit(stage)).length).toBe(before);
   }, 60_000);
 
+  it('a webhook that does not answer is retried, then reported; the watch goes on to its end', async () => {
+    setWatch(baseWatch({ prometheus: undefined, min_requests: 1_000_000, alert: { webhook: hook.url, timeout: '300ms', retries: 1 } }));
+    hook.posts.length = 0;
+    hook.failNext = [0, 0];
+    const r = await stage.ltc(['watch', '--env', 'staging', '--for', '1s', '--interval', '200ms', '--json']);
+    const j = r.json as WatchJson & { alerts: Array<{ error?: string }> };
+    expect(r.code, r.stderr).toBe(1);
+    expect(j.outcome).toBe('inconclusive');
+    expect(j.samples).toHaveLength(5);
+    expect(hook.posts.map((p) => p.status)).toEqual([0, 0]);
+    expect(j.alerts).toEqual([expect.objectContaining({ kind: 'inconclusive', sent: false, attempts: 2 })]);
+    expect(j.alerts[0]!.error).toMatch(/did not answer within 300ms/);
+    expect(r.stderr).toMatch(/the alert was not delivered after 2 attempt\(s\).*the watch goes on/);
+    expect(r.stderr).not.toContain(hook.url);
+  }, 60_000);
+
   it('Prometheus unreachable is inconclusive: no rollback, the probes still count', async () => {
     const dead = `http://127.0.0.1:${await freePort()}`;
     setWatch(baseWatch({ prometheus: { url: dead, timeout: '500ms', queries: { error_rate: QUERIES.error_rate } }, alert: undefined }));
@@ -286,6 +302,19 @@ describe('ltc watch', () => {
     expect(d.code, d.stderr).toBe(2);
     expect(d.stderr).toContain('environments.staging.watch.prometheus.queries.error_rate');
     expect(currentRelease(stage)).toBe(before);
+  }, 120_000);
+
+  it('deploy.yaml: an inconclusive watch with nobody to ask keeps the release (no rollback)', async () => {
+    const q = `(sum(rate(http_requests_total{route="/api/info",status=~"5.."}[${W}])) or vector(0)) / sum(rate(http_requests_total{route="/api/info"}[${W}]))`;
+    setWatch(baseWatch({ after_deploy: true, after_deploy_for: '600ms', probes: [], prometheus: { url: prom.url, queries: { error_rate: q } }, alert: undefined }));
+    const d = await stage.ltc(['deploy', '--rc', 'rc-2026-02-15', '--env', 'staging', '--json']);
+    expect(d.code, d.stderr).toBe(0);
+    expect(releaseMeta(stage, currentRelease(stage)!).rc).toBe('rc-2026-02-15');
+    const journal = readFileSync((d.json as { journal: string }).journal, 'utf8');
+    const step = journal.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { t: string; id?: string; status?: string; outputs?: Record<string, unknown> }).find((e) => e.t === 'end' && e.id === 'watch');
+    expect(step).toMatchObject({ status: 'ok', outputs: { outcome: 'inconclusive', samples: 3 } });
+    const back = await stage.ltc(['rollback', '--env', 'staging', '--to', goodRelease]);
+    expect(back.code, back.stderr).toBe(0);
   }, 120_000);
 
   it('deploy.yaml skips the watch when watch.after_deploy is off (the local demo default)', async () => {

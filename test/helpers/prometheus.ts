@@ -78,7 +78,7 @@ export async function waitForSeries(url: string, metric: string, timeoutMs = 20_
 export interface Receiver {
   url: string;
   posts: Array<{ text: string; status: number }>;
-  /** Status codes to answer the next posts with (then 200). */
+  /** Status codes to answer the next posts with (then 200); 0 = never answer. */
   failNext: number[];
   close(): Promise<void>;
 }
@@ -91,6 +91,10 @@ export async function startReceiver(): Promise<Receiver> {
     req.on('data', (d: Buffer) => (body += d.toString()));
     req.on('end', () => {
       const status = rec.failNext.shift() ?? 200;
+      if (status === 0) {
+        rec.posts.push({ text: '', status: 0 });
+        return;
+      }
       let text = '';
       try {
         text = (JSON.parse(body) as { text: string }).text;

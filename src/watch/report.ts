@@ -42,7 +42,7 @@ function panel(result: WatchResult, figure: Figure, threshold: number, top: numb
   }
   if (rollbackAt !== undefined) {
     parts.push(`<line class="rollback" x1="${x(rollbackAt)}" x2="${x(rollbackAt)}" y1="${top + PAD.top}" y2="${top + PANEL_H - PAD.bottom}" stroke="#900" stroke-width="2"/>`);
-    parts.push(`<text x="${x(rollbackAt) - 4}" y="${top + PAD.top + 12}" font-size="10" text-anchor="end" fill="#900">rollback</text>`);
+    parts.push(`<text x="${x(rollbackAt) - 4}" y="${top + PANEL_H - PAD.bottom - 4}" font-size="10" text-anchor="end" fill="#900">rollback</text>`);
   }
   return parts.join('\n');
 }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { spawn } from 'node:child_process';
+import { execa } from 'execa';
 import { LTC, cleanupTempDirs, freePort } from './helpers/cli.ts';
 import { audit, currentRelease, liveVersion, makeStage, releaseMeta, revisions, stopStage, type Stage } from './helpers/deploy.ts';
 import { startPrometheus, startReceiver, waitForSeries, type Prometheus, type Receiver } from './helpers/prometheus.ts';
@@ -108,6 +109,22 @@ describe('ltc watch', () => {
     const item = (r.json as { items: Array<{ item: string; status: string; evidence: string[] }> }).items.find((i) => i.item === 'watch.first_hours')!;
     expect(item.status).toBe('needs_signoff');
     expect(item.evidence[0]).toMatch(/^watch \d{8}T\d+Z-\d+\.json: pass over [\d.]+s \(\d+ samples, .*highest error rate 0\.00 %, highest p95 \d+ms/);
+  }, 60_000);
+
+  it('in a terminal: a live block redrawn in place (sparklines, intervals left, last sample time)', async () => {
+    setWatch(baseWatch({ alert: undefined, prometheus: undefined }));
+    expect(existsSync('/usr/bin/script'), 'the `script` command (Debian package bsdutils) is needed to run ltc in a pseudo-terminal').toBe(true);
+    const q = (x: string) => `'${x.replace(/'/g, `'\\''`)}'`;
+    const command = `stty cols 160 rows 40; exec ${q(process.execPath)} ${q(LTC)} watch --env staging --for 1s --interval 200ms`;
+    const env = { ...process.env, ...stage.env, TERM: 'xterm-256color', NO_COLOR: undefined, CI: undefined, FORCE_COLOR: undefined };
+    const r = await execa('/usr/bin/script', ['-qec', command, '/dev/null'], { cwd: stage.ops, env, extendEnv: false, reject: false, timeout: 60_000 });
+    const raw = r.stdout;
+    expect(r.exitCode, raw).toBe(0);
+    expect(raw).toContain('\u001b[4A\u001b[J');
+    const text = raw.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
+    expect(text).toMatch(/staging · release \S+ · interval 5\/5, 0 left · last sample \d\d:\d\d:\d\d\.\d{3}: good/);
+    expect(text).toMatch(/error rate\s+[▁▂▃▄▅▆▇█ ]+\s+0\.00 % ≤ 0\.10 %/);
+    expect(text).toMatch(/p99\s+[▁▂▃▄▅▆▇█ ]+\s+[\d.]+ms ≤ 1000ms/);
   }, 60_000);
 
   it('a query on a metric Prometheus does not know is a config error (exit 2) before the watch starts', async () => {

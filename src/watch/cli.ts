@@ -4,7 +4,7 @@ import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
 import { formatDuration } from '../core/duration.js';
 import { appendFile } from 'node:fs/promises';
-import { prepareWatch, runWatch, sampleLine, worstCaseText, fmtFigure } from './run.js';
+import { liveBlock, prepareWatch, runWatch, sampleLine, worstCaseText, fmtFigure } from './run.js';
 
 export interface WatchCliOptions {
   for?: string;
@@ -36,9 +36,19 @@ export async function watchCommand(opts: WatchCliOptions, ctx: Context): Promise
   ctx.out.info(`watching ${name} (release ${plan.release ?? 'unknown'}${plan.rc ? `, ${plan.rc}` : ''}): ${plan.intervals} interval(s) of ${formatDuration(plan.intervalMs)}; ${sources.join('; ')}`);
   ctx.out.info(`thresholds: error rate ${fmtFigure('error_rate', th.error_rate)}, p95 ${th.latency_p95_ms}ms, p99 ${th.latency_p99_ms}ms; fail after ${plan.failureLimit} bad interval(s) in a row${autoRollback ? ', then roll back' : ''}`);
   ctx.out.info(worstCaseText(plan));
+  const live = ctx.isTTY && !ctx.options.json && Boolean(process.stderr.isTTY);
+  let drawn = 0;
   const result = await runWatch(plan, ctx, ctx.signal, {
     autoRollback,
-    onSample: (s, history) => ctx.out.info(sampleLine(plan, s, history, ctx.isTTY && !ctx.options.json)),
+    onSample: (s, history) => {
+      if (!live) return ctx.out.info(sampleLine(plan, s, history, false));
+      // Redraw the block in place; bad and inconclusive samples also stay as a line above it.
+      const block = liveBlock(plan, s, history);
+      let text = drawn ? `\x1b[${drawn}A\x1b[J` : '';
+      if (s.verdict !== 'good') text += sampleLine(plan, s, history, false) + '\n';
+      process.stderr.write(ctx.out.mask(text + block.join('\n') + '\n'));
+      drawn = block.length;
+    },
   });
   const data: Record<string, unknown> = { ...result, autoRollback, rollback: null, report: null };
   const report = async (rollback?: { startedAt: string; ok: boolean }) => {

@@ -254,6 +254,26 @@ async function takeSample(plan: WatchPlan, window: ProbeWindow, index: number, s
   return { index, time: time.toISOString(), verdict, checks, probes, prometheus, ms: Math.round(performance.now() - t0) };
 }
 
+/** The live view in a terminal: a block redrawn after every sample (sparklines of the last 30). */
+export function liveBlock(plan: WatchPlan, s: Sample, history: readonly Sample[]): string[] {
+  const last = history.slice(-30);
+  const row = (f: Figure, label: string) => {
+    const vals = last.map((x) => {
+      const c = x.checks.filter((k) => k.figure === f && k.value !== null);
+      return c.length ? Math.max(...c.map((k) => k.value!)) : null;
+    });
+    const cur = vals.at(-1) ?? null;
+    const over = cur !== null && cur > plan.thresholds[f];
+    return `  ${label.padEnd(11)} ${sparkline(vals, plan.thresholds[f]).padEnd(30)} ${fmtFigure(f, cur).padStart(9)} ${over ? '>' : '≤'} ${fmtFigure(f, plan.thresholds[f])}`;
+  };
+  return [
+    `${plan.environment} · release ${plan.release ?? 'unknown'} · interval ${s.index + 1}/${plan.intervals}, ${plan.intervals - s.index - 1} left · last sample ${s.time.slice(11, 23)}: ${s.verdict}`,
+    row('error_rate', 'error rate'),
+    row('latency_p95_ms', 'p95'),
+    row('latency_p99_ms', 'p99'),
+  ];
+}
+
 const SPARK = '▁▂▃▄▅▆▇█';
 function sparkline(values: readonly (number | null)[], threshold: number): string {
   const max = Math.max(threshold, ...values.map((v) => v ?? 0)) || 1;

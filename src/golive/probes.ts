@@ -477,6 +477,12 @@ const recorded: Probe = async (s, params) => {
   const dir = join(s.stateDir, kind);
   const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.json')).sort();
   if (files.length === 0) return { status: 'no_evidence', evidence: [`no evidence recorded (${dir} is empty)`] };
+  if (kind === 'watch') {
+    // ltc watch results (src/watch/run.ts): the watches of this rc on this environment, newest first.
+    const { watchEvidence } = await import('../watch/evidence.js');
+    const ev = await watchEvidence(dir, files, s.rc, s.environment);
+    if (ev) return { status: 'no_evidence', evidence: ev };
+  }
   const newest = files.at(-1)!;
   let summary = '';
   try {

@@ -5,6 +5,7 @@ import { targetSchema } from './target.js';
 import { secretsSchema } from './secrets.js';
 import { gateSchema } from './gates.js';
 import { databaseSchema, goliveSchema } from './golive.js';
+import { watchSchema } from './watch.js';
 
 export const DEFAULT_TAG_PATTERN = '^rc-\\d{4}-\\d{2}-\\d{2}(\\.\\d+)?$';
 
@@ -17,6 +18,7 @@ export const environmentSchema = z
     target: targetSchema.optional(),
     secrets: secretsSchema.optional(),
     database: databaseSchema.optional(),
+    watch: watchSchema.optional(),
   })
   .superRefine((env, ctx) => {
     if (env.url) return;

@@ -150,7 +150,7 @@ const databaseLogin: Probe = async (s, params) => {
 const targetWritable: Probe = async (s, params) => {
   const envName = envOf(s, params);
   const t = s.envConfig(envName).target;
-  if (!t) return fail([`environment "${envName}" has no target: section`], `add target: { type: local, deploy_root: … } to environments.${envName}`);
+  if (!t || t.type !== 'local') return fail([`environment "${envName}" has no local target: section`], `add target: { type: local, deploy_root: … } to environments.${envName}`);
   const root = s.loaded.resolvePath(t.deploy_root);
   let dir = root;
   try {
@@ -249,7 +249,7 @@ const ciWorkflow: Probe = async (s) => {
 
 async function revisions(s: GoliveScope, envName: string): Promise<{ root: string; records: RevisionRecord[] } | undefined> {
   const t = s.envConfig(envName).target;
-  if (!t) return undefined;
+  if (!t || t.type !== 'local') return undefined;
   const root = s.loaded.resolvePath(t.deploy_root);
   const text = await readFile(join(root, 'revisions.log'), 'utf8').catch(() => '');
   const records: RevisionRecord[] = [];

@@ -8,7 +8,7 @@ const group: CommandGroup = {
     defineCommand<Record<string, never>, WatchCliOptions>({
       path: ['watch'],
       description:
-        "every interval: ltc's own probes (error rate, p50/p95/p99 over a sliding window) and the environment's Prometheus queries, each against its threshold; " +
+        "watch the environment after a switch against its thresholds. Every interval, ltc's own probes (error rate, p50/p95/p99 over a sliding window) and the environment's Prometheus queries, each against its threshold; " +
         'failure_limit bad intervals in a row fail the watch (alert to the webhook, and with --auto-rollback the rollback runs); ' +
         'no data, NaN, an empty result or too few requests are inconclusive and never roll back; prints the worst case from a broken release to the rollback first',
       options: [

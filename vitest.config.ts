@@ -1,11 +1,46 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Two tiers. `unit`: ltc runs in the test worker through `main(argv, env, io)` (test/helpers/inproc.ts)
+ * or its modules are called directly — usage, validation, expressions, masking, planning, rendering.
+ * `e2e`: everything else spawns the built binary, because processes, signals, locks, deploys or real
+ * servers are the point. A new file is e2e until it is listed here.
+ */
+const UNIT = [
+  'test/cli-messages.test.ts',
+  'test/config-unquoted.test.ts',
+  'test/config.test.ts',
+  'test/diff-check-gate.test.ts',
+  'test/gates-review.test.ts',
+  'test/health-cli.test.ts',
+  'test/health.test.ts',
+  'test/history-tail.test.ts',
+  'test/masker-encodings.test.ts',
+  'test/run-step-secret-args.test.ts',
+  'test/run-step-shell-splice.test.ts',
+  'test/runbook-api.test.ts',
+  'test/runbook-expr.test.ts',
+  'test/runbook-masking.test.ts',
+  'test/runbook-resume-secret.test.ts',
+  'test/runbook-run.test.ts',
+  'test/runbook-schema.test.ts',
+  'test/runbook-steps.test.ts',
+  'test/runbook-validate.test.ts',
+  'test/secrets-backends-hardening.test.ts',
+  'test/secrets-backends.test.ts',
+  'test/secrets-file.test.ts',
+  'test/secrets-scan.test.ts',
+];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
     reporters: ['default'],
+    projects: [
+      { extends: true, test: { name: 'unit', include: UNIT } },
+      { extends: true, test: { name: 'e2e', include: ['test/**/*.test.ts'], exclude: UNIT } },
+    ],
   },
 });

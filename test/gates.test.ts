@@ -648,6 +648,7 @@ describe('gate results for other commands', () => {
     const sink = { write: () => true } as unknown as NodeJS.WritableStream;
     const ctx = createContext({
       cwd: ops,
+      argv: [],
       env: { ...process.env, LTC_CONFIG: '', LTC_STATE_DIR: '' },
       options: { json: false, yes: false, dryRun: false, verbose: false, debug: false, color: false, approve: [] },
       out: new Output({ json: false, color: false, verbose: false, debug: false, masker, stdout: sink, stderr: sink }),

@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanupTempDirs, runLtc } from './helpers/cli.js';
+import { cleanupTempDirs,  } from './helpers/cli.js';
+import { ltcInProcess as runLtc } from './helpers/inproc.ts';
 import { journals, journalText, opsDir } from './helpers/runbooks.js';
 import { fileEnv, makeOps } from './helpers/secrets.js';
 

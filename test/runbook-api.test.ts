@@ -42,6 +42,7 @@ function testContext(cwd: string, over: Partial<Context['options']> = {}): { ctx
   const options = { json: false, yes: false, dryRun: false, verbose: false, debug: false, color: false, approve: [], ...over };
   const ctx = createContext({
     cwd,
+    argv: [],
     env: { ...process.env, LTC_STATE_DIR: join(cwd, 'state') },
     options,
     out: new Output({ json: false, color: false, verbose: false, debug: false, masker, stdout: out, stderr: out }),

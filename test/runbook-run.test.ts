@@ -2,7 +2,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cleanupTempDirs, runLtc, tempDir } from './helpers/cli.js';
+import { cleanupTempDirs,  tempDir } from './helpers/cli.js';
+import { ltcInProcess as runLtc } from './helpers/inproc.ts';
 import { journals, opsDir, stillRunningAfter } from './helpers/runbooks.js';
 
 afterAll(cleanupTempDirs);

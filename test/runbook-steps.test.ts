@@ -3,7 +3,8 @@ import { createServer, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cleanupTempDirs, freePort, runLtc } from './helpers/cli.js';
+import { cleanupTempDirs, freePort,  } from './helpers/cli.js';
+import { ltcInProcess as runLtc } from './helpers/inproc.ts';
 import { journals, opsDir, stillRunningAfter } from './helpers/runbooks.js';
 
 const NODE = process.execPath;

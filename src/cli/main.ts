@@ -261,6 +261,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
     const out = new Output({ json: options.json, color: options.color, verbose: options.verbose, debug: options.debug, masker: processMasker, palette, stdout: io.stdout, stderr: io.stderr });
     return createContext({
       cwd: io.cwd,
+      argv,
       env,
       options,
       out,

@@ -20,6 +20,8 @@ export interface GlobalOptions {
 /** What every command receives: its I/O, the process-wide masker and lazy access to config. */
 export interface Context {
   cwd: string;
+  /** ltc's arguments as given (journals record them). */
+  argv: readonly string[];
   env: NodeJS.ProcessEnv;
   options: GlobalOptions;
   out: Output;

@@ -216,7 +216,7 @@ export async function runRunbook(ref: string, inputs: InputMap, ctx: Context, op
   await preflight(v, values, ctx, config);
   const reporter = opts.reporter ?? (await chooseReporter(ctx, opts.render));
   const runId = newRunId(v.runbook.name);
-  const session: Session = { ctx, stateDir: await ctx.stateDir(), reporter, config, argv: process.argv.slice(2) };
+  const session: Session = { ctx, stateDir: await ctx.stateDir(), reporter, config, argv: [...ctx.argv] };
   const outcome = await runValidated(v, values, session, { runId }, 0, reporter, []);
   return finish(v, runId, outcome, reporter, ctx);
 }
@@ -258,7 +258,7 @@ export async function resumeRun(runId: string, inputs: InputMap, ctx: Context, o
   const config = await configFor(v, ctx);
   await preflight(v, values, ctx, config);
   const reporter = opts.reporter ?? (await chooseReporter(ctx, opts.render));
-  const session: Session = { ctx, stateDir, reporter, config, argv: process.argv.slice(2) };
+  const session: Session = { ctx, stateDir, reporter, config, argv: [...ctx.argv] };
   const outcome = await runValidated(v, values, session, { runId, resume: history }, 0, reporter, []);
   return finish(v, runId, outcome, reporter, ctx);
 }

@@ -76,7 +76,7 @@ export async function auditVerify(ctx: Context, opts: AuditVerifyOptions = {}): 
     });
   }
   const { anchors, logs } = await collectAnchors(ctx);
-  const r = await verifyAudit(await ctx.stateDir(), { ...(key ? { key } : {}), anchors });
+  const r = await verifyAudit(await ctx.stateDir(), { key, anchors });
   const details = { file: r.file, entries: r.entries, firstBadLine: r.firstBadLine, reason: r.reason, keyed: r.keyedEntries > 0, anchorsChecked: r.anchorsChecked, ...(r.badAnchor ? { badAnchor: r.badAnchor } : {}) };
   if (r.needsKey) {
     throw new ConfigError(`${r.file} is keyed (key ${r.needsKey.keyId}, from line ${r.needsKey.line}) and no audit key is configured: it cannot be verified`, {

@@ -250,7 +250,8 @@ function parseHead(text: string | undefined): AuditHead | undefined {
 }
 
 export interface VerifyOptions {
-  key?: AuditKey;
+  /** undefined (given): verify without a key; left out: the configured key. */
+  key?: AuditKey | undefined;
   anchors?: readonly AnchorRef[];
 }
 
@@ -459,7 +460,9 @@ export async function verifyAudit(stateDir: string, opts: VerifyOptions = {}): P
   const { last } = await lastLine(file);
   const nextConfirms = !!next && last !== undefined && next.seq > 0 && next.seq === seqOf(last) && next.sha256 === sha256(last);
   const head = nextConfirms ? next : headText === undefined ? null : parseHead(headText);
-  const check = new ChainCheck(head, opts);
+  // Without `key` in opts: the configured key (LTC_AUDIT_KEY_FILE, audit.key_file, audit.key_secret).
+  const key = 'key' in opts ? opts.key : await currentAuditKey();
+  const check = new ChainCheck(head, { ...opts, ...(key ? { key } : {}) });
   for await (const line of streamLines(file)) check.push(line);
   return { file, ...check.finish() };
 }

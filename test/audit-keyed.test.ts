@@ -292,6 +292,28 @@ describe('keyed audit log', () => {
   });
 });
 
+describe('one actor everywhere', () => {
+  it('the lock, the audit entry and the revision record carry the same {git_email, os_user} object', async () => {
+    const o = await makeOps();
+    const { acquireLock } = await import('../src/targets/local/lock.js');
+    const { currentActorId } = await import('../src/audit/actor.js');
+    const lockFile = join(o.deployRoot, '.ltc-lock');
+    const lock = await acquireLock(lockFile, { action: 'deploy', waitMs: 0, signal: new AbortController().signal, what: 'staging', hintEnv: 'staging' });
+    try {
+      const inLock = (JSON.parse(await readFile(lockFile, 'utf8')) as { by: unknown }).by;
+      const me = await currentActorId();
+      expect(me.os_user).toMatch(/^[^@\s]+@[^@\s]+$/);
+      expect(inLock).toEqual(me);
+      delete process.env.LTC_AUDIT_KEY_FILE;
+      const e = await appendAudit(o.stateDir, { action: 'deploy', outcome: 'rolled_back' });
+      expect(e.by).toEqual(me);
+      expect(e.actor).toBe(me.git_email ?? me.os_user);
+    } finally {
+      await lock.release();
+    }
+  });
+});
+
 describe('ltc audit verify streams', () => {
   /** Writes n keyed entries directly (the same line format and hashes as appendAudit). */
   async function bigLog(stateDir: string, n: number, key: Buffer): Promise<void> {

@@ -208,6 +208,12 @@ describe('ltc deploy on the local target', () => {
     expect(v.code, v.stderr + v.stdout).toBe(0);
     expect(v.json).toMatchObject({ ok: true, keyed: true, anchorsChecked: 5 });
     expect((await s.ltc(['audit', 'verify'], { env: { LTC_AUDIT_KEY_FILE: undefined } })).code).toBe(2);
+    // A deploy without the key of a keyed log is refused before it changes anything (exit 2).
+    const before = { current: currentRelease(s), revisions: revisions(s).length, audit: all.length };
+    const refused = await s.ltc(['deploy', '--rc', 'rc-2026-02-15', '--env', 'staging'], { env: { LTC_AUDIT_KEY_FILE: undefined } });
+    expect(refused.code, refused.stderr).toBe(2);
+    expect(refused.stderr).toContain('LTC_AUDIT_KEY_FILE');
+    expect({ current: currentRelease(s), revisions: revisions(s).length, audit: (await audit(s)).length }).toEqual(before);
   });
 
   it('keeps the newest N releases, never the current or previous', async () => {

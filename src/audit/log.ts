@@ -215,6 +215,28 @@ export async function appendAuditAnchored(stateDir: string, event: AuditEvent): 
   });
 }
 
+/**
+ * Before a command changes anything: the audit key (when configured) can be read and fits the
+ * log, and a keyed log has its key — otherwise ConfigError (exit 2), so a deploy never runs
+ * with an audit entry that could not be written.
+ */
+export async function checkAuditWritable(stateDir: string): Promise<void> {
+  const key = await currentAuditKey();
+  const file = auditPath(stateDir);
+  const { last } = await lastLine(file);
+  const id = last !== undefined && splitHmac(last) ? keyIdOf(last) : undefined;
+  if (id && !key) {
+    throw new ConfigError(`the audit log ${file} is keyed (key ${id}) and no audit key is configured: nothing was changed`, {
+      hint: `set ${AUDIT_KEY_ENV} to the key file (or audit.key_file / audit.key_secret in the config); see docs/audit.md`,
+    });
+  }
+  if (id && key && id !== key.id) {
+    throw new ConfigError(`the audit log ${file} is keyed with key ${id}; the configured key (${key.source}) is ${key.id}: nothing was changed`, {
+      hint: `point ${AUDIT_KEY_ENV} at the key the log was written with`,
+    });
+  }
+}
+
 /** An anchor as `verify` checks it: where it was found, for messages. */
 export interface AnchorRef extends AuditAnchor {
   /** e.g. `staging: deploy of rc-2026-03-01 at 2026-03-01T10:00:00Z (/srv/ltc/revisions.log line 4)`. */

@@ -292,6 +292,33 @@ describe('keyed audit log', () => {
   });
 });
 
+describe('the key in a secrets backend (audit.key_secret)', () => {
+  it('reads the key from the environment\'s backend; the log verifies with it and not without it', async () => {
+    const o = await makeOps();
+    const cfg = join(o.ops, 'ltc.config.yaml');
+    const config = { version: 1, app: { name: 'demo', repo: join(o.dir, 'app') }, environments: { staging: { secrets: { backend: 'file' }, target: { type: 'local', deploy_root: o.deployRoot, start: ['node', 'server.mjs'] } } } };
+    await writeFile(cfg, stringify(config));
+    const env = { LTC_MASTER_KEY: randomBytes(32).toString('base64'), LTC_AUDIT_KEY_FILE: undefined };
+    const keyText = randomBytes(32).toString('hex');
+    // The key is stored first (this write is still unkeyed), then named in the config.
+    const set = await runLtc(['secrets', 'set', 'LTC_AUDIT_KEY', '--env', 'staging'], { cwd: o.ops, env, input: keyText + '\n' });
+    expect(set.code, set.stderr).toBe(0);
+    await writeFile(cfg, stringify({ ...config, audit: { key_secret: { environment: 'staging', name: 'LTC_AUDIT_KEY' } } }));
+    const seal = await runLtc(['audit', 'seal'], { cwd: o.ops, env });
+    expect(seal.code, seal.stderr).toBe(0);
+    expect(seal.stdout).toContain(`key ${keyId(Buffer.from(keyText))}`);
+    expect(seal.stdout + seal.stderr).not.toContain(keyText);
+    const v = await runLtc(['audit', 'verify', '--json'], { cwd: o.ops, env });
+    expect(v.json).toMatchObject({ ok: true, keyed: true, keyedEntries: 1 });
+    // Without the backend's credentials the key cannot be read: exit 2, nothing written.
+    const lines = (await readFile(auditPath(o.stateDir), 'utf8')).split('\n').length;
+    const noKey = await runLtc(['audit', 'verify'], { cwd: o.ops, env: { ...env, LTC_MASTER_KEY: undefined } });
+    expect(noKey.code).toBe(2);
+    expect(noKey.stderr).toContain('LTC_AUDIT_KEY');
+    expect((await readFile(auditPath(o.stateDir), 'utf8')).split('\n').length).toBe(lines);
+  });
+});
+
 describe('one actor everywhere', () => {
   it('the lock, the audit entry and the revision record carry the same {git_email, os_user} object', async () => {
     const o = await makeOps();

@@ -99,10 +99,11 @@ export async function resolveAuditKey(ctx: Context): Promise<AuditKey | undefine
     loaded = undefined; // no config (LTC_STATE_DIR alone): only the variable can name a key
   }
   const opsRepo = loaded ? opsRepoOf(loaded.file) : undefined;
+  const masked = (k: AuditKey): AuditKey => (ctx.masker.add(k.key.toString('utf8')), k);
   const fromEnv = ctx.env[KEY_ENV];
-  if (fromEnv) return readKeyFile(resolve(ctx.cwd, fromEnv), { stateDir, ...(opsRepo ? { opsRepo } : {}) }, KEY_ENV);
+  if (fromEnv) return masked(await readKeyFile(resolve(ctx.cwd, fromEnv), { stateDir, ...(opsRepo ? { opsRepo } : {}) }, KEY_ENV));
   const audit = loaded?.config.audit;
-  if (audit?.key_file) return readKeyFile(loaded!.resolvePath(audit.key_file), { stateDir, ...(opsRepo ? { opsRepo } : {}) }, `audit.key_file in ${loaded!.file}`);
+  if (audit?.key_file) return masked(await readKeyFile(loaded!.resolvePath(audit.key_file), { stateDir, ...(opsRepo ? { opsRepo } : {}) }, `audit.key_file in ${loaded!.file}`));
   if (audit?.key_secret) {
     const { environment, name } = audit.key_secret;
     const { env } = loaded!.environment(environment);
@@ -130,7 +131,7 @@ export async function resolveAuditKey(ctx: Context): Promise<AuditKey | undefine
 }
 
 /** `ltc audit init-key --out <file>`: 32 random bytes as hex, mode 0600, never overwriting. */
-export async function initKey(ctx: Context, out: string | undefined, opts: { force?: boolean } = {}): Promise<{ file: string; id: string }> {
+export async function initKey(ctx: Context, out: string | undefined): Promise<{ file: string; id: string }> {
   if (!out) throw new UsageError('ltc audit init-key needs --out <file>: a path outside the ops repo and .ltc/', { hint: 'e.g. ltc audit init-key --out ~/.config/ltc/audit.key' });
   const file = resolve(ctx.cwd, out);
   const stateDir = await ctx.stateDir();
@@ -151,7 +152,7 @@ export async function initKey(ctx: Context, out: string | undefined, opts: { for
   const text = randomBytes(32).toString('hex');
   let handle;
   try {
-    handle = await open(file, opts.force ? 'w' : 'wx', 0o600);
+    handle = await open(file, 'wx', 0o600);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
       throw new UsageError(`${file} exists: ltc audit init-key never overwrites a key (entries written with it could no longer be verified)`, { hint: 'choose another --out' });

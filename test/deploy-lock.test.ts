@@ -46,7 +46,7 @@ describe('the deploy lock', () => {
     expect(codes, a.stderr + b.stderr).toEqual([0, 5]);
     const loser = a.code === 5 ? a : b;
     const winnerRc = a.code === 0 ? 'rc-2026-02-15' : 'rc-2026-03-01';
-    expect(loser.stderr).toMatch(/environment staging \(.*\) is locked: deploy of rc-2026-\S+ by \S+@\S+ \(pid \d+, since /);
+    expect(loser.stderr).toMatch(/environment staging \(.*\) is locked: deploy of rc-2026-\S+ by \S+@\S+ (\(\S+@\S+\) )?\(pid \d+, since /);
     expect(loser.stderr).toContain('--lock-wait');
     const cur = currentRelease(s)!;
     expect(cur.startsWith(`${winnerRc}-`)).toBe(true);

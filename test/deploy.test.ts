@@ -36,7 +36,7 @@ async function ltc(args: string[], env?: Record<string, string | undefined>) {
 }
 
 beforeAll(async () => {
-  s = await makeStage();
+  s = await makeStage({ auditKey: true });
   const r = await s.ltc(['secrets', 'get', 'LTC_SECRET_KEY', '--reveal', '--yes', '--env', 'staging']);
   secret = r.stdout.trim();
   expect(secret.length).toBeGreaterThanOrEqual(32);
@@ -191,12 +191,29 @@ describe('ltc deploy on the local target', () => {
     expect(entries.map((e) => `${e.action}:${e.outcome}:${String(e.details?.result)}`)).toEqual([
       'deploy:ok:ok',
       'deploy:ok:ok',
-      'deploy:failed:rolled_back',
+      'deploy:rolled_back:rolled_back',
       'rollback:ok:ok',
       'rollback:ok:ok',
     ]);
-    const v = await s.ltc(['audit', 'verify']);
+    // Each record carries the audit head its entry produced (the anchor), and the entries are keyed.
+    const raw = readFileSync(join(s.deployRoot, 'revisions.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { audit?: { entries: number; hmac?: string }; by?: unknown; runId?: string });
+    const all = await audit(s);
+    for (const r of raw) {
+      const e = all[r.audit!.entries - 1]!;
+      expect(e.details?.runId).toBe(r.runId);
+      expect((e as { hmac?: string }).hmac).toBe(r.audit!.hmac);
+      expect(r.by).toEqual((e as { by?: unknown }).by);
+    }
+    const v = await s.ltc(['audit', 'verify', '--json']);
     expect(v.code, v.stderr + v.stdout).toBe(0);
+    expect(v.json).toMatchObject({ ok: true, keyed: true, anchorsChecked: 5 });
+    expect((await s.ltc(['audit', 'verify'], { env: { LTC_AUDIT_KEY_FILE: undefined } })).code).toBe(2);
+    // A deploy without the key of a keyed log is refused before it changes anything (exit 2).
+    const before = { current: currentRelease(s), revisions: revisions(s).length, audit: all.length };
+    const refused = await s.ltc(['deploy', '--rc', 'rc-2026-02-15', '--env', 'staging'], { env: { LTC_AUDIT_KEY_FILE: undefined } });
+    expect(refused.code, refused.stderr).toBe(2);
+    expect(refused.stderr).toContain('LTC_AUDIT_KEY_FILE');
+    expect({ current: currentRelease(s), revisions: revisions(s).length, audit: (await audit(s)).length }).toEqual(before);
   });
 
   it('keeps the newest N releases, never the current or previous', async () => {

@@ -128,6 +128,10 @@ describe('secret values never leak', () => {
     }
     expect((await ltc(['secrets', 'hook', 'install'])).code).toBe(0);
     expect((await ltc(['audit', 'verify'])).code).toBe(0);
+    // A reveal is recorded as what it is (issue 10, "records disagree"), not as a plain read.
+    const logged = (await readFile(join(ops.dir, '.ltc', 'audit.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { action: string; details?: { purpose?: string } });
+    expect(logged.filter((e) => e.action === 'secret.reveal').length).toBe(runs.filter((x) => x.revealed && x.r.code === 0).length);
+    expect(logged.some((e) => e.action === 'secret.read' && e.details?.purpose === 'reveal')).toBe(false);
 
     // Where values may not be: all output (but the revealing stdout) and every file under .ltc/ but the store.
     const store = join(ops.dir, '.ltc', 'secrets', 'staging.json');

@@ -1,21 +1,50 @@
 import { execFile } from 'node:child_process';
-import { userInfo } from 'node:os';
+import { hostname, userInfo } from 'node:os';
 import { childEnv } from '../exec/child-env.js';
 
-let cached: Promise<string> | undefined;
+/**
+ * Who acts, written the same in the audit log, the environment lock and revisions.log:
+ * the git identity (user.email, null when none is set) and the OS account as user@host.
+ */
+export interface Actor {
+  git_email: string | null;
+  os_user: string;
+}
 
-/** Who is acting: git `user.email`, else the OS user. */
-export function currentActor(): Promise<string> {
-  cached ??= new Promise((resolve) => {
+function osUser(): string {
+  let user: string;
+  try {
+    user = userInfo().username;
+  } catch {
+    user = process.env.USER ?? 'unknown';
+  }
+  return `${user}@${hostname()}`;
+}
+
+let cachedId: Promise<Actor> | undefined;
+
+/** Both identities of whoever runs ltc. */
+export function currentActorId(): Promise<Actor> {
+  cachedId ??= new Promise((resolve) => {
     execFile('git', ['config', '--get', 'user.email'], { timeout: 2000, env: childEnv(process.env, undefined, 'git') }, (err, stdout) => {
       const email = stdout?.trim();
-      if (!err && email) return resolve(email);
-      try {
-        resolve(userInfo().username);
-      } catch {
-        resolve(process.env.USER ?? 'unknown');
-      }
+      resolve({ git_email: !err && email ? email : null, os_user: osUser() });
     });
   });
-  return cached;
+  return cachedId;
+}
+
+/** The short form (`actor` in records): git `user.email`, else user@host. */
+export function actorName(a: Actor): string {
+  return a.git_email ?? a.os_user;
+}
+
+/** Both identities for people: `ann@example.com (root@vm)`. */
+export function actorLabel(a: Actor): string {
+  return a.git_email ? `${a.git_email} (${a.os_user})` : a.os_user;
+}
+
+/** Who is acting: git `user.email`, else user@host. */
+export async function currentActor(): Promise<string> {
+  return actorName(await currentActorId());
 }

@@ -4,6 +4,7 @@ import type { EnvironmentConfig } from '../config/schema/index.js';
 import type { Masker } from './masker.js';
 import type { Output } from './output.js';
 import type { Prompter } from '../ui/prompt.js';
+import { registerAuditKeySource, type AuditKey } from '../audit/key-source.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -62,5 +63,8 @@ export function createContext(init: Omit<Context, 'config' | 'environment' | 'st
       }
     },
   };
+  // The audit log's HMAC key, read once and only when an entry is written or verified (docs/audit.md).
+  let auditKey: Promise<AuditKey | undefined> | undefined;
+  registerAuditKeySource(() => (auditKey ??= import('../audit/key.js').then((m) => m.resolveAuditKey(ctx))));
   return ctx;
 }

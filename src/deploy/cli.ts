@@ -347,14 +347,23 @@ export async function stopCommand(opts: StopCliOptions, ctx: Context): Promise<C
     const r = await target.stop({ graceMs, log: (l) => (lines.push(l), ctx.out.detail(l)) });
     const durationMs = Math.round(performance.now() - t0);
     const release = r.pid !== undefined ? (status.release ?? null) : null;
-    const { currentActor } = await import('../audit/actor.js');
-    const actor = await currentActor();
+    const { currentActorId, actorName } = await import('../audit/actor.js');
+    const by = await currentActorId();
+    // The audit entry first: the revision carries the head it produced (the anchor `ltc audit verify` checks).
+    const { appendAuditAnchored } = await import('../audit/log.js');
+    const { anchor } = await appendAuditAnchored(await ctx.stateDir(), {
+      action: 'app.stop',
+      outcome: 'ok',
+      environment: name,
+      details: { target: target.description, stopped: r.stopped, pid: r.pid ?? null, release, killed: r.killed ?? false, durationMs },
+    });
     if (r.stopped) {
       const { readMeta } = await import('../targets/local/releases.js');
       const meta = release ? await readMeta(join(target.paths.releases, release)) : undefined;
       await target.appendRevision({
         time: new Date().toISOString(),
-        actor,
+        actor: actorName(by),
+        by,
         action: 'stop',
         environment: name,
         rc: meta?.rc ?? null,
@@ -364,15 +373,9 @@ export async function stopCommand(opts: StopCliOptions, ctx: Context): Promise<C
         from: null,
         outcome: 'ok',
         durationMs,
+        audit: anchor,
       });
     }
-    const { appendAudit } = await import('../audit/log.js');
-    await appendAudit(await ctx.stateDir(), {
-      action: 'app.stop',
-      outcome: 'ok',
-      environment: name,
-      details: { target: target.description, stopped: r.stopped, pid: r.pid ?? null, release, killed: r.killed ?? false, durationMs },
-    });
     const text = r.stopped
       ? [
           c.green(`stopped ${name}: pid ${r.pid} (${release ?? '?'}) ${r.killed ? `did not end on SIGTERM within ${formatDuration(graceMs)}: killed (SIGKILL)` : 'ended on SIGTERM'} in ${formatDuration(durationMs)}`),

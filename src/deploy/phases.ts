@@ -10,7 +10,7 @@
  * by the runbook's on_failure steps (src/deploy/rollback.ts).
  */
 import { join } from 'node:path';
-import { appendAudit } from '../audit/log.js';
+import { appendAudit, checkAuditWritable } from '../audit/log.js';
 import { currentActor } from '../audit/actor.js';
 import type { Context } from '../core/context.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
@@ -52,6 +52,7 @@ export async function openSession(io: StepIO, action: Action, environment: strin
     }
   }
   checkBeforeAnything(name, env, config, loaded.file, ctx.env, action);
+  await checkAuditWritable(await ctx.stateDir());
   const target = scope.target;
   const s: DeploySession = {
     ...scope,

@@ -1,16 +1,21 @@
 /** History: revisions.log on the target and the audit log in .ltc/, for every deploy and rollback. */
 import { join } from 'node:path';
-import { appendAudit } from '../audit/log.js';
+import { appendAuditAnchored, type AuditAnchor, type AuditOutcome } from '../audit/log.js';
+import { currentActorId } from '../audit/actor.js';
 import type { RevisionRecord } from '../targets/target.js';
 import type { DeploySession } from './session.js';
 
 export type Outcome = RevisionRecord['outcome'];
 
-function auditOutcome(o: Outcome): 'ok' | 'failed' | 'interrupted' {
-  return o === 'ok' ? 'ok' : o === 'interrupted' ? 'interrupted' : 'failed';
+/** The audit log uses the same outcome words as revisions.log (and `ltc releases`). */
+function auditOutcome(o: Outcome): AuditOutcome {
+  return o;
 }
 
-/** Appends the outcome of the session to revisions.log and the audit log (once). */
+/**
+ * Appends the outcome of the session to the audit log, then to revisions.log with the audit
+ * head it produced (the anchor `ltc audit verify` checks), once.
+ */
 export async function recordOutcome(
   s: DeploySession,
   outcome: Outcome,
@@ -21,6 +26,7 @@ export async function recordOutcome(
   const record: RevisionRecord = {
     time: new Date().toISOString(),
     actor: s.actor,
+    by: await currentActorId(),
     action: s.action,
     environment: s.environment,
     rc: s.rc ?? null,
@@ -39,26 +45,34 @@ export async function recordOutcome(
     runId: s.id,
   };
   s.recorded = true;
+  let anchor: AuditAnchor | undefined;
+  try {
+    anchor = (
+      await appendAuditAnchored(s.stateDir, {
+        action: s.action,
+        outcome: auditOutcome(outcome),
+        environment: s.environment,
+        ...(s.rc ? { rc: s.rc } : {}),
+        details: {
+          result: outcome,
+          target: s.target.description,
+          release: record.release,
+          from: record.from,
+          ...(s.commit ? { commit: s.commit } : {}),
+          durationMs,
+          runId: s.id,
+          ...(s.skippedGates ? { skippedGates: true } : {}),
+          ...(extra.failedPhase ? { failedPhase: extra.failedPhase } : {}),
+          ...(extra.error ? { error: s.ctx.masker.mask(extra.error) } : {}),
+          ...(extra.rolledBackTo !== undefined ? { rolledBackTo: extra.rolledBackTo } : {}),
+        },
+      })
+    ).anchor;
+  } catch (err) {
+    s.ctx.out.warn(`could not write the audit log: ${(err as Error).message}`);
+  }
+  if (anchor) record.audit = anchor;
   await s.target.appendRevision(record);
-  await appendAudit(s.stateDir, {
-    action: s.action,
-    outcome: auditOutcome(outcome),
-    environment: s.environment,
-    ...(s.rc ? { rc: s.rc } : {}),
-    details: {
-      result: outcome,
-      target: s.target.description,
-      release: record.release,
-      from: record.from,
-      ...(s.commit ? { commit: s.commit } : {}),
-      durationMs,
-      runId: s.id,
-      ...(s.skippedGates ? { skippedGates: true } : {}),
-      ...(extra.failedPhase ? { failedPhase: extra.failedPhase } : {}),
-      ...(extra.error ? { error: s.ctx.masker.mask(extra.error) } : {}),
-      ...(extra.rolledBackTo !== undefined ? { rolledBackTo: extra.rolledBackTo } : {}),
-    },
-  }).catch((err: unknown) => s.ctx.out.warn(`could not write the audit log: ${(err as Error).message}`));
   return record;
 }
 

@@ -100,7 +100,7 @@ export async function getSecret(ctx: Context, name: string, opts: GetOptions): P
     const select = opts.versionId ? { versionId: opts.versionId } : { stage: stage ?? 'current' };
     const v = await audited(
       scope,
-      { action: 'secret.read', secret: name, details: { purpose: 'reveal', ...select, via: ctx.isTTY ? 'terminal' : 'yes-flag' } },
+      { action: 'secret.reveal', secret: name, details: { purpose: 'reveal', ...select, via: ctx.isTTY ? 'terminal' : 'yes-flag' } },
       () => scope.backend.getValue(name, select),
       (r) => r.versionId,
     );

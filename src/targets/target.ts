@@ -56,6 +56,8 @@ export interface LockInfo {
   /** The holder's process start time (clock ticks since boot), to tell a reused pid from the holder. */
   procStart?: number;
   runId?: string;
+  /** Both identities of the holder, the same object as in the audit log and revisions.log. */
+  by?: { git_email: string | null; os_user: string };
 }
 
 export type LockState =
@@ -130,6 +132,10 @@ export interface RevisionRecord {
   rolledBackTo?: string | null;
   /** Smoke tests that passed and the log lines scanned (patterns: how many log_scan patterns); absent when the phase did not run. */
   verified?: { smoke?: number; logScan?: { scanned: number; patterns: number } };
+  /** Both identities of the actor, the same object as in the audit log and the lock. */
+  by?: { git_email: string | null; os_user: string };
+  /** The audit log's head once this record's audit entry was written: `ltc audit verify` checks the log still has it. */
+  audit?: { entries: number; sha256: string; hmac?: string };
 }
 
 export interface CommandRun {

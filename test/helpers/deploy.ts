@@ -37,6 +37,8 @@ export interface StageOptions {
   secret?: boolean;
   /** More top-level config keys (e.g. gates). */
   top?: Record<string, unknown>;
+  /** Key the audit log: a key file outside the ops folder, named by LTC_AUDIT_KEY_FILE in `env`. */
+  auditKey?: boolean;
 }
 
 export async function makeStage(o: StageOptions = {}): Promise<Stage> {
@@ -77,7 +79,12 @@ export async function makeStage(o: StageOptions = {}): Promise<Stage> {
     ...o.top,
   };
   await writeFile(join(ops, 'ltc.config.yaml'), stringify(config));
-  const env = { LTC_MASTER_KEY: randomBytes(32).toString('base64'), LTC_ENV: '' };
+  const env: Record<string, string> = { LTC_MASTER_KEY: randomBytes(32).toString('base64'), LTC_ENV: '' };
+  if (o.auditKey) {
+    await mkdir(join(dir, 'keys'), { mode: 0o700 });
+    env.LTC_AUDIT_KEY_FILE = join(dir, 'keys', 'audit.key');
+    await writeFile(env.LTC_AUDIT_KEY_FILE, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
+  }
   const stage: Stage = {
     dir,
     ops,

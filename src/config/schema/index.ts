@@ -79,6 +79,20 @@ export const configSchema = z
         latency_p99_ms: z.number().positive().default(1000),
       })
       .default({ error_rate: 0.001, latency_p95_ms: 500, latency_p99_ms: 1000 }),
+    audit: z
+      .strictObject({
+        key_file: z.string().min(1).optional().describe('HMAC key of the audit log: a file outside the ops repo and .ltc/, mode 0600 (`ltc audit init-key --out <file>`); relative to the config file. LTC_AUDIT_KEY_FILE overrides it'),
+        key_secret: z
+          .strictObject({
+            environment: z.string().min(1).describe('the environment whose secrets backend holds the key'),
+            name: z.string().min(1).describe('the secret name (its value: at least 32 characters, e.g. `openssl rand -hex 32`)'),
+          })
+          .optional()
+          .describe('HMAC key of the audit log read from a secrets backend instead of a file'),
+      })
+      .refine((a) => !(a.key_file && a.key_secret), { message: 'give audit.key_file or audit.key_secret, not both' })
+      .optional()
+      .describe('the keyed audit log (docs/audit.md)'),
   })
   .superRefine((c, ctx) => {
     if (c.default_env === undefined) return;

@@ -63,6 +63,7 @@ export function parseLock(text: string): LockInfo | undefined {
       ...(typeof v.rc === 'string' ? { rc: v.rc } : {}),
       ...(typeof v.procStart === 'number' ? { procStart: v.procStart } : {}),
       ...(typeof v.runId === 'string' ? { runId: v.runId } : {}),
+      ...(v.by && typeof v.by === 'object' && typeof v.by.os_user === 'string' ? { by: { git_email: typeof v.by.git_email === 'string' ? v.by.git_email : null, os_user: v.by.os_user } } : {}),
     };
   } catch {
     return undefined;
@@ -77,7 +78,7 @@ export function staleReason(info: LockInfo): string | undefined {
 }
 
 export function describeHolder(info: LockInfo): string {
-  return `${info.action}${info.rc ? ` of ${info.rc}` : ''} by ${info.user}@${info.host} (pid ${info.pid}, since ${info.startedAt}${info.runId ? `, run ${info.runId}` : ''})`;
+  return `${info.action}${info.rc ? ` of ${info.rc}` : ''} by ${info.by?.git_email ? `${info.by.git_email} (${info.user}@${info.host})` : `${info.user}@${info.host}`} (pid ${info.pid}, since ${info.startedAt}${info.runId ? `, run ${info.runId}` : ''})`;
 }
 
 export async function readLockState(file: string): Promise<LockState> {
@@ -161,6 +162,7 @@ export async function acquireLock(file: string, opts: AcquireOptions): Promise<L
     ...(opts.rc ? { rc: opts.rc } : {}),
     ...(procStartTime(process.pid) !== undefined ? { procStart: procStartTime(process.pid)! } : {}),
     ...(opts.runId ? { runId: opts.runId } : {}),
+    by: await (await import('../../audit/actor.js')).currentActorId(),
   };
   const deadline = Date.now() + opts.waitMs;
   let tookOver: { info: LockInfo; why: string } | undefined;

@@ -1,6 +1,8 @@
 // ltc golive check on the demo (concurrent vs one check at a time) and ltc backup create + verify
 // of a ~100 MB PostgreSQL database vs plain pg_dump + pg_restore of the same database.
-// Run after `npm run build`: node bench/golive.mjs   (BENCH_DB_MB=100 by default)
+// Run after `npm run build`: node bench/golive.mjs   (BENCH_RUNS=11 (at least 11), BENCH_DB_MB=100,
+// BENCH_BACKUP_RUNS=3 by default; BENCH_ONLY=golive or =backup runs one part). The golive check is
+// timed interleaved with a floor (node -e 0): median, min and max of each.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +25,7 @@ function ltc(args, cwd, extraEnv = {}) {
 // ---------------------------------------------------------------- golive check on the demo
 const work = mkdtempSync(join(tmpdir(), 'ltc-bench-golive-'));
 try {
+  if (process.env.BENCH_ONLY === 'backup') throw Object.assign(new Error('skipped'), { skipped: true });
   const demo = ltc(['demo', '--dir', work], process.cwd());
   if (demo.code !== 0) throw new Error(`ltc demo failed:\n${demo.stderr.slice(-2000)}`);
   const ops = join(work, 'ops');
@@ -35,12 +38,19 @@ try {
     c.golive = { ...(c.golive ?? {}), concurrency: n };
     writeFileSync(cfgFile, stringify(c));
   };
-  const runs = Number(process.env.BENCH_RUNS ?? 5);
-  const conc = [], seq = [], concInner = [], seqInner = [], sums = [];
+  const runs = Math.max(11, Number(process.env.BENCH_RUNS ?? 11));
+  const floor = [], conc = [], seq = [], concInner = [], seqInner = [], sums = [];
+  let items = 0;
+  // Interleaved: per round the floor (node -e 0), the concurrent check, the one-at-a-time check.
   for (let i = 0; i < runs; i++) {
+    const t0 = process.hrtime.bigint();
+    spawnSync(node, ['-e', '0'], { env, stdio: 'ignore' });
+    floor.push(Number(process.hrtime.bigint() - t0) / 1e6);
     withConcurrency(6);
     const a = ltc(['golive', 'check', '--rc', RC, '--json'], ops);
+    if (a.code !== 0 && a.code !== 1) throw new Error(`golive check exited ${a.code}: ${a.stderr}`);
     const da = JSON.parse(a.stdout);
+    items = da.items.length;
     conc.push(a.ms);
     concInner.push(da.durationMs);
     sums.push(da.items.reduce((s, x) => s + x.durationMs, 0));
@@ -51,22 +61,29 @@ try {
   }
   writeFileSync(cfgFile, base);
   ltc(['stop'], ops);
-  const items = JSON.parse(ltc(['golive', 'check', '--rc', RC, '--json'], ops).stdout).items.length;
-  report(`ltc golive check on the demo (${items} items, median of ${runs})`, [
-    { name: 'concurrent (golive.concurrency 6): process wall', value: median(conc), unit: 'ms', digits: 0 },
-    { name: 'one at a time (golive.concurrency 1): process wall', value: median(seq), unit: 'ms', digits: 0 },
-    { name: 'concurrent: checks phase (record durationMs)', value: median(concInner), unit: 'ms', digits: 0 },
-    { name: 'one at a time: checks phase', value: median(seqInner), unit: 'ms', digits: 0 },
-    { name: 'sum of the item durations in the concurrent run', value: median(sums), unit: 'ms', digits: 0 },
+  const st = (v) => `${median(v).toFixed(0)} ms (min ${Math.min(...v).toFixed(0)}, max ${Math.max(...v).toFixed(0)})`;
+  report(`ltc golive check on the demo (${items} items, ${runs} interleaved runs; median (min, max))`, [
+    { name: 'floor: node -e 0', value: st(floor) },
+    { name: 'ltc golive check, concurrent (golive.concurrency 6)', value: st(conc) },
+    { name: 'ltc golive check, one at a time (golive.concurrency 1)', value: st(seq) },
+    { name: 'concurrent minus floor', value: `${(median(conc) - median(floor)).toFixed(0)} ms` },
+    { name: 'concurrent: checks phase (record durationMs)', value: st(concInner) },
+    { name: 'one at a time: checks phase', value: st(seqInner) },
+    { name: 'sum of the item durations in the concurrent run', value: st(sums) },
     { name: 'checks phase: concurrent / one at a time', value: median(concInner) / median(seqInner), unit: '×', target: 0.5 },
+    { name: 'checks phase: concurrent / sum of its item durations', value: median(concInner) / median(sums), unit: '×', target: 0.5 },
     { name: 'process wall: concurrent / one at a time', value: median(conc) / median(seq), unit: '×' },
+    { name: 'process wall: concurrent / floor', value: median(conc) / median(floor), unit: '×' },
   ]);
+} catch (err) {
+  if (!err.skipped) throw err;
 } finally {
   spawnSync(node, [LTC, 'stop'], { cwd: join(work, 'ops'), env, stdio: 'ignore' });
   rmSync(work, { recursive: true, force: true });
 }
 
 // ---------------------------------------------------------------- backup of a ~100 MB database
+if (process.env.BENCH_ONLY === 'golive') process.exit(0);
 function pgBin() {
   const root = '/usr/lib/postgresql';
   const v = existsSync(root) ? readdirSync(root).filter((x) => existsSync(join(root, x, 'bin', 'initdb'))).sort((a, b) => b - a)[0] : undefined;
@@ -113,11 +130,12 @@ try {
   if (set.status !== 0) throw new Error(set.stderr.toString());
   ltc(['secrets', 'generate', 'LTC_BACKUP_KEY', '--env', 'prod'], ops, benv);
   const runs = Number(process.env.BENCH_BACKUP_RUNS ?? 3);
-  const plain = [], ours = [], oursCreate = [], oursVerify = [];
+  const plain = [], plainDump = [], ours = [], oursCreate = [], oursVerify = [], innerCreate = [], innerRestore = [];
   for (let i = 0; i < runs; i++) {
     const f = join(ops, 'plain.dump');
     const t0 = process.hrtime.bigint();
     execFileSync(join(bin, 'pg_dump'), ['-Fc', '-Z', '1', '-d', 'appdb', '-f', f], { env: pgEnv });
+    plainDump.push(Number(process.hrtime.bigint() - t0) / 1e6);
     psql('create database scratch');
     execFileSync(join(bin, 'pg_restore'), ['--no-owner', '--no-privileges', '--exit-on-error', '-d', 'scratch', f], { env: pgEnv });
     psql('select count(*) from items', 'scratch');
@@ -129,14 +147,20 @@ try {
     const v = ltc(['backup', 'verify', '--env', 'prod'], ops, benv);
     if (v.code !== 0) throw new Error(v.stdout + v.stderr);
     oursCreate.push(c.ms);
+    const listed = JSON.parse(ltc(['backup', 'list', '--env', 'prod', '--json'], ops, benv).stdout).backups.at(-1);
+    innerCreate.push(listed.durationMs);
+    innerRestore.push(listed.verify.restoreMs);
     oursVerify.push(v.ms);
     ours.push(c.ms + v.ms);
     ltc(['backup', 'prune', '--env', 'prod', '--keep', '1'], ops, benv);
   }
   report(`ltc backup create + verify of a ${size} database (median of ${runs})`, [
     { name: 'pg_dump -Fc -Z1 + createdb + pg_restore + count + dropdb', value: median(plain), unit: 'ms', digits: 0 },
+    { name: 'of it: plain pg_dump -Fc -Z1 to a file', value: median(plainDump), unit: 'ms', digits: 0 },
     { name: 'ltc backup create (dump, AES-256-GCM, sha256, index)', value: median(oursCreate), unit: 'ms', digits: 0 },
+    { name: 'of it: the dump (index durationMs)', value: median(innerCreate), unit: 'ms', digits: 0 },
     { name: 'ltc backup verify (sha256, decrypt, restore, sanity, drop)', value: median(oursVerify), unit: 'ms', digits: 0 },
+    { name: 'of it: checksum + decrypt + restore (index restoreMs)', value: median(innerRestore), unit: 'ms', digits: 0 },
     { name: 'ltc create + verify / plain', value: median(ours) / median(plain), unit: '×', target: 1.2 },
   ]);
 } finally {

@@ -15,6 +15,7 @@ const group: CommandGroup = {
         { flags: '--rc <tag>', description: 'release candidate tag (must match app.tag_pattern and exist in the app repo)' },
         { flags: '--skip-gates', description: 'protected environments: deploy without green gates (audited)' },
         { flags: '--lock-wait <duration>', description: 'wait this long for another deploy or rollback (e.g. 5m; default: exit 5 at once)' },
+        { flags: '--hosts <names>', description: 'ssh targets: deploy to these hosts only (comma-separated names)' },
       ],
       examples: [
         'ltc deploy --rc rc-2026-03-01 --env staging',

@@ -13,6 +13,7 @@ const group: CommandGroup = {
       options: [
         { flags: '--to <release|rc>', description: 'a release folder name (see `ltc releases`) or an rc tag (its newest release)' },
         { flags: '--lock-wait <duration>', description: 'wait this long for another deploy or rollback (default: exit 5 at once)' },
+        { flags: '--hosts <names>', description: 'ssh targets: roll back these hosts only (comma-separated names)' },
       ],
       examples: ['ltc rollback --env staging', 'ltc rollback --env staging --to rc-2026-02-15', 'ltc rollback --env staging --dry-run'],
       handler: async ({ options }, ctx) => (await import('../src/deploy/cli.js')).rollbackCommand(options, ctx),

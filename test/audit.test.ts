@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { appendAudit, auditHeadNextPath, auditHeadPath, auditPath, readAudit, sha256, verifyAudit } from '../src/audit/log.js';
-import { withLock } from '../src/secrets/fs-util.js';
+import { withLock } from '../src/core/fs-atomic.js';
 import { cleanupTempDirs, ROOT, runLtc, tempDir } from './helpers/cli.js';
 
 afterAll(cleanupTempDirs);

@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
 import { groupDescription } from '../src/cli/main.js';
-import { cleanupTempDirs, runLtc } from './helpers/cli.js';
+import { cleanupTempDirs,  } from './helpers/cli.js';
+import { ltcInProcess as runLtc } from './helpers/inproc.ts';
 
 afterAll(cleanupTempDirs);
 

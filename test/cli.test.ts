@@ -1,7 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { execa } from 'execa';
 import { join } from 'node:path';
-import { ROOT, cleanupTempDirs, runLtc, tempDir } from './helpers/cli.js';
+import { LTC, ROOT, cleanupTempDirs, runLtc, tempDir } from './helpers/cli.js';
 
 afterAll(cleanupTempDirs);
 
@@ -59,6 +61,22 @@ describe('ltc binary: framework, exit codes, --json', () => {
   it('NO_COLOR and a non-TTY give output without escape codes', async () => {
     const r = await runLtc(['confgi'], { env: { NO_COLOR: '1' } });
     expect(r.stderr).not.toMatch(/\u001b\[/);
+  });
+
+  it('in a terminal, errors are red, and NO_COLOR turns the colour off there too', async () => {
+    expect(existsSync('/usr/bin/script'), 'the `script` command (Debian package bsdutils) runs ltc in a pseudo-terminal').toBe(true);
+    const cwd = await tempDir('ltc-color-');
+    const inTerminal = async (extra: Record<string, string>) => {
+      const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TERM: 'xterm-256color', ...extra };
+      const r = await execa('/usr/bin/script', ['-qec', `exec '${process.execPath}' '${LTC}' releases --env staging`, '/dev/null'], { cwd, env, extendEnv: false, reject: false, timeout: 30_000 });
+      return r.stdout;
+    };
+    const coloured = await inTerminal({});
+    expect(coloured).toContain('no ltc.config.yaml found');
+    expect(coloured).toMatch(/\u001b\[31merror:/);
+    const plain = await inTerminal({ NO_COLOR: '1' });
+    expect(plain).toContain('no ltc.config.yaml found');
+    expect(plain).not.toMatch(/\u001b\[/);
   });
 
   it('a group without its command exits 2 naming the commands, also as one JSON document', async () => {

@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cleanupTempDirs, runLtc, tempDir } from './helpers/cli.js';
+import { cleanupTempDirs,  tempDir } from './helpers/cli.js';
+import { ltcInProcess as runLtc } from './helpers/inproc.ts';
 
 afterAll(cleanupTempDirs);
 

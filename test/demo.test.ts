@@ -45,6 +45,7 @@ describe('ltc demo', () => {
       'ltc deploy --rc rc-2026-03-01.1': 3,
       'ltc rollback': 0,
       'ltc audit verify': 0,
+      'ltc watch --for 3s --interval 500ms': 0,
     });
     expect(doc.stages.every((s) => s.ok)).toBe(true);
     expect(doc.kept).toBe(false);

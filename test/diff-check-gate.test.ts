@@ -10,7 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/parse.ts';
 import { generateDemoApp } from '../src/demo/generate-app.ts';
 import { demoConfig, writeDemoConfig } from '../src/demo/write-config.ts';
-import { cleanupTempDirs, runLtc, tempDir } from './helpers/cli.ts';
+import { cleanupTempDirs,  tempDir } from './helpers/cli.ts';
+import { ltcInProcess as runLtc } from './helpers/inproc.ts';
 
 afterAll(cleanupTempDirs);
 

@@ -13,7 +13,7 @@ import { withFileLock } from '../src/core/file-lock.js';
 import { isZombie, pidAlive } from '../src/core/process-alive.js';
 import { parseJournal } from '../src/runbook/history.js';
 import { processStart } from '../src/runbook/journal.js';
-import { withLock as secretsLock } from '../src/secrets/fs-util.js';
+import { withLock as secretsLock } from '../src/core/fs-atomic.js';
 import { cleanupTempDirs, tempDir } from './helpers/cli.js';
 
 afterAll(cleanupTempDirs);
@@ -140,7 +140,7 @@ async function raceSecrets(lock: string, n = 20): Promise<{ winners: number; loc
   return { winners, locked: locked.length, most, other: rejected.filter((e) => !(e instanceof LockedError)), messages: locked.map((e) => e.message) };
 }
 
-describe('withLock (src/secrets/fs-util.ts: secrets store, rotations, audit log)', () => {
+describe('withLock (src/core/fs-atomic.ts: secrets store, rotations, audit log)', () => {
   it('a stale lock (owner gone) raced for by 20 acquirers: taken over by exactly one, the others get exit 5', async () => {
     for (let round = 0; round < 5; round++) {
       const dir = await tempDir('ltc-slock-');

@@ -9,7 +9,8 @@ import { execa } from 'execa';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDemoApp, type DemoApp } from '../src/demo/generate-app.ts';
-import { LTC, cleanupTempDirs, runLtc, tempDir } from './helpers/cli.ts';
+import { LTC, cleanupTempDirs,  tempDir } from './helpers/cli.ts';
+import { ltcInProcess as runLtc } from './helpers/inproc.ts';
 
 let app: DemoApp;
 

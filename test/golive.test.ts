@@ -169,6 +169,15 @@ describe('ltc golive check', () => {
     expect(s.status).toBe('failed');
     expect(s.evidence.join('\n')).toMatch(/LTC_SECRET_KEY: 48 bytes, policy needs at least 64/);
     expect(s.fix).toBe('ltc secrets rotate LTC_SECRET_KEY --env expiring');
+    // its own rotation age: a stored key is always older than 1ms
+    await writeConfig((c) => {
+      const e = (c.environments as Record<string, { secrets: { required: { max_age?: string }[] } }>).expiring!;
+      e.secrets.required[0]!.max_age = '1ms';
+    });
+    const old = await item('secrets.stored', 'expiring');
+    expect(old.status).toBe('failed');
+    expect(old.evidence.join('\n')).toMatch(/LTC_SECRET_KEY: [\d.]+(ms|s|m\d+s) old, older than its max_age 1ms/);
+    expect(old.fix).toBe('ltc secrets rotate LTC_SECRET_KEY --env expiring');
     await writeConfig((c) => ((c.golive as { architecture: Record<string, string> }).architecture.database = 'TBD'));
     const a = await item('architecture.decided');
     expect(a.status).toBe('failed');
@@ -213,6 +222,9 @@ describe('ltc golive check', () => {
     const ok = await item('staging.deployed');
     expect(ok.status, ok.evidence.join('\n')).toBe('passed');
     expect(ok.evidence.join('\n')).toMatch(/outcome ok in 4\.2s.*\n.*current on staging: r1/);
+    const noSmoke = await item('staging.smoke');
+    expect(noSmoke.status).toBe('failed');
+    expect(noSmoke.evidence[0]).toMatch(/recorded no smoke test or log scan result/);
     const slow = await item('staging.rollback_rehearsed');
     expect(slow.status).toBe('failed');
     expect(slow.evidence[0]).toMatch(/took 6m40s|took 400/);
@@ -276,6 +288,19 @@ describe('sign-offs and waivers', () => {
     expect(md).toMatch(/\*\*NO-GO\*\*/);
     const status = await ltc(['golive', 'status', '--json']);
     expect((status.json as { checks: { rc: string; go: boolean }[] }).checks).toEqual([expect.objectContaining({ rc: RC, go: false })]);
+    // a waiver for another RC does not count; once it has expired the item fails again and the report marks it
+    expect((await item('tls.certificate', 'expiring', 'rc-2026-02-15')).status).toBe('failed');
+    const file = join(dir, '.ltc', 'signoffs.json');
+    const kept = await readFile(file, 'utf8');
+    const f = JSON.parse(kept) as { waivers: { expires: string }[] };
+    f.waivers.at(-1)!.expires = new Date(Date.now() - 60_000).toISOString();
+    await writeFile(file, JSON.stringify(f, null, 2) + '\n');
+    const expired = await item('tls.certificate', 'expiring');
+    expect(expired.status).toBe('failed');
+    expect(expired.fix).toBe('renew the certificate of localhost');
+    await ltc(['golive', 'check', '--rc', RC, '--env', 'expiring', '--report', report]);
+    expect(await readFile(report, 'utf8')).toMatch(/\| tls\.certificate \| Jane \| .* \(expired\) \| renewal booked CAB-12 \|/);
+    await writeFile(file, kept);
   }, 60_000);
 
   it('a corrupted or hand-edited signoffs.json is refused naming the file and line, and left as it was', async () => {

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { LTC, cleanupTempDirs, freePort, runLtc, tempDir, type LtcRun } from './helpers/cli.js';
+import { LTC, cleanupTempDirs, freePort,  tempDir, type LtcRun } from './helpers/cli.js';
+import { ltcInProcess as runLtc } from './helpers/inproc.ts';
 
 interface EndpointJson {
   name: string;

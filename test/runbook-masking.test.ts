@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanupTempDirs, runLtc } from './helpers/cli.js';
+import { cleanupTempDirs,  } from './helpers/cli.js';
+import { ltcInProcess as runLtc } from './helpers/inproc.ts';
 import { journalText, opsDir } from './helpers/runbooks.js';
 
 afterAll(cleanupTempDirs);

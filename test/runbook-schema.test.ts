@@ -2,7 +2,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateSchemas } from '../src/schema/generate.js';
-import { ROOT, cleanupTempDirs, runLtc, tempDir } from './helpers/cli.js';
+import { ROOT, cleanupTempDirs,  tempDir } from './helpers/cli.js';
+import { ltcInProcess as runLtc } from './helpers/inproc.ts';
 
 afterAll(cleanupTempDirs);
 

@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { cleanupTempDirs, runLtc } from './helpers/cli.js';
+import { cleanupTempDirs,  } from './helpers/cli.js';
+import { ltcInProcess as runLtc } from './helpers/inproc.ts';
 import { opsDir } from './helpers/runbooks.js';
 
 afterAll(cleanupTempDirs);

@@ -9,7 +9,8 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanupTempDirs, runLtc, tempDir } from './helpers/cli.js';
+import { cleanupTempDirs,  tempDir } from './helpers/cli.js';
+import { ltcInProcess as runLtc } from './helpers/inproc.ts';
 import { fileEnv, makeOps } from './helpers/secrets.js';
 
 afterAll(cleanupTempDirs);

@@ -2,8 +2,19 @@ import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { processMasker } from '../core/masker.js';
-import { withLock } from '../secrets/fs-util.js';
+import { withLock } from '../core/fs-atomic.js';
 import { currentActor } from './actor.js';
+import { lastLine } from '../core/tail.js';
+
+/** The seq of an entry line, when it parses. */
+function seqOf(line: string): number | undefined {
+  try {
+    const seq = (JSON.parse(line) as Partial<AuditEntry>).seq;
+    return typeof seq === 'number' ? seq : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export const AUDIT_FILE = 'audit.jsonl';
 /** Holds the seq and sha256 of the last line, so editing or dropping the last entry is found too. */
@@ -87,13 +98,30 @@ export async function appendAudit(stateDir: string, event: AuditEvent): Promise<
   const nextFile = auditHeadNextPath(stateDir);
   const actor = await currentActor();
   return withLock(`${file}.lock`, `the audit log ${file}`, async () => {
-    const text = await readFile(file, 'utf8').catch(() => '');
-    const lines = text.split('\n').filter((l) => l.length > 0);
+    // Only the last line is read (issue 17: an append must not cost more as the log grows) when
+    // audit.head (or audit.head.next) vouches for it; anything else reads the whole file as before.
     const next = parseHead(await readFile(nextFile, 'utf8').catch(() => undefined));
-    if (confirms(next, lines)) await rename(nextFile, headFile);
-    const last = lines.at(-1);
+    const tail = await lastLine(file);
+    let count: number | undefined;
+    let last = tail.last;
+    let endsWithNewline = tail.endsWithNewline;
+    if (tail.size === 0) count = 0;
+    else if (last !== undefined) {
+      const seq = seqOf(last);
+      const head = parseHead(await readFile(headFile, 'utf8').catch(() => undefined));
+      const hash = sha256(last);
+      if (seq !== undefined && [head, next].some((h) => h && h.seq === seq && h.sha256 === hash)) count = seq;
+    }
+    if (count === undefined) {
+      const text = await readFile(file, 'utf8').catch(() => '');
+      const lines = text.split('\n').filter((l) => l.length > 0);
+      count = lines.length;
+      last = lines.at(-1);
+      endsWithNewline = text.length === 0 || text.endsWith('\n');
+    }
+    if (next && last !== undefined && next.seq === count && count > 0 && next.sha256 === sha256(last)) await rename(nextFile, headFile);
     const entry: AuditEntry = {
-      seq: lines.length + 1,
+      seq: count + 1,
       time: new Date().toISOString(),
       actor,
       ...processMasker.maskDeep(event),
@@ -104,7 +132,7 @@ export async function appendAudit(stateDir: string, event: AuditEvent): Promise<
     const handle = await open(file, 'a', 0o600);
     try {
       // A file that lost its trailing newline (a crash mid-write) must not glue two entries together.
-      await handle.appendFile((text.length > 0 && !text.endsWith('\n') ? '\n' : '') + line + '\n');
+      await handle.appendFile((endsWithNewline ? '' : '\n') + line + '\n');
       await handle.sync();
     } finally {
       await handle.close();

@@ -17,7 +17,8 @@ import { pipeline } from 'node:stream/promises';
 import type { Context } from '../core/context.js';
 import type { DatabaseConfig } from '../config/schema/golive.js';
 import { CheckFailedError, ConfigError, UsageError } from '../core/errors.js';
-import { writeFileAtomic, withLock } from '../secrets/fs-util.js';
+import { writeFileAtomic, withLock } from '../core/fs-atomic.js';
+import { findOnPath } from '../exec/find-on-path.js';
 
 export const MAGIC = Buffer.from('LTCBK1\n');
 const IV_BYTES = 12;
@@ -80,7 +81,8 @@ export function pgTool(name: 'pg_dump' | 'pg_restore'): string {
     const versions = readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', name))).sort((a, b) => Number(b) - Number(a));
     if (versions[0]) return join(root, versions[0], 'bin', name);
   }
-  for (const dir of (process.env.PATH ?? '').split(':')) if (dir && existsSync(join(dir, name))) return join(dir, name);
+  const onPath = findOnPath(name);
+  if (onPath) return onPath;
   throw new ConfigError(`${name} not found`, { hint: 'install the Debian package "postgresql-client" (apt-get install -y postgresql-client)' });
 }
 
@@ -231,8 +233,12 @@ async function fileSha256(path: string): Promise<{ sha256: string; size: number 
   return { sha256: hash.digest('hex'), size };
 }
 
-/** Streams the file's ciphertext (without header and tag) through the decipher; the tag is checked at the end. */
-async function decryptStream(path: string, key: Buffer): Promise<{ stream: Readable; decipher: Decipheriv }> {
+/**
+ * Streams the file's ciphertext (without header and tag) through the decipher; the tag is checked
+ * at the end. `hash` sees every byte of the file (header, ciphertext, tag) in order, so the
+ * checksum is had in the same single read as the restore.
+ */
+async function decryptStream(path: string, key: Buffer, hash: ReturnType<typeof createHash>): Promise<{ stream: Readable; decipher: Decipheriv; tag: Buffer }> {
   const st = await stat(path);
   if (st.size < MAGIC.length + IV_BYTES + TAG_BYTES) throw new Error(`${path} is too short to be a backup (${st.size} bytes)`);
   const fh = await open(path, 'r');
@@ -241,11 +247,13 @@ async function decryptStream(path: string, key: Buffer): Promise<{ stream: Reada
   await fh.read(head, 0, head.length, 0);
   await fh.read(tag, 0, TAG_BYTES, st.size - TAG_BYTES);
   await fh.close();
+  hash.update(head);
   if (!head.subarray(0, MAGIC.length).equals(MAGIC)) throw new Error(`${path} is not an ltc backup (bad header)`);
   const decipher = createDecipheriv('aes-256-gcm', key, head.subarray(MAGIC.length));
   decipher.setAuthTag(tag);
-  const stream = createReadStream(path, { start: head.length, end: st.size - TAG_BYTES - 1 }).pipe(decipher);
-  return { stream, decipher };
+  const count = { n: 0 };
+  const stream = createReadStream(path, { start: head.length, end: st.size - TAG_BYTES - 1, highWaterMark: 1 << 20 }).pipe(hasher(hash, count)).pipe(decipher);
+  return { stream, decipher, tag };
 }
 
 function quoteIdent(name: string): string {
@@ -270,17 +278,22 @@ export async function verifyBackup(s: BackupScope, which?: string): Promise<Back
   const scratch = `ltc_verify_${randomBytes(4).toString('hex')}`;
   let created = false;
   try {
-    const sum = await fileSha256(path).catch((err: NodeJS.ErrnoException) => {
-      throw new Error(`cannot read ${path}: ${err.code ?? err.message}`);
-    });
-    if (sum.size !== entry.size || sum.sha256 !== entry.sha256) {
-      throw new Error(`${entry.file} does not match its index entry (${sum.size} bytes, sha256 ${sum.sha256.slice(0, 12)}…; recorded ${entry.size} bytes, ${entry.sha256.slice(0, 12)}…): cut short or altered`);
-    }
-    const key = await s.key();
-    await admin.connect();
+    const size = await stat(path).then(
+      (st) => st.size,
+      (err: NodeJS.ErrnoException) => {
+        throw new Error(`cannot read ${path}: ${err.code ?? err.message}`);
+      },
+    );
+    const mismatch = (got: string) =>
+      new Error(`${entry.file} does not match its index entry (${size} bytes${got ? `, sha256 ${got.slice(0, 12)}…` : ''}; recorded ${entry.size} bytes, ${entry.sha256.slice(0, 12)}…): cut short or altered`);
+    // A file of the wrong size is refused before anything is restored; the checksum is computed
+    // in the same read as the restore (into a scratch database) and judged before its result.
+    if (size !== entry.size) throw mismatch('');
+    const [key] = await Promise.all([s.key(), admin.connect()]);
     await admin.query(`create database ${quoteIdent(scratch)}`);
     created = true;
-    const { stream, decipher } = await decryptStream(path, key);
+    const hash = createHash('sha256');
+    const { stream, tag } = await decryptStream(path, key, hash);
     const restore = spawnTool(pgTool('pg_restore'), ['--no-owner', '--no-privileges', '--exit-on-error', '-d', scratch], pgEnv(s, password), ['pipe', 'ignore', 'pipe']);
     let streamErr: unknown;
     await pipeline(stream, restore.child.stdin as Writable).catch((err: unknown) => {
@@ -288,7 +301,10 @@ export async function verifyBackup(s: BackupScope, which?: string): Promise<Back
       restore.child.stdin?.destroy();
     });
     const code = await restore.done;
-    void decipher;
+    // The checksum first: on a clean read it is the one just computed; when the read stopped early
+    // (pg_restore gave up, the tag did not match) the file is hashed on its own to say which it was.
+    const sha256 = !streamErr && code === 0 ? hash.update(tag).digest('hex') : (await fileSha256(path)).sha256;
+    if (sha256 !== entry.sha256) throw mismatch(sha256);
     if (streamErr) throw new Error(`decrypting ${entry.file} failed (${(streamErr as Error).message.includes('authenticate') ? 'the authentication tag does not match: altered, or another key' : (streamErr as Error).message})`);
     if (code !== 0) throw new Error(`pg_restore into ${scratch} failed (exit ${code}): ${s.ctx.masker.mask(restore.stderr())}`);
     record.restoreMs = Date.now() - started;

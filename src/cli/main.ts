@@ -207,11 +207,25 @@ function renderError(out: Output, err: LtcError, debug: boolean): void {
   if (debug && err.stack) out.info(err.stack + (err.cause instanceof Error && err.cause.stack ? `\ncaused by: ${err.cause.stack}` : ''));
 }
 
+/** Where one run of ltc reads and writes: the process by default, buffers in the in-process test tier. */
+export interface MainIO {
+  cwd: string;
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  stdinIsTTY: boolean;
+  /** Own SIGINT/SIGTERM/SIGHUP and EPIPE handling (only the real process). */
+  processHooks: boolean;
+}
+
+function processIO(): MainIO {
+  return { cwd: process.cwd(), stdout: process.stdout, stderr: process.stderr, stdinIsTTY: Boolean(process.stdin.isTTY), processHooks: true };
+}
+
 /** Runs ltc with the given arguments; returns the exit code. */
-export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, io: MainIO = processIO()): Promise<number> {
   // ltc's own credentials (LTC_MASTER_KEY, VAULT_TOKEN, AWS_*, …) are masked whatever command runs.
   registerCredentials(env, processMasker);
-  const isTTY = Boolean(process.stdout.isTTY && process.stdin.isTTY);
+  const isTTY = Boolean(io.stdout.isTTY && io.stdinIsTTY);
   const ci = env.CI === 'true' || env.CI === '1';
   const earlyJson = argv.includes('--json');
   const earlyDebug = argv.includes('--debug');
@@ -222,16 +236,18 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     if (interrupts > 1) process.exit(ExitCode.interrupted);
     controller.abort(new Error(`interrupted by ${sig}`));
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  // A closed terminal or a dropped SSH session: end what runs as on Ctrl-C, instead of leaving it without an owner.
-  process.on('SIGHUP', onSignal);
-  // `ltc … | head`: a closed pipe ends ltc quietly instead of crashing with EPIPE.
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-      throw err;
-    });
+  if (io.processHooks) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    // A closed terminal or a dropped SSH session: end what runs as on Ctrl-C, instead of leaving it without an owner.
+    process.on('SIGHUP', onSignal);
+    // `ltc … | head`: a closed pipe ends ltc quietly instead of crashing with EPIPE.
+    for (const stream of [process.stdout, process.stderr]) {
+      stream.on('error', (err: NodeJS.ErrnoException) => {
+        if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+        throw err;
+      });
+    }
   }
 
   const state: RunState = {};
@@ -240,11 +256,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   let helpData: object | undefined;
   const program = buildProgram();
   const makeContext = async (cmd: Command): Promise<Context> => {
-    const options = globalOptionsFrom(cmd.optsWithGlobals(), env, Boolean(process.stdout.isTTY));
+    const options = globalOptionsFrom(cmd.optsWithGlobals(), env, Boolean(io.stdout.isTTY));
     const palette: Palette = await loadPalette(options.color);
-    const out = new Output({ json: options.json, color: options.color, verbose: options.verbose, debug: options.debug, masker: processMasker, palette });
+    const out = new Output({ json: options.json, color: options.color, verbose: options.verbose, debug: options.debug, masker: processMasker, palette, stdout: io.stdout, stderr: io.stderr });
     return createContext({
-      cwd: process.cwd(),
+      cwd: io.cwd,
       env,
       options,
       out,
@@ -296,17 +312,17 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       throw err;
     });
     c.showSuggestionAfterError(true);
-    c.configureOutput({ writeErr: () => undefined, writeOut: (s) => process.stdout.write(s) });
+    c.configureOutput({ writeErr: () => undefined, writeOut: (s) => io.stdout.write(s) });
   });
 
   const fallbackOut = () =>
-    state.ctx?.out ?? new Output({ json: earlyJson, color: false, verbose: false, debug: earlyDebug, masker: processMasker });
+    state.ctx?.out ?? new Output({ json: earlyJson, color: false, verbose: false, debug: earlyDebug, masker: processMasker, stdout: io.stdout, stderr: io.stderr });
 
   try {
     if (argv.length === 0) argv = ['--help'];
     if ((argv.includes('--version') || argv.includes('-V')) && commandWords(argv).length === 0) {
       if (earlyJson) fallbackOut().writeJson({ ok: true, version: packageVersion() });
-      else process.stdout.write(`${packageVersion()}\n`);
+      else io.stdout.write(`${packageVersion()}\n`);
       return ExitCode.ok;
     }
     if (earlyJson && (argv.includes('--help') || argv.includes('-h'))) {
@@ -316,7 +332,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     await program.parseAsync(argv, { from: 'user' });
     if (helpText) {
       if (earlyJson && helpData) fallbackOut().writeJson({ ok: true, ...helpData });
-      else process.stdout.write(helpText + '\n');
+      else io.stdout.write(helpText + '\n');
       return ExitCode.ok;
     }
     const result = state.result ?? {};
@@ -340,8 +356,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     renderError(fallbackOut(), err, state.ctx?.options.debug ?? earlyDebug);
     return err.exitCode;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    process.off('SIGHUP', onSignal);
+    if (io.processHooks) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      process.off('SIGHUP', onSignal);
+    }
   }
 }

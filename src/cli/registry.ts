@@ -20,6 +20,7 @@ export async function loadGroups(): Promise<CommandGroup[]> {
     import('../../commands/backup.js'),
     import('../../commands/incident.js'),
     import('../../commands/status-page.js'),
+    import('../../commands/watch.js'),
   ]);
   return modules.map((m) => m.default);
 }

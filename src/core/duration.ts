@@ -1,13 +1,20 @@
 import { UsageError } from './errors.js';
 
+export const DURATION_PATTERN = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** `14d`, `48h`, `30m`, `10s`, `500ms` → ms; undefined when it is not a duration. */
+export function durationMs(text: string): number | undefined {
+  const m = DURATION_PATTERN.exec(text.trim());
+  return m ? Math.round(Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS]) : undefined;
+}
 
 /** `500ms`, `5s`, `2m`, `1h`, `14d` or a number of milliseconds → milliseconds. */
 export function parseDuration(value: string | number, what = 'duration'): number {
   if (typeof value === 'number') return value;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(value.trim());
-  if (!m) throw new UsageError(`${what}: "${value}" is not a duration`, { hint: 'use e.g. 500ms, 5s, 2m, 1h' });
-  return Math.round(Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS]);
+  const ms = durationMs(value);
+  if (ms === undefined) throw new UsageError(`${what}: "${value}" is not a duration`, { hint: 'use e.g. 500ms, 5s, 2m, 1h' });
+  return ms;
 }
 
 export function formatDuration(ms: number): string {

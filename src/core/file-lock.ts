@@ -6,7 +6,7 @@
  * process; a live owner is waited for up to `waitMs`, then LockedError (exit 5).
  *
  * Used by the git mirror and gate locks (src/git/lock.ts) and by the secrets store, rotations and
- * the audit log (src/secrets/fs-util.ts).
+ * the audit log (src/core/fs-atomic.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';

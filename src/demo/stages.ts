@@ -53,6 +53,11 @@ export function demoStages(ws: DemoWorkspace, _ctx: Context): DemoPlan {
       { title: `deploy ${CURRENT}`, args: ['deploy', '--rc', CURRENT] },
       { title: `health of ${CURRENT} (API and frontend)`, args: ['health'] },
       {
+        title: `watch ${CURRENT} for 3s (ltc's own probes every 500ms)`,
+        args: ['watch', '--for', '3s', '--interval', '500ms'],
+        explain: "error rate and p50/p95/p99 of ltc's own requests against the thresholds; a release answering 500s fails after 3 bad intervals in a row (with --auto-rollback it is rolled back)",
+      },
+      {
         title: `deploy the broken ${BROKEN}: automatic rollback`,
         args: ['deploy', '--rc', BROKEN],
         expectExit: 3,

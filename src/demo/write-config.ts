@@ -40,9 +40,11 @@ export function demoConfig(o: DemoConfigOptions): Record<string, unknown> {
           build: [['npm', 'ci'], ['npm', 'run', 'build']],
           start: ['node', 'server.mjs'],
           env: { PORT: String(o.port), HOST: '127.0.0.1' },
+          smoke: [['node', '-e', "fetch(process.env.LTC_URL + '/api/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]],
           stop_grace: '3s',
           health_deadline: '5s',
         },
+        watch: { interval: '500ms', failure_limit: 3, success_limit: 3, min_requests: 5 },
         secrets: {
           backend: 'file',
           key_file: join(o.opsDir, '.ltc', 'master.key'),

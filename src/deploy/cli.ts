@@ -14,11 +14,14 @@ export interface DeployCliOptions {
   rc?: string;
   skipGates?: boolean;
   lockWait?: string;
+  /** ssh targets: only these hosts (comma-separated names). */
+  hosts?: string;
 }
 
 export interface RollbackCliOptions {
   to?: string;
   lockWait?: string;
+  hosts?: string;
 }
 
 function lockWaitOf(value: string | undefined): string {
@@ -143,6 +146,7 @@ export async function deployCommand(opts: DeployCliOptions, ctx: Context): Promi
       hint: `pass --yes to confirm: ltc deploy --rc ${opts.rc} --env ${name} --yes`,
     });
   }
+  if (envConfig.target.type === 'ssh') return (await import('../fleet/fleet.js')).fleetDeploy(ctx, opts.rc, opts.hosts);
   const ran = await runShipped('deploy', { rc: opts.rc, environment: name, skip_gates: Boolean(opts.skipGates), lock_wait: lockWait }, ctx, `ltc deploy --rc ${opts.rc} --env ${name}`);
   if (!('summary' in ran)) return ran;
   const { summary, session: s } = ran;
@@ -183,6 +187,7 @@ export async function rollbackCommand(opts: RollbackCliOptions, ctx: Context): P
   if (!loaded.config.environments[name]?.target) {
     throw new ConfigError(`environment "${name}" has no target in ${loaded.file}`, { hint: `add environments.${name}.target (type: local, deploy_root, start)` });
   }
+  if (loaded.config.environments[name]?.target?.type === 'ssh') return (await import('../fleet/fleet.js')).fleetRollback(ctx, opts.to, opts.hosts);
   const ran = await runShipped('rollback', { environment: name, to: opts.to ?? '', lock_wait: lockWait }, ctx, `ltc rollback --env ${name}${opts.to ? ` --to ${opts.to}` : ''}`);
   if (!('summary' in ran)) return ran;
   const { summary, session: s } = ran;
@@ -213,13 +218,8 @@ export async function releasesCommand(ctx: Context): Promise<CommandResult> {
   const { openTarget } = await import('../targets/index.js');
   const target = openTarget(name, env, loaded);
   const releases = await target.listReleases();
-  const revisions = await target.readRevisions();
   const status = await target.status();
-  const lastOutcome = new Map<string, string>();
-  for (const r of revisions) {
-    if (r.release) lastOutcome.set(r.release, `${r.action} ${r.outcome}`);
-    if (r.rolledBackTo) lastOutcome.set(r.rolledBackTo, 'rolled back to (ok)');
-  }
+  const lastOutcome = await (await import('./history.js')).lastOutcomes(target, releases);
   const { listPartials } = await import('../targets/local/releases.js');
   const partials = await listPartials(target.paths.releases);
   const { c } = ctx.out;

@@ -9,14 +9,14 @@
  * the failure and releases the lock (current is untouched); a failure after it is rolled back
  * by the runbook's on_failure steps (src/deploy/rollback.ts).
  */
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { appendAudit } from '../audit/log.js';
 import { currentActor } from '../audit/actor.js';
 import type { Context } from '../core/context.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { CheckFailedError, ConfigError, InterruptedError, LtcError, UsageError } from '../core/errors.js';
 import { displayCommand } from '../exec/command.js';
+import { findOnPath } from '../exec/find-on-path.js';
 import { describeHolder } from '../targets/local/lock.js';
 import type { LockState } from '../targets/target.js';
 import type { EnvironmentConfig } from '../config/schema/index.js';
@@ -70,18 +70,6 @@ export async function openSession(io: StepIO, action: Action, environment: strin
   return s;
 }
 
-function onPath(command: string, pathEnv: string): boolean {
-  for (const dir of pathEnv.split(delimiter)) {
-    if (!dir) continue;
-    try {
-      accessSync(join(dir, command), constants.X_OK);
-      return true;
-    } catch {
-      /* next */
-    }
-  }
-  return false;
-}
 
 /**
  * What would only fail after the switch is checked before anything changes: health endpoint
@@ -110,7 +98,7 @@ function checkBeforeAnything(name: string, env: EnvironmentConfig, config: Local
     for (const argv of commands) {
       const cmd = argv[0]!;
       if (cmd.includes('/')) continue; // a path (maybe inside the release): known only after the export
-      if (!onPath(cmd, pathEnv)) {
+      if (!findOnPath(cmd, pathEnv)) {
         throw new ConfigError(`environments.${name}.target.${key}: command not found on PATH: ${cmd}`, {
           hint: `install ${cmd}, or give its full path in ${file}`,
         });
@@ -416,11 +404,15 @@ export async function phaseHealth(s: DeploySession, io: StepIO): Promise<{ ms: n
 }
 
 export async function phaseSmoke(s: DeploySession, io: StepIO): Promise<number> {
-  return runSmoke(s, io);
+  const n = await runSmoke(s, io);
+  s.verified = { ...s.verified, smoke: n };
+  return n;
 }
 
 export async function phaseLogScan(s: DeploySession, io: StepIO): Promise<number> {
-  return (await scanLog(s, s.app, io)).scanned;
+  const { scanned } = await scanLog(s, s.app, io);
+  s.verified = { ...s.verified, logScan: { scanned, patterns: s.config.log_scan.length } };
+  return scanned;
 }
 
 /** The newest release older than `name` that was once live and healthy (what previous becomes after a rollback). */

@@ -39,8 +39,8 @@ async function gather(step: StepContext, action: 'deploy' | 'rollback', environm
   const target = scope.target;
   const current = await target.readCurrent();
   const previous = await target.readPrevious();
-  const { liveBeforeOf, liveOf } = await import('./record.js');
-  const liveBefore = liveBeforeOf(current, previous, liveOf(await target.readRevisions()));
+  const { liveBeforeOf, liveAmong } = await import('./record.js');
+  const liveBefore = liveBeforeOf(current, previous, await liveAmong(target));
   return {
     ...scope,
     action,

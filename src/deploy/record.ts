@@ -35,6 +35,7 @@ export async function recordOutcome(
     ...(extra.failedPhase ? { failedPhase: extra.failedPhase } : {}),
     ...(extra.error ? { error: s.ctx.masker.mask(extra.error) } : {}),
     ...(extra.rolledBackTo !== undefined ? { rolledBackTo: extra.rolledBackTo } : {}),
+    ...(s.verified ? { verified: s.verified } : {}),
     runId: s.id,
   };
   s.recorded = true;
@@ -62,18 +63,10 @@ export async function recordOutcome(
 }
 
 /** Releases that were live and healthy at some point (a deploy or rollback ended ok with them). */
-export function liveOf(revisions: readonly RevisionRecord[]): Set<string> {
-  const live = new Set<string>();
-  for (const r of revisions) {
-    if (r.action === 'stop') continue;
-    if (r.outcome === 'ok' && r.release) live.add(r.release);
-    if (r.outcome === 'rolled_back' && r.rolledBackTo) live.add(r.rolledBackTo);
-  }
-  return live;
-}
+export { liveAmong, lastOutcomes, liveOf } from './history.js';
 
 export async function liveReleases(s: DeploySession): Promise<Set<string>> {
-  return liveOf(await s.target.readRevisions());
+  return (await import('./history.js')).liveAmong(s.target);
 }
 
 /**

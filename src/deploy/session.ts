@@ -26,7 +26,8 @@ export interface TargetScope {
 export async function openTargetScope(ctx: Context, environment: string | undefined): Promise<TargetScope> {
   const { openEnvironmentTarget } = await import('../targets/index.js');
   const { name, env, loaded, config, target } = await openEnvironmentTarget(ctx, environment);
-  return { environment: name, env, loaded, config, target, stateDir: await ctx.stateDir() };
+  // openTarget refused a non-local target already.
+  return { environment: name, env, loaded, config: config as LocalTargetConfig, target, stateDir: await ctx.stateDir() };
 }
 
 export interface DeploySession extends TargetScope {
@@ -57,6 +58,8 @@ export interface DeploySession extends TargetScope {
   buildMs: number;
   startMs?: number;
   phases: Record<string, number>;
+  /** What the smoke and log_scan phases found (recorded in revisions.log: evidence for ltc golive check). */
+  verified?: { smoke?: number; logScan?: { scanned: number; patterns: number } };
   lastFailure?: { phase: string; message: string; hint?: string };
   recorded: boolean;
   skippedGates?: boolean;

@@ -6,7 +6,7 @@
 import { accessSync, constants, createWriteStream, existsSync, statSync, type WriteStream } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { delimiter, extname, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
+import { extname, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
 import { currentActor } from '../audit/actor.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { GateConfig } from '../config/schema/gates.js';
@@ -16,6 +16,7 @@ import type { Masker } from '../core/masker.js';
 import { didYouMean } from '../core/suggest.js';
 import { displayCommand, withShell } from '../exec/command.js';
 import { childEnv } from '../exec/child-env.js';
+import { findOnPath } from '../exec/find-on-path.js';
 import type { ExecOptions, ExecResult } from '../exec/exec.js';
 import { ensureMirror, exportTree, isRemoteUrl, checkRepoString, listRemoteRefs, removeTree, resolveRef, resolveTag } from '../git/repo.js';
 import { isCommitSha, validateRcName, validateRefName } from '../git/refs.js';
@@ -118,19 +119,7 @@ const SETUP_TIMEOUT_MS = 15 * 60_000;
 const SETUP_COMMAND = ['npm', 'ci', '--no-audit', '--no-fund'];
 
 
-export function findOnPath(command: string, pathEnv = process.env.PATH ?? ''): string | undefined {
-  for (const dir of pathEnv.split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, command);
-    try {
-      accessSync(candidate, constants.X_OK);
-      if (statSync(candidate).isFile()) return candidate;
-    } catch {
-      /* next */
-    }
-  }
-  return undefined;
-}
+export { findOnPath };
 
 /** The names given to --only (repeatable, commas allowed), checked against the config. */
 export function selectGates(gates: readonly GateConfig[], only: readonly string[] | undefined): Set<string> {

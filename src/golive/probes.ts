@@ -81,7 +81,9 @@ const secrets: Probe = async (s, params) => {
     const age = created ? s.now - Date.parse(created) : undefined;
     let line = `${p.name}: version ${current.id}${created ? `, set ${created}` : ''}`;
     if (policy) {
-      if (age !== undefined && age > maxAge) problems.push(`${p.name}: ${formatDuration(age)} old, older than golive.secret_max_age ${s.golive.secret_max_age}`);
+      const limit = p.max_age !== undefined ? parseDuration(p.max_age) : maxAge;
+      const limitName = p.max_age !== undefined ? `its max_age ${p.max_age}` : `golive.secret_max_age ${s.golive.secret_max_age}`;
+      if (age !== undefined && age > limit) problems.push(`${p.name}: ${formatDuration(age)} old, older than ${limitName}`);
       const v = await backend.getValue(p.name);
       const kind = p.kind ?? (p.name.endsWith('_KEY') ? 'secret_key' : p.name.includes('PASSWORD') ? 'password' : 'string');
       if (kind === 'secret_key' || kind === 'token') {
@@ -148,7 +150,7 @@ const databaseLogin: Probe = async (s, params) => {
 const targetWritable: Probe = async (s, params) => {
   const envName = envOf(s, params);
   const t = s.envConfig(envName).target;
-  if (!t) return fail([`environment "${envName}" has no target: section`], `add target: { type: local, deploy_root: … } to environments.${envName}`);
+  if (!t || t.type !== 'local') return fail([`environment "${envName}" has no local target: section`], `add target: { type: local, deploy_root: … } to environments.${envName}`);
   const root = s.loaded.resolvePath(t.deploy_root);
   let dir = root;
   try {
@@ -247,7 +249,7 @@ const ciWorkflow: Probe = async (s) => {
 
 async function revisions(s: GoliveScope, envName: string): Promise<{ root: string; records: RevisionRecord[] } | undefined> {
   const t = s.envConfig(envName).target;
-  if (!t) return undefined;
+  if (!t || t.type !== 'local') return undefined;
   const root = s.loaded.resolvePath(t.deploy_root);
   const text = await readFile(join(root, 'revisions.log'), 'utf8').catch(() => '');
   const records: RevisionRecord[] = [];
@@ -260,6 +262,25 @@ async function revisions(s: GoliveScope, envName: string): Promise<{ root: strin
     }
   }
   return { root, records };
+}
+
+/** The smoke tests and log scan of the RC's ok deploy, as its revisions.log record says (`verified`). */
+function smokeEvidence(s: GoliveScope, envName: string, ok: RevisionRecord, evidence: string[]): ProbeOutcome {
+  const v = ok.verified;
+  const again = `ltc deploy --rc ${s.rc} --env ${envName}`;
+  if (!v || (v.smoke === undefined && v.logScan === undefined)) {
+    return fail([`the deploy of ${ok.release} recorded no smoke test or log scan result (a runbook without the smoke and log_scan phases, or an older ltc)`, ...evidence], again);
+  }
+  const problems: string[] = [];
+  const found: string[] = [];
+  if (v.smoke === undefined) problems.push('the smoke phase did not run in that deploy');
+  else if (v.smoke === 0) problems.push(`no smoke tests configured (environments.${envName}.target.smoke is empty)`);
+  else found.push(`${v.smoke} smoke test(s) passed`);
+  if (v.logScan === undefined) problems.push('the log scan did not run in that deploy');
+  else if (v.logScan.patterns === 0) problems.push(`the log scan has no patterns (environments.${envName}.target.log_scan is empty)`);
+  else found.push(`log scan: ${v.logScan.scanned} line(s) of the app log, none matched ${v.logScan.patterns} pattern(s)`);
+  if (problems.length) return fail([...problems, ...found, ...evidence], v.smoke === 0 || v.logScan?.patterns === 0 ? `configure environments.${envName}.target.smoke / log_scan in ${s.loaded.file}, then ${again}` : again);
+  return pass([...found, ...evidence]);
 }
 
 const stagingDeployed: Probe = async (s, params) => {
@@ -280,9 +301,7 @@ const stagingDeployed: Probe = async (s, params) => {
   const current = await readReleaseLink(join(rev.root, 'current'));
   const currentRec = rev.records.filter((r) => r.release === current && (r.action === 'deploy' || r.action === 'rollback')).at(-1);
   const evidence = [`deployed ${ok.time} by ${ok.actor} as ${ok.release}, outcome ok in ${formatDuration(ok.durationMs)} (${join(rev.root, 'revisions.log')})`];
-  if (params.part === 'smoke') {
-    return pass([`health, smoke tests and the log scan passed in that deploy (outcome ok, no failed phase)`, ...evidence]);
-  }
+  if (params.part === 'smoke') return smokeEvidence(s, envName, ok, evidence);
   if (current !== ok.release && currentRec?.commit !== commit) return fail([...evidence, `but ${envName} runs ${current ?? 'nothing'} now`], `ltc deploy --rc ${s.rc} --env ${envName}`);
   return pass([...evidence, `current on ${envName}: ${current}`], { release: ok.release, durationMs: ok.durationMs, time: ok.time });
 };
@@ -328,8 +347,8 @@ const gates: Probe = async (s) => {
 };
 
 const secretScan: Probe = async (s) => {
-  const tree = await s.tree();
-  const { scan } = await import('../secrets/scan.js');
+  // The tree export runs in git child processes: load the scanner (secretlint) meanwhile.
+  const [tree, { scan }] = await Promise.all([s.tree(), import('../secrets/scan.js'), import('@secretlint/node')]);
   const report = await scan(s.ctx, tree, {});
   const commit = await s.commit();
   if (report.findings.length) {
@@ -422,7 +441,7 @@ const alertWebhook: Probe = async (s) => {
     } catch (err) {
       rec.error = (err as Error).message;
     }
-    const { writeFileAtomic } = await import('../secrets/fs-util.js');
+    const { writeFileAtomic } = await import('../core/fs-atomic.js');
     await writeFileAtomic(file, JSON.stringify(rec, null, 2) + '\n', 0o644);
   }
   let rec: AlertRecord | undefined;
@@ -458,6 +477,12 @@ const recorded: Probe = async (s, params) => {
   const dir = join(s.stateDir, kind);
   const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.json')).sort();
   if (files.length === 0) return { status: 'no_evidence', evidence: [`no evidence recorded (${dir} is empty)`] };
+  if (kind === 'watch') {
+    // ltc watch results (src/watch/run.ts): the watches of this rc on this environment, newest first.
+    const { watchEvidence } = await import('../watch/evidence.js');
+    const ev = await watchEvidence(dir, files, s.rc, s.environment);
+    if (ev) return { status: 'no_evidence', evidence: ev };
+  }
   const newest = files.at(-1)!;
   let summary = '';
   try {
@@ -467,6 +492,21 @@ const recorded: Probe = async (s, params) => {
     summary = 'unreadable';
   }
   return { status: 'no_evidence', evidence: [`${files.length} record(s) in ${dir}; newest ${newest}${summary ? `: ${summary}` : ''}`] };
+};
+
+/** Rough cost of each probe: the costly ones start first, so they overlap with the cheap ones. */
+export const PROBE_COST: Record<string, number> = {
+  'secrets.scan': 10,
+  'ci.workflow': 5,
+  health: 4,
+  'database.login': 3,
+  'database.connections': 3,
+  secrets: 3,
+  'staging.deployed': 3,
+  'rollback.rehearsed': 2,
+  gates: 2,
+  tls: 2,
+  dns: 2,
 };
 
 export const PROBES: Record<string, Probe> = {

@@ -114,7 +114,13 @@ export async function goliveCheck(opts: CheckOptions, ctx: Context): Promise<Com
   let commit: string | null = null;
   try {
     commit = await scope.commit().catch(() => null);
-    results = await mapBounded(items, opts.sequential ? 1 : scope.golive.concurrency, (i) => evaluateItem(i, scope, signoffs));
+    // Costly checks first (the table keeps the runbook's order).
+    const { PROBE_COST } = await import('./probes.js');
+    const cost = (i: GoliveItem) => (i.probe ? (PROBE_COST[i.probe] ?? 1) : 0);
+    const order = items.map((item, index) => ({ item, index })).sort((a, b) => cost(b.item) - cost(a.item) || a.index - b.index);
+    const done = await mapBounded(order, opts.sequential ? 1 : scope.golive.concurrency, (o) => evaluateItem(o.item, scope, signoffs));
+    results = new Array<ItemResult>(items.length);
+    order.forEach((o, k) => (results[o.index] = done[k]!));
   } finally {
     await scope.close();
   }

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
-import { writeFileAtomic, withLock } from '../secrets/fs-util.js';
+import { writeFileAtomic, withLock } from '../core/fs-atomic.js';
 
 export const SIGNOFFS_FILE = 'signoffs.json';
 

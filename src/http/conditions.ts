@@ -12,7 +12,7 @@
  * does not parse is a ConfigError naming it. Evaluation is pure: it takes what a probe observed.
  */
 import { ConfigError } from '../core/errors.js';
-import { formatDuration } from '../core/duration.js';
+import { durationMs, formatDuration } from '../core/duration.js';
 
 export type Operator = '==' | '!=' | '<' | '<=' | '>' | '>=' | 'contains' | 'not contains';
 export type Literal = string | number | boolean | null;
@@ -65,8 +65,6 @@ export const CONDITION_EXAMPLES =
   'status == 200, response_time < 500, body.status == "ok", body contains "text", certificate_expiration > 14d';
 
 const COMPARISONS: readonly Operator[] = ['==', '!=', '<', '<=', '>', '>='];
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 class ParseFailure extends Error {}
 
@@ -128,11 +126,7 @@ export function readJsonPath(value: unknown, path: readonly PathSegment[]): { fo
   return { found: true, value: cur };
 }
 
-/** `14d`, `48h`, `30m`, `10s`, `500ms` → ms; undefined when it is not a duration. */
-export function durationMs(text: string): number | undefined {
-  const m = DURATION.exec(text.trim());
-  return m ? Math.round(Number(m[1]) * UNIT_MS[m[2]!]!) : undefined;
-}
+export { durationMs };
 
 /** The JSON path text after `body`: up to whitespace or an operator, quoted keys taken whole. */
 function scanPath(text: string): string {

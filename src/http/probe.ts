@@ -1,16 +1,21 @@
 /**
- * One HTTP probe with undici: a request per attempt (own timeout), latency, a capped body, the
- * TLS certificate's expiry for https, conditions evaluated per attempt, retries with doubling
+ * One HTTP probe with node:http(s): a request per attempt (own timeout), latency, a capped body,
+ * the TLS certificate's expiry for https, conditions evaluated per attempt, retries with doubling
  * backoff and a failure threshold. Errors come back as short human reasons ("connection
  * refused", "no answer within 5s"); only Ctrl-C (the signal) throws, as InterruptedError.
  *
- * Each probe owns its undici Agent: its connection is never queued behind another probe's in a
- * shared pool (so N probes really run at once), and the certificate read on connect belongs to
- * this probe's connection.
+ * Each probe owns its agent (one keep-alive connection, destroyed when the probe ends): its
+ * connection is never queued behind another probe's in a shared pool (so N probes really run at
+ * once), and the certificate read belongs to this probe's connection.
+ *
+ * node:http rather than undici (issue 17): undici took 120–200 ms to load, and its HTTP parser is
+ * WebAssembly whose background compilation V8 waits for when the process ends (110–190 ms after
+ * the `exit` event). node:http's parser is native; node:https (and tls) load only for https URLs.
  */
+import http from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TLSSocket } from 'node:tls';
-import { Agent, buildConnector, request } from 'undici';
+import type { TLSSocket } from 'node:tls';
 import { InterruptedError } from '../core/errors.js';
 import { formatDuration } from '../core/duration.js';
 import { evaluateConditions, type Condition, type ConditionResult, type Observation } from './conditions.js';
@@ -123,7 +128,8 @@ export function describeRequestError(err: unknown, url: string, timeoutMs: numbe
   if (name === 'TimeoutError' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'ETIMEDOUT') {
     return `no answer within ${formatDuration(timeoutMs)}`;
   }
-  switch (code) {
+  // node:http: the server closed the connection without an answer.
+  switch (code === 'ECONNRESET' && message === 'socket hang up' ? 'ECONNRESET_HANGUP' : code) {
     case 'ECONNREFUSED':
       return `connection refused by ${host}`;
     case 'ENOTFOUND':
@@ -136,6 +142,7 @@ export function describeRequestError(err: unknown, url: string, timeoutMs: numbe
     case 'ENETUNREACH':
       return `no route to ${host}`;
     case 'UND_ERR_SOCKET':
+    case 'ECONNRESET_HANGUP':
       return `${host} closed the connection before answering`;
     case 'ERR_SSL_WRONG_VERSION_NUMBER':
       return `TLS handshake failed with ${host}: it does not speak TLS on this port (is the URL http rather than https?)`;
@@ -153,31 +160,14 @@ export function describeRequestError(err: unknown, url: string, timeoutMs: numbe
   }
 }
 
-/** An agent whose connector records the peer certificate's expiry of each new TLS connection. */
-function probeAgent(target: ProbeTarget, cert: { expiresAt: Date | null }): Agent {
-  const connector = buildConnector({
-    rejectUnauthorized: !target.insecure,
-    ...(target.ca ? { ca: target.ca } : {}),
-    maxCachedSessions: 0,
-    timeout: target.timeoutMs,
-  });
-  return new Agent({
-    connections: 1,
-    connectTimeout: target.timeoutMs,
-    headersTimeout: target.timeoutMs,
-    bodyTimeout: target.timeoutMs,
-    connect: (opts, callback) => {
-      connector(opts, (err, socket) => {
-        if (err) return callback(err, null);
-        if (socket instanceof TLSSocket) {
-          const peer = socket.getPeerCertificate();
-          const when = peer && peer.valid_to ? new Date(peer.valid_to) : null;
-          cert.expiresAt = when && !Number.isNaN(when.getTime()) ? when : null;
-        }
-        return callback(null, socket!);
-      });
-    },
-  });
+type ProbeAgent = http.Agent | HttpsAgent;
+
+/** The probe's own agent: one keep-alive connection; for https, the trust settings of the endpoint. */
+async function probeAgent(target: ProbeTarget): Promise<ProbeAgent> {
+  const common = { keepAlive: true, maxSockets: 1, maxTotalSockets: 1 };
+  if (!target.url.startsWith('https:')) return new http.Agent(common);
+  const https = await import('node:https');
+  return new https.Agent({ ...common, rejectUnauthorized: !target.insecure, ...(target.ca ? { ca: target.ca } : {}), maxCachedSessions: 0 });
 }
 
 async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }, max: number): Promise<{ text: string; truncated: boolean }> {
@@ -200,26 +190,39 @@ async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }, max
 }
 
 /** One attempt. Returns what was observed; throws only InterruptedError. */
-async function attemptOnce(target: ProbeTarget, agent: Agent, cert: { expiresAt: Date | null }, signal: AbortSignal): Promise<Observation> {
+async function attemptOnce(target: ProbeTarget, agent: ProbeAgent, cert: { expiresAt: Date | null }, signal: AbortSignal): Promise<Observation> {
   const isHttps = target.url.startsWith('https:');
   const timeout = AbortSignal.timeout(target.timeoutMs);
   const combined = AbortSignal.any([signal, timeout]);
   const started = performance.now();
   try {
-    const res = await request(target.url, {
-      method: target.method,
-      headers: { 'user-agent': USER_AGENT, ...target.headers },
-      body: target.body,
-      dispatcher: agent,
-      signal: combined,
+    const headers: Record<string, string> = { 'user-agent': USER_AGENT, ...target.headers };
+    if (target.body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-length')) {
+      headers['content-length'] = String(Buffer.byteLength(target.body));
+    }
+    const request = isHttps ? (await import('node:https')).request : http.request;
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      const req = request(target.url, { method: target.method, headers, agent, signal: combined }, resolve);
+      req.on('error', reject);
+      req.end(target.body);
     });
+    if (isHttps) {
+      const peer = (res.socket as TLSSocket).getPeerCertificate?.();
+      const when = peer && peer.valid_to ? new Date(peer.valid_to) : null;
+      cert.expiresAt = when && !Number.isNaN(when.getTime()) ? when : null;
+    }
     let text = '';
     let truncated = false;
-    if (target.method === 'HEAD') await res.body.dump();
-    else ({ text, truncated } = await readCapped(res.body, target.maxBodyBytes));
+    if (target.method === 'HEAD') {
+      res.resume();
+      await new Promise<void>((resolve, reject) => {
+        res.once('end', resolve);
+        res.once('error', reject);
+      });
+    } else ({ text, truncated } = await readCapped(res, target.maxBodyBytes));
     const latency = performance.now() - started;
     return {
-      status: res.statusCode,
+      status: res.statusCode ?? null,
       responseTimeMs: Math.round(latency * 10) / 10,
       body: text,
       bodyTruncated: truncated,
@@ -248,7 +251,7 @@ export async function probe(target: ProbeTarget, signal: AbortSignal, hooks: Pro
   const threshold = target.failureThreshold ?? target.retries + 1;
   const maxAttempts = Math.max(target.retries + 1, threshold);
   const cert = { expiresAt: null as Date | null };
-  const agent = probeAgent(target, cert);
+  const agent = await probeAgent(target);
   let consecutive = 0;
   let attempt = 0;
   let last: Observation | undefined;
@@ -280,7 +283,7 @@ export async function probe(target: ProbeTarget, signal: AbortSignal, hooks: Pro
       if (consecutive >= threshold) break;
     }
   } finally {
-    agent.destroy().catch(() => undefined);
+    agent.destroy();
   }
   const obs = last!;
   const ok = obs.status !== null && results.every((r) => r.ok);

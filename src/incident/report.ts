@@ -7,7 +7,7 @@ import type { LoadedConfig } from '../config/load.js';
 import type { Context } from '../core/context.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
-import { writeFileAtomic } from '../secrets/fs-util.js';
+import { writeFileAtomic } from '../core/fs-atomic.js';
 import type { AuditEntry } from '../audit/log.js';
 import type { RevisionRecord } from '../targets/target.js';
 import { revisionsOf, runningFrom } from './cli.js';

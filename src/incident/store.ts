@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, UsageError } from '../core/errors.js';
 import { didYouMean } from '../core/suggest.js';
-import { withLock, writeFileAtomic } from '../secrets/fs-util.js';
+import { withLock, writeFileAtomic } from '../core/fs-atomic.js';
 
 export const STATUSES = ['investigating', 'identified', 'monitoring', 'resolved'] as const;
 export type IncidentStatus = (typeof STATUSES)[number];

@@ -20,6 +20,7 @@ export async function loadStepTypes(): Promise<Map<string, StepType>> {
     import('../steps/rollback.js'),
     import('../steps/check.js'),
     import('../steps/backup.js'),
+    import('../steps/watch.js'),
   ]);
   const types = new Map(modules.map((m: { default: StepType }) => [m.default.name, m.default]));
   for (const [name, type] of extra) types.set(name, type);

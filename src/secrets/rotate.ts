@@ -18,7 +18,7 @@ import { CheckFailedError, ConfigError, InterruptedError, LtcError, RollbackFail
 import type { SecretPolicy } from '../config/schema/secrets.js';
 import { NotAppliedError, versionWith, type SecretDescription } from './backend.js';
 import { generateSecret } from './generate.js';
-import { withLock, writeFileAtomic } from './fs-util.js';
+import { withLock, writeFileAtomic } from '../core/fs-atomic.js';
 import { audited, type SecretsScope } from './service.js';
 
 export type RotationPhase = 'started' | 'created' | 'set' | 'tested' | 'finished';

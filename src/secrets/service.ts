@@ -9,7 +9,7 @@ import type { Context } from '../core/context.js';
 import type { SecretPolicy, SecretsConfig } from '../config/schema/secrets.js';
 import { appendAudit, type AuditEvent } from '../audit/log.js';
 import { AccessDeniedError, openBackend, type SecretsBackend } from './backend.js';
-import { writeFileAtomic } from './fs-util.js';
+import { writeFileAtomic } from '../core/fs-atomic.js';
 
 export interface SecretsScope {
   ctx: Context;

@@ -7,12 +7,13 @@
  * read a process's arguments, e.g. with `ps`): secrets go in through `env:`.
  */
 import { accessSync, constants } from 'node:fs';
-import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { command, envVars } from '../config/schema/common.js';
 import { CheckFailedError, ConfigError, InterruptedError } from '../core/errors.js';
 import type { Masker } from '../core/masker.js';
 import { displayCommand, withShell, type ShellName } from '../exec/command.js';
+import { findOnPath as lookupOnPath } from '../exec/find-on-path.js';
 import { defineStep } from '../runbook/step-type.js';
 
 const longForm = z.strictObject({
@@ -53,25 +54,12 @@ export function normalizeRun(spec: z.output<typeof runSpec>): RunSpec {
 const found = new Map<string, string | undefined>();
 
 /** The file a bare command name runs, or undefined when it is not on PATH (remembered per process). */
-export function findOnPath(name: string, pathEnv: string | undefined): string | undefined {
+export function findOnPathCached(name: string, pathEnv: string | undefined): string | undefined {
   const key = `${name}\0${pathEnv ?? ''}`;
-  if (!found.has(key)) found.set(key, lookup(name, pathEnv));
+  if (!found.has(key)) found.set(key, lookupOnPath(name, pathEnv));
   return found.get(key);
 }
 
-function lookup(name: string, pathEnv: string | undefined): string | undefined {
-  for (const dir of (pathEnv ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const file = join(dir, name);
-    try {
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {
-      /* next */
-    }
-  }
-  return undefined;
-}
 
 /**
  * Which element of the command holds a secret the masker knows ("argument 2 of the command", "the bash script"),
@@ -124,7 +112,7 @@ export default defineStep({
     }
     if (file.includes('/')) return; // relative to cwd: may be made by an earlier step
     const pathEnv = s.env?.PATH ?? step.ctx.env.PATH;
-    if (!findOnPath(file, pathEnv)) {
+    if (!findOnPathCached(file, pathEnv)) {
       throw new ConfigError(`command not found: ${file} (not on PATH)`, {
         hint: `install ${file}, or give its full path; the step would run: ${displayCommand(s.command)}`,
       });

@@ -99,7 +99,7 @@ export default defineStep({
       let envFile: string | null = null;
       if (spec.env_file) {
         envFile = isAbsolute(spec.env_file) ? spec.env_file : resolve(step.ctx.cwd, spec.env_file);
-        const { writeFileAtomic } = await import('../secrets/fs-util.js');
+        const { writeFileAtomic } = await import('../core/fs-atomic.js');
         const before = await readFile(envFile, 'utf8').catch((err: NodeJS.ErrnoException) => {
           if (err.code === 'ENOENT') return '';
           throw new CheckFailedError(`cannot read env file ${envFile}: ${err.code ?? err.message}`);

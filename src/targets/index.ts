@@ -28,6 +28,10 @@ export function openTarget(name: string, env: EnvironmentConfig, loaded: LoadedC
         ...(config.log_file ? { logFile: loaded.resolvePath(config.log_file) } : {}),
         environment: name,
       });
+    case 'ssh':
+      throw new ConfigError(`environment "${name}" has an ssh target: this command works on local targets only`, {
+        hint: 'for ssh targets: ltc deploy, ltc rollback (see docs/fleet.md)',
+      });
   }
 }
 

@@ -128,6 +128,8 @@ export interface RevisionRecord {
   runId?: string;
   /** For a deploy that was rolled back: the release running now. */
   rolledBackTo?: string | null;
+  /** Smoke tests that passed and the log lines scanned (patterns: how many log_scan patterns); absent when the phase did not run. */
+  verified?: { smoke?: number; logScan?: { scanned: number; patterns: number } };
 }
 
 export interface CommandRun {
@@ -210,4 +212,6 @@ export interface Target {
   // History
   appendRevision(record: RevisionRecord): Promise<void>;
   readRevisions(): Promise<RevisionRecord[]>;
+  /** The same records newest first, read from the end (cost independent of the history's size); optional. */
+  revisionsNewestFirst?(): AsyncIterable<RevisionRecord>;
 }

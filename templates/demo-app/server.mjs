@@ -28,6 +28,37 @@ const CONTENT_TYPES = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
+// Prometheus metrics (text exposition format, no dependencies): requests by route and status,
+// and a latency histogram. /metrics itself is not counted.
+const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const requestCounts = new Map();
+const durations = { buckets: BUCKETS.map(() => 0), count: 0, sum: 0 };
+
+function routeOf(pathname) {
+  if (pathname.startsWith('/api/')) return ['/api/health', '/api/info', '/api/debug/secret-hash'].includes(pathname) ? pathname : '/api/other';
+  return 'static';
+}
+
+function observe(method, pathname, status, seconds) {
+  const key = `method="${method}",route="${routeOf(pathname)}",status="${status}"`;
+  requestCounts.set(key, (requestCounts.get(key) || 0) + 1);
+  BUCKETS.forEach((le, i) => {
+    if (seconds <= le) durations.buckets[i]++;
+  });
+  durations.count++;
+  durations.sum += seconds;
+}
+
+function metricsText() {
+  const lines = ['# HELP http_requests_total HTTP requests by method, route and status.', '# TYPE http_requests_total counter'];
+  for (const [key, n] of requestCounts) lines.push(`http_requests_total{${key}} ${n}`);
+  lines.push('# HELP http_request_duration_seconds HTTP request latency.', '# TYPE http_request_duration_seconds histogram');
+  BUCKETS.forEach((le, i) => lines.push(`http_request_duration_seconds_bucket{le="${le}"} ${durations.buckets[i]}`));
+  lines.push(`http_request_duration_seconds_bucket{le="+Inf"} ${durations.count}`);
+  lines.push(`http_request_duration_seconds_sum ${durations.sum}`, `http_request_duration_seconds_count ${durations.count}`);
+  return lines.join('\n') + '\n';
+}
+
 function log(level, message) {
   process.stdout.write(`${new Date().toISOString()} ${level} ${message}\n`);
 }
@@ -93,6 +124,7 @@ async function handle(req, res) {
     res.setHeader('allow', 'GET, HEAD');
     return send(res, 405, 'Method not allowed\n');
   }
+  if (pathname === '/metrics') return send(res, 200, metricsText(), 'text/plain; version=0.0.4; charset=utf-8');
   if (pathname === '/api/health') return health(res);
   if (pathname === '/api/info') return sendJson(res, 200, { secret_key_loaded: secretKey !== '' });
   // Which LTC_SECRET_KEY the process started with: a short SHA-256 of it, never the value.
@@ -108,6 +140,8 @@ const server = http.createServer((req, res) => {
   // Log the path only: query strings may carry tokens.
   const pathname = (req.url || '/').split('?')[0];
   res.on('finish', () => {
+    if (pathname === '/metrics') return;
+    observe(req.method, pathname, res.statusCode, (Date.now() - started) / 1000);
     const level = res.statusCode >= 500 ? 'ERROR' : 'INFO';
     log(level, `${req.method} ${pathname} ${res.statusCode} ${Date.now() - started}ms`);
   });

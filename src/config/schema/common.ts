@@ -1,15 +1,15 @@
 import { z } from 'zod';
 
-export const DURATION_PATTERN = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
+import { DURATION_PATTERN, durationMs as parseDurationText } from '../../core/duration.js';
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+export { DURATION_PATTERN };
+
 /** Timers in Node hold at most 2^31-1 ms (~24.8 days). */
 const MAX_DURATION_MS = 2_147_483_647;
 
 function durationMs(value: number | string): number {
   if (typeof value === 'number') return value;
-  const m = DURATION_PATTERN.exec(value);
-  return m ? Number(m[1]) * UNIT_MS[m[2]!]! : NaN;
+  return parseDurationText(value) ?? NaN;
 }
 
 /** A duration between `minMs` and `maxMs` (inclusive). */

@@ -6,6 +6,7 @@ import { secretsSchema } from './secrets.js';
 import { gateSchema } from './gates.js';
 import { databaseSchema, goliveSchema } from './golive.js';
 import { incidentsSchema } from './incidents.js';
+import { watchSchema } from './watch.js';
 
 export const DEFAULT_TAG_PATTERN = '^rc-\\d{4}-\\d{2}-\\d{2}(\\.\\d+)?$';
 
@@ -18,6 +19,7 @@ export const environmentSchema = z
     target: targetSchema.optional(),
     secrets: secretsSchema.optional(),
     database: databaseSchema.optional(),
+    watch: watchSchema.optional(),
   })
   .superRefine((env, ctx) => {
     if (env.url) return;

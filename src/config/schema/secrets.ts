@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { duration } from './common.js';
 
 export const postgresRotationSchema = z
   .strictObject({
@@ -22,6 +23,7 @@ export const secretPolicySchema = z
       .describe('secret_key: random bytes, base64url; password: characters by policy; token: random bytes; string: set by hand. Default: from the name'),
     min_bytes: z.number().int().min(1).optional().describe('secret_key/token: minimum random bytes (secret keys: 32 or more)'),
     length: z.number().int().min(8).optional().describe('password: minimum length (generated passwords use it, 32 when unset)'),
+    max_age: duration.optional().describe('rotation age: the current version older than this fails go-live (secrets.stored); default golive.secret_max_age'),
     rotate: z
       .strictObject({
         runbook: z.string().optional().describe('runbook that puts the pending value where it is used (inputs: secret, environment, phase)'),

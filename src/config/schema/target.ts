@@ -52,7 +52,65 @@ export const localTargetSchema = z
   })
   .describe('the local target');
 
-export const targetSchema = z.discriminatedUnion('type', [localTargetSchema]);
+const hostName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'a host name: letters, digits, dot, dash, underscore (at most 63)')
+  .describe('name of the host in messages, --hosts and the lock');
+
+export const sshHostSchema = z
+  .strictObject({
+    name: hostName,
+    address: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.:_-]*$/, 'a host name or IP address (no spaces, no leading dash)').describe('DNS name or IP address ssh connects to'),
+    port: z.number().int().min(1).max(65535).default(22).describe('sshd port'),
+    user: z.string().regex(/^[A-Za-z_][A-Za-z0-9._-]*$/, 'a POSIX user name').describe('remote user ssh logs in as'),
+    roles: z.array(z.string().min(1)).default([]).describe('roles of the host (e.g. api, web)'),
+    deploy_root: z.string().min(1).optional().describe("this host's deploy root (absolute path on the host; default: the target's deploy_root)"),
+    url: z.string().url().describe("the host's own base URL for its health check, e.g. http://10.0.0.5:8080"),
+    env: envVars.default({}).describe('extra environment for this host (merged over the target env), e.g. PORT'),
+  })
+  .describe('one server of an ssh target');
+
+export const sshTargetSchema = z
+  .strictObject({
+    type: z.literal('ssh').describe('deploy to servers over ssh (system OpenSSH client; only POSIX sh, tar and coreutils needed on the hosts)'),
+    hosts: z.array(sshHostSchema).min(1).describe('the servers; the first is the primary host (holds the environment lock)'),
+    deploy_root: z.string().min(1).optional().describe('absolute path on every host holding releases/, current, previous, shared/.env, revisions.log'),
+    identity_file: z.string().min(1).optional().describe('private key for ssh -i (relative to the config file)'),
+    known_hosts: z.string().min(1).optional().describe('known_hosts file to check host keys against (relative to the config file; default ~/.ssh/known_hosts)'),
+    host_key_check: z
+      .enum(['strict', 'accept-new'])
+      .default('strict')
+      .describe('strict: an unknown or changed host key is refused; accept-new: an unknown key is added to known_hosts (a changed one is still refused)'),
+    connect_timeout: duration.default('10s').describe('ssh ConnectTimeout'),
+    build: z.array(command).default([]).describe('commands run on each host in the new release before the switch (e.g. [npm, run, build])'),
+    start: command.optional().describe('start command, run detached on each host from <deploy_root>/current (pid file shared/app.pid, log shared/logs/app.log)'),
+    service: command.optional().describe('instead of start: a command run on the host that restarts the app, e.g. [sudo, systemctl, restart, api]'),
+    env: envVars.default({}).describe('environment for build and start on every host (PATH included); secrets come from shared/.env'),
+    stop_grace: duration.default('10s').describe('stop = SIGTERM to the app, then SIGKILL after this'),
+    health_path: z.string().startsWith('/').default('/api/health').describe("path appended to each host's url; green = HTTP 2xx"),
+    health_deadline: duration.default('60s').describe('how long a host may take to turn healthy after its restart'),
+    batch: z.number().int().min(1).default(1).describe('hosts switched and restarted at the same time (rolling)'),
+    command_timeout: duration.default('15m').describe('each remote command is ended after this'),
+    keep_releases: z.number().int().min(2).default(5).describe('newest releases kept per host; current and previous are never removed'),
+  })
+  .superRefine((t, ctx) => {
+    if (t.start && t.service) ctx.addIssue({ code: 'custom', path: ['service'], message: 'give either start or service, not both' });
+    if (!t.start && !t.service) ctx.addIssue({ code: 'custom', path: ['start'], message: 'give start (ltc starts the app detached on each host) or service' });
+    const seen = new Set<string>();
+    t.hosts.forEach((h, i) => {
+      if (seen.has(h.name)) ctx.addIssue({ code: 'custom', path: ['hosts', i, 'name'], message: `host name ${h.name} is given twice` });
+      seen.add(h.name);
+      const root = h.deploy_root ?? t.deploy_root;
+      if (!root) ctx.addIssue({ code: 'custom', path: ['hosts', i, 'deploy_root'], message: 'no deploy_root for this host (set it here or on the target)' });
+      else if (!root.startsWith('/')) ctx.addIssue({ code: 'custom', path: ['hosts', i, 'deploy_root'], message: 'deploy_root on a host must be an absolute path' });
+    });
+  })
+  .describe('the ssh target: a fleet of servers');
+
+export const targetSchema = z.discriminatedUnion('type', [localTargetSchema, sshTargetSchema]);
+
+export type SshTargetConfig = z.output<typeof sshTargetSchema>;
+export type SshHostConfig = z.output<typeof sshHostSchema>;
 
 export type LocalTargetConfig = z.output<typeof localTargetSchema>;
 export type TargetConfig = z.output<typeof targetSchema>;

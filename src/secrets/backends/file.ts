@@ -301,14 +301,14 @@ export class FileBackend implements SecretsBackend {
       tag: cipher.getAuthTag().toString('base64'),
       data: data.toString('base64'),
     };
-    const { writeFileAtomic } = await import('../fs-util.js');
+    const { writeFileAtomic } = await import('../../core/fs-atomic.js');
     await writeFileAtomic(this.file, JSON.stringify(envelope, null, 2) + '\n', 0o600);
   }
 
   /** Read-modify-write under the store's lock. */
   private async update<T>(fn: (plain: Plain) => T): Promise<T> {
-    // fs-util (node:fs/promises) loads only when something is written: reads stay fast.
-    const { withLock } = await import('../fs-util.js');
+    // fs-atomic (node:fs/promises) loads only when something is written: reads stay fast.
+    const { withLock } = await import('../../core/fs-atomic.js');
     return withLock(`${this.file}.lock`, `secrets store ${this.file}`, async () => {
       const plain = await this.read();
       const result = fn(plain);

@@ -138,7 +138,7 @@ export class LocalTarget implements Target {
   }
 
   async renderEnv(values: ReadonlyMap<string, string>): Promise<string> {
-    const { writeFileAtomic } = await import('../../secrets/fs-util.js');
+    const { writeFileAtomic } = await import('../../core/fs-atomic.js');
     await writeFileAtomic(this.paths.envFile, formatEnvFile(values), 0o600);
     return this.paths.envFile;
   }
@@ -319,5 +319,17 @@ export class LocalTarget implements Target {
       }
     }
     return out;
+  }
+
+  async *revisionsNewestFirst(): AsyncGenerator<RevisionRecord> {
+    const { linesFromEnd } = await import('../../core/tail.js');
+    for await (const line of linesFromEnd(this.paths.revisions)) {
+      if (!line.trim()) continue;
+      try {
+        yield JSON.parse(line) as RevisionRecord;
+      } catch {
+        /* a torn last line (killed mid-write) is skipped */
+      }
+    }
   }
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { withFileLock } from '../core/file-lock.js';
+import { withFileLock } from './file-lock.js';
 
 /** Writes `file` atomically: a temp file in the same folder, fsync, then rename over the old one. */
 export async function writeFileAtomic(file: string, data: string | Buffer, mode = 0o600): Promise<void> {

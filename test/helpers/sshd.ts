@@ -1,0 +1,104 @@
+/**
+ * A real OpenSSH server for tests: /usr/sbin/sshd -D on 127.0.0.1:<free port>, its own host key,
+ * a user key made here, AuthorizedKeysFile pointing at a temp file, run as the current user.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { createConnection } from 'node:net';
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import { freePort, tempDir } from './cli.ts';
+
+export interface Sshd {
+  port: number;
+  dir: string;
+  user: string;
+  /** Private key of the test user. */
+  identity: string;
+  /** known_hosts holding this server's key for [127.0.0.1]:port. */
+  knownHosts: string;
+  /** A known_hosts with another key for the same address (a changed host key). */
+  wrongKnownHosts: string;
+  proc: ChildProcess;
+  stop(): Promise<void>;
+}
+
+function keygen(file: string): void {
+  if (!existsSync('/usr/bin/ssh-keygen')) throw new Error('ssh-keygen missing: install the Debian package openssh-client');
+  const r = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', file]);
+  if (r.status !== 0) throw new Error(`ssh-keygen failed: ${r.stderr}`);
+}
+
+async function waitPort(port: number, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    const ok = await new Promise<boolean>((res) => {
+      const s = createConnection({ host: '127.0.0.1', port }, () => (s.end(), res(true)));
+      s.on('error', () => res(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`sshd did not listen on ${port}`);
+}
+
+export async function startSshd(): Promise<Sshd> {
+  if (!existsSync('/usr/sbin/sshd')) throw new Error('/usr/sbin/sshd missing: install the Debian package openssh-server');
+  // sshd started by root needs its privilege separation folder (the Debian service makes it at boot).
+  if (process.getuid?.() === 0 && !existsSync('/run/sshd')) mkdirSync('/run/sshd', { mode: 0o755 });
+  const dir = await tempDir('ltc-sshd-');
+  const port = await freePort();
+  const user = userInfo().username;
+  keygen(join(dir, 'host_key'));
+  keygen(join(dir, 'user_key'));
+  keygen(join(dir, 'other_host_key'));
+  const { readFileSync } = await import('node:fs');
+  await writeFile(join(dir, 'authorized_keys'), readFileSync(join(dir, 'user_key.pub')));
+  const hostPub = readFileSync(join(dir, 'host_key.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');
+  const otherPub = readFileSync(join(dir, 'other_host_key.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');
+  await writeFile(join(dir, 'known_hosts'), `[127.0.0.1]:${port} ${hostPub}\n`);
+  await writeFile(join(dir, 'wrong_known_hosts'), `[127.0.0.1]:${port} ${otherPub}\n`);
+  const config = [
+    `Port ${port}`,
+    'ListenAddress 127.0.0.1',
+    `HostKey ${join(dir, 'host_key')}`,
+    `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+    `PidFile ${join(dir, 'sshd.pid')}`,
+    'StrictModes no',
+    'UsePAM no',
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    'PubkeyAuthentication yes',
+    'PermitRootLogin prohibit-password',
+    `AllowUsers ${user}`,
+    'MaxSessions 50',
+    'MaxStartups 50:30:100',
+    'LogLevel ERROR',
+  ].join('\n');
+  await writeFile(join(dir, 'sshd_config'), config + '\n');
+  const proc = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  try {
+    await waitPort(port, 5000);
+  } catch (e) {
+    proc.kill('SIGKILL');
+    throw new Error(`${(e as Error).message}: ${err}`);
+  }
+  return {
+    port,
+    dir,
+    user,
+    identity: join(dir, 'user_key'),
+    knownHosts: join(dir, 'known_hosts'),
+    wrongKnownHosts: join(dir, 'wrong_known_hosts'),
+    proc,
+    stop: async () => {
+      if (proc.exitCode !== null) return;
+      const done = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      await done;
+    },
+  };
+}

@@ -36,11 +36,11 @@ export interface UpdateOptions {
   impact?: string;
 }
 
-async function actor(): Promise<string> {
+export async function actor(): Promise<string> {
   return (await import('../audit/actor.js')).currentActor();
 }
 
-async function audit(ctx: Context, stateDir: string, action: string, incident: Incident, details: Record<string, unknown>): Promise<void> {
+export async function audit(ctx: Context, stateDir: string, action: string, incident: Incident, details: Record<string, unknown>): Promise<void> {
   const { appendAudit } = await import('../audit/log.js');
   await appendAudit(stateDir, {
     action,
@@ -106,7 +106,7 @@ function parseStatus(value: string | undefined): IncidentStatus {
   });
 }
 
-function notClosed(i: Incident, what: string): void {
+export function notClosed(i: Incident, what: string): void {
   if (i.state === 'closed') {
     throw new UsageError(`${i.id} was closed at ${i.closedAt}: ${what} a closed incident is refused`, {
       hint: `open a new incident (ltc incident open --sev … --title …) if it came back; ltc incident show ${i.id} shows its record`,
@@ -341,7 +341,7 @@ export async function incidentShow(id: string, ctx: Context): Promise<CommandRes
     `closed:      ${i.closedAt ?? '-'}`,
     '',
     ...i.events.map((e) => {
-      const what = e.kind === 'update' ? `update → ${e.status}${e.text ? `: ${e.text}` : ''}` : e.kind === 'note' ? `note: ${e.text}` : e.kind;
+      const what = e.kind === 'update' ? `update → ${e.status}${e.text ? `: ${e.text}` : ''}` : e.kind === 'note' || e.kind === 'rollback' ? `${e.kind}: ${e.text}` : e.kind;
       const posted = e.posts && e.posts.length > 0 ? `  [${e.posts.map((p) => (p.ok ? `posted ${p.webhook}` : `NOT posted ${p.webhook}`)).join(', ')}]` : '';
       return `${e.time}  ${e.actor}  ${what}${posted}`;
     }),

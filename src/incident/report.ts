@@ -25,8 +25,9 @@ export interface TimelineRow {
 /** Audit actions the timeline shows (deploys/rollbacks/restarts come from the revisions logs). */
 const AUDIT_ACTIONS = /^(gates\.run|secret\.rotate|secret\.rotate\.undo|secret\.rollback|lock\.takeover|lock\.release|deploy\.skip_gates|app\.stop|backup\.create|backup\.verify|watch(\..*)?)$/;
 
+/** `2026-03-01 09:41:07` (UTC; the caller says so). */
 function short(t: string): string {
-  return t.replace(/\.\d{3}Z$/, 'Z').replace('T', ' ');
+  return t.replace(/(\.\d{3})?Z$/, '').replace('T', ' ');
 }
 
 function revisionText(r: RevisionRecord): string {
@@ -106,7 +107,9 @@ export async function buildTimeline(i: Incident, loaded: LoadedConfig, stateDir:
           ? `note by ${e.actor}: ${e.text}`
           : e.kind === 'update'
             ? `status → ${e.status} by ${e.actor}${e.text ? `: ${e.text}` : ''}${e.posts?.some((p) => !p.ok) ? ' (a webhook post failed)' : ''}`
-            : `incident closed by ${e.actor}`;
+            : e.kind === 'rollback'
+              ? `${e.text ?? 'rollback'} (by ${e.actor})`
+              : `incident closed by ${e.actor}`;
     rows.push({ time: e.time, source: 'incident', event, before: false });
   }
   if (i.startedAt !== i.openedAt) rows.push({ time: i.startedAt, source: 'incident', event: 'impact began (--started)', before: false });
@@ -165,7 +168,8 @@ export async function incidentPostmortem(id: string, opts: { out?: string }, ctx
     .filter((r) => r.action === 'deploy' && Date.parse(r.time) <= Date.parse(i.startedAt) && (!i.environment || r.environment === i.environment))
     .at(-1);
   const md = (s: string) => escapeMarkdown(s);
-  const cell = (s: string) => md(s).replace(/\|/g, '\\|');
+  // escapeMarkdown already escapes | (a table cell needs nothing more).
+  const cell = md;
   const table = [
     '| Time (UTC) | Source | Event |',
     '|---|---|---|',
@@ -185,8 +189,8 @@ export async function incidentPostmortem(id: string, opts: { out?: string }, ctx
       impact: md(i.impact ?? '_TODO: who was affected, how, for how long_'),
       started: short(i.startedAt),
       opened: short(i.openedAt),
-      resolved: i.resolvedAt ? short(i.resolvedAt) : 'not yet',
-      closed: i.closedAt ? short(i.closedAt) : 'not yet',
+      resolved: i.resolvedAt ? `${short(i.resolvedAt)} UTC` : 'not yet',
+      closed: i.closedAt ? `${short(i.closedAt)} UTC` : 'not yet',
       ttd: human(m.detectMs),
       ttm: human(m.mitigateMs) + (m.mitigatedBy ? ` (${md(m.mitigatedBy)})` : ''),
       ttr: human(m.resolveMs),

@@ -27,13 +27,15 @@ const post = z.strictObject({
 const event = z.strictObject({
   time: z.string().min(1),
   actor: z.string().min(1),
-  kind: z.enum(['open', 'note', 'update', 'close']),
+  kind: z.enum(['open', 'note', 'update', 'close', 'rollback']),
   status: z.enum(STATUSES).optional(),
   text: z.string().optional(),
   impact: z.string().optional(),
   /** The status entry rendered from templates/incident-update.txt (updates). */
   entry: z.string().optional(),
   posts: z.array(post).optional(),
+  /** A rollback handed off to the incident (ltc rollback --incident): how long it took. */
+  durationMs: z.number().optional(),
 });
 
 export const incidentSchema = z.strictObject({

@@ -18,6 +18,8 @@ export async function loadGroups(): Promise<CommandGroup[]> {
     import('../../commands/restart.js'),
     import('../../commands/golive.js'),
     import('../../commands/backup.js'),
+    import('../../commands/incident.js'),
+    import('../../commands/status-page.js'),
     import('../../commands/watch.js'),
   ]);
   return modules.map((m) => m.default);

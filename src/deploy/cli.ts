@@ -22,6 +22,8 @@ export interface RollbackCliOptions {
   to?: string;
   lockWait?: string;
   hosts?: string;
+  /** `--incident <id>` / `--no-incident` (src/incident/handoff.ts). */
+  incident?: string | false;
 }
 
 function lockWaitOf(value: string | undefined): string {
@@ -187,6 +189,8 @@ export async function rollbackCommand(opts: RollbackCliOptions, ctx: Context): P
   if (!loaded.config.environments[name]?.target) {
     throw new ConfigError(`environment "${name}" has no target in ${loaded.file}`, { hint: `add environments.${name}.target (type: local, deploy_root, start)` });
   }
+  const handoff = await import('../incident/handoff.js');
+  await handoff.checkIncidentChoice(opts.incident, ctx);
   if (loaded.config.environments[name]?.target?.type === 'ssh') return (await import('../fleet/fleet.js')).fleetRollback(ctx, opts.to, opts.hosts);
   const ran = await runShipped('rollback', { environment: name, to: opts.to ?? '', lock_wait: lockWait }, ctx, `ltc rollback --env ${name}${opts.to ? ` --to ${opts.to}` : ''}`);
   if (!('summary' in ran)) return ran;
@@ -203,6 +207,7 @@ export async function rollbackCommand(opts: RollbackCliOptions, ctx: Context): P
     startMs: s?.startMs !== undefined ? Math.round(s.startMs) : null,
     runId: summary.runId,
     journal: summary.journal ?? null,
+    incident: (await handoff.rollbackHandoff(opts.incident, { environment: name, from: s?.before.current ?? null, release: s?.release ?? null, durationMs: totalMs }, ctx)).incident,
   };
   const text = [
     ctx.out.c.green(`rolled back ${name} to releases/${s?.release} in ${formatDuration(totalMs)} (healthy${s?.app?.pid ? `, pid ${s.app.pid}` : ''})`),

@@ -5,6 +5,7 @@ import { targetSchema } from './target.js';
 import { secretsSchema } from './secrets.js';
 import { gateSchema } from './gates.js';
 import { databaseSchema, goliveSchema } from './golive.js';
+import { incidentsSchema } from './incidents.js';
 import { watchSchema } from './watch.js';
 
 export const DEFAULT_TAG_PATTERN = '^rc-\\d{4}-\\d{2}-\\d{2}(\\.\\d+)?$';
@@ -72,6 +73,7 @@ export const configSchema = z
       )
       .default([]),
     golive: goliveSchema,
+    incidents: incidentsSchema,
     thresholds: z
       .strictObject({
         error_rate: z.number().min(0).max(1).default(0.001).describe('fraction of requests, 0.001 = 0.1 %'),

@@ -17,6 +17,8 @@ export interface RollbackFacts {
   from: string | null;
   release: string | null;
   durationMs: number;
+  /** An automatic rollback of a failed deploy of this rc (ltc deploy, exit 3). */
+  failedRc?: string;
 }
 
 export interface Handoff {
@@ -33,7 +35,8 @@ export async function checkIncidentChoice(choice: IncidentChoice, ctx: Context):
 }
 
 function describe(f: RollbackFacts): string {
-  return `rollback of ${f.environment} ${f.from ?? '(none)'} → ${f.release ?? '?'} done in ${formatDuration(f.durationMs)}`;
+  const what = f.failedRc ? `automatic rollback of ${f.environment} after the failed deploy of ${f.failedRc}:` : `rollback of ${f.environment}`;
+  return `${what} ${f.from ?? '(none)'} → ${f.release ?? '?'} done in ${formatDuration(f.durationMs)}`;
 }
 
 async function addTo(id: string, f: RollbackFacts, ctx: Context): Promise<Incident> {
@@ -98,8 +101,8 @@ export async function rollbackHandoff(choice: IncidentChoice, f: RollbackFacts, 
     const current = await openOf(f.environment, ctx);
     if (ctx.prompt.interactive && !ctx.options.yes && !ctx.options.json) {
       const question = current
-        ? `Add this rollback (${formatDuration(f.durationMs)}) to ${current.id} "${current.title}" (open on ${f.environment})?`
-        : `Open an incident for this rollback of ${f.environment} (severity 3; ltc incident update sets its status)?`;
+        ? `Add this ${f.failedRc ? 'automatic ' : ''}rollback (${formatDuration(f.durationMs)}) to ${current.id} "${current.title}" (open on ${f.environment})?`
+        : `Open an incident for this ${f.failedRc ? 'automatic ' : ''}rollback of ${f.environment} (severity 3; ltc incident update sets its status)?`;
       const { approved } = await ctx.prompt.approve(question);
       if (!approved) return { incident: null, how: 'none' };
       const i = current ? await addTo(current.id, f, ctx) : await openFor(f, ctx);

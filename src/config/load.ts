@@ -1,5 +1,4 @@
 import { existsSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError, UsageError } from '../core/errors.js';
 import { didYouMean } from '../core/suggest.js';
@@ -58,11 +57,7 @@ export async function parseConfigText(file: string, text: string): Promise<Confi
 
 export async function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
   let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`cannot read config ${file}: ${(err as Error).message}`);
-  }
+  text = await (await import('./read-text.js')).readTextFile(file, 'config');
   const key = await cacheKey(file, text);
   let config = await readCachedConfig(key, env);
   if (!config) {

@@ -1,4 +1,4 @@
-import { LineCounter, parseDocument, isMap, isPair, isScalar, isNode, visit, Scalar, type Document, type YAMLError } from 'yaml';
+import { LineCounter, parseDocument, isAlias, isCollection, isMap, isPair, isScalar, isNode, visit, Scalar, type Document, type YAMLError } from 'yaml';
 import { ConfigError } from '../core/errors.js';
 
 export interface Position {
@@ -19,6 +19,13 @@ export class YamlSource {
     const lines = new LineCounter();
     const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
     const first = doc.errors[0];
+    if (first && /call stack/i.test(first.message)) {
+      const pos = lines.linePos(first.pos[0]);
+      throw new ConfigError(`${file}:${pos.line}:${pos.col}: ${what} is nested too deep to read (more than ${MAX_DEPTH} levels of lists and maps)`, {
+        hint: 'ltc files need a handful of levels; check for unbalanced [ or { or runaway indentation',
+        details: { file, line: pos.line, column: pos.col },
+      });
+    }
     if (first) {
       const unclosed = unclosedQuote(doc, first);
       const pos = lines.linePos(unclosed ? unclosed.offset : first.pos[0]);
@@ -30,11 +37,38 @@ export class YamlSource {
         details: { file, line: pos.line, column: pos.col },
       });
     }
-    return new YamlSource(file, doc, lines);
+    const bad = shapeProblem(doc);
+    if (bad) {
+      const pos = lines.linePos(bad.offset);
+      throw new ConfigError(`${file}:${pos.line}:${pos.col}: ${what} ${bad.reason}`, {
+        hint: bad.hint,
+        details: { file, line: pos.line, column: pos.col },
+      });
+    }
+    const source = new YamlSource(file, doc, lines);
+    // Aliases are expanded here, once: an alias bomb or an unresolved alias is the file's problem (exit 2), not ltc's.
+    try {
+      source.js = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      const unresolved = /Unresolved alias/i.test(message);
+      throw new ConfigError(
+        `${file}: ${what} is not valid YAML: ${unresolved ? message.replace(/^.*?: /, 'an alias (*name) refers to no anchor: *') : 'its aliases (*name) expand to too much data'}`,
+        {
+          hint: unresolved
+            ? 'define the anchor (&name) before the alias, or write the value out'
+            : `an anchor may be used at most ${MAX_ALIAS_COUNT} times, and aliases of aliases multiply; write the values out`,
+          details: { file },
+        },
+      );
+    }
+    return source;
   }
 
+  private js: unknown;
+
   toJS(): unknown {
-    return this.doc.toJS();
+    return this.js;
   }
 
   /** Position of the value at `path`; with `key`, the position of that key inside the map. */
@@ -62,6 +96,38 @@ export class YamlSource {
     const { line, col } = this.lines.linePos(offset);
     return { line, column: col };
   }
+}
+
+/** Lists and maps nested deeper than this are refused (the schemas need fewer than 10). */
+export const MAX_DEPTH = 64;
+/** How often one anchor may be used (yaml's default is 100 too; named so that the message can say it). */
+export const MAX_ALIAS_COUNT = 100;
+
+/**
+ * What makes a document unusable before it is converted: nesting deeper than MAX_DEPTH (the
+ * converter and the schema recurse), or a list or map used as a key (JavaScript objects cannot
+ * hold one; yaml would stringify it with a process warning). Iterative, so any depth is safe.
+ */
+function shapeProblem(doc: Document.Parsed): { offset: number; reason: string; hint: string } | undefined {
+  const stack: Array<{ node: unknown; depth: number }> = [{ node: doc.contents, depth: 0 }];
+  while (stack.length) {
+    const { node, depth } = stack.pop()!;
+    if (!isCollection(node)) continue;
+    const offset = node.range?.[0] ?? 0;
+    if (depth >= MAX_DEPTH) {
+      return { offset, reason: `is nested too deep (more than ${MAX_DEPTH} levels of lists and maps)`, hint: 'ltc files need a handful of levels; check for unbalanced [ or { or runaway indentation' };
+    }
+    for (const item of node.items as unknown[]) {
+      if (isPair(item)) {
+        if (isCollection(item.key) || isAlias(item.key)) {
+          const at = (isNode(item.key) && item.key.range?.[0]) || offset;
+          return { offset: at, reason: 'has a list, map or alias as a key', hint: 'keys are plain names: write `name: value` (quote the key if it has odd characters)' };
+        }
+        stack.push({ node: item.value, depth: depth + 1 });
+      } else stack.push({ node: item, depth: depth + 1 });
+    }
+  }
+  return undefined;
 }
 
 /**

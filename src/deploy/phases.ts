@@ -24,6 +24,7 @@ import type { LocalTargetConfig } from '../config/schema/target.js';
 import { liveReleases, recordOutcome } from './record.js';
 import { appEnv, killPoint, openTargetScope, putSession, type Action, type DeploySession } from './session.js';
 import { runSmoke, scanLog, waitHealthy, type PhaseIO } from './verify.js';
+import { userRegex } from '../core/user-regex.js';
 
 export interface StepIO extends PhaseIO {
   ctx: Context;
@@ -116,7 +117,7 @@ export async function resolveRc(ctx: Context, rc: string, signal: AbortSignal): 
   const loaded = await ctx.config();
   const { checkRefSyntax, validateRcName } = await import('../git/refs.js');
   checkRefSyntax(rc, '--rc');
-  const pattern = new RegExp(loaded.config.app.tag_pattern);
+  const pattern = userRegex(loaded.config.app.tag_pattern, 'app.tag_pattern');
   await validateRcName(rc, pattern, { signal });
   const { checkRepoString, isRemoteUrl, resolveTag } = await import('../git/repo.js');
   const raw = loaded.config.app.repo;

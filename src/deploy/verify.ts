@@ -4,6 +4,7 @@ import { formatDuration, parseDuration } from '../core/duration.js';
 import { displayCommand } from '../exec/command.js';
 import type { StartedApp } from '../targets/target.js';
 import type { DeploySession } from './session.js';
+import { userRegex } from '../core/user-regex.js';
 
 export interface PhaseIO {
   log(line: string): void;
@@ -119,7 +120,7 @@ export async function runSmoke(s: DeploySession, io: PhaseIO): Promise<number> {
 
 /** Lines of the app log written since the start that match a `log_scan` pattern. */
 export async function scanLog(s: DeploySession, app: StartedApp | undefined, io: PhaseIO): Promise<{ lines: number; scanned: number }> {
-  const patterns = s.config.log_scan.map((p) => new RegExp(p));
+  const patterns = s.config.log_scan.map((p, i) => userRegex(p, `log_scan[${i}]`));
   if (patterns.length === 0) return { lines: 0, scanned: 0 };
   const offset = app?.logOffset ?? 0;
   const text = await s.target.readLog(offset, 8 << 20);

@@ -34,6 +34,7 @@ import {
   type RunStatus,
   type SetupRecord,
 } from './result.js';
+import { userRegex } from '../core/user-regex.js';
 
 export interface GateRunOptions {
   /** A release candidate tag (must match app.tag_pattern). */
@@ -242,7 +243,7 @@ export async function resolveTarget(
   if (opts.rc !== undefined && opts.ref !== undefined) {
     throw new UsageError(`pass either ${names.rc} or ${names.ref}, not both`, { hint: `${names.rc} <tag> for a release candidate, ${names.ref} <branch|commit> otherwise` });
   }
-  const pattern = new RegExp(config.app.tag_pattern);
+  const pattern = userRegex(config.app.tag_pattern, 'app.tag_pattern');
   // Name checks first: nothing reaches git (or the file system) before they pass.
   if (opts.rc !== undefined) await validateRcName(opts.rc, pattern, { signal: deps.signal, flag: names.rc });
   if (opts.ref !== undefined) await validateRefName(opts.ref, names.ref, { signal: deps.signal });

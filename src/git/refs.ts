@@ -4,6 +4,7 @@
  */
 import { UsageError } from '../core/errors.js';
 import type { GitOptions } from './git.js';
+import { userRegex, type UserRegex } from '../core/user-regex.js';
 
 const SHELL_META = /[;&|$`<>(){}[\]*?!~^:\\"'#%=,\u0000-\u001f\u007f]/;
 /** What ltc accepts in a ref at all; git's own rule (check-ref-format) comes on top. */
@@ -86,10 +87,10 @@ export async function validateRefName(name: string, flag = '--ref', _opts: GitOp
  * A release candidate tag given with `--rc`: must pass the syntax checks (before any git call),
  * match the configured `app.tag_pattern`, and be a valid tag name for git.
  */
-export async function validateRcName(name: string, pattern: string | RegExp, opts: GitOptions & { flag?: string } = {}): Promise<void> {
+export async function validateRcName(name: string, pattern: string | UserRegex, opts: GitOptions & { flag?: string } = {}): Promise<void> {
   const flag = opts.flag ?? '--rc';
   checkRefSyntax(name, flag);
-  const re = typeof pattern === 'string' ? new RegExp(pattern) : pattern;
+  const re = typeof pattern === 'string' ? userRegex(pattern, 'app.tag_pattern') : pattern;
   if (!re.test(name)) {
     throw new UsageError(`${flag} ${JSON.stringify(name)} does not match the tag pattern ${re.source} (app.tag_pattern)`, {
       hint: 'release candidate tags look like rc-2026-03-01 (or rc-2026-03-01.1 for a hotfix); `git tag --list "rc-*"` in the app repo lists them',

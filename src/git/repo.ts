@@ -14,6 +14,7 @@ import { childEnv } from '../exec/child-env.js';
 import { firstLines, git, gitEnv, runGit, safeGitArgs, type GitOptions } from './git.js';
 import { withLock } from './lock.js';
 import { checkRefSyntax, isCommitSha, isFullSha, validateRefName } from './refs.js';
+import type { UserRegex } from '../core/user-regex.js';
 
 /** `https://…`, `ssh://…`, `git@host:path` (scp-like); anything else is a local path. */
 export function isRemoteUrl(repo: string): boolean {
@@ -91,7 +92,7 @@ export async function listRemoteRefs(repo: string, opts: GitOptions & { tagsOnly
 }
 
 /** Tag names of a ref list, newest-looking last (natural sort). */
-export function tagNames(refs: RemoteRefs, pattern?: RegExp): string[] {
+export function tagNames(refs: RemoteRefs, pattern?: UserRegex): string[] {
   return [...refs.refs.keys()]
     .filter((r) => r.startsWith('refs/tags/'))
     .map((r) => r.slice('refs/tags/'.length))
@@ -99,7 +100,7 @@ export function tagNames(refs: RemoteRefs, pattern?: RegExp): string[] {
     .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
 }
 
-function missingTag(repo: string, tag: string, refs: RemoteRefs, pattern?: RegExp): UsageError {
+function missingTag(repo: string, tag: string, refs: RemoteRefs, pattern?: UserRegex): UsageError {
   const tags = tagNames(refs, pattern);
   const suggestion = didYouMean(tag, tags);
   const recent = tags.slice(-5).reverse();
@@ -113,7 +114,7 @@ function missingTag(repo: string, tag: string, refs: RemoteRefs, pattern?: RegEx
  * The name must have passed `validateRcName`/`checkRefSyntax` before. A missing tag is a
  * UsageError (exit 2) with the nearest existing tags as the hint.
  */
-export async function resolveTag(repo: string, tag: string, opts: GitOptions & { pattern?: RegExp; key?: string; flag?: string } = {}): Promise<string> {
+export async function resolveTag(repo: string, tag: string, opts: GitOptions & { pattern?: UserRegex; key?: string; flag?: string } = {}): Promise<string> {
   checkRefSyntax(tag, opts.flag ?? '--rc');
   const refs = await listRemoteRefs(repo, { ...opts, tagsOnly: true });
   const commit = refs.refs.get(`refs/tags/${tag}`);

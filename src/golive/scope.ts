@@ -9,6 +9,7 @@ import type { GoliveConfig } from '../config/schema/golive.js';
 import { ConfigError, UsageError } from '../core/errors.js';
 import { didYouMean } from '../core/suggest.js';
 import type { SecretsBackend } from '../secrets/backend.js';
+import { userRegex } from '../core/user-regex.js';
 
 export interface GoliveScope {
   ctx: Context;
@@ -62,7 +63,7 @@ export async function openGoliveScope(ctx: Context, opts: { rc: string; environm
     commit: once(async () => {
       const { resolveTag, checkRepoString, isRemoteUrl } = await import('../git/repo.js');
       const repo = checkRepoString(isRemoteUrl(config.app.repo) ? config.app.repo : loaded.resolvePath(config.app.repo));
-      return resolveTag(repo, opts.rc, { pattern: new RegExp(config.app.tag_pattern), signal: ctx.signal });
+      return resolveTag(repo, opts.rc, { pattern: userRegex(config.app.tag_pattern, 'app.tag_pattern'), signal: ctx.signal });
     }),
     mirror: once(async () => {
       const { ensureMirror, checkRepoString, isRemoteUrl } = await import('../git/repo.js');

@@ -5,6 +5,7 @@
  *   response_time < 500           milliseconds (or a duration: 1.5s)
  *   body.status == "ok"           a JSON path into the body: body.a.b[0].c, body["key with space"]
  *   body contains "LifeTimeCircle"   (and: body not contains "…")
+ *   body matches "^ok( |$)"       an RE2 pattern, linear time (and: body not matches "…"); docs/patterns.md
  *   certificate_expiration > 14d  time left on the server's TLS certificate (https only)
  *
  * Gatus' own spelling is accepted too: [STATUS], [RESPONSE_TIME], [BODY].status,
@@ -13,8 +14,9 @@
  */
 import { ConfigError } from '../core/errors.js';
 import { durationMs, formatDuration } from '../core/duration.js';
+import { userRegex, userRegexProblem } from '../core/user-regex.js';
 
-export type Operator = '==' | '!=' | '<' | '<=' | '>' | '>=' | 'contains' | 'not contains';
+export type Operator = '==' | '!=' | '<' | '<=' | '>' | '>=' | 'contains' | 'not contains' | 'matches' | 'not matches';
 export type Literal = string | number | boolean | null;
 export type PathSegment = string | number;
 
@@ -72,6 +74,20 @@ function fail(reason: string): never {
   throw new ParseFailure(reason);
 }
 
+/** A double-quoted string with JSON escapes (\n, \", \u0041); a bad escape or a raw control character is a parse failure. */
+function jsonString(quoted: string): string {
+  try {
+    return JSON.parse(quoted) as string;
+  } catch {
+    const bad = /\\(?!["\\/bfnrt]|u[0-9a-fA-F]{4})./.exec(quoted);
+    // eslint-disable-next-line no-control-regex
+    const control = /[\u0000-\u001f]/.exec(quoted);
+    if (bad) fail(`bad escape ${bad[0]} in ${quoted}: strings take JSON escapes (\\n, \\", \\\\, \\u0041)`);
+    if (control) fail(`a control character (U+${control[0].charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()}) in the string: write it as an escape, e.g. \\u0009`);
+    fail(`cannot read the string ${quoted}`);
+  }
+}
+
 /** Parses a JSON path after `body`: `.a.b[0].c`, `["odd key"]`. Empty string → []. */
 export function parseJsonPath(text: string): PathSegment[] {
   const path: PathSegment[] = [];
@@ -92,7 +108,7 @@ export function parseJsonPath(text: string): PathSegment[] {
         i += index[0].length;
       } else if (quoted) {
         const q = quoted[1]!;
-        path.push(q.startsWith('"') ? (JSON.parse(q) as string) : q.slice(1, -1));
+        path.push(q.startsWith('"') ? jsonString(q) : q.slice(1, -1));
         i += quoted[0].length;
       } else fail(`expected [<index>] or ["key"] at "${rest}"`);
     } else fail(`unexpected "${text.slice(i)}" in the JSON path`);
@@ -167,12 +183,12 @@ function parseOperator(text: string): { op: Operator; rest: string } {
   const t = text.trimStart();
   const sym = /^(==|!=|<=|>=|<|>)/.exec(t);
   if (sym) return { op: sym[1] as Operator, rest: t.slice(sym[1]!.length) };
-  const word = /^(not\s+contains|contains)(?=\s|$)/i.exec(t);
-  if (word) return { op: word[1]!.toLowerCase().startsWith('not') ? 'not contains' : 'contains', rest: t.slice(word[0].length) };
+  const word = /^(not\s+)?(contains|matches)(?=\s|$)/i.exec(t);
+  if (word) return { op: `${word[1] ? 'not ' : ''}${word[2]!.toLowerCase()}` as Operator, rest: t.slice(word[0].length) };
   if (!t) fail('missing operator and value');
   const got = /^\S+/.exec(t)![0];
   if (got === '=' || got.startsWith('=') || got === '===') fail(`unknown operator "${got}": use == to compare`);
-  fail(`unknown operator "${got}": expected ==, !=, <, <=, >, >=, contains or not contains`);
+  fail(`unknown operator "${got}": expected ==, !=, <, <=, >, >=, contains, not contains, matches or not matches`);
 }
 
 /** A value: "string", 'string', a number, true/false/null, a duration (14d) or a bare word. */
@@ -182,7 +198,7 @@ function parseLiteral(text: string): { value: Literal; duration?: number; kind: 
   if (t.startsWith('"')) {
     const m = /^"(?:[^"\\]|\\.)*"$/.exec(t);
     if (!m) fail(`unterminated or trailing text in string ${t}`);
-    return { value: JSON.parse(t) as string, kind: 'string' };
+    return { value: jsonString(t), kind: 'string' };
   }
   if (t.startsWith("'")) {
     if (!/^'[^']*'$/.test(t)) fail(`unterminated or trailing text in string ${t}`);
@@ -195,6 +211,13 @@ function parseLiteral(text: string): { value: Literal; duration?: number; kind: 
   if (d !== undefined) return { value: t, duration: d, kind: 'duration' };
   if (/^[^\s"']+$/.test(t)) return { value: t, kind: 'word' };
   fail(`cannot read the value ${t}: quote strings, e.g. "ok"`);
+}
+
+/** `matches` takes a quoted RE2 pattern; one RE2 cannot run is refused here, at validation. */
+function checkPattern(op: Operator, lit: { value: Literal; kind: string }): void {
+  if (lit.kind !== 'string') fail(`${op} takes a quoted regular expression, e.g. body ${op} "^ok"`);
+  const problem = userRegexProblem(String(lit.value));
+  if (problem !== undefined) fail(`the pattern ${JSON.stringify(lit.value)} cannot be used: ${problem} (RE2 syntax, see docs/patterns.md)`);
 }
 
 function parseOrThrow(source: string): Condition {
@@ -218,11 +241,16 @@ function parseOrThrow(source: string): Condition {
       if (lit.kind !== 'duration') fail('certificate_expiration compares with a duration such as 14d or 48h');
       return { source, subject, op, value: lit.duration! };
     case 'body':
-      if (op !== 'contains' && op !== 'not contains' && op !== '==' && op !== '!=') {
-        fail(`body takes contains, not contains, == or !=, not ${op}; for a JSON value use body.<path>`);
+      if (op !== 'contains' && op !== 'not contains' && op !== '==' && op !== '!=' && op !== 'matches' && op !== 'not matches') {
+        fail(`body takes contains, not contains, matches, not matches, == or !=, not ${op}; for a JSON value use body.<path>`);
       }
+      if (op === 'matches' || op === 'not matches') checkPattern(op, lit);
       return { source, subject, op, value: String(lit.value) };
     case 'body_path':
+      if (op === 'matches' || op === 'not matches') {
+        checkPattern(op, lit);
+        return { source, subject, op, value: String(lit.value) };
+      }
       if (['<', '<=', '>', '>='].includes(op) && lit.kind !== 'number') fail(`${op} compares numbers, e.g. ${formatJsonPath(subject.path)} ${op} 10`);
       return { source, subject, op, value: lit.kind === 'duration' ? String(lit.value) : lit.value };
   }
@@ -335,6 +363,11 @@ export function evaluateCondition(c: Condition, o: Observation): ConditionResult
       const cut = o.bodyTruncated ? ' (only the first part of a long body was read)' : '';
       if (c.op === 'contains') return result(body.includes(needle), snippet(body), `body does not contain ${JSON.stringify(needle)}${cut}`);
       if (c.op === 'not contains') return result(!body.includes(needle), snippet(body), `body contains ${JSON.stringify(needle)}`);
+      if (c.op === 'matches' || c.op === 'not matches') {
+        const has = userRegex(needle).test(body);
+        const ok = c.op === 'matches' ? has : !has;
+        return result(ok, snippet(body), `body ${has ? 'matches' : 'does not match'} /${needle}/${has ? '' : cut}`);
+      }
       const eq = body === needle || body.trim() === needle;
       return result(c.op === '==' ? eq : !eq, snippet(body), `body is ${JSON.stringify(snippet(body))}, ${expected}`);
     }
@@ -357,6 +390,12 @@ export function evaluateCondition(c: Condition, o: Observation): ConditionResult
           const eq = jsonEquals(actual, c.value);
           const typeNote = !eq && typeof actual !== typeof c.value && actual !== null ? ` (a ${Array.isArray(actual) ? 'array' : typeof actual})` : '';
           return result(c.op === '==' ? eq : !eq, actual, `${where} is ${show(actual)}${typeNote}, ${expected}`);
+        }
+        case 'matches':
+        case 'not matches': {
+          if (typeof actual !== 'string') return result(false, actual, `${where} is ${show(actual)}, not a string, ${expected}`);
+          const has = userRegex(String(c.value)).test(actual);
+          return result(c.op === 'matches' ? has : !has, actual, `${where} is ${show(actual)}, ${expected}`);
         }
         case 'contains':
         case 'not contains': {

@@ -1,6 +1,7 @@
 /** `ltc runbook …`: thin command implementations over the runbook API. */
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import { readFileSync, statSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import { MAX_TEXT_FILE_BYTES } from '../config/read-text.js';
 import type { CommandResult } from '../cli/define.js';
 import type { Context } from '../core/context.js';
 import { formatDuration } from '../core/duration.js';
@@ -30,10 +31,16 @@ function firstSentence(text: string): string {
 
 function describeFile(file: string): { title?: string; description?: string } {
   try {
-    const doc = parse(readFileSync(file, 'utf8')) as { name?: unknown; description?: unknown } | null;
+    // A FIFO or a device never ends: only a plain file of a sane size is read.
+    const st = statSync(file);
+    if (!st.isFile() || st.size > MAX_TEXT_FILE_BYTES) return { description: '(not a readable runbook file: see `ltc runbook validate`)' };
+    // Only the two top-level scalars are read: no alias expansion, no conversion of the rest.
+    const doc = parseDocument(readFileSync(file, 'utf8'));
+    const name: unknown = doc.errors.length ? undefined : doc.get('name');
+    const description: unknown = doc.errors.length ? undefined : doc.get('description');
     return {
-      ...(typeof doc?.name === 'string' ? { title: doc.name } : {}),
-      ...(typeof doc?.description === 'string' ? { description: firstSentence(doc.description) } : {}),
+      ...(typeof name === 'string' ? { title: name } : {}),
+      ...(typeof description === 'string' ? { description: firstSentence(description) } : {}),
     };
   } catch {
     return { description: '(does not parse: see `ltc runbook validate`)' };

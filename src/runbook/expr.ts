@@ -36,6 +36,11 @@ type Token =
   | { t: 'op'; v: string; at: number }
   | { t: 'end'; at: number };
 
+/** Longer expressions are refused (the parser and the evaluator recurse; nobody writes these by hand). */
+export const MAX_TOKENS = 2000;
+/** Parentheses and `!` nested deeper than this are refused. */
+export const MAX_NESTING = 64;
+
 const OPERATORS = ['==', '!=', '<=', '>=', '&&', '||', '<', '>', '!', '(', ')', '.', '[', ']'];
 const IDENT_START = /[A-Za-z_]/;
 const IDENT_PART = /[A-Za-z0-9_-]/;
@@ -44,6 +49,7 @@ function tokenize(src: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   while (i < src.length) {
+    if (tokens.length > MAX_TOKENS) throw new ExprSyntaxError(`the expression is too long (more than ${MAX_TOKENS} tokens): split it over steps or outputs`, i);
     const ch = src[i]!;
     if (/\s/.test(ch)) {
       i++;
@@ -68,6 +74,7 @@ function tokenize(src: string): Token[] {
     const prev = tokens.at(-1);
     const afterDot = prev?.t === 'op' && prev.v === '.';
     const signAllowed = !prev || (prev.t === 'op' && prev.v !== ')' && prev.v !== ']');
+    if (afterDot && !/[\dA-Za-z_]/.test(ch)) throw new ExprSyntaxError(`expected a name or an index (0, 1, …) after "." but found "${ch}"`, i);
     const negative = ch === '-' && signAllowed && /\d/.test(src[i + 1] ?? '');
     if (/\d/.test(ch) || negative) {
       const m = (afterDot ? /^\d+/ : /^-?\d+(?:\.\d+)?/).exec(src.slice(i))!;
@@ -103,6 +110,7 @@ function describe(tok: Token): string {
 
 class Parser {
   private pos = 0;
+  private depth = 0;
   constructor(private readonly tokens: Token[]) {}
 
   private peek(): Token {
@@ -157,10 +165,16 @@ class Parser {
     }
     return left;
   }
+  private nest(at: number): void {
+    if (++this.depth > MAX_NESTING) throw new ExprSyntaxError(`parentheses and "!" are nested more than ${MAX_NESTING} deep`, at);
+  }
   private unary(): Expr {
     if (this.isOp('!')) {
-      this.next();
-      return { kind: 'not', expr: this.unary() };
+      const tok = this.next();
+      this.nest(tok.at);
+      const expr: Expr = { kind: 'not', expr: this.unary() };
+      this.depth--;
+      return expr;
     }
     return this.primary();
   }
@@ -168,8 +182,10 @@ class Parser {
     const tok = this.next();
     if (tok.t === 'string' || tok.t === 'number') return { kind: 'literal', value: tok.v };
     if (tok.t === 'op' && tok.v === '(') {
+      this.nest(tok.at);
       const inner = this.or();
       this.expectOp(')');
+      this.depth--;
       return inner;
     }
     if (tok.t === 'ident') {

@@ -9,6 +9,7 @@ import { didYouMean } from '../core/suggest.js';
 import { where, type Runbook } from './model.js';
 import { BOOLEAN_WORDS, type InputDef } from './schema.js';
 import type { OutputValue } from './step-type.js';
+import { userRegex } from '../core/user-regex.js';
 
 export type InputValues = Record<string, OutputValue>;
 
@@ -58,7 +59,7 @@ function coerce(name: string, def: InputDef, value: OutputValue, at: string): Ou
     }
     case 'string': {
       const s = value === null ? '' : String(value);
-      if (def.pattern !== undefined && !new RegExp(def.pattern).test(s)) {
+      if (def.pattern !== undefined && !userRegex(def.pattern, `input ${name}: pattern`).test(s)) {
         throw new UsageError(`input "${name}": ${shown} does not match the pattern ${def.pattern}`, { hint: `declared at ${at}${def.description ? `: ${def.description}` : ''}` });
       }
       return s;

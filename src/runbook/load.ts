@@ -3,7 +3,7 @@
  * that type's own schema), then the normalized model. Every problem names file:line:column.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readTextFile } from '../config/read-text.js';
 import { dirname } from 'node:path';
 import type { z } from 'zod';
 import { describeIssues, type SchemaProblem } from '../config/schema-errors.js';
@@ -187,10 +187,6 @@ export async function parseRunbook(ref: RunbookRef, text: string): Promise<Runbo
 
 export async function readRunbook(ref: RunbookRef): Promise<Runbook> {
   let text: string;
-  try {
-    text = await readFile(ref.file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`cannot read runbook ${ref.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
+  text = await readTextFile(ref.file, 'runbook');
   return parseRunbook(ref, text);
 }

@@ -4,8 +4,9 @@
  * schema/runbook.schema.json is generated from here (src/schema/generate.ts).
  */
 import { z } from 'zod';
-import { duration, regexString } from '../config/schema/common.js';
+import { duration, regexString, timeoutDuration } from '../config/schema/common.js';
 import type { StepType } from './step-type.js';
+import { userRegex, userRegexProblem } from '../core/user-regex.js';
 
 export const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 const name = (what: string) =>
@@ -31,12 +32,8 @@ function defaultProblem(input: InputShape): string | undefined {
       return !input.values || input.values.some((v) => String(v) === String(d)) ? undefined : `${shown} is not one of ${input.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'string': {
       if (input.pattern === undefined) return undefined;
-      let re: RegExp;
-      try {
-        re = new RegExp(input.pattern);
-      } catch {
-        return undefined; // the pattern's own problem is reported
-      }
+      if (userRegexProblem(input.pattern) !== undefined) return undefined; // the pattern's own problem is reported
+      const re = userRegex(input.pattern);
       return re.test(String(d)) ? undefined : `${shown} does not match the pattern ${input.pattern}`;
     }
   }
@@ -89,7 +86,7 @@ function controlShape() {
     name: z.string().optional().describe('what the step does, shown while it runs (default: the id)'),
     when: condition.optional().describe('run the step only when this expression is true'),
     retries: retriesSchema.optional(),
-    timeout: duration.optional().describe('per attempt; the step (and its child processes) is ended after it'),
+    timeout: timeoutDuration.optional().describe('per attempt; the step (and its child processes) is ended after it'),
     continue_on_error: z.boolean().default(false).describe('a failure is recorded and the run goes on'),
     outputs: outputsMap.optional(),
   };

@@ -65,8 +65,16 @@ export function generatePassword(length: number): string {
   return chars.join('');
 }
 
+/** More random bytes (or password characters) than any key, token or password needs; larger values are refused. */
+export const MAX_GENERATED = 1024;
+
 export function generateSecret(name: string, policy: SecretPolicy | undefined, opts: GenerateOptions = {}): Generated {
   const kind = kindOf(name, policy);
+  for (const [flag, n] of [['--bytes', opts.bytes], ['--length', opts.length]] as const) {
+    if (n !== undefined && !(Number.isSafeInteger(n) && n <= MAX_GENERATED)) {
+      throw new UsageError(`${flag} ${n} is more than ${MAX_GENERATED}`, { hint: `use ${flag} ${MAX_GENERATED} or less (the default is enough for ${name}); nothing was changed` });
+    }
+  }
   switch (kind) {
     case 'secret_key': {
       const min = Math.max(MIN_KEY_BYTES, policy?.min_bytes ?? MIN_KEY_BYTES);

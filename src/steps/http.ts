@@ -5,7 +5,7 @@
  * environment's url (--env). Outputs: status, latency_ms, attempts.
  */
 import { z } from 'zod';
-import { duration } from '../config/schema/common.js';
+import { duration, timeoutDuration } from '../config/schema/common.js';
 import { CheckFailedError, ConfigError } from '../core/errors.js';
 import { conditionProblem } from '../http/conditions.js';
 import { defineStep, type StepContext } from '../runbook/step-type.js';
@@ -22,7 +22,7 @@ export const endpointSpec = z.strictObject({
   headers: z.record(z.string(), z.string()).optional(),
   body: z.string().optional(),
   conditions: z.array(conditionText).min(1).optional().describe('default ["status == 200"]; e.g. body.status == "ok", response_time < 500'),
-  timeout: duration.optional().describe('per attempt (default 5s)'),
+  timeout: timeoutDuration.optional().describe('per attempt (default 5s)'),
   retries: z.number().int().min(0).optional().describe('extra probe attempts after a failed one (default 0: use the step\'s retries:)'),
   backoff: duration.optional(),
   failure_threshold: z.number().int().min(1).optional(),

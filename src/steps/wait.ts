@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { command, duration } from '../config/schema/common.js';
+import { command, duration, timeoutDuration } from '../config/schema/common.js';
 import { CheckFailedError, InterruptedError } from '../core/errors.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { displayCommand } from '../exec/command.js';
@@ -24,7 +24,7 @@ const longForm = z.strictObject({
   duration: duration.optional().describe('sleep this long (without until)'),
   until: until.optional(),
   interval: duration.default('2s').describe('between polls'),
-  timeout: duration.default('5m').describe('give up after'),
+  timeout: timeoutDuration.default('5m').describe('give up after'),
 });
 
 export const waitSpec = z.union([duration, longForm]).refine((w) => typeof w !== 'object' || (w.duration === undefined) !== (w.until === undefined), {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import { DURATION_PATTERN, durationMs as parseDurationText } from '../../core/duration.js';
+import { userRegexProblem } from '../../core/user-regex.js';
 
 export { DURATION_PATTERN };
 
@@ -38,22 +39,29 @@ export function boundedDuration(minMs: number, maxMs = MAX_DURATION_MS, what = '
 /** Milliseconds as a number, or a string such as `500ms`, `5s`, `2m`, `1h`, `14d`. */
 export const duration = boundedDuration(0);
 
+/** A timeout: a duration above 0 (a timeout of 0 fails every time). */
+export const timeoutDuration = duration.refine((v) => durationMs(v) !== 0, {
+  message: 'a timeout of 0 ends the step before it starts: give a duration above 0, e.g. 30s',
+});
+
 /** A command as an argument array: never a shell string. */
 export const command = z
   .array(z.string())
   .min(1, { message: 'expected a command as a non-empty argument array, e.g. ["npm", "run", "build"]' })
   .describe('a command as an argument array, e.g. ["npm", "run", "build"]');
 
-export const envVars = z.record(z.string(), z.string()).describe('environment variables');
+/** An environment variable name: a key with `=`, a newline or NUL would smuggle another variable into the child. */
+export const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+  message: 'expected an environment variable name: letters, digits and _, not starting with a digit (no =, spaces or newlines)',
+});
 
-export const regexString = z.string().refine(
-  (s) => {
-    try {
-      new RegExp(s);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'expected a valid regular expression' },
-);
+export const envVars = z
+  // eslint-disable-next-line no-control-regex
+  .record(envName, z.string().regex(/^[^\u0000]*$/, { message: 'an environment value cannot hold a NUL character' }))
+  .describe('environment variables');
+
+/** A user-supplied regular expression: RE2 syntax, matched in linear time (src/core/user-regex.ts). */
+export const regexString = z.string().superRefine((s, c) => {
+  const problem = userRegexProblem(s);
+  if (problem !== undefined) c.addIssue({ code: 'custom', message: `expected a regular expression RE2 can run in linear time: ${problem} (see docs/patterns.md)` });
+});

@@ -149,7 +149,7 @@ describe('aws backend', () => {
       const audit = await ops.ltc(['secrets', 'audit', '--secret', 'LTC_SECRET_KEY', '--json']);
       const last = (audit.json as { entries: Array<{ action: string; outcome: string }> }).entries.at(-1);
       // A refused read is recorded as denied (what a SIEM alerts on), not as a mere failure.
-      expect(last).toMatchObject({ action: 'secret.read', outcome: 'denied', secret: 'LTC_SECRET_KEY' });
+      expect(last).toMatchObject({ action: 'secret.reveal', outcome: 'denied', secret: 'LTC_SECRET_KEY' });
     } finally {
       denied = new Set();
     }
@@ -359,6 +359,6 @@ describe('vault backend', () => {
     expect(r.stderr).toContain('expired');
     expect(r.stdout).toBe('');
     const audit = await ops.ltc(['secrets', 'audit', '--secret', 'DATABASE_PASSWORD', '--json']);
-    expect((audit.json as { entries: Array<{ action: string; outcome: string }> }).entries.at(-1)).toMatchObject({ action: 'secret.read', outcome: 'denied' });
+    expect((audit.json as { entries: Array<{ action: string; outcome: string }> }).entries.at(-1)).toMatchObject({ action: 'secret.reveal', outcome: 'denied' });
   });
 });

@@ -132,7 +132,7 @@ describe('secrets commands on the file backend', () => {
 
     const audit = await ops.ltc(['secrets', 'audit', '--json']);
     const entries = (audit.json as { entries: Array<{ action: string; outcome: string; secret: string }> }).entries;
-    expect(entries.map((e) => `${e.action}:${e.outcome}`)).toEqual(['secret.write:ok', 'secret.read:ok', 'secret.read:ok']);
+    expect(entries.map((e) => `${e.action}:${e.outcome}`)).toEqual(['secret.write:ok', 'secret.reveal:ok', 'secret.reveal:ok']);
     expect(JSON.stringify(entries)).not.toContain(value);
   });
 

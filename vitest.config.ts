@@ -7,10 +7,12 @@ import { defineConfig } from 'vitest/config';
  * servers are the point. A new file is e2e until it is listed here.
  */
 const UNIT = [
+  'test/bad-input.test.ts',
   'test/cli-messages.test.ts',
   'test/config-unquoted.test.ts',
   'test/config.test.ts',
   'test/diff-check-gate.test.ts',
+  'test/fuzz.test.ts',
   'test/gates-review.test.ts',
   'test/health-cli.test.ts',
   'test/health.test.ts',

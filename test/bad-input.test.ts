@@ -5,6 +5,7 @@ import { parseConfig } from '../src/config/parse.ts';
 import { parseCondition } from '../src/http/conditions.ts';
 import { ExprSyntaxError, parseExpression } from '../src/runbook/expr.ts';
 import { generateSecret } from '../src/secrets/generate.ts';
+import { ltcInProcess } from './helpers/inproc.ts';
 
 const cfg = (extra: string) => `version: 1\napp:\n  name: demo\n  repo: ./app\n${extra}`;
 
@@ -41,5 +42,35 @@ describe('bad input is exit 2 (ConfigError/UsageError), never an internal error'
     const env = (key: string) => cfg(`environments:\n  s:\n    url: http://127.0.0.1:1\n    target: { type: local, deploy_root: /tmp/x, start: [node, s.mjs], env: { ${JSON.stringify(key)}: v } }\n`);
     expect(() => parseConfig('/x/c.yaml', env('A=B'))).toThrow(/environment variable name/);
     expect(() => parseConfig('/x/c.yaml', env('A\nB'))).toThrow(/environment variable name/);
+  });
+  it('`ltc <unknown command> --help` is exit 2 with did-you-mean, not the root help with exit 0', async () => {
+    const typo = await ltcInProcess(['deplyo', '--help']);
+    expect(typo.code).toBe(2);
+    expect(typo.stdout).toBe('');
+    expect(typo.stderr).toContain("unknown command 'deplyo'");
+    expect(typo.stderr).toContain('did you mean "deploy"?');
+    const sub = await ltcInProcess(['secrets', 'rotte', '-h']);
+    expect(sub.code).toBe(2);
+    expect(sub.stderr).toContain("unknown command 'rotte' for `ltc secrets`");
+    expect(sub.stderr).toContain('did you mean "rotate"?');
+    expect((await ltcInProcess(['nosuch', '--help', '--json'])).code).toBe(2);
+    // Known commands and a runbook name as an argument still get their help.
+    expect(await ltcInProcess(['secrets', 'rotate', '--help'])).toMatchObject({ code: 0 });
+    const rb = await ltcInProcess(['runbook', 'run', 'whatever', '--help']);
+    expect(rb.code).toBe(0);
+    expect(rb.stdout).toContain('Usage: ltc runbook run');
+  });
+  it('`ltc health --url` with CR/LF, a tab or a space is exit 2 naming the character, not a rewritten URL', async () => {
+    for (const [url, what] of [
+      ['http://127.0.0.1:1/\r\nX-Injected: y', 'the control character U+000D'],
+      ['http://127.0.0.1:1/a\tb', 'the control character U+0009'],
+      [' http://127.0.0.1:1/', 'a space'],
+    ] as const) {
+      const r = await ltcInProcess(['health', '--url', url]);
+      expect(r.code, url).toBe(2);
+      expect(r.stderr).toContain(`contains ${what}`);
+      expect(r.stderr).not.toContain('\r');
+      expect(r.stdout).toBe('');
+    }
   });
 });

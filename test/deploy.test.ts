@@ -164,9 +164,16 @@ describe('ltc deploy on the local target', () => {
     expect(r.json).toMatchObject({ ok: true, release: releases.second, from: releases.first });
     expect(await liveVersion(s)).toBe('1.1.0');
     expect(previousRelease(s)).toBe(releases.first);
+    // Exit 2 changes nothing and leaves no run journal behind: an unknown --to, a tag that does not exist.
+    const runs = join(s.ops, '.ltc', 'runs');
+    const journals = readdirSync(runs).sort();
     const bad = await ltc(['rollback', '--env', 'staging', '--to', 'rc-2099-01-01']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('no release "rc-2099-01-01"');
+    const noTag = await ltc(['deploy', '--rc', 'rc-2099-01-01', '--env', 'staging']);
+    expect(noTag.code).toBe(2);
+    expect(noTag.stderr).toContain('tag "rc-2099-01-01" does not exist');
+    expect(readdirSync(runs).sort()).toEqual(journals);
   });
 
   it('ltc releases marks current and previous', async () => {

@@ -187,6 +187,27 @@ function commandWords(argv: string[]): string[] {
 }
 const VALUE_OPTIONS = new Set(['--config', '--env', '--approve']);
 
+/**
+ * `ltc deplyo --help`: commander would print the parent's help and exit 0, which fools a script
+ * that checks whether a command exists. The first word that names no subcommand is a usage error.
+ */
+function unknownCommandInHelp(program: Command, argv: string[]): LtcError | undefined {
+  let target = program;
+  for (const word of commandWords(argv)) {
+    if (target.commands.length === 0) return undefined;
+    const next = target.commands.find((c) => c.name() === word || c.aliases().includes(word));
+    if (!next) {
+      const names = target.commands.map((c) => c.name());
+      const where = commandPath(target);
+      return new UsageError(`unknown command '${word}'${target === program ? '' : ` for \`${where}\``}`, {
+        hint: didYouMean(word, names) ?? `\`${where} --help\` lists the commands`,
+      });
+    }
+    target = next;
+  }
+  return undefined;
+}
+
 /** `ltc config` (a group without its subcommand): exit 2 naming the subcommands. */
 function missingSubcommand(program: Command, argv: string[]): LtcError {
   const target = commandAt(program, commandWords(argv));
@@ -325,6 +346,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
       if (earlyJson) fallbackOut().writeJson({ ok: true, version: packageVersion() });
       else io.stdout.write(`${packageVersion()}\n`);
       return ExitCode.ok;
+    }
+    if (argv.includes('--help') || argv.includes('-h')) {
+      const unknown = unknownCommandInHelp(program, argv);
+      if (unknown) {
+        renderError(fallbackOut(), unknown, earlyDebug);
+        return ExitCode.usage;
+      }
     }
     if (earlyJson && (argv.includes('--help') || argv.includes('-h'))) {
       fallbackOut().writeJson({ ok: true, ...commandHelp(commandAt(program, commandWords(argv))) });

@@ -73,6 +73,19 @@ export interface ProbeDefaults {
 export const HEALTH_DEFAULTS = { timeout: '5s', retries: 2, backoff: '250ms' } as const;
 const DEFAULT_CONCURRENCY = 256;
 
+const URL_CONTROL_HINT = 'a URL has no spaces, tabs or line breaks; percent-encode them (%20) if they belong in it';
+
+/**
+ * The URL parser drops tabs and newlines and trims spaces and control characters silently: the
+ * request would go to another URL than the one written. What is wrong, or undefined.
+ */
+export function urlControlProblem(url: string): string | undefined {
+  const bad = /[\u0000-\u0020\u007f]/.exec(url);
+  if (!bad) return undefined;
+  const what = bad[0] === ' ' ? 'a space' : `the control character U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+  return `contains ${what} at position ${bad.index + 1}`;
+}
+
 /** Absolute URL of an endpoint, or a ConfigError naming it. */
 export function resolveEndpointUrl(url: string, baseUrl: string | undefined, where: string): string {
   let full = url;
@@ -84,6 +97,8 @@ export function resolveEndpointUrl(url: string, baseUrl: string | undefined, whe
     }
     full = baseUrl.replace(/\/+$/, '') + url;
   }
+  const problem = urlControlProblem(full);
+  if (problem) throw new ConfigError(`${where}: ${JSON.stringify(full)} ${problem}`, { hint: URL_CONTROL_HINT });
   let parsed: URL;
   try {
     parsed = new URL(full);
@@ -230,8 +245,9 @@ async function endpointsFromUrls(urls: string[], ctx: Context): Promise<{ enviro
     try {
       href = resolveEndpointUrl(raw, baseUrl, '--url');
     } catch (err) {
-      throw new UsageError(`--url "${raw}" is not a valid http(s) URL${raw.startsWith('/') && !baseUrl ? ' (it is a path, and the environment has no url)' : ''}`, {
-        hint: 'give an absolute URL such as --url http://127.0.0.1:8080/api/health',
+      const problem = urlControlProblem(raw);
+      throw new UsageError(`--url ${JSON.stringify(raw)} is not a valid http(s) URL${problem ? `: it ${problem}` : ''}${raw.startsWith('/') && !baseUrl ? ' (it is a path, and the environment has no url)' : ''}`, {
+        hint: `give an absolute URL such as --url http://127.0.0.1:8080/api/health${problem ? '; a URL has no spaces, tabs or line breaks (percent-encode them if they belong in it)' : ''}`,
         cause: err,
       });
     }

@@ -3,7 +3,7 @@
  * resume (steps done in an earlier attempt are not run again) and the runbook's outputs.
  */
 import type { Context } from '../core/context.js';
-import { InterruptedError, type LtcError } from '../core/errors.js';
+import { ExitCode, InterruptedError, type LtcError } from '../core/errors.js';
 import { UNKNOWN, evaluate, truthy } from './expr.js';
 import { doneEarlier, type StepState } from './history.js';
 import type { Journal, RunStatus } from './journal.js';
@@ -150,5 +150,9 @@ export async function executeRunbook(
     ...(failedStep ? { failedStep } : {}),
     at: new Date().toISOString(),
   });
+  // Exit 2 says "nothing changed": a run whose first step refused its input (a tag that does not
+  // exist, an unknown --to) is no run worth a journal.
+  const ran = records.filter((r) => r.status !== 'skipped');
+  if (status === 'failed' && error?.exitCode === ExitCode.usage && prior.size === 0 && ran.length === 1 && ran[0]!.id === failedStep) deps.journal?.discard();
   return { status, outputs, steps: records, durationMs, ...(error ? { error } : {}), ...(failedStep ? { failedStep } : {}) };
 }

@@ -6,7 +6,7 @@
  * run's end, and for other step ends at most once a second (measured: an fsync per step end cost
  * about 10% of a 200-step runbook of `true`, see bench/runbook.mjs).
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Masker } from '../core/masker.js';
@@ -129,6 +129,12 @@ export class Journal {
     if (event.t === 'run' || event.t === 'resume' || event.t === 'done') return true;
     if (event.t !== 'end') return false;
     return event.status === 'failed' || event.status === 'interrupted' || performance.now() - this.lastSync >= SYNC_INTERVAL_MS;
+  }
+
+  /** A run refused before it changed anything (exit 2) leaves no journal behind. */
+  discard(): void {
+    this.close();
+    rmSync(this.file, { force: true });
   }
 
   close(): void {

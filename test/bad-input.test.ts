@@ -60,15 +60,15 @@ describe('bad input is exit 2 (ConfigError/UsageError), never an internal error'
     expect(rb.code).toBe(0);
     expect(rb.stdout).toContain('Usage: ltc runbook run');
   });
-  it('`ltc health --url` with CR/LF, a tab or a space is exit 2 naming the character, not a rewritten URL', async () => {
+  it('`ltc health --url` with CR/LF, a tab or a space at its start is exit 2 naming the character, not a rewritten URL', async () => {
     for (const [url, what] of [
       ['http://127.0.0.1:1/\r\nX-Injected: y', 'the control character U+000D'],
       ['http://127.0.0.1:1/a\tb', 'the control character U+0009'],
-      [' http://127.0.0.1:1/', 'a space'],
+      [' http://127.0.0.1:1/', 'has a space at its start'],
     ] as const) {
       const r = await ltcInProcess(['health', '--url', url]);
       expect(r.code, url).toBe(2);
-      expect(r.stderr).toContain(`contains ${what}`);
+      expect(r.stderr).toContain(what.startsWith('has') ? what : `contains ${what}`);
       expect(r.stderr).not.toContain('\r');
       expect(r.stdout).toBe('');
     }

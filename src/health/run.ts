@@ -73,17 +73,18 @@ export interface ProbeDefaults {
 export const HEALTH_DEFAULTS = { timeout: '5s', retries: 2, backoff: '250ms' } as const;
 const DEFAULT_CONCURRENCY = 256;
 
-const URL_CONTROL_HINT = 'a URL has no spaces, tabs or line breaks; percent-encode them (%20) if they belong in it';
+const URL_CONTROL_HINT = 'a URL has no tabs or line breaks and no space at either end; percent-encode them if they belong in it';
 
 /**
- * The URL parser drops tabs and newlines and trims spaces and control characters silently: the
- * request would go to another URL than the one written. What is wrong, or undefined.
+ * The URL parser drops tabs and newlines and trims spaces and control characters at either end,
+ * silently: the request would go to another URL than the one written. (A space inside is
+ * percent-encoded, not lost, so it stays allowed.) What is wrong, or undefined.
  */
 export function urlControlProblem(url: string): string | undefined {
-  const bad = /[\u0000-\u0020\u007f]/.exec(url);
-  if (!bad) return undefined;
-  const what = bad[0] === ' ' ? 'a space' : `the control character U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
-  return `contains ${what} at position ${bad.index + 1}`;
+  const bad = /[\u0000-\u001f\u007f]/.exec(url);
+  if (bad) return `contains the control character U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} at position ${bad.index + 1}`;
+  if (url !== url.trim()) return `has a space at its ${/^\s/.test(url) ? 'start' : 'end'}`;
+  return undefined;
 }
 
 /** Absolute URL of an endpoint, or a ConfigError naming it. */
@@ -247,7 +248,7 @@ async function endpointsFromUrls(urls: string[], ctx: Context): Promise<{ enviro
     } catch (err) {
       const problem = urlControlProblem(raw);
       throw new UsageError(`--url ${JSON.stringify(raw)} is not a valid http(s) URL${problem ? `: it ${problem}` : ''}${raw.startsWith('/') && !baseUrl ? ' (it is a path, and the environment has no url)' : ''}`, {
-        hint: `give an absolute URL such as --url http://127.0.0.1:8080/api/health${problem ? '; a URL has no spaces, tabs or line breaks (percent-encode them if they belong in it)' : ''}`,
+        hint: `give an absolute URL such as --url http://127.0.0.1:8080/api/health${problem ? '; a URL has no tabs or line breaks and no space at either end' : ''}`,
         cause: err,
       });
     }

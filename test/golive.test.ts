@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import { join } from 'node:path';
@@ -153,6 +153,24 @@ describe('ltc golive check', () => {
     expect((await item('architecture.decided')).status).toBe('passed');
     const scan = await item('secrets.scan');
     expect(scan.status, scan.evidence.join('\n')).toBe('passed');
+    // The scan of an unchanged commit is reused while ltc and the stored values are unchanged...
+    const again = await item('secrets.scan');
+    expect(again.status).toBe('passed');
+    expect(again.evidence.join('\n')).toMatch(/\(the scan of .*: the commit, ltc and the stored values are unchanged since\)/);
+    // ...and repeated when a stored value changes: here to a string that is in the RC's tree.
+    const leaked = 'LifeTimeCircle Service Heft demo server: health/info API';
+    const set = await runLtc(['secrets', 'set', 'LEAKED_TOKEN', '--env', 'prod'], { cwd: dir, env, input: leaked });
+    expect(set.code, set.stderr).toBe(0);
+    const found = await item('secrets.scan');
+    expect(found.status, found.evidence.join('\n')).toBe('failed');
+    expect(found.evidence.join('\n')).toMatch(/server\.mjs:\d+: .*LEAKED_TOKEN/);
+    expect(found.evidence.join('\n')).not.toContain('unchanged since');
+    expect(found.evidence.join('\n')).not.toContain(leaked);
+    const cacheFile = readFileSync(join(dir, '.ltc', 'cache', 'secret-scan', readdirSync(join(dir, '.ltc', 'cache', 'secret-scan'))[0]!), 'utf8');
+    expect(cacheFile).not.toContain(leaked);
+    expect(statSync(join(dir, '.ltc', 'cache', 'scan-salt')).mode & 0o777).toBe(0o600);
+    const unset = await runLtc(['secrets', 'set', 'LEAKED_TOKEN', '--env', 'prod'], { cwd: dir, env, input: randomBytes(24).toString('base64url') });
+    expect(unset.code, unset.stderr).toBe(0);
     const gates = await item('gates.green');
     expect(gates.status).toBe('failed');
     expect(gates.evidence[0]).toMatch(/no gate result recorded for commit/);

@@ -347,17 +347,31 @@ const gates: Probe = async (s) => {
 };
 
 const secretScan: Probe = async (s) => {
-  // The tree export runs in git child processes: load the scanner (secretlint) meanwhile.
-  const [tree, { scan }] = await Promise.all([s.tree(), import('../secrets/scan.js'), import('@secretlint/node')]);
-  const report = await scan(s.ctx, tree, {});
   const commit = await s.commit();
-  if (report.findings.length) {
+  const { storeValues, packageVersion } = await import('../secrets/scan.js');
+  const values = await storeValues(s.ctx);
+  const cache = await import('./scan-cache.js');
+  const key = await cache.scanCacheKey(s.stateDir, { version: packageVersion(), commit, values });
+  const cached = await cache.readCachedScan(s.stateDir, commit, key);
+  let result: { files: number; findings: Array<{ file: string; line: number; message: string; secret: string }> };
+  let note = '';
+  if (cached) {
+    result = cached;
+    note = ` (the scan of ${cached.at}: the commit, ltc and the stored values are unchanged since)`;
+  } else {
+    // The tree export runs in git child processes: load the scanner (secretlint) meanwhile.
+    const [tree, { scan }] = await Promise.all([s.tree(), import('../secrets/scan.js'), import('@secretlint/node')]);
+    const report = await scan(s.ctx, tree, { knownValues: values });
+    result = { files: report.scanned.files, findings: report.findings.map((f) => ({ file: f.file, line: f.line, message: f.message, secret: f.secret })) };
+    await cache.writeCachedScan(s.stateDir, commit, { key, at: new Date().toISOString(), ...result }).catch(() => undefined);
+  }
+  if (result.findings.length) {
     return fail(
-      report.findings.slice(0, 5).map((f) => `${f.file}:${f.line}: ${f.message} (${f.secret})`).concat(`${report.findings.length} finding(s) in ${s.rc} (${commit.slice(0, 12)})`),
+      result.findings.slice(0, 5).map((f) => `${f.file}:${f.line}: ${f.message} (${f.secret})`).concat(`${result.findings.length} finding(s) in ${s.rc} (${commit.slice(0, 12)})${note}`),
       'remove the secret from the repo, rotate it (ltc secrets rotate), tag a new RC',
     );
   }
-  return pass([`${report.scanned.files} files of ${s.rc} (${commit.slice(0, 12)}) scanned, no secret found`]);
+  return pass([`${result.files} files of ${s.rc} (${commit.slice(0, 12)}) scanned, no secret found${note}`]);
 };
 
 // ---------------------------------------------------------------- phase 4

@@ -21,6 +21,8 @@ export interface ScanCliOptions {
   staged?: boolean;
   history?: boolean;
   format?: string;
+  /** The stored values to look for, when the caller has read them already (storeValues). */
+  knownValues?: Array<{ name: string; value: string }>;
 }
 
 export interface Finding {
@@ -275,7 +277,7 @@ async function lint(engine: Engine, item: Item, ctx: Context): Promise<Finding[]
 }
 
 /** Values of the file store of the chosen environment, when one is configured and its key is at hand. */
-async function storeValues(ctx: Context): Promise<Array<{ name: string; value: string }>> {
+export async function storeValues(ctx: Context): Promise<Array<{ name: string; value: string }>> {
   try {
     const { openScope, audited } = await import('./service.js');
     const scope = await openScope(ctx);
@@ -315,7 +317,7 @@ export async function scan(ctx: Context, path: string | undefined, opts: ScanCli
     items.push(...w.items);
   }
   const { setKnownValues } = await import('./scan-rule.js');
-  setKnownValues(await storeValues(ctx));
+  setKnownValues(opts.knownValues ?? (await storeValues(ctx)));
   const engine = await createEngine();
   const findings: Finding[] = [];
   for (const item of items) findings.push(...(await lint(engine, item, ctx)));
@@ -326,7 +328,7 @@ export async function scan(ctx: Context, path: string | undefined, opts: ScanCli
   };
 }
 
-function packageVersion(): string {
+export function packageVersion(): string {
   try {
     return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
   } catch {

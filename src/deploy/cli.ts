@@ -9,7 +9,6 @@ import { formatDuration, parseDuration } from '../core/duration.js';
 import { ConfigError, LtcError, UsageError, toLtcError } from '../core/errors.js';
 import type { RunSummary } from '../runbook/api.js';
 import type { DeploySession } from './session.js';
-import { userRegex } from '../core/user-regex.js';
 
 export interface DeployCliOptions {
   rc?: string;
@@ -133,6 +132,7 @@ export async function deployCommand(opts: DeployCliOptions, ctx: Context): Promi
   const { checkRefSyntax } = await import('../git/refs.js');
   checkRefSyntax(opts.rc, '--rc');
   const { name, loaded } = await ctx.environment();
+  const { userRegex } = await import('../core/user-regex.js');
   const pattern = userRegex(loaded.config.app.tag_pattern, 'app.tag_pattern');
   if (!pattern.test(opts.rc)) {
     throw new UsageError(`--rc ${JSON.stringify(opts.rc)} does not match the tag pattern ${pattern.source} (app.tag_pattern)`, {

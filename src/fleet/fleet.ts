@@ -106,8 +106,26 @@ async function readLinkOn(f: Fleet, h: FleetHost, link: 'current' | 'previous'):
   return out || null;
 }
 
-/** Every host reachable, its deploy root writable, free space ≥ 50 MB; returns current per host. */
+/** `fn` on every host at once; when one fails, one error naming every failed host and saying nothing was switched. */
+async function onEveryHost<T>(f: Fleet, what: string, fn: (h: FleetHost) => Promise<T>): Promise<T[]> {
+  const results = await Promise.allSettled(f.hosts.map(fn));
+  const bad = results.map((r, i) => ({ r, h: f.hosts[i]! })).filter((x) => x.r.status === 'rejected');
+  if (bad.length) {
+    const first = toLtcError((bad[0]!.r as PromiseRejectedResult).reason);
+    const lines = bad.map((x) => `  ${x.h.name}: ${toLtcError((x.r as PromiseRejectedResult).reason).message}`);
+    const msg = `${what} failed on ${bad.map((x) => x.h.name).join(', ')}: nothing was switched on any host\n${lines.join('\n')}`;
+    throw first.exitCode === 2 ? Object.assign(first, { message: msg }) : new CheckFailedError(msg, { hint: first.hint ?? 'fix the host and run the command again', details: { hosts: bad.map((x) => x.h.name) } });
+  }
+  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
+}
+
+/**
+ * Every host reachable (connected first with a command that changes nothing, so a refused host
+ * key or a host that is down stops the run before any host is touched), its deploy root writable,
+ * free space ≥ 50 MB; returns current and previous per host.
+ */
 async function preflight(f: Fleet, needRelease?: (h: FleetHost) => string | undefined): Promise<Map<string, { current: string | null; previous: string | null }>> {
+  await onEveryHost(f, 'connecting', (h) => must(f, h, 'connecting', 'true', []));
   const script = [
     'set -e',
     'mkdir -p "$1/releases" "$1/shared/logs"',
@@ -117,24 +135,14 @@ async function preflight(f: Fleet, needRelease?: (h: FleetHost) => string | unde
     'echo "kb=$kb"; echo "current=${c##*/}"; echo "previous=${p##*/}"',
     'if [ -n "$2" ] && [ ! -d "$1/releases/$2" ]; then echo "missing=$2"; fi',
   ].join('\n');
-  const results = await Promise.allSettled(
-    f.hosts.map(async (h) => {
-      const out = await must(f, h, `preflight of ${h.root}`, script, [h.root, needRelease?.(h) ?? '']);
-      const kv = Object.fromEntries(out.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-      if (Number(kv.kb) < 50 * 1024) throw new CheckFailedError(`host ${h.name}: only ${kv.kb} KB free in ${h.root}`, { hint: 'free disk space on the host' });
-      if (kv.missing) throw new CheckFailedError(`host ${h.name}: release ${kv.missing} is not in ${h.root}/releases`, { hint: 'rollback readiness failed: nothing was switched on any host' });
-      return { current: kv.current || null, previous: kv.previous || null };
-    }),
-  );
-  const bad = results.map((r, i) => ({ r, h: f.hosts[i]! })).filter((x) => x.r.status === 'rejected');
-  if (bad.length) {
-    const first = toLtcError((bad[0]!.r as PromiseRejectedResult).reason);
-    const lines = bad.map((x) => `  ${x.h.name}: ${toLtcError((x.r as PromiseRejectedResult).reason).message}`);
-    const code = first.exitCode === 2 ? first : new CheckFailedError('');
-    const msg = `preflight failed on ${bad.map((x) => x.h.name).join(', ')}: nothing was switched on any host\n${lines.join('\n')}`;
-    throw code.exitCode === 2 ? Object.assign(first, { message: msg }) : new CheckFailedError(msg, { hint: first.hint ?? 'fix the host and run the command again', details: { hosts: bad.map((x) => x.h.name) } });
-  }
-  return new Map(results.map((r, i) => [f.hosts[i]!.name, (r as PromiseFulfilledResult<{ current: string | null; previous: string | null }>).value]));
+  const states = await onEveryHost(f, 'preflight', async (h) => {
+    const out = await must(f, h, `preflight of ${h.root}`, script, [h.root, needRelease?.(h) ?? '']);
+    const kv = Object.fromEntries(out.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    if (Number(kv.kb) < 50 * 1024) throw new CheckFailedError(`host ${h.name}: only ${kv.kb} KB free in ${h.root}`, { hint: 'free disk space on the host' });
+    if (kv.missing) throw new CheckFailedError(`host ${h.name}: release ${kv.missing} is not in ${h.root}/releases`, { hint: 'rollback readiness failed: nothing was switched on any host' });
+    return { current: kv.current || null, previous: kv.previous || null };
+  });
+  return new Map(states.map((st, i) => [f.hosts[i]!.name, st]));
 }
 
 /** The environment lock on the primary host: mkdir is atomic; info.json says who holds it. */

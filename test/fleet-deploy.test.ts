@@ -41,7 +41,8 @@ const version = async (h: Host): Promise<string | undefined> => {
 };
 const pidOf = (h: Host): number | undefined => {
   try {
-    return Number(readFileSync(join(h.root, 'shared', 'app.pid'), 'utf8').trim().split(/\s+/)[0]);
+    const m = /^pid=(\d+)$/m.exec(readFileSync(join(h.root, 'shared', 'app.pid'), 'utf8'));
+    return m ? Number(m[1]) : undefined;
   } catch {
     return undefined;
   }

@@ -16,9 +16,12 @@ const group: CommandGroup = {
         { flags: '--skip-gates', description: 'protected environments: deploy without green gates (audited)' },
         { flags: '--lock-wait <duration>', description: 'wait this long for another deploy or rollback (e.g. 5m; default: exit 5 at once)' },
         { flags: '--hosts <names>', description: 'ssh targets: deploy to these hosts only (comma-separated names)' },
+        { flags: '--incident <id>', description: 'when the deploy rolls itself back (exit 3): add the rollback, with its duration, to this incident\'s timeline' },
+        { flags: '--no-incident', description: 'no incident for an automatic rollback (no question, no hint)' },
       ],
       examples: [
         'ltc deploy --rc rc-2026-03-01 --env staging',
+        'ltc deploy --rc rc-2026-03-01.1 --env staging --incident INC-20260301-1',
         'ltc deploy --rc rc-2026-03-01 --env staging --dry-run',
         'ltc deploy --rc rc-2026-03-01 --env prod --yes --lock-wait 10m',
         'ltc deploy --rc rc-2026-03-01 --env staging --json',

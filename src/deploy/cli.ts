@@ -16,6 +16,8 @@ export interface DeployCliOptions {
   lockWait?: string;
   /** ssh targets: only these hosts (comma-separated names). */
   hosts?: string;
+  /** `--incident <id>` / `--no-incident`: where an automatic rollback (exit 3) goes (src/incident/handoff.ts). */
+  incident?: string | false;
 }
 
 export interface RollbackCliOptions {
@@ -149,9 +151,24 @@ export async function deployCommand(opts: DeployCliOptions, ctx: Context): Promi
       hint: `pass --yes to confirm: ltc deploy --rc ${opts.rc} --env ${name} --yes`,
     });
   }
+  const handoff = await import('../incident/handoff.js');
+  await handoff.checkIncidentChoice(opts.incident, ctx);
   if (envConfig.target.type === 'ssh') return (await import('../fleet/fleet.js')).fleetDeploy(ctx, opts.rc, opts.hosts);
-  const ran = await runShipped('deploy', { rc: opts.rc, environment: name, skip_gates: Boolean(opts.skipGates), lock_wait: lockWait }, ctx, `ltc deploy --rc ${opts.rc} --env ${name}`);
-  if (!('summary' in ran)) return ran;
+  let ran: Awaited<ReturnType<typeof runShipped>>;
+  try {
+    ran = await runShipped('deploy', { rc: opts.rc, environment: name, skip_gates: Boolean(opts.skipGates), lock_wait: lockWait }, ctx, `ltc deploy --rc ${opts.rc} --env ${name}`);
+  } catch (err) {
+    throw await afterAutomaticRollback(err, opts, name, ctx);
+  }
+  if (!('summary' in ran)) {
+    // --json: the failure is a result; an automatic rollback (exit 3) still goes to the incident.
+    if (ran.exitCode === 3 && ran.data) {
+      const error = (ran.data as { error?: Record<string, unknown> }).error ?? {};
+      const h = await handoff.rollbackHandoff(opts.incident, rolledBackFacts(error, opts.rc, name), ctx);
+      return { ...ran, data: { ...ran.data, incident: h.incident } };
+    }
+    return ran;
+  }
   const { summary, session: s } = ran;
   const totalMs = performance.now() - t0;
   const data = {
@@ -177,6 +194,37 @@ export async function deployCommand(opts: DeployCliOptions, ctx: Context): Promi
     ctx.out.c.dim(`  build ${formatDuration(s?.buildMs ?? 0)}, start until healthy ${formatDuration(s?.startMs ?? 0)}, ltc ${formatDuration(data.overheadMs ?? 0)}; journal ${summary.journal}`),
   ].join('\n');
   return { data, text };
+}
+
+/** What an automatic rollback's RolledBackError details say (src/deploy/rollback.ts phaseUndo). */
+function rolledBackFacts(details: Record<string, unknown> | undefined, rc: string, environment: string): import('../incident/handoff.js').RollbackFacts {
+  const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+  return {
+    environment,
+    from: str(details?.failedRelease),
+    release: str(details?.rolledBackTo),
+    durationMs: typeof details?.rollbackMs === 'number' ? details.rollbackMs : 0,
+    failedRc: rc,
+  };
+}
+
+/**
+ * A deploy that rolled itself back (exit 3) hands the rollback to the incident like `ltc
+ * rollback` does; the lines it says join the error's hint (shown after the error). Any other
+ * error, and the exit code, are left as they are.
+ */
+async function afterAutomaticRollback(err: unknown, opts: DeployCliOptions, environment: string, ctx: Context): Promise<unknown> {
+  const e = toLtcError(err);
+  if (e.exitCode !== 3 || !opts.rc) return err;
+  const lines: string[] = [];
+  const { rollbackHandoff } = await import('../incident/handoff.js');
+  const h = await rollbackHandoff(opts.incident, rolledBackFacts(e.details, opts.rc, environment), ctx, (l) => lines.push(l.replace(/^hint: /, '')));
+  if (!lines.length) return err;
+  return new LtcError(e.code, e.exitCode, e.message, {
+    hint: [e.hint, ...lines].filter(Boolean).join('\n'),
+    details: { ...(e.details ?? {}), incident: h.incident },
+    cause: err,
+  });
 }
 
 export async function rollbackCommand(opts: RollbackCliOptions, ctx: Context): Promise<CommandResult> {

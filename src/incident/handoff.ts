@@ -36,7 +36,9 @@ export async function checkIncidentChoice(choice: IncidentChoice, ctx: Context):
 
 function describe(f: RollbackFacts): string {
   const what = f.failedRc ? `automatic rollback of ${f.environment} after the failed deploy of ${f.failedRc}:` : `rollback of ${f.environment}`;
-  return `${what} ${f.from ?? '(none)'} → ${f.release ?? '?'} done in ${formatDuration(f.durationMs)}`;
+  // A failed first deploy has nothing to go back to: the app was stopped and current removed.
+  const to = f.release ?? (f.failedRc ? '(no earlier release: app stopped)' : '?');
+  return `${what} ${f.from ?? '(none)'} → ${to} done in ${formatDuration(f.durationMs)}`;
 }
 
 async function addTo(id: string, f: RollbackFacts, ctx: Context): Promise<Incident> {
@@ -90,12 +92,12 @@ async function openOf(environment: string, ctx: Context): Promise<Incident | und
 }
 
 /** After a rollback that worked: hands it to the incident as chosen; never throws (the rollback is done). */
-export async function rollbackHandoff(choice: IncidentChoice, f: RollbackFacts, ctx: Context): Promise<Handoff> {
+export async function rollbackHandoff(choice: IncidentChoice, f: RollbackFacts, ctx: Context, say: (line: string) => void = (l) => ctx.out.info(l)): Promise<Handoff> {
   try {
     if (choice === false) return { incident: null, how: 'none' };
     if (typeof choice === 'string') {
       const i = await addTo(choice, f, ctx);
-      ctx.out.info(`added the rollback (${formatDuration(f.durationMs)}) to ${i.id}'s timeline`);
+      say(`added the rollback (${formatDuration(f.durationMs)}) to ${i.id}'s timeline`);
       return { incident: i.id, how: 'added' };
     }
     const current = await openOf(f.environment, ctx);
@@ -106,10 +108,10 @@ export async function rollbackHandoff(choice: IncidentChoice, f: RollbackFacts, 
       const { approved } = await ctx.prompt.approve(question);
       if (!approved) return { incident: null, how: 'none' };
       const i = current ? await addTo(current.id, f, ctx) : await openFor(f, ctx);
-      ctx.out.info(current ? `added the rollback to ${i.id}'s timeline` : `opened ${i.id} "${i.title}"; next: ltc incident update ${i.id} --status identified --message "…"`);
+      say(current ? `added the rollback to ${i.id}'s timeline` : `opened ${i.id} "${i.title}"; next: ltc incident update ${i.id} --status identified --message "…"`);
       return { incident: i.id, how: current ? 'added' : 'opened' };
     }
-    ctx.out.info(
+    say(
       current
         ? `hint: ${current.id} is open on ${f.environment} and was not told of this rollback: \`ltc incident note ${current.id} "${describe(f)}"\`; next time pass --incident ${current.id} (or --no-incident)`
         : `hint: no incident was opened for this rollback: \`ltc incident open --sev 2 --title "…" --env ${f.environment}\` (its post-mortem picks up the rollback from the revisions log); --incident <id> or --no-incident decides without this line`,

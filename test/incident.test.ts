@@ -108,7 +108,7 @@ describe('ltc incident: the record and its life', () => {
     const h = await stage.ltc(['incident', 'open', '--sev', '4', '--title', 'typo on the imprint', '--commander', 'jane@example.test']);
     expect(h.code, h.stderr).toBe(0);
     expect(h.stdout).toContain(`opened INC-${today()}-2 (sev 4)`);
-    expect(h.stdout).toMatch(/page: +Ana Oncall/);
+    expect(h.stdout).toMatch(/page now: +Ana Oncall/);
     expect(h.stdout).not.toContain('Release Manager');
     expect(record(ops, `INC-${today()}-2`).commander).toBe('jane@example.test');
   });

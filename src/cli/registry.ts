@@ -19,6 +19,7 @@ export async function loadGroups(): Promise<CommandGroup[]> {
     import('../../commands/golive.js'),
     import('../../commands/backup.js'),
     import('../../commands/incident.js'),
+    import('../../commands/contacts.js'),
     import('../../commands/status-page.js'),
     import('../../commands/watch.js'),
   ]);

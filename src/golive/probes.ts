@@ -11,6 +11,8 @@ import { checkServerIdentity, connect as tlsConnect, type ConnectionOptions, typ
 import { parseDuration, formatDuration } from '../core/duration.js';
 import type { RevisionRecord } from '../targets/target.js';
 import type { GoliveScope } from './scope.js';
+import { isPlaceholder } from '../core/placeholder.js';
+import { incidentsReviewed, noSecurityIncident } from './incident-probes.js';
 
 export type ProbeStatus = 'passed' | 'failed' | 'not_applicable' | 'no_evidence';
 
@@ -27,7 +29,6 @@ const pass = (evidence: string[], data?: Record<string, unknown>): ProbeOutcome 
 const fail = (evidence: string[], fix?: string, data?: Record<string, unknown>): ProbeOutcome => ({ status: 'failed', evidence, ...(fix ? { fix } : {}), ...(data ? { data } : {}) });
 const na = (why: string): ProbeOutcome => ({ status: 'not_applicable', evidence: [why] });
 
-const PLACEHOLDER = /\[[^\]]*\]|\bTBD\b|\bTODO\b|^\s*$/i;
 
 function envOf(s: GoliveScope, params: Record<string, unknown>): string {
   if (params.environment === 'staging') return s.golive.staging;
@@ -39,7 +40,7 @@ function envOf(s: GoliveScope, params: Record<string, unknown>): string {
 const architecture: Probe = async (s) => {
   const a = s.golive.architecture;
   const keys = ['hosting', 'api_deployment', 'database', 'frontend'] as const;
-  const open = keys.filter((k) => a[k] === undefined || PLACEHOLDER.test(a[k]!));
+  const open = keys.filter((k) => isPlaceholder(a[k]));
   const where = `golive.architecture in ${s.loaded.file}`;
   if (open.length) return fail([`${where}: ${open.join(', ')} ${open.length === 1 ? 'is' : 'are'} not decided (missing, empty or TBD)`], `write the decision under golive.architecture.${open[0]} in ${s.loaded.file}`);
   return pass(keys.map((k) => `${k}: ${a[k]}`).concat(`(${where})`));
@@ -476,11 +477,11 @@ const contacts: Probe = async (s) => {
   if (list.length === 0) problems.push(`no contacts in ${s.loaded.file}`);
   list.forEach((c, i) => {
     for (const [k, v] of Object.entries(c)) {
-      if (typeof v === 'string' && PLACEHOLDER.test(v)) problems.push(`contacts[${i}] (${c.role}) ${k} is still a placeholder: ${JSON.stringify(v)}`);
+      if (typeof v === 'string' && isPlaceholder(v, k)) problems.push(`contacts[${i}] (${c.role}) ${k} is still a placeholder: ${JSON.stringify(v)}`);
     }
   });
-  if (!s.golive.paging_tool || PLACEHOLDER.test(s.golive.paging_tool)) problems.push('no paging tool named (golive.paging_tool)');
-  if (!s.golive.status_page || PLACEHOLDER.test(s.golive.status_page)) problems.push('no status page URL (golive.status_page)');
+  if (isPlaceholder(s.golive.paging_tool)) problems.push('no paging tool named (golive.paging_tool)');
+  if (isPlaceholder(s.golive.status_page)) problems.push('no status page URL (golive.status_page)');
   if (problems.length) return fail(problems, `fill in contacts and golive.paging_tool / golive.status_page in ${s.loaded.file}`);
   return pass([`${list.length} contacts (${list.map((c) => c.role).join(', ')}), paging: ${s.golive.paging_tool}, status page: ${s.golive.status_page}`]);
 };
@@ -540,5 +541,7 @@ export const PROBES: Record<string, Probe> = {
   'database.connections': dbConnections,
   'alerts.webhook': alertWebhook,
   contacts,
+  'incidents.security': noSecurityIncident,
+  'incidents.reviewed': incidentsReviewed,
   recorded,
 };

@@ -7,11 +7,13 @@ import { parseDuration } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
 import { didYouMean } from '../core/suggest.js';
 import type { RevisionRecord } from '../targets/target.js';
+import { contactLine, escalationFor, tierLabel } from './contacts.js';
 import { postWebhook } from './notify.js';
 import {
   changeIncident,
   createIncident,
   incidentFile,
+  newIncident,
   readAll,
   readIncident,
   sortIncidents,
@@ -29,11 +31,13 @@ export interface OpenOptions {
   commander?: string;
   impact?: string;
   started?: string;
+  security?: boolean;
 }
 export interface UpdateOptions {
   status?: string;
   message?: string;
   impact?: string;
+  security?: boolean;
 }
 
 export async function actor(): Promise<string> {
@@ -191,51 +195,44 @@ export async function incidentOpen(opts: OpenOptions, ctx: Context): Promise<Com
   const stateDir = await ctx.stateDir();
   const incident = await createIncident(
     stateDir,
-    (id) => ({
-      version: 1,
-      id,
-      title,
-      severity,
-      environment,
-      release: running.release,
-      rc: running.rc,
-      commander,
-      impact: opts.impact?.trim() || null,
-      status: 'investigating',
-      state: 'open',
-      openedAt: now.toISOString(),
-      startedAt: started.toISOString(),
-      resolvedAt: null,
-      closedAt: null,
-      events: [{ time: now.toISOString(), actor: who, kind: 'open', status: 'investigating', text: title }],
-    }),
+    (id) =>
+      newIncident(id, {
+        title,
+        severity,
+        environment,
+        release: running.release,
+        rc: running.rc,
+        commander,
+        impact: opts.impact?.trim() || null,
+        security: opts.security === true,
+        actor: who,
+        now,
+        startedAt: started,
+      }),
     now,
   );
   const entry = await statusEntry(loaded, incident, 'investigating', undefined, now);
   await changeIncident(stateDir, incident.id, (i) => {
     i.events[0]!.entry = entry;
   });
-  await audit(ctx, stateDir, 'incident.open', incident, { title, severity, release: running.release, commander });
+  await audit(ctx, stateDir, 'incident.open', incident, { title, severity, release: running.release, commander, ...(incident.security ? { security: true } : {}) });
   const posts = await postAll(ctx, loaded, entry);
   await recordPosts(stateDir, incident.id, 0, posts);
-  const page = pageFor(loaded, severity);
+  const tiers = escalationFor(loaded.config, severity);
+  const page = (tiers[0]?.afterMs === 0 ? tiers[0].contacts : []).map(contactLine);
+  const escalation = tiers.map((t) => ({ afterMs: t.afterMs, contacts: t.contacts.map(contactLine) }));
   return {
-    data: { id: incident.id, file: incidentFile(stateDir, incident.id), severity, environment, release: running.release, rc: running.rc, commander, posts, page },
+    data: { id: incident.id, file: incidentFile(stateDir, incident.id), severity, environment, release: running.release, rc: running.rc, commander, security: incident.security, posts, page, escalation },
     text:
-      `opened ${incident.id} (sev ${severity}) ${title}\n` +
+      `opened ${incident.id} (sev ${severity}${incident.security ? ', security' : ''}) ${title}\n` +
       `  environment: ${environment ?? 'all'}${running.release ? `, running ${running.release}` : ''}\n` +
       `  commander:   ${commander}\n` +
-      (page.length > 0 ? `  page:        ${page.join('; ')}\n` : '') +
+      (tiers.length > 0
+        ? tiers.map((t) => `  page ${tierLabel(t)}: ${t.contacts.map(contactLine).join('; ')}\n`).join('')
+        : `  page:        nobody configured for sev ${severity} (ltc contacts; incidents.escalation)\n`) +
       postsLine(posts) +
       `next: ltc incident update ${incident.id} --status identified --message "…"\n`,
   };
-}
-
-/** Who to page: contacts whose role names an on-call/incident duty (sev 1–2: every contact). */
-function pageFor(loaded: LoadedConfig, severity: number): string[] {
-  const contacts = loaded.config.contacts;
-  const pick = severity <= 2 ? contacts : contacts.filter((c) => /on.?call|incident|sre/i.test(c.role));
-  return pick.map((c) => `${c.name} (${c.role}${c.phone ? `, ${c.phone}` : c.email ? `, ${c.email}` : ''})`);
 }
 
 export async function incidentNote(id: string, text: string, ctx: Context): Promise<CommandResult> {
@@ -263,6 +260,7 @@ export async function incidentUpdate(id: string, opts: UpdateOptions, ctx: Conte
   const incident = await changeIncident(stateDir, id, async (i) => {
     notClosed(i, 'an update of');
     if (opts.impact?.trim()) i.impact = opts.impact.trim();
+    if (opts.security) i.security = true;
     i.status = status;
     if (status === 'resolved') i.resolvedAt ??= now.toISOString();
     entry = await statusEntry(loaded, i, status, opts.message?.trim() || undefined, now);
@@ -271,7 +269,7 @@ export async function incidentUpdate(id: string, opts: UpdateOptions, ctx: Conte
     if (opts.impact?.trim()) ev.impact = opts.impact.trim();
     index = i.events.push(ev) - 1;
   });
-  await audit(ctx, stateDir, 'incident.update', incident, { status, ...(opts.message ? { message: opts.message.trim() } : {}) });
+  await audit(ctx, stateDir, 'incident.update', incident, { status, ...(opts.message ? { message: opts.message.trim() } : {}), ...(opts.security ? { security: true } : {}) });
   const posts = await postAll(ctx, loaded, entry);
   await recordPosts(stateDir, incident.id, index, posts);
   return {
@@ -341,7 +339,7 @@ export async function incidentShow(id: string, ctx: Context): Promise<CommandRes
     `closed:      ${i.closedAt ?? '-'}`,
     '',
     ...i.events.map((e) => {
-      const what = e.kind === 'update' ? `update → ${e.status}${e.text ? `: ${e.text}` : ''}` : e.kind === 'note' || e.kind === 'rollback' ? `${e.kind}: ${e.text}` : e.kind;
+      const what = e.kind === 'update' ? `update → ${e.status}${e.text ? `: ${e.text}` : ''}` : e.kind === 'note' || e.kind === 'rollback' ? `${e.kind}: ${e.text}` : e.kind === 'postmortem' ? `post-mortem written: ${e.file}` : e.kind;
       const posted = e.posts && e.posts.length > 0 ? `  [${e.posts.map((p) => (p.ok ? `posted ${p.webhook}` : `NOT posted ${p.webhook}`)).join(', ')}]` : '';
       return `${e.time}  ${e.actor}  ${what}${posted}`;
     }),

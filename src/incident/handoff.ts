@@ -7,7 +7,7 @@
 import type { Context } from '../core/context.js';
 import { formatDuration } from '../core/duration.js';
 import { actor, audit, notClosed } from './cli.js';
-import { changeIncident, createIncident, readAll, readIncident, sortIncidents, type Incident } from './store.js';
+import { changeIncident, createIncident, newIncident, readAll, readIncident, sortIncidents, type Incident } from './store.js';
 
 /** `--incident <id>` → the id, `--no-incident` → false, neither → undefined. */
 export type IncidentChoice = string | false | undefined;
@@ -61,24 +61,7 @@ async function openFor(f: RollbackFacts, ctx: Context): Promise<Incident> {
   const title = `${f.environment} rolled back to ${f.release ?? 'the previous release'}`;
   const incident = await createIncident(
     stateDir,
-    (id) => ({
-      version: 1,
-      id,
-      title,
-      severity: 3,
-      environment: f.environment,
-      release: f.from,
-      rc: null,
-      commander: who,
-      impact: null,
-      status: 'investigating',
-      state: 'open',
-      openedAt: now.toISOString(),
-      startedAt: now.toISOString(),
-      resolvedAt: null,
-      closedAt: null,
-      events: [{ time: now.toISOString(), actor: who, kind: 'open', status: 'investigating', text: title }],
-    }),
+    (id) => newIncident(id, { title, severity: 3, environment: f.environment, release: f.from, rc: null, commander: who, impact: null, security: false, actor: who, now }),
     now,
   );
   await audit(ctx, stateDir, 'incident.open', incident, { title, severity: 3, release: f.from, commander: who, via: 'rollback' });

@@ -11,7 +11,7 @@ import { writeFileAtomic } from '../core/fs-atomic.js';
 import type { AuditEntry } from '../audit/log.js';
 import type { RevisionRecord } from '../targets/target.js';
 import { revisionsOf, runningFrom } from './cli.js';
-import { readAll, readIncident, sortIncidents, type Incident } from './store.js';
+import { changeIncident, readAll, readIncident, sortIncidents, type Incident } from './store.js';
 import { escapeHtml, escapeMarkdown, loadTemplate, render } from './template.js';
 
 export interface TimelineRow {
@@ -100,6 +100,7 @@ export async function buildTimeline(i: Incident, loaded: LoadedConfig, stateDir:
   }
   const recorded = rows.length;
   for (const e of i.events) {
+    if (e.kind === 'postmortem') continue;
     const event =
       e.kind === 'open'
         ? `incident opened (sev ${i.severity}) by ${e.actor}`
@@ -206,6 +207,10 @@ export async function incidentPostmortem(id: string, opts: { out?: string }, ctx
   const data = { id: i.id, file: out ?? null, template: templateFile, timeline: tl.rows, recorded: tl.recorded, ...m };
   if (!out) return { data: { ...data, markdown: doc }, text: doc };
   await writeFileAtomic(out, doc, 0o644);
+  // The go-live item incidents.reviewed reads this: the post-mortem of the incident and where it is.
+  await changeIncident(stateDir, i.id, (r) => {
+    r.events.push({ time: new Date().toISOString(), actor: 'ltc', kind: 'postmortem', file: out });
+  });
   const { appendAudit } = await import('../audit/log.js');
   await appendAudit(stateDir, { action: 'incident.postmortem', outcome: 'ok', ...(i.environment ? { environment: i.environment } : {}), details: { incident: i.id, file: out } }).catch(
     (err: unknown) => ctx.out.warn(`could not write the audit log: ${(err as Error).message}`),

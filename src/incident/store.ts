@@ -27,7 +27,7 @@ const post = z.strictObject({
 const event = z.strictObject({
   time: z.string().min(1),
   actor: z.string().min(1),
-  kind: z.enum(['open', 'note', 'update', 'close', 'rollback']),
+  kind: z.enum(['open', 'note', 'update', 'close', 'rollback', 'postmortem']),
   status: z.enum(STATUSES).optional(),
   text: z.string().optional(),
   impact: z.string().optional(),
@@ -36,6 +36,8 @@ const event = z.strictObject({
   posts: z.array(post).optional(),
   /** A rollback handed off to the incident (ltc rollback --incident): how long it took. */
   durationMs: z.number().optional(),
+  /** The post-mortem written with `ltc incident postmortem --out` (absolute path). */
+  file: z.string().optional(),
 });
 
 export const incidentSchema = z.strictObject({
@@ -48,6 +50,8 @@ export const incidentSchema = z.strictObject({
   rc: z.string().nullable(),
   commander: z.string().min(1),
   impact: z.string().nullable(),
+  /** A security incident (--security): the go-live item incidents.none reads it. */
+  security: z.boolean().default(false),
   status: z.enum(STATUSES),
   state: z.enum(['open', 'closed']),
   openedAt: z.string().min(1),
@@ -59,6 +63,44 @@ export const incidentSchema = z.strictObject({
 });
 
 export type Incident = z.output<typeof incidentSchema>;
+
+export interface NewIncident {
+  title: string;
+  severity: number;
+  environment: string | null;
+  release: string | null;
+  rc: string | null;
+  commander: string;
+  impact: string | null;
+  security: boolean;
+  actor: string;
+  now: Date;
+  startedAt?: Date;
+}
+
+/** The record of a just-opened incident: status investigating, one `open` event. */
+export function newIncident(id: string, f: NewIncident): Incident {
+  const opened = f.now.toISOString();
+  return {
+    version: 1,
+    id,
+    title: f.title,
+    severity: f.severity,
+    environment: f.environment,
+    release: f.release,
+    rc: f.rc,
+    commander: f.commander,
+    impact: f.impact,
+    security: f.security,
+    status: 'investigating',
+    state: 'open',
+    openedAt: opened,
+    startedAt: (f.startedAt ?? f.now).toISOString(),
+    resolvedAt: null,
+    closedAt: null,
+    events: [{ time: opened, actor: f.actor, kind: 'open', status: 'investigating', text: f.title }],
+  };
+}
 export type IncidentEvent = z.output<typeof event>;
 export type WebhookPost = z.output<typeof post>;
 

@@ -48,11 +48,13 @@ export const goliveSchema = z
     rpo: duration.default('24h').describe('recovery point objective: the newest backup must be younger'),
     alert_webhook: z.string().url().optional().describe('the alert webhook (Slack-compatible JSON POST)'),
     alert_webhook_secret: z.string().regex(/^[A-Z][A-Z0-9_]*$/).optional().describe('instead: a secret holding the webhook URL'),
+    incident_window: duration.default('7d').describe('the go-live items incidents.none and incidents.reviewed look at the incidents of this span (and every open one)'),
+    review_severity: z.number().int().min(1).max(4).default(3).describe('incidents of this severity or worse need a finished post-mortem (incidents.reviewed)'),
     paging_tool: z.string().optional().describe('e.g. PagerDuty, Opsgenie'),
     status_page: z.string().optional().describe('the public status page URL'),
     concurrency: z.number().int().min(1).max(32).default(6).describe('checks run at the same time'),
   })
-  .default({ architecture: {}, staging: 'staging', tls_min_days: 14, ci_workflows: ['.github/workflows', '.gitlab-ci.yml'], secret_max_age: '90d', gates_max_age: '24h', rehearsal_max_age: '14d', rto: '5m', rpo: '24h', concurrency: 6 })
+  .default({ architecture: {}, staging: 'staging', tls_min_days: 14, ci_workflows: ['.github/workflows', '.gitlab-ci.yml'], secret_max_age: '90d', gates_max_age: '24h', rehearsal_max_age: '14d', rto: '5m', rpo: '24h', incident_window: '7d', review_severity: 3, concurrency: 6 })
   .describe('ltc golive check settings');
 
 export type GoliveConfig = z.output<typeof goliveSchema>;

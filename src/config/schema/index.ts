@@ -1,3 +1,4 @@
+import { didYouMean } from '../../core/suggest.js';
 import { z } from 'zod';
 import { regexString } from './common.js';
 import { healthSchema, httpUrlSchema } from './health.js';
@@ -97,6 +98,15 @@ export const configSchema = z
       .describe('the keyed audit log (docs/audit.md)'),
   })
   .superRefine((c, ctx) => {
+    const roles = c.contacts.map((k) => k.role);
+    c.incidents.escalation.forEach((rule, i) =>
+      rule.page.forEach((role, j) => {
+        if (!roles.includes(role)) {
+          const near = didYouMean(role, roles);
+          ctx.addIssue({ code: 'custom', path: ['incidents', 'escalation', i, 'page', j], message: `"${role}" is not the role of any contact (roles: ${roles.join(', ') || 'none'})${near ? `; ${near}` : ''}` });
+        }
+      }),
+    );
     if (c.default_env === undefined) return;
     const env = c.environments[c.default_env];
     if (!env) {

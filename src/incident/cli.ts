@@ -7,7 +7,7 @@ import { parseDuration } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
 import { didYouMean } from '../core/suggest.js';
 import type { RevisionRecord } from '../targets/target.js';
-import { contactLine, escalationFor, tierLabel } from './contacts.js';
+import { contactLine, contactProblems, escalationFor, tierLabel } from './contacts.js';
 import { postWebhook } from './notify.js';
 import {
   changeIncident,
@@ -221,6 +221,9 @@ export async function incidentOpen(opts: OpenOptions, ctx: Context): Promise<Com
   const tiers = escalationFor(loaded.config, severity);
   const page = (tiers[0]?.afterMs === 0 ? tiers[0].contacts : []).map(contactLine);
   const escalation = tiers.map((t) => ({ afterMs: t.afterMs, contacts: t.contacts.map(contactLine) }));
+  if (tiers.some((t) => t.contacts.some((c) => contactProblems(c).length > 0))) {
+    ctx.out.warn(`the escalation list still has placeholders: who to page may be unknown (ltc contacts; ${loaded.file})`);
+  }
   return {
     data: { id: incident.id, file: incidentFile(stateDir, incident.id), severity, environment, release: running.release, rc: running.rc, commander, security: incident.security, posts, page, escalation },
     text:

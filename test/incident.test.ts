@@ -358,6 +358,34 @@ describe('ltc incident postmortem', () => {
     expect(readFileSync(out, 'utf8')).toBe('edited by hand');
   });
 
+  it('a watch that failed during the incident joins the timeline with its figure', async () => {
+    const { createServer } = await import('node:http');
+    const server = createServer((_req, res) => {
+      res.writeHead(500);
+      res.end('broken');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const ops = await plainOps();
+      const { parse } = await import('yaml');
+      const cfg = parse(readFileSync(join(ops, 'ltc.config.yaml'), 'utf8')) as { environments: { staging: Record<string, unknown> } };
+      cfg.environments.staging = { url: `http://127.0.0.1:${port}`, watch: { min_requests: 1, probes: ['/'] } };
+      writeFileSync(join(ops, 'ltc.config.yaml'), stringify(cfg));
+      const id = await open(ops, ['--env', 'staging']);
+      const w = await ltcInProcess(['watch', '--env', 'staging', '--for', '3s', '--interval', '500ms', '--failure-limit', '2'], { cwd: ops });
+      expect(w.code, w.stderr).not.toBe(0);
+      await ltcInProcess(['incident', 'close', id], { cwd: ops });
+      const r = await ltcInProcess(['incident', 'postmortem', id, '--json'], { cwd: ops });
+      const j = r.json as { markdown: string; recorded: number };
+      expect(j.recorded).toBeGreaterThanOrEqual(2);
+      expect(j.markdown).toMatch(/\| audit \(staging\) \| watch started/);
+      expect(j.markdown).toMatch(/\| audit \(staging\) \| watch fail: error\\*_rate 1 against 0\.001/);
+    } finally {
+      server.close();
+    }
+  });
+
   it('Markdown special characters in a note are escaped in the post-mortem table', async () => {
     const ops = await plainOps();
     const id = await open(ops);

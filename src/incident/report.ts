@@ -59,6 +59,9 @@ function auditText(a: AuditEntry): string {
       return `secret ${a.secret ?? '?'} rotation ${a.outcome}${a.version ? ` (version ${a.version})` : ''} by ${a.actor}`;
     case 'lock.takeover':
       return `deploy lock taken over from a dead holder by ${a.actor}`;
+    case 'watch':
+      if (a.outcome === 'started') return `watch started${s('release') ? ` on ${s('release')}` : ''} by ${a.actor}`;
+      return `watch ${s('result') ?? a.outcome}${s('figure') ? `: ${s('figure')} ${s('value')} against ${s('threshold')}` : ''}${s('reason') && !s('figure') ? `: ${s('reason')}` : ''} by ${a.actor}`;
     default:
       return `${a.action} ${a.outcome}${a.secret ? ` ${a.secret}` : ''}${a.rc ? ` ${a.rc}` : ''} by ${a.actor}`;
   }

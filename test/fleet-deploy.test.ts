@@ -5,105 +5,31 @@
  * start (nothing switched anywhere), a wrong host key (nothing run), and a release that fails its
  * health (every host switched in the run goes back).
  */
-import { appendFile, readFile, rm, writeFile } from 'node:fs/promises';
-import { existsSync, readFileSync, readlinkSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanupTempDirs, freePort, tempDir } from './helpers/cli.ts';
-import { getJson, makeStage, type Stage } from './helpers/deploy.ts';
-import { startSshd, type Sshd } from './helpers/sshd.ts';
+import { cleanupTempDirs } from './helpers/cli.ts';
+import { makeStage, type Stage } from './helpers/deploy.ts';
+import { currentOf as current, sshTarget as targetOf, startFleet, stopFleet, versionOf as version, writeTarget as write, type Fleet } from './helpers/fleet.ts';
 
-interface Host {
-  name: string;
-  sshd: Sshd;
-  root: string;
-  port: number;
-}
-
-let hosts: Host[] = [];
+let fleet: Fleet;
 let stage: Stage;
+let hosts: Fleet['hosts'] = [];
 let keys: string;
-
-const current = (h: Host): string | undefined => {
-  try {
-    return readlinkSync(join(h.root, 'current')).replace(/^releases\//, '');
-  } catch {
-    return undefined;
-  }
-};
-const version = async (h: Host): Promise<string | undefined> => {
-  try {
-    const r = await getJson(`http://127.0.0.1:${h.port}/api/health`, 2000);
-    return (r.body as { version?: string }).version;
-  } catch {
-    return undefined;
-  }
-};
-const pidOf = (h: Host): number | undefined => {
-  try {
-    const m = /^pid=(\d+)$/m.exec(readFileSync(join(h.root, 'shared', 'app.pid'), 'utf8'));
-    return m ? Number(m[1]) : undefined;
-  } catch {
-    return undefined;
-  }
-};
-
-function sshTarget(over: Record<string, unknown> = {}, hostOver: (h: Host, i: number) => Record<string, unknown> = () => ({})) {
-  return {
-    type: 'ssh',
-    identity_file: hosts[0]!.sshd.identity,
-    known_hosts: join(keys, 'known_hosts'),
-    build: [['npm', 'run', 'build']],
-    start: ['node', 'server.mjs'],
-    env: { PATH: `${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`, HOST: '127.0.0.1' },
-    health_path: '/api/health',
-    health_deadline: '5s',
-    stop_grace: '3s',
-    batch: 2,
-    connect_timeout: '3s',
-    hosts: hosts.map((h, i) => ({ name: h.name, address: '127.0.0.1', port: h.sshd.port, user: h.sshd.user, deploy_root: h.root, url: `http://127.0.0.1:${h.port}`, env: { PORT: String(h.port) }, ...hostOver(h, i) })),
-    ...over,
-  };
-}
-
-async function writeTarget(target: Record<string, unknown>): Promise<void> {
-  const file = join(stage.ops, 'ltc.config.yaml');
-  const { parse, stringify } = await import('yaml');
-  const c = parse(await readFile(file, 'utf8')) as { environments: { staging: { target: unknown } } };
-  c.environments.staging.target = target;
-  await writeFile(file, stringify(c));
-}
+const sshTarget = (over: Record<string, unknown> = {}, hostOver?: Parameters<typeof targetOf>[2]) => targetOf(fleet, over, hostOver);
+const writeTarget = (target: Record<string, unknown>) => write(stage, target);
 
 beforeAll(async () => {
-  keys = await tempDir('ltc-fleet-keys-');
-  for (const name of ['api1', 'api2', 'api3']) {
-    const sshd = await startSshd();
-    hosts.push({ name, sshd, root: join(await tempDir(`ltc-fleet-${name}-`), 'srv'), port: await freePort() });
-  }
-  // One deploy key for the fleet (the first host's), one known_hosts with every host's key.
-  const pub = await readFile(`${hosts[0]!.sshd.identity}.pub`);
-  for (const h of hosts.slice(1)) await writeFile(join(h.sshd.dir, 'authorized_keys'), pub);
-  for (const h of hosts) await appendFile(join(keys, 'known_hosts'), await readFile(h.sshd.knownHosts));
+  fleet = await startFleet(['api1', 'api2', 'api3']);
+  hosts = fleet.hosts;
+  keys = fleet.keys;
   stage = await makeStage();
   await writeTarget(sshTarget());
 }, 120_000);
 
 afterAll(async () => {
-  for (const h of hosts) {
-    const pid = pidOf(h);
-    if (pid) {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-      }
-    }
-    await h.sshd.stop();
-  }
+  await stopFleet(fleet);
   await cleanupTempDirs();
 });
 

@@ -19,9 +19,12 @@ import type { Context } from '../core/context.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { CheckFailedError, LockedError, RollbackFailedError, RolledBackError, UsageError, toLtcError } from '../core/errors.js';
 import { shQuote } from './quote.js';
+import { openLoadBalancer, type LoadBalancer } from './lb.js';
 import { SshPool, type SshEndpoint } from './ssh.js';
 
 export interface FleetHost extends SshEndpoint {
+  /** Its server name in the load balancer's backend. */
+  server: string;
   root: string;
   url: string;
   env: Record<string, string>;
@@ -43,6 +46,7 @@ interface Fleet {
   config: SshTargetConfig;
   hosts: FleetHost[];
   pool: SshPool;
+  lb: LoadBalancer | undefined;
   graceMs: number;
   healthMs: number;
 }
@@ -53,6 +57,7 @@ function hostsOf(config: SshTargetConfig, filter?: string): FleetHost[] {
     address: h.address,
     port: h.port,
     user: h.user,
+    server: h.lb_server ?? h.name,
     root: (h.deploy_root ?? config.deploy_root)!.replace(/\/+$/, ''),
     url: h.url.replace(/\/+$/, ''),
     env: { ...config.env, ...h.env },
@@ -85,6 +90,7 @@ async function openFleet(ctx: Context, hostsFilter?: string): Promise<Fleet> {
     config,
     hosts: hostsOf(config, hostsFilter),
     pool,
+    lb: openLoadBalancer(config.lb, ctx, pool, hostsOf(config)),
     graceMs: parseDuration(config.stop_grace, 'stop_grace'),
     healthMs: parseDuration(config.health_deadline, 'health_deadline'),
   };
@@ -126,6 +132,14 @@ async function onEveryHost<T>(f: Fleet, what: string, fn: (h: FleetHost) => Prom
  */
 async function preflight(f: Fleet, needRelease?: (h: FleetHost) => string | undefined): Promise<Map<string, { current: string | null; previous: string | null }>> {
   await onEveryHost(f, 'connecting', (h) => must(f, h, 'connecting', 'true', []));
+  if (f.lb) {
+    try {
+      await f.lb.check(f.hosts);
+    } catch (err) {
+      const e = toLtcError(err);
+      throw Object.assign(e, { message: `${e.message.replace(/: nothing was switched$/, '')}: nothing was switched on any host` });
+    }
+  }
   const script = [
     'set -e',
     'mkdir -p "$1/releases" "$1/shared/logs"',
@@ -242,7 +256,8 @@ async function restartHost(f: Fleet, h: FleetHost): Promise<void> {
     'pidf="$root/shared/app.pid"',
     'if [ -f "$pidf" ]; then pid=$(sed -n "s/^pid=//p" "$pidf"); if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then',
     '  kill -TERM -"$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null; i=0',
-    '  while kill -0 "$pid" 2>/dev/null && [ $i -lt "$grace" ]; do sleep 0.1; i=$((i+1)); done',
+    // A zombie (exited, not yet reaped by the host's init) counts as stopped.
+    '  while kill -0 "$pid" 2>/dev/null && [ "$(awk \'{print $3}\' /proc/$pid/stat 2>/dev/null)" != Z ] && [ $i -lt "$grace" ]; do sleep 0.1; i=$((i+1)); done',
     '  kill -KILL -"$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true; fi; rm -f "$pidf"; fi',
     'cd "$root/current" || exit 1',
     'mkdir -p "$root/shared/logs"',
@@ -311,6 +326,7 @@ async function undo(f: Fleet, hosts: FleetHost[], to: Map<string, string | null>
       await switchHost(f, h, target, null);
       await restartHost(f, h);
       await healthHost(f, h);
+      await f.lb?.enable(h);
       rep.state = 'rolled_back';
       rep.current = target;
       f.ctx.out.info(`  ${h.name}: rolled back to ${target}`);
@@ -334,11 +350,18 @@ function stateLines(reports: Map<string, HostReport>): string {
  */
 async function rolling(f: Fleet, action: string, releaseOf: (h: FleetHost) => string, reports: Map<string, HostReport>, previousOf: (h: FleetHost) => string | null): Promise<void> {
   const switched: FleetHost[] = [];
+  const drained: FleetHost[] = [];
   for (const batch of batches(f.hosts, f.config.batch)) {
     const results = await Promise.allSettled(
       batch.map(async (h) => {
         const rep = reports.get(h.name)!;
         let t = performance.now();
+        if (f.lb) {
+          drained.push(h);
+          await f.lb.drain(h);
+          rep.phases.drain = Math.round(performance.now() - t);
+          t = performance.now();
+        }
         await switchHost(f, h, releaseOf(h), previousOf(h));
         switched.push(h);
         rep.state = 'switched';
@@ -350,6 +373,11 @@ async function rolling(f: Fleet, action: string, releaseOf: (h: FleetHost) => st
         t = performance.now();
         await healthHost(f, h);
         rep.phases.health = Math.round(performance.now() - t);
+        if (f.lb) {
+          t = performance.now();
+          await f.lb.enable(h);
+          rep.phases.enable = Math.round(performance.now() - t);
+        }
         f.ctx.out.info(`  ${h.name}: ${action} ${releaseOf(h)} healthy (${h.url})`);
       }),
     );
@@ -357,9 +385,18 @@ async function rolling(f: Fleet, action: string, releaseOf: (h: FleetHost) => st
     if (!bad.length) continue;
     const reason = bad.map((x) => `${x.h.name}: ${toLtcError((x.r as PromiseRejectedResult).reason).message}`).join('; ');
     for (const x of bad) reports.get(x.h.name)!.error = toLtcError((x.r as PromiseRejectedResult).reason).message;
+    if (switched.length === 0) {
+      for (const h of drained) await f.lb!.enable(h).catch((err: unknown) => f.ctx.out.error(`  ${h.name}: could not enable it again in the load balancer: ${toLtcError(err).message}`));
+      throw new CheckFailedError(`${action} failed before any host was switched (${reason}): nothing was switched on any host`, { hint: `state per host:\n${stateLines(reports)}`, details: { hosts: [...reports.values()] } });
+    }
     f.ctx.out.error(`${action} failed on ${bad.map((x) => x.h.name).join(', ')}: rolling back ${switched.map((h) => h.name).join(', ')}`);
     const back = new Map(switched.map((h) => [h.name, reports.get(h.name)!.before]));
     const failed = await undo(f, switched, back, reports);
+    // Drained but never switched (the drain itself failed, or a batch mate did first): back in.
+    for (const h of drained.filter((d) => !switched.includes(d))) {
+      await f.lb!.enable(h).catch((err: unknown) => f.ctx.out.error(`  ${h.name}: could not enable it again in the load balancer: ${toLtcError(err).message}`));
+    }
+    if (failed.length && f.lb) f.ctx.out.warn(`left drained in the ${f.lb.label}: ${failed.join(', ')} (enable them once they are healthy)`);
     if (failed.length) {
       throw new RollbackFailedError(`${action} failed (${reason}) and the rollback failed on ${failed.join(', ')}`, {
         hint: `state per host:\n${stateLines(reports)}\nnext: fix ${failed.join(', ')}, then ltc rollback --env ${f.environment}`,

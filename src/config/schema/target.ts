@@ -67,8 +67,34 @@ export const sshHostSchema = z
     deploy_root: z.string().min(1).optional().describe("this host's deploy root (absolute path on the host; default: the target's deploy_root)"),
     url: z.string().url().describe("the host's own base URL for its health check, e.g. http://10.0.0.5:8080"),
     env: envVars.default({}).describe('extra environment for this host (merged over the target env), e.g. PORT'),
+    lb_server: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,62}$/, 'a server name: letters, digits, dot, dash, underscore, colon')
+      .optional()
+      .describe("this host's server name in the load balancer's backend (default: the host name)"),
   })
   .describe('one server of an ssh target');
+
+const lbName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,62}$/, 'letters, digits, dot, dash, underscore, colon');
+
+export const lbSchema = z
+  .discriminatedUnion('type', [
+    z.strictObject({
+      type: z.literal('haproxy').describe("HAProxy's runtime API: set server <backend>/<server> state drain|ready over its admin socket"),
+      socket: z.string().startsWith('/').describe('the admin socket (haproxy.cfg: stats socket <path> level admin)'),
+      via: hostName.optional().describe('the host (a name from hosts) the socket is on, reached over ssh (needs socat there); default: this machine'),
+      backend: lbName.describe('the HAProxy backend the hosts are servers of'),
+      drain_timeout: duration.default('30s').describe("after drain: wait at most this long for the server's open sessions to end before the restart"),
+      ready_timeout: duration.default('30s').describe('after ready: wait at most this long for HAProxy to see the server UP before the next batch'),
+    }),
+    z.strictObject({
+      type: z.literal('command').describe('any other load balancer: commands run on this machine'),
+      drain: command.describe('take a host out, e.g. [./lb.sh, drain, "{server}"]; {host}, {address} and {server} are replaced'),
+      enable: command.describe('put it back once its health is green'),
+      timeout: duration.default('60s').describe('each command is ended after this'),
+    }),
+  ])
+  .describe('drain each host from the load balancer before its restart, enable it once healthy');
 
 export const sshTargetSchema = z
   .strictObject({
@@ -90,6 +116,7 @@ export const sshTargetSchema = z
     health_path: z.string().startsWith('/').default('/api/health').describe("path appended to each host's url; green = HTTP 2xx"),
     health_deadline: duration.default('60s').describe('how long a host may take to turn healthy after its restart'),
     batch: z.number().int().min(1).default(1).describe('hosts switched and restarted at the same time (rolling)'),
+    lb: lbSchema.optional(),
     command_timeout: duration.default('15m').describe('each remote command is ended after this'),
     keep_releases: z.number().int().min(2).default(5).describe('newest releases kept per host; current and previous are never removed'),
   })
@@ -104,6 +131,13 @@ export const sshTargetSchema = z
       if (!root) ctx.addIssue({ code: 'custom', path: ['hosts', i, 'deploy_root'], message: 'no deploy_root for this host (set it here or on the target)' });
       else if (!root.startsWith('/')) ctx.addIssue({ code: 'custom', path: ['hosts', i, 'deploy_root'], message: 'deploy_root on a host must be an absolute path' });
     });
+    const via = t.lb?.type === 'haproxy' ? t.lb.via : undefined;
+    if (via && !t.hosts.some((h) => h.name === via)) {
+      ctx.addIssue({ code: 'custom', path: ['lb', 'via'], message: `no host named ${via} (hosts: ${t.hosts.map((h) => h.name).join(', ')})` });
+    }
+    if (t.lb && t.batch >= t.hosts.length && t.hosts.length > 1) {
+      ctx.addIssue({ code: 'custom', path: ['batch'], message: `batch ${t.batch} drains all ${t.hosts.length} hosts from the load balancer at once: every request would fail; use a batch smaller than the number of hosts` });
+    }
   })
   .describe('the ssh target: a fleet of servers');
 
@@ -111,6 +145,7 @@ export const targetSchema = z.discriminatedUnion('type', [localTargetSchema, ssh
 
 export type SshTargetConfig = z.output<typeof sshTargetSchema>;
 export type SshHostConfig = z.output<typeof sshHostSchema>;
+export type LbConfig = z.output<typeof lbSchema>;
 
 export type LocalTargetConfig = z.output<typeof localTargetSchema>;
 export type TargetConfig = z.output<typeof targetSchema>;

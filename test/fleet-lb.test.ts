@@ -77,6 +77,7 @@ describe('rolling deploy behind HAProxy', () => {
     expect(load.requests).toBeGreaterThan(100);
     expect(load.failed, JSON.stringify(load)).toBe(0);
     const hosts = (r.json as { hosts: Array<{ host: string; phases: Record<string, number> }> }).hosts;
+    if (process.env.LTC_SHOW_PHASES) console.log("PHASES", JSON.stringify({ total: (r.json as { durationMs: number }).durationMs, hosts, load }));
     for (const h of hosts) {
       expect(h.phases.drain, h.host).toBeGreaterThanOrEqual(0);
       expect(h.phases.enable, h.host).toBeGreaterThanOrEqual(0);

@@ -118,14 +118,17 @@ async function sweep(file: string): Promise<void> {
  */
 async function breakStale(file: string, seen: string, temp: string, content: string): Promise<void> {
   const breaker = `${file}.break`;
+  // Marked ours before it exists: another acquirer in this process that sweeps meanwhile must
+  // not judge it stale (and move it aside, then put it back after we removed it).
+  breaking.add(content);
   if (!(await create(breaker, temp, content))) {
+    breaking.delete(content);
     const other = await inspect(breaker, breaking);
     // A breaker that died mid-way: its file is moved aside, and put back should it be a new one.
     if (other.state === 'stale') await moveAsideIf(breaker, other.content);
     else await new Promise((r) => setTimeout(r, 5));
     return;
   }
-  breaking.add(content);
   try {
     const now = await readFile(file, 'utf8').catch(() => undefined);
     if (now === seen) await rm(file, { force: true });

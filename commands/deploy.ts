@@ -31,7 +31,10 @@ const group: CommandGroup = {
     defineCommand<Record<string, never>, StopCliOptions>({
       path: ['stop'],
       description: 'stop the app ltc runs for an environment (SIGTERM, SIGKILL after stop_grace; locked, recorded, audited); current stays',
-      options: [{ flags: '--lock-wait <duration>', description: 'wait this long for a deploy or rollback in progress (default: exit 5 at once)' }],
+      options: [
+        { flags: '--lock-wait <duration>', description: 'wait this long for a deploy or rollback in progress (default: exit 5 at once)' },
+        { flags: '--hosts <names>', description: 'ssh targets: stop the app on these hosts only (comma-separated names)' },
+      ],
       examples: [
         'ltc stop --env staging',
         'ltc stop --env staging --dry-run',

@@ -5,12 +5,13 @@
  * start (nothing switched anywhere), a wrong host key (nothing run), and a release that fails its
  * health (every host switched in the run goes back).
  */
+import { spawn } from 'node:child_process';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanupTempDirs } from './helpers/cli.ts';
-import { makeStage, type Stage } from './helpers/deploy.ts';
+import { cleanupTempDirs, LTC } from './helpers/cli.ts';
+import { audit, makeStage, type Stage } from './helpers/deploy.ts';
 import { currentOf as current, sshTarget as targetOf, startFleet, stopFleet, versionOf as version, writeTarget as write, type Fleet } from './helpers/fleet.ts';
 
 let fleet: Fleet;
@@ -101,4 +102,83 @@ describe('ltc deploy to three hosts over ssh', () => {
     expect(r.stderr).toMatch(/api2/);
     expect(hosts.map(current)).toEqual(before);
   }, 60_000);
+
+  it('SIGKILL of ltc mid-batch: the next run reports the lock while its heartbeat is fresh, then takes it over and brings the fleet to one release', async () => {
+    await writeTarget(sshTarget({ batch: 1, lock_stale_after: '3s' }));
+    const before = hosts.map(current);
+    expect(new Set(before).size).toBe(1);
+    const child = spawn(process.execPath, [LTC, 'deploy', '--rc', 'rc-2026-03-01', '--env', 'staging'], { cwd: stage.ops, env: { ...process.env, ...stage.env, NO_COLOR: '1', CI: 'true' }, stdio: 'ignore' });
+    const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    // Kill it the moment the first host is switched: the others still run the old release.
+    const deadline = Date.now() + 120_000;
+    while (current(hosts[0]!) === before[0] && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGKILL');
+    await exited;
+    expect(current(hosts[0]!)).toMatch(/^rc-2026-03-01-/);
+    expect(current(hosts[2]!)).toBe(before[2]);
+    expect(existsSync(join(hosts[0]!.root, '.ltc-lock', 'info.json'))).toBe(true);
+
+    // Right after the kill the heartbeat is fresh: locked, exit 5, nothing changed.
+    const locked = await stage.ltc(['rollback', '--env', 'staging']);
+    expect(locked.code, locked.stderr + locked.stdout).toBe(5);
+    expect(locked.stderr).toMatch(/locked on host api1.*deploy of rc-2026-03-01/s);
+    expect(current(hosts[0]!)).toMatch(/^rc-2026-03-01-/);
+
+    await new Promise((r) => setTimeout(r, 4000));
+    // ltc status shows the split and the stale lock: exit 1.
+    const st = await stage.ltc(['status', '--env', 'staging', '--json']);
+    expect(st.code, st.stderr).toBe(1);
+    const sj = st.json as { consistent: boolean; lock: { held: boolean; stale: boolean; info: { rc: string } }; hosts: Array<{ host: string; current: string; health: { ok: boolean } }> };
+    expect(sj.consistent).toBe(false);
+    expect(sj.lock).toMatchObject({ held: true, stale: true, info: { rc: 'rc-2026-03-01' } });
+    expect(sj.hosts.map((h) => h.current)).toEqual(hosts.map(current));
+    const lockStatus = await stage.ltc(['lock', 'status', '--env', 'staging']);
+    expect(lockStatus.stdout).toMatch(/STALE/);
+
+    const r = await stage.ltc(['rollback', '--env', 'staging']);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(r.stderr).toMatch(/took over a stale lock on api1: deploy of rc-2026-03-01/);
+    expect(r.stderr).toMatch(/different releases/);
+    expect(hosts.map(current)).toEqual(before);
+    for (const h of hosts) expect(await version(h), h.name).toBe('1.0.0');
+    expect(existsSync(join(hosts[0]!.root, '.ltc-lock'))).toBe(false);
+    expect((await audit(stage)).some((e) => e.action === 'lock.takeover')).toBe(true);
+    await writeTarget(sshTarget());
+  }, 240_000);
+
+  it('ltc status, releases, stop and lock across the fleet', async () => {
+    const ok = await stage.ltc(['status', '--env', 'staging']);
+    expect(ok.code, ok.stderr + ok.stdout).toBe(0);
+    for (const h of hosts) expect(ok.stdout).toMatch(new RegExp(`^${h.name}\\s+${current(h)}\\s+\\S+\\s+pid \\d+\\s+200 `, 'm'));
+    expect(ok.stdout).toMatch(/lock: free/);
+    expect(ok.stdout).toMatch(/every host runs rc-2026-02-15-\S+ and is healthy/);
+
+    const rel = await stage.ltc(['releases', '--env', 'staging', '--hosts', 'api1', '--json']);
+    expect(rel.code, rel.stderr).toBe(0);
+    const rj = rel.json as { hosts: Array<{ host: string; current: string; releases: string[] }> };
+    expect(rj.hosts.map((h) => h.host)).toEqual(['api1']);
+    expect(rj.hosts[0]!.releases).toContain(current(hosts[0]!));
+
+    const pid = (await import('./helpers/fleet.ts')).pidOf(hosts[2]!);
+    const stop = await stage.ltc(['stop', '--env', 'staging', '--hosts', 'api3']);
+    expect(stop.code, stop.stderr + stop.stdout).toBe(0);
+    expect(stop.stdout + stop.stderr).toMatch(new RegExp(`api3: stopped pid ${pid}`));
+    expect(await version(hosts[2]!)).toBeUndefined();
+    expect(await version(hosts[0]!)).toBe('1.0.0');
+    const down = await stage.ltc(['status', '--env', 'staging', '--json']);
+    expect(down.code).toBe(1);
+    const dj = down.json as { hosts: Array<{ host: string; app: { running: boolean }; health: { ok: boolean } }>; problems: string[] };
+    expect(dj.hosts[2]).toMatchObject({ host: 'api3', app: { running: false }, health: { ok: false } });
+    expect(dj.problems.join(' ')).toMatch(/api3 not healthy/);
+
+    // Started again: rollback --to the current release on that host.
+    const again = await stage.ltc(['rollback', '--env', 'staging', '--hosts', 'api3', '--to', current(hosts[2]!)!]);
+    expect(again.code, again.stderr + again.stdout).toBe(0);
+    expect(await version(hosts[2]!)).toBe('1.0.0');
+
+    // A hostile --hosts value is refused before anything runs.
+    const bad = await stage.ltc(['status', '--env', 'staging', '--hosts', 'api1;touch /tmp/x']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/no host named "api1;touch \/tmp\/x"/);
+  }, 180_000);
 });

@@ -14,6 +14,7 @@ export async function loadGroups(): Promise<CommandGroup[]> {
     import('../../commands/deploy.js'),
     import('../../commands/rollback.js'),
     import('../../commands/releases.js'),
+    import('../../commands/status.js'),
     import('../../commands/lock.js'),
     import('../../commands/restart.js'),
     import('../../commands/golive.js'),

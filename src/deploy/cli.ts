@@ -267,8 +267,9 @@ export async function rollbackCommand(opts: RollbackCliOptions, ctx: Context): P
   return { data, text };
 }
 
-export async function releasesCommand(ctx: Context): Promise<CommandResult> {
+export async function releasesCommand(ctx: Context, hosts?: string): Promise<CommandResult> {
   const { name, env, loaded } = await ctx.environment();
+  if (env.target?.type === 'ssh') return (await import('../fleet/status.js')).fleetReleases(ctx, hosts);
   const { openTarget } = await import('../targets/index.js');
   const target = openTarget(name, env, loaded);
   const releases = await target.listReleases();
@@ -320,6 +321,7 @@ export async function releasesCommand(ctx: Context): Promise<CommandResult> {
 
 export async function lockStatusCommand(ctx: Context): Promise<CommandResult> {
   const { name, env, loaded } = await ctx.environment();
+  if (env.target?.type === 'ssh') return (await import('../fleet/status.js')).fleetLockStatus(ctx);
   const { openTarget } = await import('../targets/index.js');
   const { describeHolder } = await import('../targets/local/lock.js');
   const target = openTarget(name, env, loaded);
@@ -335,6 +337,7 @@ export async function lockStatusCommand(ctx: Context): Promise<CommandResult> {
 
 export async function lockReleaseCommand(opts: { force?: boolean }, ctx: Context): Promise<CommandResult> {
   const { name, env, loaded } = await ctx.environment();
+  if (env.target?.type === 'ssh') return (await import('../fleet/status.js')).fleetLockRelease(ctx, Boolean(opts.force));
   const { openTarget } = await import('../targets/index.js');
   const { describeHolder } = await import('../targets/local/lock.js');
   const target = openTarget(name, env, loaded);
@@ -360,6 +363,8 @@ export async function lockReleaseCommand(opts: { force?: boolean }, ctx: Context
 
 export interface StopCliOptions {
   lockWait?: string;
+  /** ssh targets: only these hosts (comma-separated names). */
+  hosts?: string;
 }
 
 /**
@@ -372,6 +377,7 @@ export async function stopCommand(opts: StopCliOptions, ctx: Context): Promise<C
   const t0 = performance.now();
   const lockWait = parseDuration(lockWaitOf(opts.lockWait), '--lock-wait');
   const { name, env, loaded } = await ctx.environment();
+  if (env.target?.type === 'ssh') return (await import('../fleet/fleet.js')).fleetStop(ctx, opts.hosts);
   const { openTarget, targetConfigOf } = await import('../targets/index.js');
   const config = targetConfigOf(name, env, loaded);
   if (config.service) {

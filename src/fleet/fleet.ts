@@ -40,7 +40,7 @@ export interface HostReport {
   error?: string;
 }
 
-interface Fleet {
+export interface Fleet {
   ctx: Context;
   environment: string;
   config: SshTargetConfig;
@@ -49,6 +49,7 @@ interface Fleet {
   lb: LoadBalancer | undefined;
   graceMs: number;
   healthMs: number;
+  staleMs: number;
 }
 
 function hostsOf(config: SshTargetConfig, filter?: string): FleetHost[] {
@@ -71,7 +72,7 @@ function hostsOf(config: SshTargetConfig, filter?: string): FleetHost[] {
   return all.filter((h) => names.includes(h.name));
 }
 
-async function openFleet(ctx: Context, hostsFilter?: string): Promise<Fleet> {
+export async function openFleet(ctx: Context, hostsFilter?: string): Promise<Fleet> {
   const { name, env, loaded } = await ctx.environment();
   const config = env.target as SshTargetConfig;
   const pool = await SshPool.open(
@@ -93,6 +94,7 @@ async function openFleet(ctx: Context, hostsFilter?: string): Promise<Fleet> {
     lb: openLoadBalancer(config.lb, ctx, pool, hostsOf(config)),
     graceMs: parseDuration(config.stop_grace, 'stop_grace'),
     healthMs: parseDuration(config.health_deadline, 'health_deadline'),
+    staleMs: parseDuration(config.lock_stale_after, 'lock_stale_after'),
   };
 }
 
@@ -130,7 +132,7 @@ async function onEveryHost<T>(f: Fleet, what: string, fn: (h: FleetHost) => Prom
  * key or a host that is down stops the run before any host is touched), its deploy root writable,
  * free space ≥ 50 MB; returns current and previous per host.
  */
-async function preflight(f: Fleet, needRelease?: (h: FleetHost) => string | undefined): Promise<Map<string, { current: string | null; previous: string | null }>> {
+async function preflight(f: Fleet, needRelease?: (h: FleetHost) => string | undefined): Promise<Links> {
   await onEveryHost(f, 'connecting', (h) => must(f, h, 'connecting', 'true', []));
   if (f.lb) {
     try {
@@ -159,23 +161,18 @@ async function preflight(f: Fleet, needRelease?: (h: FleetHost) => string | unde
   return new Map(states.map((st, i) => [f.hosts[i]!.name, st]));
 }
 
-/** The environment lock on the primary host: mkdir is atomic; info.json says who holds it. */
+/** The environment lock on the primary host, with a heartbeat; a stale one is taken over. */
 async function lock(f: Fleet, action: string, rc: string | undefined, runId: string): Promise<() => Promise<void>> {
-  const h = f.config.hosts[0]!;
-  const primary = f.hosts.find((x) => x.name === h.name) ?? hostsOf(f.config)[0]!;
   const { hostname, userInfo } = await import('node:os');
-  const info = JSON.stringify({ pid: process.pid, host: hostname(), user: userInfo().username, action, rc: rc ?? null, runId, startedAt: new Date().toISOString() });
-  const dir = `${primary.root}/.ltc-lock`;
-  const r = await f.pool.script(primary, 'mkdir "$1" 2>/dev/null || { cat "$1/info.json" 2>/dev/null; exit 3; }; cat > "$1/info.json"', [dir], { input: info, signal: f.ctx.signal });
-  if (r.exitCode === 3) {
-    throw new LockedError(`environment ${f.environment} is locked on host ${primary.name} (${dir}): ${r.stdout.trim() || 'no info'}`, {
-      hint: `wait for that run to end; a lock left by a killed run: ssh to the host and remove ${dir}`,
-    });
-  }
-  if (r.exitCode !== 0) throw new CheckFailedError(`host ${primary.name}: cannot take the lock ${dir}: ${r.output.trim()}`);
-  return async () => {
-    await f.pool.script(primary, 'rm -rf "$1"', [dir]).catch(() => undefined);
-  };
+  const { takeFleetLock } = await import('./lock.js');
+  const info = { pid: process.pid, host: hostname(), user: userInfo().username, action, rc: rc ?? null, runId, startedAt: new Date().toISOString() };
+  return takeFleetLock(f.ctx, f.pool, primaryOf(f), f.environment, f.staleMs, info);
+}
+
+/** The first configured host, whether or not --hosts selected it: it holds the lock. */
+export function primaryOf(f: Fleet): FleetHost {
+  const name = f.config.hosts[0]!.name;
+  return f.hosts.find((x) => x.name === name) ?? hostsOf(f.config).find((x) => x.name === name)!;
 }
 
 function envFileText(values: ReadonlyMap<string, string>): string {
@@ -245,6 +242,17 @@ async function switchHost(f: Fleet, h: FleetHost, release: string, previous: str
   );
 }
 
+// $1 root, $2 grace in tenths of a second: SIGTERM to the app's process group, SIGKILL after the grace.
+const STOP_APP = [
+  'root="$1"; grace="$2"; shift 2',
+  'pidf="$root/shared/app.pid"',
+  'if [ -f "$pidf" ]; then pid=$(sed -n "s/^pid=//p" "$pidf"); if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then',
+  '  echo "stopped=$pid"; kill -TERM -"$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null; i=0',
+  // A zombie (exited, not yet reaped by the host's init) counts as stopped.
+  '  while kill -0 "$pid" 2>/dev/null && [ "$(awk \'{print $3}\' /proc/$pid/stat 2>/dev/null)" != Z ] && [ $i -lt "$grace" ]; do sleep 0.1; i=$((i+1)); done',
+  '  kill -KILL -"$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true; fi; rm -f "$pidf"; fi',
+].join('\n');
+
 /** Stops the app (TERM, KILL after the grace period) and starts it detached from current. */
 async function restartHost(f: Fleet, h: FleetHost): Promise<void> {
   if (f.config.service) {
@@ -252,13 +260,7 @@ async function restartHost(f: Fleet, h: FleetHost): Promise<void> {
     return;
   }
   const script = [
-    'root="$1"; grace="$2"; shift 2',
-    'pidf="$root/shared/app.pid"',
-    'if [ -f "$pidf" ]; then pid=$(sed -n "s/^pid=//p" "$pidf"); if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then',
-    '  kill -TERM -"$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null; i=0',
-    // A zombie (exited, not yet reaped by the host's init) counts as stopped.
-    '  while kill -0 "$pid" 2>/dev/null && [ "$(awk \'{print $3}\' /proc/$pid/stat 2>/dev/null)" != Z ] && [ $i -lt "$grace" ]; do sleep 0.1; i=$((i+1)); done',
-    '  kill -KILL -"$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true; fi; rm -f "$pidf"; fi',
+    STOP_APP,
     'cd "$root/current" || exit 1',
     'mkdir -p "$root/shared/logs"',
     // The app gets shared/.env (sh-quoted values) in its environment; setsid: its own process group.
@@ -316,14 +318,15 @@ function batches<T>(items: T[], size: number): T[][] {
 }
 
 /** Back to `to` on each host (switch, restart, health); returns the hosts that could not be. */
-async function undo(f: Fleet, hosts: FleetHost[], to: Map<string, string | null>, reports: Map<string, HostReport>): Promise<string[]> {
+async function undo(f: Fleet, hosts: FleetHost[], to: Map<string, string | null>, reports: Map<string, HostReport>, previousBefore: (h: FleetHost) => string | null): Promise<string[]> {
   const failed: string[] = [];
   for (const h of hosts) {
     const rep = reports.get(h.name)!;
     const target = to.get(h.name);
     try {
       if (!target) throw new CheckFailedError(`host ${h.name}: no release to go back to`);
-      await switchHost(f, h, target, null);
+      // Both links as they were before this run: previous must not end up equal to current.
+      await switchHost(f, h, target, previousBefore(h));
       await restartHost(f, h);
       await healthHost(f, h);
       await f.lb?.enable(h);
@@ -344,11 +347,16 @@ function stateLines(reports: Map<string, HostReport>): string {
   return [...reports.values()].map((r) => `  ${r.host}: ${r.state}, current ${r.current ?? '(none)'}${r.error ? ` (${r.error})` : ''}`).join('\n');
 }
 
+/** Each host's links before the run: where it is switched from, and its previous release then. */
+type Links = Map<string, { current: string | null; previous: string | null }>;
+
 /**
- * Switches hosts batch by batch to `releaseOf(host)`; a failing batch rolls back every host
- * switched in this run (exit 3; 4 when one cannot be rolled back).
+ * Switches hosts batch by batch to `releaseOf(host)` (previous := its current before); a failing
+ * batch rolls back every host switched in this run to its links before (exit 3; 4 when one
+ * cannot be rolled back).
  */
-async function rolling(f: Fleet, action: string, releaseOf: (h: FleetHost) => string, reports: Map<string, HostReport>, previousOf: (h: FleetHost) => string | null): Promise<void> {
+async function rolling(f: Fleet, action: string, releaseOf: (h: FleetHost) => string, reports: Map<string, HostReport>, before: Links): Promise<void> {
+  const previousOf = (h: FleetHost) => before.get(h.name)!.current;
   const switched: FleetHost[] = [];
   const drained: FleetHost[] = [];
   for (const batch of batches(f.hosts, f.config.batch)) {
@@ -391,7 +399,7 @@ async function rolling(f: Fleet, action: string, releaseOf: (h: FleetHost) => st
     }
     f.ctx.out.error(`${action} failed on ${bad.map((x) => x.h.name).join(', ')}: rolling back ${switched.map((h) => h.name).join(', ')}`);
     const back = new Map(switched.map((h) => [h.name, reports.get(h.name)!.before]));
-    const failed = await undo(f, switched, back, reports);
+    const failed = await undo(f, switched, back, reports, (h) => before.get(h.name)!.previous);
     // Drained but never switched (the drain itself failed, or a batch mate did first): back in.
     for (const h of drained.filter((d) => !switched.includes(d))) {
       await f.lb!.enable(h).catch((err: unknown) => f.ctx.out.error(`  ${h.name}: could not enable it again in the load balancer: ${toLtcError(err).message}`));
@@ -449,7 +457,7 @@ export async function fleetDeploy(ctx: Context, rc: string, hostsFilter?: string
       }
       let outcome = 'ok';
       try {
-        await rolling(f, 'deploy', () => release, reports, (h) => reports.get(h.name)!.before);
+        await rolling(f, 'deploy', () => release, reports, before);
       } catch (err) {
         outcome = toLtcError(err).exitCode === 4 ? 'rollback_failed' : 'rolled_back';
         throw err;
@@ -470,26 +478,60 @@ export async function fleetDeploy(ctx: Context, rc: string, hostsFilter?: string
   }
 }
 
+interface RollbackGoal {
+  targetOf: (h: FleetHost) => string | undefined;
+  /** Set when the hosts run different releases (a run that did not finish). */
+  split?: string;
+}
+
+/**
+ * Where each host goes: --to for all; when the hosts run different releases (a killed or cut-off
+ * run), the release the hosts not on the newest one run, so the fleet ends on one release;
+ * otherwise each host's previous release.
+ */
+export async function rollbackGoal(hosts: FleetHost[], links: Links, to: string | undefined): Promise<RollbackGoal> {
+  if (to) return { targetOf: () => to };
+  const currents = [...new Set(hosts.map((h) => links.get(h.name)!.current).filter((c): c is string => Boolean(c)))];
+  if (currents.length <= 1) return { targetOf: (h) => links.get(h.name)!.previous ?? undefined };
+  const { timeOfName } = await import('../targets/local/releases.js');
+  const newest = currents.reduce((a, b) => ((timeOfName(b) ?? 0) > (timeOfName(a) ?? 0) ? b : a));
+  const others = currents.filter((c) => c !== newest);
+  const on = (r: string) => hosts.filter((h) => links.get(h.name)!.current === r).map((h) => h.name).join(', ');
+  const where = currents.map((r) => `${on(r)} on ${r}`).join('; ');
+  if (others.length > 1) {
+    throw new UsageError(`the hosts run ${currents.length} different releases (${where}): say which one the fleet goes to`, { hint: `ltc rollback --env <env> --to <release>; ltc status --env <env> shows each host` });
+  }
+  const goal = others[0]!;
+  return { targetOf: () => goal, split: `the hosts run different releases (${where}): bringing ${on(newest)} back to ${goal}` };
+}
+
 export async function fleetRollback(ctx: Context, to: string | undefined, hostsFilter?: string): Promise<CommandResult> {
   const t0 = performance.now();
   const f = await openFleet(ctx, hostsFilter);
   const runId = `${Date.now().toString(36)}-${process.pid}`;
   try {
-    // Rollback readiness on every host before anything is switched: the release is there.
     const links = await preflight(f);
-    const targetOf = (h: FleetHost): string | undefined => to ?? links.get(h.name)!.previous ?? undefined;
-    const missing = f.hosts.filter((h) => !targetOf(h));
-    if (missing.length) throw new CheckFailedError(`no previous release on ${missing.map((h) => h.name).join(', ')}: nothing was switched`, { hint: 'name one with --to <release>' });
-    await preflight(f, targetOf);
-    if (ctx.options.dryRun) {
-      return { data: { plan: f.hosts.map((h) => ({ host: h.name, from: links.get(h.name)!.current, to: targetOf(h) })) }, text: f.hosts.map((h) => `  ${h.name}: ${links.get(h.name)!.current} → ${targetOf(h)}`).join('\n') + '\nnothing was changed' };
-    }
-    const unlock = await lock(f, 'rollback', undefined, runId);
-    const reports = new Map<string, HostReport>(f.hosts.map((h) => [h.name, { host: h.name, before: links.get(h.name)!.current, current: links.get(h.name)!.current, state: 'unchanged', phases: {} }]));
+    const unlock = ctx.options.dryRun ? async () => undefined : await lock(f, 'rollback', undefined, runId);
     try {
+      const goal = await rollbackGoal(f.hosts, links, to);
+      const { targetOf } = goal;
+      const missing = f.hosts.filter((h) => !targetOf(h));
+      if (missing.length) throw new CheckFailedError(`no previous release on ${missing.map((h) => h.name).join(', ')}: nothing was switched`, { hint: 'name one with --to <release>' });
+      // Rollback readiness on every host before anything is switched: the release is there.
+      await preflight(f, targetOf);
+      if (goal.split) ctx.out.warn(goal.split);
+      // Bringing a split fleet together: a host already on the goal is left alone. (With --to,
+      // every host is switched and restarted: `--to <current>` is how a stopped app starts again.)
+      const all = f.hosts;
+      if (goal.split) f.hosts = all.filter((h) => links.get(h.name)!.current !== targetOf(h));
+      const plan = all.map((h) => ({ host: h.name, from: links.get(h.name)!.current, to: targetOf(h)!, change: f.hosts.includes(h) }));
+      if (ctx.options.dryRun) {
+        return { data: { plan }, text: plan.map((p) => `  ${p.host}: ${p.change ? `${p.from} → ${p.to}` : `stays on ${p.to}`}`).join('\n') + '\nnothing was changed' };
+      }
+      const reports = new Map<string, HostReport>(all.map((h) => [h.name, { host: h.name, before: links.get(h.name)!.current, current: links.get(h.name)!.current, state: 'unchanged', phases: {} }]));
       let outcome = 'ok';
       try {
-        await rolling(f, 'rollback', (h) => targetOf(h)!, reports, (h) => links.get(h.name)!.current);
+        await rolling(f, 'rollback', (h) => targetOf(h)!, reports, links);
       } catch (err) {
         outcome = toLtcError(err).exitCode === 4 ? 'rollback_failed' : 'rolled_back';
         throw err;
@@ -499,9 +541,40 @@ export async function fleetRollback(ctx: Context, to: string | undefined, hostsF
           const r = reports.get(h.name)!;
           await recordOn(f, h, { time: new Date().toISOString(), actor: `${userInfo().username}@${hostname()}`, action: 'rollback', environment: f.environment, release: targetOf(h), from: r.before, outcome, runId, host: h.name, current: r.current });
         }
+        f.hosts = all;
       }
-      const names = new Set(f.hosts.map(targetOf));
-      return result(f, 'rolled back', names.size === 1 ? [...names][0]! : null, reports, t0, { runId });
+      const names = new Set(all.map(targetOf));
+      return result(f, 'rolled back', names.size === 1 ? [...names][0]! : null, reports, t0, { runId, ...(goal.split ? { split: goal.split } : {}) });
+    } finally {
+      await unlock();
+    }
+  } finally {
+    await f.pool.close();
+  }
+}
+
+/** `ltc stop` on a fleet: drained first when there is a load balancer (and left drained), then stopped; current stays. */
+export async function fleetStop(ctx: Context, hostsFilter?: string): Promise<CommandResult> {
+  const t0 = performance.now();
+  const f = await openFleet(ctx, hostsFilter);
+  const runId = `${Date.now().toString(36)}-${process.pid}`;
+  try {
+    if (f.config.service) throw new UsageError(`the app of environment ${f.environment} is run by the service command ${f.config.service.join(' ')}, not by ltc: ltc cannot stop it`, { hint: 'stop it with the service manager on each host' });
+    const links = await preflight(f);
+    if (ctx.options.dryRun) return { data: { plan: f.hosts.map((h) => h.name) }, text: `would stop the app on ${f.hosts.map((h) => h.name).join(', ')}${f.lb ? ` (drained from the ${f.lb.label} first)` : ''}; nothing was changed` };
+    const unlock = await lock(f, 'stop', undefined, runId);
+    const reports = new Map<string, HostReport>(f.hosts.map((h) => [h.name, { host: h.name, before: links.get(h.name)!.current, current: links.get(h.name)!.current, state: 'unchanged', phases: {} }]));
+    try {
+      const { hostname, userInfo } = await import('node:os');
+      await onEveryHost(f, 'stopping', async (h) => {
+        await f.lb?.drain(h);
+        const out = await must(f, h, 'stopping the app', STOP_APP, [h.root, String(Math.max(1, Math.round(f.graceMs / 100)))]);
+        const pid = /stopped=(\d+)/.exec(out)?.[1];
+        ctx.out.info(`  ${h.name}: ${pid ? `stopped pid ${pid}` : 'was not running'}`);
+        await recordOn(f, h, { time: new Date().toISOString(), actor: `${userInfo().username}@${hostname()}`, action: 'stop', environment: f.environment, release: links.get(h.name)!.current, outcome: 'ok', runId, host: h.name, current: links.get(h.name)!.current });
+      });
+      if (f.lb) ctx.out.warn(`left drained in the ${f.lb.label}: ${f.hosts.map((h) => h.name).join(', ')} (ltc rollback --env ${f.environment} --to <current release> starts and enables them again)`);
+      return result(f, 'stopped', null, reports, t0, { runId });
     } finally {
       await unlock();
     }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { command, duration, envVars, regexString } from './common.js';
+import { boundedDuration, command, duration, envVars, regexString } from './common.js';
 
 export const localTargetSchema = z
   .strictObject({
@@ -118,6 +118,7 @@ export const sshTargetSchema = z
     batch: z.number().int().min(1).default(1).describe('hosts switched and restarted at the same time (rolling)'),
     lb: lbSchema.optional(),
     command_timeout: duration.default('15m').describe('each remote command is ended after this'),
+    lock_stale_after: boundedDuration(1000, 86_400_000).default('60s').describe("the run touches the lock's heartbeat on the primary host every quarter of this; a lock whose heartbeat is older is stale (a killed run) and the next run takes it over"),
     keep_releases: z.number().int().min(2).default(5).describe('newest releases kept per host; current and previous are never removed'),
   })
   .superRefine((t, ctx) => {

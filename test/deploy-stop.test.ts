@@ -37,6 +37,10 @@ describe('ltc stop', () => {
     const pid = appPid(s)!;
     const cur = currentRelease(s)!;
 
+    const up0 = await s.ltc(['status', '--env', 'staging', '--json']);
+    expect(up0.code, up0.stderr).toBe(0);
+    expect(up0.json).toMatchObject({ target: 'local', current: cur, app: { running: true, pid }, health: { ok: true }, lock: { state: 'free' }, last: { action: 'deploy', outcome: 'ok' } });
+
     const before = snapshot(s.deployRoot);
     const dry = await s.ltc(['stop', '--env', 'staging', '--dry-run']);
     expect(dry.code, dry.stderr).toBe(0);
@@ -56,6 +60,11 @@ describe('ltc stop', () => {
     expect(revisions(s).at(-1)).toMatchObject({ action: 'stop', outcome: 'ok', release: cur, rc: 'rc-2026-02-15' });
     expect((await audit(s)).at(-1)).toMatchObject({ action: 'app.stop', outcome: 'ok', details: { stopped: true, pid, release: cur } });
     expect(existsSync(join(s.deployRoot, '.ltc-lock'))).toBe(false);
+    const down = await s.ltc(['status', '--env', 'staging']);
+    expect(down.code).toBe(1);
+    expect(down.stdout).toMatch(/app\s+not running/);
+    expect(down.stdout).toMatch(/health\s+failing: /);
+    expect(down.stdout).toMatch(/not ok: not healthy, the app does not run/);
 
     const again = await s.ltc(['stop', '--env', 'staging']);
     expect(again.code, again.stderr).toBe(0);

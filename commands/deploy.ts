@@ -16,6 +16,7 @@ const group: CommandGroup = {
         { flags: '--skip-gates', description: 'protected environments: deploy without green gates (audited)' },
         { flags: '--lock-wait <duration>', description: 'wait this long for another deploy or rollback (e.g. 5m; default: exit 5 at once)' },
         { flags: '--hosts <names>', description: 'ssh targets: deploy to these hosts only (comma-separated names)' },
+        { flags: '--roles <roles>', description: 'ssh targets: deploy to the hosts with one of these roles only (comma-separated, e.g. api,web)' },
         { flags: '--incident <id>', description: 'when the deploy rolls itself back (exit 3): add the rollback, with its duration, to this incident\'s timeline' },
         { flags: '--no-incident', description: 'no incident for an automatic rollback (no question, no hint)' },
       ],

@@ -14,6 +14,7 @@ const group: CommandGroup = {
         { flags: '--to <release|rc>', description: 'a release folder name (see `ltc releases`) or an rc tag (its newest release)' },
         { flags: '--lock-wait <duration>', description: 'wait this long for another deploy or rollback (default: exit 5 at once)' },
         { flags: '--hosts <names>', description: 'ssh targets: roll back these hosts only (comma-separated names)' },
+        { flags: '--roles <roles>', description: 'ssh targets: roll back the hosts with one of these roles only (comma-separated, e.g. api,web)' },
         { flags: '--incident <id>', description: 'add the rollback, with its duration, to this incident\'s timeline' },
         { flags: '--no-incident', description: 'no incident for this rollback (no question, no hint)' },
       ],

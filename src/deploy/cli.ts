@@ -16,6 +16,8 @@ export interface DeployCliOptions {
   lockWait?: string;
   /** ssh targets: only these hosts (comma-separated names). */
   hosts?: string;
+  /** ssh targets: only hosts with one of these roles (comma-separated). */
+  roles?: string;
   /** `--incident <id>` / `--no-incident`: where an automatic rollback (exit 3) goes (src/incident/handoff.ts). */
   incident?: string | false;
 }
@@ -24,6 +26,7 @@ export interface RollbackCliOptions {
   to?: string;
   lockWait?: string;
   hosts?: string;
+  roles?: string;
   /** `--incident <id>` / `--no-incident` (src/incident/handoff.ts). */
   incident?: string | false;
 }
@@ -153,7 +156,7 @@ export async function deployCommand(opts: DeployCliOptions, ctx: Context): Promi
   }
   const handoff = await import('../incident/handoff.js');
   await handoff.checkIncidentChoice(opts.incident, ctx);
-  if (envConfig.target.type === 'ssh') return (await import('../fleet/fleet.js')).fleetDeploy(ctx, opts.rc, opts.hosts);
+  if (envConfig.target.type === 'ssh') return (await import('../fleet/fleet.js')).fleetDeploy(ctx, opts.rc, opts.hosts, opts.roles);
   let ran: Awaited<ReturnType<typeof runShipped>>;
   try {
     ran = await runShipped('deploy', { rc: opts.rc, environment: name, skip_gates: Boolean(opts.skipGates), lock_wait: lockWait }, ctx, `ltc deploy --rc ${opts.rc} --env ${name}`);
@@ -240,7 +243,7 @@ export async function rollbackCommand(opts: RollbackCliOptions, ctx: Context): P
   }
   const handoff = await import('../incident/handoff.js');
   await handoff.checkIncidentChoice(opts.incident, ctx);
-  if (loaded.config.environments[name]?.target?.type === 'ssh') return (await import('../fleet/fleet.js')).fleetRollback(ctx, opts.to, opts.hosts);
+  if (loaded.config.environments[name]?.target?.type === 'ssh') return (await import('../fleet/fleet.js')).fleetRollback(ctx, opts.to, opts.hosts, opts.roles);
   const ran = await runShipped('rollback', { environment: name, to: opts.to ?? '', lock_wait: lockWait }, ctx, `ltc rollback --env ${name}${opts.to ? ` --to ${opts.to}` : ''}`);
   if (!('summary' in ran)) return ran;
   const { summary, session: s } = ran;
@@ -365,6 +368,8 @@ export interface StopCliOptions {
   lockWait?: string;
   /** ssh targets: only these hosts (comma-separated names). */
   hosts?: string;
+  /** ssh targets: only hosts with one of these roles (comma-separated). */
+  roles?: string;
 }
 
 /**

@@ -37,7 +37,7 @@ const PROBE = [
 ].join('\n');
 
 async function healthOf(f: Fleet, h: FleetHost): Promise<HostStatus['health']> {
-  const url = h.url + f.config.health_path;
+  const url = h.url + h.healthPath;
   const t = performance.now();
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
@@ -51,7 +51,7 @@ async function healthOf(f: Fleet, h: FleetHost): Promise<HostStatus['health']> {
 
 async function probeHost(f: Fleet, h: FleetHost): Promise<HostStatus> {
   const base = { host: h.name, address: `${h.user}@${h.address}:${h.port}`, current: null, previous: null, releases: [], last: null };
-  const service = Boolean(f.config.service);
+  const service = Boolean(h.service) || !h.restart;
   const [r, health] = await Promise.all([f.pool.script(h, PROBE, [h.root], { signal: f.ctx.signal }).catch((err: unknown) => toLtcError(err)), healthOf(f, h)]);
   if (r instanceof Error || r.exitCode !== 0) {
     const error = r instanceof Error ? r.message : r.output.trim().split('\n').slice(-1)[0] ?? `exit ${r.exitCode}`;
@@ -79,8 +79,8 @@ async function probeHost(f: Fleet, h: FleetHost): Promise<HostStatus> {
   };
 }
 
-async function fleetState(ctx: Context, hostsFilter?: string): Promise<{ f: Fleet; hosts: HostStatus[]; lock: FleetLockState | { error: string } }> {
-  const f = await openFleet(ctx, hostsFilter);
+async function fleetState(ctx: Context, hostsFilter?: string, rolesFilter?: string): Promise<{ f: Fleet; hosts: HostStatus[]; lock: FleetLockState | { error: string } }> {
+  const f = await openFleet(ctx, hostsFilter, rolesFilter);
   const primary = primaryOf(f);
   const [hosts, lock] = await Promise.all([
     Promise.all(f.hosts.map((h) => probeHost(f, h))),
@@ -115,8 +115,8 @@ function table(rows: string[][]): string[] {
   return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(w[i]!))).join('  ').trimEnd());
 }
 
-export async function fleetStatus(ctx: Context, hostsFilter?: string): Promise<CommandResult> {
-  const { f, hosts, lock } = await fleetState(ctx, hostsFilter);
+export async function fleetStatus(ctx: Context, hostsFilter?: string, rolesFilter?: string): Promise<CommandResult> {
+  const { f, hosts, lock } = await fleetState(ctx, hostsFilter, rolesFilter);
   try {
     const { c } = ctx.out;
     const currents = new Set(hosts.filter((h) => h.reachable).map((h) => h.current));

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { closest } from '../../core/suggest.js';
 import { boundedDuration, command, duration, envVars, regexString } from './common.js';
 
 export const localTargetSchema = z
@@ -96,6 +97,16 @@ export const lbSchema = z
   ])
   .describe('drain each host from the load balancer before its restart, enable it once healthy');
 
+const roleSchema = z
+  .strictObject({
+    build: z.array(command).optional().describe('build commands for hosts of this role'),
+    start: command.optional().describe('start command for hosts of this role'),
+    service: command.optional().describe('service command for hosts of this role'),
+    health_path: z.string().startsWith('/').optional().describe("health path for hosts of this role (appended to the host's url)"),
+    restart: z.boolean().optional().describe('false: nothing to restart (e.g. a web server that serves current/dist): switch and health check only'),
+  })
+  .describe('settings for the hosts of one role');
+
 export const sshTargetSchema = z
   .strictObject({
     type: z.literal('ssh').describe('deploy to servers over ssh (system OpenSSH client; only POSIX sh, tar and coreutils needed on the hosts)'),
@@ -115,7 +126,15 @@ export const sshTargetSchema = z
     stop_grace: duration.default('10s').describe('stop = SIGTERM to the app, then SIGKILL after this'),
     health_path: z.string().startsWith('/').default('/api/health').describe("path appended to each host's url; green = HTTP 2xx"),
     health_deadline: duration.default('60s').describe('how long a host may take to turn healthy after its restart'),
-    batch: z.number().int().min(1).default(1).describe('hosts switched and restarted at the same time (rolling)'),
+    batch: z
+      .union([z.number().int().min(1), z.string().regex(/^(100|[1-9][0-9]?)%$/, 'a share of the hosts such as 25%')])
+      .default(1)
+      .describe('hosts switched and restarted at the same time (rolling): a number, or a share such as 25% (rounded up, at least 1)'),
+    canary: z.number().int().min(0).default(0).describe('deploy: the first N hosts go first, alone, and must stay healthy for canary_window before the rest'),
+    canary_window: duration.default('30s').describe('how long the canary hosts are watched (health every second) before the rest follow'),
+    max_failures: z.number().int().min(0).default(0).describe('deploy: hosts after the canary that may fail (each rolled back on its own) before the whole deploy is rolled back'),
+    build_on: z.enum(['remote', 'local']).default('remote').describe('remote: the build commands run on each host; local: once here, and the built tree is shipped to every host'),
+    roles: z.record(z.string().min(1), roleSchema).default({}).describe("settings per role (a host's roles, in order, override the target's): build, start, service, health_path, restart"),
     lb: lbSchema.optional(),
     command_timeout: duration.default('15m').describe('each remote command is ended after this'),
     lock_stale_after: boundedDuration(1000, 86_400_000).default('60s').describe("the run touches the lock's heartbeat on the primary host every quarter of this; a lock whose heartbeat is older is stale (a killed run) and the next run takes it over"),
@@ -123,7 +142,18 @@ export const sshTargetSchema = z
   })
   .superRefine((t, ctx) => {
     if (t.start && t.service) ctx.addIssue({ code: 'custom', path: ['service'], message: 'give either start or service, not both' });
-    if (!t.start && !t.service) ctx.addIssue({ code: 'custom', path: ['start'], message: 'give start (ltc starts the app detached on each host) or service' });
+    t.hosts.forEach((h, i) => {
+      // A host's roles, in order, override the target: someone must start its app unless it needs no restart.
+      const set = h.roles.map((r) => t.roles[r]).filter((x) => x !== undefined);
+      const restart = set.reduce<boolean>((acc, r) => r.restart ?? acc, true);
+      const starts = Boolean(t.start || t.service || set.some((r) => r.start || r.service));
+      if (restart && !starts) {
+        ctx.addIssue({ code: 'custom', path: t.hosts.length > 1 || h.roles.length ? ['hosts', i] : ['start'], message: `give start (ltc starts the app detached on each host) or service${h.roles.length ? `, on the target or a role of host ${h.name} (or restart: false for a role that needs no restart)` : ''}` });
+      }
+    });
+    for (const [name, r] of Object.entries(t.roles)) {
+      if (r.start && r.service) ctx.addIssue({ code: 'custom', path: ['roles', name, 'service'], message: 'give either start or service, not both' });
+    }
     const seen = new Set<string>();
     t.hosts.forEach((h, i) => {
       if (seen.has(h.name)) ctx.addIssue({ code: 'custom', path: ['hosts', i, 'name'], message: `host name ${h.name} is given twice` });
@@ -136,9 +166,20 @@ export const sshTargetSchema = z
     if (via && !t.hosts.some((h) => h.name === via)) {
       ctx.addIssue({ code: 'custom', path: ['lb', 'via'], message: `no host named ${via} (hosts: ${t.hosts.map((h) => h.name).join(', ')})` });
     }
-    if (t.lb && t.batch >= t.hosts.length && t.hosts.length > 1) {
+    const size = batchSize(t.batch, t.hosts.length);
+    if (t.lb && size >= t.hosts.length && t.hosts.length > 1) {
       ctx.addIssue({ code: 'custom', path: ['batch'], message: `batch ${t.batch} drains all ${t.hosts.length} hosts from the load balancer at once: every request would fail; use a batch smaller than the number of hosts` });
     }
+    if (t.canary >= t.hosts.length && t.canary > 0) {
+      ctx.addIssue({ code: 'custom', path: ['canary'], message: `canary ${t.canary} is every host (${t.hosts.length}): leave at least one host for after the canary window` });
+    }
+    // A role without settings is a label (for --roles); one a letter or two off a configured role is a typo.
+    t.hosts.forEach((h, i) => {
+      h.roles.forEach((r, j) => {
+        const near = r in t.roles ? undefined : (Object.keys(t.roles).find((k) => k.toLowerCase() === r.toLowerCase()) ?? (r.length >= 4 ? closest(r, Object.keys(t.roles)) : undefined));
+        if (near) ctx.addIssue({ code: 'custom', path: ['hosts', i, 'roles', j], message: `role ${r} has no settings under roles; did you mean ${near}?` });
+      });
+    });
   })
   .describe('the ssh target: a fleet of servers');
 
@@ -150,3 +191,9 @@ export type LbConfig = z.output<typeof lbSchema>;
 
 export type LocalTargetConfig = z.output<typeof localTargetSchema>;
 export type TargetConfig = z.output<typeof targetSchema>;
+
+/** Hosts per batch for `batch: n` or `batch: "n%"` of `hosts` hosts: at least 1. */
+export function batchSize(batch: number | string, hosts: number): number {
+  if (typeof batch === 'number') return batch;
+  return Math.max(1, Math.ceil((hosts * Number(batch.slice(0, -1))) / 100));
+}

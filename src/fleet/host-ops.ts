@@ -1,0 +1,203 @@
+/** What ltc does on one host over ssh: upload, env file, build, switch, restart, health, record, prune. */
+import type { Context } from '../core/context.js';
+import { formatDuration } from '../core/duration.js';
+import { CheckFailedError } from '../core/errors.js';
+import type { Fleet, FleetHost, HostReport } from './open.js';
+import { shQuote } from './quote.js';
+
+/** Fails unless the remote command exited 0. */
+export async function must(f: Fleet, h: FleetHost, what: string, script: string, args: string[], input?: string): Promise<string> {
+  const r = await f.pool.script(h, script, args, { ...(input !== undefined ? { input } : {}), signal: f.ctx.signal });
+  if (r.exitCode !== 0) {
+    throw new CheckFailedError(`host ${h.name}: ${what} failed (exit ${r.exitCode}): ${r.output.trim().split('\n').slice(-3).join(' | ')}`, { details: { host: h.name } });
+  }
+  return r.stdout;
+}
+
+const READ_LINK = 'l=$(readlink "$1" 2>/dev/null) && basename "$l" || true';
+
+export async function readLinkOn(f: Fleet, h: FleetHost, link: 'current' | 'previous'): Promise<string | null> {
+  const out = (await must(f, h, `reading ${link}`, READ_LINK, [`${h.root}/${link}`])).trim();
+  return out || null;
+}
+
+
+export function envFileText(values: ReadonlyMap<string, string>): string {
+  return [...values].map(([k, v]) => `${k}=${shQuote(v)}`).join('\n') + (values.size ? '\n' : '');
+}
+
+export async function secretValues(f: Fleet): Promise<Map<string, string>> {
+  const values = new Map<string, string>();
+  const { env } = await f.ctx.environment();
+  if (!env.secrets) return values;
+  const { openScope, audited } = await import('../secrets/service.js');
+  const scope = await openScope({ ...f.ctx, options: { ...f.ctx.options, env: f.environment } } as Context);
+  try {
+    const names = scope.config.required.length ? scope.config.required.map((r) => r.name) : (await scope.backend.list()).map((d) => d.name);
+    for (const name of names) {
+      const v = await audited(scope, { action: 'secret.read', secret: name, details: { purpose: 'fleet deploy env file' } }, () => scope.backend.getValue(name, { stage: 'current' }), (x) => x.versionId);
+      f.ctx.masker.add(v.value);
+      values.set(name, v.value);
+    }
+  } finally {
+    await scope.backend.close?.();
+  }
+  return values;
+}
+
+export function envPrefix(h: FleetHost): string[] {
+  const entries = Object.entries(h.env);
+  return entries.length ? ['env', ...entries.map(([k, v]) => `${k}=${v}`)] : [];
+}
+
+/** Upload, env, build, finalize on one host; nothing switched. */
+/** Where a host's tree comes from: the commit in the local mirror, or a tree built here (build_on: local). */
+export type Source = { kind: 'git'; mirror: string; commit: string } | { kind: 'built'; dir: string };
+
+export async function prepareHost(f: Fleet, h: FleetHost, source: Source, release: string, envText: string, meta: string, rep: HostReport): Promise<void> {
+  const partial = `${h.root}/releases/.partial-${release}`;
+  let t = performance.now();
+  const producer = source.kind === 'git' ? { argv: ['git', 'archive', '--format=tar', source.commit], cwd: source.mirror } : { argv: ['tar', '-c', '-f', '-', '.'], cwd: source.dir };
+  const up = await f.pool.pipe(h, producer.argv, producer.cwd, 'set -e; rm -rf "$1"; mkdir -p "$1"; tar -x -f - -C "$1"', [partial], f.ctx.signal);
+  if (up.exitCode !== 0) throw new CheckFailedError(`host ${h.name}: upload into ${partial} failed: ${up.output.trim()}`);
+  rep.phases.upload = Math.round(performance.now() - t);
+  t = performance.now();
+  // shared/.env from stdin: a temp file made with umask 077, renamed over the old one.
+  await must(f, h, 'writing shared/.env', 'set -e; umask 077; mkdir -p "$1"; t="$1/.env.$$.tmp"; cat > "$t"; chmod 600 "$t"; mv -f "$t" "$1/.env"', [`${h.root}/shared`], envText);
+  rep.phases.env = Math.round(performance.now() - t);
+  t = performance.now();
+  for (const cmd of source.kind === 'git' ? h.build : []) {
+    const r = await f.pool.script(h, 'cd "$1" && shift && exec "$@"', [partial, ...envPrefix(h), ...cmd], { signal: f.ctx.signal });
+    if (r.exitCode !== 0) throw new CheckFailedError(`host ${h.name}: build ${cmd.join(' ')} exited with ${r.exitCode}`, { hint: r.output.trim().split('\n').slice(-5).join('\n') });
+  }
+  rep.phases.build = Math.round(performance.now() - t);
+  await must(
+    f,
+    h,
+    'finalizing the release',
+    'set -e; cd "$1"; rm -rf .env; ln -s ../../shared/.env .env; cat > .ltc-release.json; cd ..; rm -rf "$2"; mv "$1" "$2"',
+    [partial, `${h.root}/releases/${release}`],
+    meta,
+  );
+}
+
+/** current → releases/<name> atomically; previous → what current was. */
+export async function switchHost(f: Fleet, h: FleetHost, release: string, previous: string | null): Promise<void> {
+  await must(
+    f,
+    h,
+    `switching current to ${release}`,
+    'set -e; cd "$1"; test -d "releases/$2"; ln -sfn "releases/$2" .current.tmp.$$; mv -T .current.tmp.$$ current; ' +
+      'if [ -n "$3" ]; then ln -sfn "releases/$3" .previous.tmp.$$; mv -T .previous.tmp.$$ previous; fi',
+    [h.root, release, previous ?? ''],
+  );
+}
+
+// $1 root, $2 grace in tenths of a second: SIGTERM to the app's process group, SIGKILL after the grace.
+export const STOP_APP = [
+  'root="$1"; grace="$2"; shift 2',
+  'pidf="$root/shared/app.pid"',
+  'if [ -f "$pidf" ]; then pid=$(sed -n "s/^pid=//p" "$pidf"); if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then',
+  '  echo "stopped=$pid"; kill -TERM -"$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null; i=0',
+  // A zombie (exited, not yet reaped by the host's init) counts as stopped.
+  '  while kill -0 "$pid" 2>/dev/null && [ "$(awk \'{print $3}\' /proc/$pid/stat 2>/dev/null)" != Z ] && [ $i -lt "$grace" ]; do sleep 0.1; i=$((i+1)); done',
+  '  kill -KILL -"$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true; fi; rm -f "$pidf"; fi',
+].join('\n');
+
+/** Stops the app (TERM, KILL after the grace period) and starts it detached from current. */
+export async function restartHost(f: Fleet, h: FleetHost): Promise<void> {
+  if (!h.restart) return;
+  if (h.service) {
+    await must(f, h, `service command ${h.service.join(' ')}`, 'cd "$1" && shift && exec "$@"', [`${h.root}/current`, ...envPrefix(h), ...h.service]);
+    return;
+  }
+  const script = [
+    STOP_APP,
+    'cd "$root/current" || exit 1',
+    'mkdir -p "$root/shared/logs"',
+    // The app gets shared/.env (sh-quoted values) in its environment; setsid: its own process group.
+    'set -a; [ -f "$root/shared/.env" ] && . "$root/shared/.env"; set +a',
+    'if command -v setsid >/dev/null 2>&1; then setsid "$@" >> "$root/shared/logs/app.log" 2>&1 < /dev/null & else "$@" >> "$root/shared/logs/app.log" 2>&1 < /dev/null & fi',
+    'pid=$!',
+    'st=$(awk \'{print $22}\' /proc/$pid/stat 2>/dev/null || true)',
+    'printf "pid=%s\\nstart=%s\\nrelease=%s\\n" "$pid" "$st" "$(basename "$(readlink "$root/current")")" > "$pidf"',
+    'echo "$pid"',
+  ].join('\n');
+  await must(f, h, 'starting the app', script, [h.root, String(Math.max(1, Math.round(f.graceMs / 100))), ...envPrefix(h), ...h.start!]);
+}
+
+export async function healthHost(f: Fleet, h: FleetHost): Promise<void> {
+  const url = h.url + h.healthPath;
+  const deadline = Date.now() + f.healthMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    f.ctx.signal.throwIfAborted();
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+      await res.arrayBuffer().catch(() => undefined);
+      if (res.ok) return;
+      last = `HTTP ${res.status}`;
+      if (res.status >= 500) {
+        // Up and answering 5xx: three in a row is a failure, not a slow start.
+        const again = await fetch(url, { signal: AbortSignal.timeout(3000) }).catch(() => undefined);
+        if (again && again.status >= 500) throw new CheckFailedError(`host ${h.name}: health ${url} answers ${again.status}`);
+      }
+    } catch (err) {
+      if (err instanceof CheckFailedError) throw err;
+      last = (err as Error).cause ? String(((err as Error).cause as Error).message ?? (err as Error).cause) : (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new CheckFailedError(`host ${h.name}: health ${url} not green within ${formatDuration(f.healthMs)} (${last})`);
+}
+
+/** One health request: undefined when green, else why not. */
+export async function probeHealth(h: FleetHost): Promise<string | undefined> {
+  try {
+    const res = await fetch(h.url + h.healthPath, { signal: AbortSignal.timeout(3000) });
+    await res.arrayBuffer().catch(() => undefined);
+    return res.ok ? undefined : `HTTP ${res.status}`;
+  } catch (err) {
+    const cause = (err as Error).cause as { code?: string; message?: string } | undefined;
+    return cause?.code ?? cause?.message ?? (err as Error).message;
+  }
+}
+
+export async function recordOn(f: Fleet, h: FleetHost, record: Record<string, unknown>): Promise<void> {
+  await f.pool.script(h, 'cat >> "$1/revisions.log"', [h.root], { input: JSON.stringify(record) + '\n' }).catch(() => undefined);
+}
+
+export async function pruneOn(f: Fleet, h: FleetHost): Promise<void> {
+  // Newest first by name (names end in a UTC timestamp), keep N, never current or previous.
+  const script =
+    'cd "$1/releases" || exit 0; c=$(basename "$(readlink ../current)" 2>/dev/null); p=$(basename "$(readlink ../previous)" 2>/dev/null); n=0; ' +
+    'for d in $(ls -1t); do n=$((n+1)); [ $n -le "$2" ] && continue; [ "$d" = "$c" ] || [ "$d" = "$p" ] || rm -rf -- "$d"; done';
+  await f.pool.script(h, script, [h.root, String(f.config.keep_releases)]).catch(() => undefined);
+}
+
+/**
+ * build_on: local — the commit exported here and built once per distinct build (roles may
+ * differ), with the target's env on top of ltc's allow-listed environment. Returns the tree
+ * per build key; the caller removes `dir`.
+ */
+export async function buildLocally(f: Fleet, mirror: string, commit: string, dir: string): Promise<Map<string, string>> {
+  const { mkdir } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const { execCommand } = await import('../exec/exec.js');
+  const trees = new Map<string, string>();
+  for (const h of f.hosts) {
+    const key = JSON.stringify(h.build);
+    if (trees.has(key)) continue;
+    const tree = join(dir, String(trees.size));
+    await mkdir(tree, { recursive: true });
+    const exported = await execCommand(['sh', '-c', 'git -C "$1" archive --format=tar "$2" | tar -x -f - -C "$3"', 'sh', mirror, commit, tree], { signal: f.ctx.signal }, f.ctx.masker);
+    if (exported.exitCode !== 0) throw new CheckFailedError(`exporting ${commit.slice(0, 12)} for the local build failed: ${exported.output.trim()}`);
+    for (const cmd of h.build) {
+      f.ctx.out.info(`  build here (${h.roles.join(', ') || 'all hosts'}): ${cmd.join(' ')}`);
+      const r = await execCommand(cmd, { cwd: tree, env: { ...f.config.env, PATH: process.env.PATH ?? '/usr/bin:/bin' }, signal: f.ctx.signal }, f.ctx.masker);
+      if (r.exitCode !== 0) throw new CheckFailedError(`local build ${cmd.join(' ')} exited with ${r.exitCode}: nothing was uploaded or switched`, { hint: r.output.trim().split('\n').slice(-5).join('\n') });
+    }
+    trees.set(key, tree);
+  }
+  return trees;
+}

@@ -1,0 +1,127 @@
+/** A fleet opened from the config: its hosts (with their role settings), the ssh pool, the load balancer. */
+import type { SshHostConfig, SshTargetConfig } from '../config/schema/target.js';
+import type { Context } from '../core/context.js';
+import { parseDuration } from '../core/duration.js';
+import { UsageError } from '../core/errors.js';
+import { openLoadBalancer, type LoadBalancer } from './lb.js';
+import { SshPool, type SshEndpoint } from './ssh.js';
+
+export interface FleetHost extends SshEndpoint {
+  /** Its server name in the load balancer's backend. */
+  server: string;
+  root: string;
+  url: string;
+  env: Record<string, string>;
+  roles: string[];
+  /** From the target, overridden by the host's roles in order. */
+  build: string[][];
+  start: string[] | undefined;
+  service: string[] | undefined;
+  healthPath: string;
+  /** false: nothing to restart (a web server serving current/dist): switch and health check only. */
+  restart: boolean;
+}
+
+export interface HostReport {
+  host: string;
+  before: string | null;
+  current: string | null;
+  state: 'unchanged' | 'switched' | 'rolled_back' | 'rollback_failed' | 'failed';
+  phases: Record<string, number>;
+  error?: string;
+}
+
+export interface Fleet {
+  ctx: Context;
+  environment: string;
+  config: SshTargetConfig;
+  hosts: FleetHost[];
+  pool: SshPool;
+  lb: LoadBalancer | undefined;
+  graceMs: number;
+  healthMs: number;
+  staleMs: number;
+}
+
+function roleSettings(config: SshTargetConfig, roles: string[]): Pick<FleetHost, 'build' | 'start' | 'service' | 'healthPath' | 'restart'> {
+  const out: Pick<FleetHost, 'build' | 'start' | 'service' | 'healthPath' | 'restart'> = { build: config.build, start: config.start, service: config.service, healthPath: config.health_path, restart: true };
+  for (const r of roles) {
+    const s = config.roles[r];
+    if (!s) continue;
+    if (s.build) out.build = s.build;
+    if (s.start) [out.start, out.service] = [s.start, undefined];
+    if (s.service) [out.service, out.start] = [s.service, undefined];
+    if (s.health_path) out.healthPath = s.health_path;
+    if (s.restart !== undefined) out.restart = s.restart;
+  }
+  return out;
+}
+
+/** The configured hosts, narrowed by --hosts names and --roles (a host with any of the roles). */
+export function hostsOf(config: SshTargetConfig, filter?: string, rolesFilter?: string): FleetHost[] {
+  const all = config.hosts.map((h: SshHostConfig) => ({
+    name: h.name,
+    address: h.address,
+    port: h.port,
+    user: h.user,
+    server: h.lb_server ?? h.name,
+    root: (h.deploy_root ?? config.deploy_root)!.replace(/\/+$/, ''),
+    url: h.url.replace(/\/+$/, ''),
+    env: { ...config.env, ...h.env },
+    roles: h.roles,
+    ...roleSettings(config, h.roles),
+  }));
+  if (!filter) return byRoles(all, rolesFilter);
+  const names = filter.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const n of names) {
+    if (!all.some((h) => h.name === n)) throw new UsageError(`--hosts: no host named ${JSON.stringify(n)}`, { hint: `hosts: ${all.map((h) => h.name).join(', ')}` });
+  }
+  return byRoles(all.filter((h) => names.includes(h.name)), rolesFilter);
+}
+
+function byRoles(hosts: FleetHost[], rolesFilter: string | undefined): FleetHost[] {
+  if (!rolesFilter) return hosts;
+  const wanted = rolesFilter.split(',').map((s) => s.trim()).filter(Boolean);
+  const known = new Set(hosts.flatMap((h) => h.roles));
+  for (const r of wanted) {
+    if (!known.has(r)) throw new UsageError(`--roles: no host has the role ${JSON.stringify(r)}`, { hint: known.size ? `roles: ${[...known].join(', ')}` : 'no host has roles: give hosts[].roles in the config' });
+  }
+  return hosts.filter((h) => h.roles.some((r) => wanted.includes(r)));
+}
+
+export async function openFleet(ctx: Context, hostsFilter?: string, rolesFilter?: string): Promise<Fleet> {
+  const { name, env, loaded } = await ctx.environment();
+  const config = env.target as SshTargetConfig;
+  const pool = await SshPool.open(
+    {
+      ...(config.identity_file ? { identityFile: loaded.resolvePath(config.identity_file) } : {}),
+      ...(config.known_hosts ? { knownHosts: loaded.resolvePath(config.known_hosts) } : {}),
+      hostKeyCheck: config.host_key_check,
+      connectTimeoutMs: parseDuration(config.connect_timeout, 'connect_timeout'),
+      commandTimeoutMs: parseDuration(config.command_timeout, 'command_timeout'),
+    },
+    ctx.masker,
+  );
+  return {
+    ctx,
+    environment: name,
+    config,
+    hosts: hostsOf(config, hostsFilter, rolesFilter),
+    pool,
+    lb: openLoadBalancer(config.lb, ctx, pool, hostsOf(config)),
+    graceMs: parseDuration(config.stop_grace, 'stop_grace'),
+    healthMs: parseDuration(config.health_deadline, 'health_deadline'),
+    staleMs: parseDuration(config.lock_stale_after, 'lock_stale_after'),
+  };
+}
+
+
+/** The first configured host, whether or not --hosts selected it: it holds the lock. */
+export function primaryOf(f: Fleet): FleetHost {
+  const name = f.config.hosts[0]!.name;
+  return f.hosts.find((x) => x.name === name) ?? hostsOf(f.config).find((x) => x.name === name)!;
+}
+
+
+/** Each host's links before the run: where it is switched from, and its previous release then. */
+export type Links = Map<string, { current: string | null; previous: string | null }>;

@@ -1,0 +1,189 @@
+/** The rolling switch: batches (a canary first), each host drained, switched, restarted, health-checked, enabled; undo on failure. */
+import { batchSize, type SshTargetConfig } from '../config/schema/target.js';
+import { formatDuration, parseDuration } from '../core/duration.js';
+import { CheckFailedError, RollbackFailedError, RolledBackError, toLtcError } from '../core/errors.js';
+import { healthHost, probeHealth, restartHost, switchHost } from './host-ops.js';
+import type { Fleet, FleetHost, HostReport, Links } from './open.js';
+
+export function batches<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Back to `to` on each host (switch, restart, health); returns the hosts that could not be. */
+export async function undo(f: Fleet, hosts: FleetHost[], to: Map<string, string | null>, reports: Map<string, HostReport>, previousBefore: (h: FleetHost) => string | null): Promise<string[]> {
+  const failed: string[] = [];
+  for (const h of hosts) {
+    const rep = reports.get(h.name)!;
+    const target = to.get(h.name);
+    try {
+      if (!target) throw new CheckFailedError(`host ${h.name}: no release to go back to`);
+      // Both links as they were before this run: previous must not end up equal to current.
+      await switchHost(f, h, target, previousBefore(h));
+      await restartHost(f, h);
+      await healthHost(f, h);
+      await f.lb?.enable(h);
+      rep.state = 'rolled_back';
+      rep.current = target;
+      f.ctx.out.info(`  ${h.name}: rolled back to ${target}`);
+    } catch (err) {
+      rep.state = 'rollback_failed';
+      rep.error = toLtcError(err).message;
+      failed.push(h.name);
+      f.ctx.out.error(`  ${h.name}: rollback failed: ${rep.error}`);
+    }
+  }
+  return failed;
+}
+
+export function stateLines(reports: Map<string, HostReport>): string {
+  return [...reports.values()].map((r) => `  ${r.host}: ${r.state}, current ${r.current ?? '(none)'}${r.error ? ` (${r.error})` : ''}`).join('\n');
+}
+
+export interface Batch {
+  hosts: FleetHost[];
+  /** The canary batch: watched for the canary window before the next batch. */
+  canary: boolean;
+}
+
+/** The canary hosts first (deploys only; never every host), then batches of `batch` (n or n%) of the selected hosts. */
+export function planBatches(hosts: FleetHost[], config: Pick<SshTargetConfig, 'batch' | 'canary'>, withCanary: boolean): Batch[] {
+  const n = withCanary ? Math.min(config.canary, hosts.length - 1) : 0;
+  const out: Batch[] = n > 0 ? [{ hosts: hosts.slice(0, n), canary: true }] : [];
+  for (const b of batches(hosts.slice(n), batchSize(config.batch, hosts.length))) out.push({ hosts: b, canary: false });
+  return out;
+}
+
+export function planLines(plan: Batch[]): string[] {
+  return plan.map((b, i) => `  ${b.canary ? 'canary' : `batch ${i + 1}`}: ${b.hosts.map((h) => `${h.name} (${h.user}@${h.address}:${h.port} ${h.root})`).join(', ')}`);
+}
+
+/** Health of the canary hosts every second for the window; a host failing twice in a row fails. */
+async function watchCanary(f: Fleet, hosts: FleetHost[], windowMs: number): Promise<Array<{ h: FleetHost; error: string }>> {
+  const misses = new Map<string, number>();
+  const end = Date.now() + windowMs;
+  f.ctx.out.info(`  canary ${hosts.map((h) => h.name).join(', ')}: watching health for ${formatDuration(windowMs)}`);
+  while (Date.now() < end) {
+    f.ctx.signal.throwIfAborted();
+    const errors = await Promise.all(hosts.map((h) => probeHealth(h)));
+    const failed: Array<{ h: FleetHost; error: string }> = [];
+    hosts.forEach((h, i) => {
+      const e = errors[i];
+      misses.set(h.name, e ? (misses.get(h.name) ?? 0) + 1 : 0);
+      if (e && misses.get(h.name)! >= 2) failed.push({ h, error: `host ${h.name}: canary health failed during the window: ${e}` });
+    });
+    if (failed.length) return failed;
+    await new Promise((r) => setTimeout(r, Math.min(1000, Math.max(0, end - Date.now()))));
+  }
+  return [];
+}
+
+const message = (r: PromiseSettledResult<unknown>) => toLtcError((r as PromiseRejectedResult).reason).message;
+
+async function enableAgain(f: Fleet, hosts: FleetHost[]): Promise<void> {
+  for (const h of hosts) await f.lb!.enable(h).catch((err: unknown) => f.ctx.out.error(`  ${h.name}: could not enable it again in the load balancer: ${toLtcError(err).message}`));
+}
+
+/**
+ * Switches hosts batch by batch to `releaseOf(host)` (previous := its current before). A failing
+ * batch rolls back every host switched in this run to its links before (exit 3; 4 when one
+ * cannot be rolled back); after the canary, up to `maxFailures` failed hosts are each rolled back
+ * on their own and the rest go on. Returns the hosts so tolerated.
+ */
+export async function rolling(
+  f: Fleet,
+  action: string,
+  releaseOf: (h: FleetHost) => string,
+  reports: Map<string, HostReport>,
+  before: Links,
+  opts: { canary?: boolean; maxFailures?: number } = {},
+): Promise<string[]> {
+  const previousOf = (h: FleetHost) => before.get(h.name)!.current;
+  const previousBefore = (h: FleetHost) => before.get(h.name)!.previous;
+  let switched: FleetHost[] = [];
+  let drained: FleetHost[] = [];
+  const tolerated: string[] = [];
+  const plan = planBatches(f.hosts, f.config, Boolean(opts.canary));
+  for (const batch of plan) {
+    const results = await Promise.allSettled(
+      batch.hosts.map(async (h) => {
+        const rep = reports.get(h.name)!;
+        let t = performance.now();
+        if (f.lb && h.restart) {
+          drained.push(h);
+          await f.lb.drain(h);
+          rep.phases.drain = Math.round(performance.now() - t);
+          t = performance.now();
+        }
+        await switchHost(f, h, releaseOf(h), previousOf(h));
+        switched.push(h);
+        rep.state = 'switched';
+        rep.current = releaseOf(h);
+        rep.phases.switch = Math.round(performance.now() - t);
+        t = performance.now();
+        await restartHost(f, h);
+        rep.phases.restart = Math.round(performance.now() - t);
+        t = performance.now();
+        await healthHost(f, h);
+        rep.phases.health = Math.round(performance.now() - t);
+        if (f.lb && h.restart) {
+          t = performance.now();
+          await f.lb.enable(h);
+          rep.phases.enable = Math.round(performance.now() - t);
+        }
+        f.ctx.out.info(`  ${h.name}: ${action} ${releaseOf(h)} healthy (${h.url + h.healthPath})`);
+      }),
+    );
+    let bad = results.map((r, i) => ({ h: batch.hosts[i]!, error: r.status === 'rejected' ? message(r) : '' })).filter((x) => x.error);
+    if (!bad.length && batch.canary) {
+      const t = performance.now();
+      bad = await watchCanary(f, batch.hosts, parseDuration(f.config.canary_window, 'canary_window'));
+      for (const h of batch.hosts) reports.get(h.name)!.phases.canary = Math.round(performance.now() - t);
+      if (!bad.length) f.ctx.out.info(`  canary healthy for ${f.config.canary_window}: the other ${f.hosts.length - batch.hosts.length} host(s) follow`);
+    }
+    if (!bad.length) continue;
+    const reason = bad.map((x) => x.error).join('; ');
+    for (const x of bad) reports.get(x.h.name)!.error = x.error;
+    const allowed = opts.maxFailures ?? 0;
+    if (!batch.canary && switched.length > 0 && tolerated.length + bad.length <= allowed) {
+      // Within max_failures: these hosts go back on their own; the others stay and the run goes on.
+      const badHosts = bad.map((x) => x.h);
+      const mine = switched.filter((h) => badHosts.includes(h));
+      f.ctx.out.warn(`${action} failed on ${badHosts.map((h) => h.name).join(', ')} (${tolerated.length + bad.length} of max_failures ${allowed}): rolling back only ${mine.map((h) => h.name).join(', ') || 'nothing (not switched)'}`);
+      const failed = await undo(f, mine, new Map(mine.map((h) => [h.name, reports.get(h.name)!.before])), reports, previousBefore);
+      if (f.lb) await enableAgain(f, drained.filter((d) => badHosts.includes(d) && !switched.includes(d)));
+      if (failed.length) {
+        throw new RollbackFailedError(`${action} failed on ${failed.join(', ')} and its rollback failed`, {
+          hint: `state per host:\n${stateLines(reports)}\nnext: fix ${failed.join(', ')}, then ltc rollback --env ${f.environment} --hosts ${failed.join(',')}`,
+          details: { hosts: [...reports.values()] },
+        });
+      }
+      tolerated.push(...badHosts.map((h) => h.name));
+      switched = switched.filter((h) => !badHosts.includes(h));
+      drained = drained.filter((h) => !badHosts.includes(h));
+      continue;
+    }
+    if (switched.length === 0) {
+      if (f.lb) await enableAgain(f, drained);
+      throw new CheckFailedError(`${action} failed before any host was switched (${reason}): nothing was switched on any host`, { hint: `state per host:\n${stateLines(reports)}`, details: { hosts: [...reports.values()] } });
+    }
+    f.ctx.out.error(`${action} failed on ${bad.map((x) => x.h.name).join(', ')}${batch.canary ? ' (canary)' : ''}: rolling back ${switched.map((h) => h.name).join(', ')}`);
+    const back = new Map(switched.map((h) => [h.name, reports.get(h.name)!.before]));
+    const failed = await undo(f, switched, back, reports, previousBefore);
+    // Drained but never switched (the drain itself failed, or a batch mate did first): back in.
+    if (f.lb) await enableAgain(f, drained.filter((d) => !switched.includes(d)));
+    if (failed.length && f.lb) f.ctx.out.warn(`left drained in the ${f.lb.label}: ${failed.join(', ')} (enable them once they are healthy)`);
+    if (failed.length) {
+      throw new RollbackFailedError(`${action} failed (${reason}) and the rollback failed on ${failed.join(', ')}`, {
+        hint: `state per host:\n${stateLines(reports)}\nnext: fix ${failed.join(', ')}, then ltc rollback --env ${f.environment}`,
+        details: { hosts: [...reports.values()] },
+      });
+    }
+    throw new RolledBackError(`${action} failed (${reason}); every host switched in this run was rolled back`, {
+      hint: `state per host:\n${stateLines(reports)}`,
+      details: { hosts: [...reports.values()] },
+    });
+  }
+  return tolerated;
+}

@@ -140,7 +140,7 @@ export async function rolling(
       const t = performance.now();
       bad = await watchCanary(f, batch.hosts, parseDuration(f.config.canary_window, 'canary_window'));
       for (const h of batch.hosts) reports.get(h.name)!.phases.canary = Math.round(performance.now() - t);
-      if (!bad.length) f.ctx.out.info(`  canary healthy for ${f.config.canary_window}: the other ${f.hosts.length - batch.hosts.length} host(s) follow`);
+      if (!bad.length) f.ctx.out.info(`  canary healthy for ${formatDuration(parseDuration(f.config.canary_window, 'canary_window'))}: the other ${f.hosts.length - batch.hosts.length} host(s) follow`);
     }
     if (!bad.length) continue;
     const reason = bad.map((x) => x.error).join('; ');

@@ -1,0 +1,142 @@
+/**
+ * Rolling over three real sshd hosts: a canary watched for its window (a canary that crashes in
+ * the window is rolled back and the rest never switched), max_failures (one failing host rolled
+ * back on its own, the rest deployed), a role that needs no restart, --roles, and build_on: local
+ * (built once here, shipped; nothing built on the hosts).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanupTempDirs, LTC } from './helpers/cli.ts';
+import { makeStage, type Stage } from './helpers/deploy.ts';
+import { currentOf as current, pidOf, sshTarget, startFleet, stopFleet, versionOf as version, writeTarget, type Fleet } from './helpers/fleet.ts';
+
+let fleet: Fleet;
+let stage: Stage;
+let hosts: Fleet['hosts'] = [];
+const target = (over: Record<string, unknown> = {}, hostOver?: Parameters<typeof sshTarget>[2]) => sshTarget(fleet, { batch: 1, stop_grace: '2s', ...over }, hostOver);
+
+beforeAll(async () => {
+  fleet = await startFleet(['api1', 'api2', 'api3']);
+  hosts = fleet.hosts;
+  stage = await makeStage();
+  await writeTarget(stage, target());
+  const first = await stage.ltc(['deploy', '--rc', 'rc-2026-02-15', '--env', 'staging']);
+  expect(first.code, first.stderr + first.stdout).toBe(0);
+}, 180_000);
+
+afterAll(async () => {
+  await stopFleet(fleet);
+  await cleanupTempDirs();
+});
+
+describe('rolling over three hosts', () => {
+  it('--dry-run prints the canary and the batches and changes nothing', async () => {
+    await writeTarget(stage, target({ canary: 1, batch: '50%' }));
+    const before = hosts.map(current);
+    const r = await stage.ltc(['deploy', '--rc', 'rc-2026-03-01', '--env', 'staging', '--dry-run', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect((r.json as { plan: { batches: unknown } }).plan.batches).toEqual([
+      { canary: true, hosts: ['api1'] },
+      { canary: false, hosts: ['api2', 'api3'] },
+    ]);
+    expect(hosts.map(current)).toEqual(before);
+  }, 60_000);
+
+  it('a canary that crashes during its window: rolled back, exit 3, the other hosts never switched', async () => {
+    await writeTarget(stage, target({ canary: 1, canary_window: '8s' }));
+    const before = hosts.map(current);
+    const pids = hosts.map(pidOf);
+    // The canary's new app comes up healthy and the window starts; then it dies inside the window.
+    const child = spawn(process.execPath, [LTC, 'deploy', '--rc', 'rc-2026-03-01', '--env', 'staging'], { cwd: stage.ops, env: { ...process.env, ...stage.env, NO_COLOR: '1', CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let killed = false;
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (!killed && /canary api1: watching health for 8\.0s/.test(stderr)) {
+        killed = true;
+        process.kill(-pidOf(hosts[0]!)!, 'SIGKILL');
+      }
+    });
+    const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
+    const r = { code, stdout, stderr };
+    expect(r.code, r.stderr + r.stdout).toBe(3);
+    expect(r.stdout + r.stderr).toMatch(/canary api1: watching health for 8\.0s/);
+    expect(r.stderr).toMatch(/api1: canary health failed during the window/);
+    expect(hosts.map(current)).toEqual(before);
+    expect(await version(hosts[0]!)).toBe('1.0.0');
+    // api2 and api3 were never touched: the same processes still serve.
+    expect(hosts.slice(1).map(pidOf)).toEqual(pids.slice(1));
+  }, 180_000);
+
+  it('a canary that stays healthy: the rest follow, every host on the new release', async () => {
+    await writeTarget(stage, target({ canary: 1, canary_window: '2s' }));
+    const r = await stage.ltc(['deploy', '--rc', 'rc-2026-03-01', '--env', 'staging', '--json']);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    for (const h of hosts) expect(await version(h), h.name).toBe('1.1.0');
+    const reports = (r.json as { hosts: Array<{ host: string; phases: Record<string, number> }> }).hosts;
+    expect(reports[0]!.phases.canary).toBeGreaterThanOrEqual(2000);
+    expect(reports[1]!.phases.canary).toBeUndefined();
+  }, 180_000);
+
+  it('max_failures 1: the one host that fails is rolled back on its own, the others are deployed, exit 0 with the next command', async () => {
+    // api3 builds the new release without its frontend: its health (/) answers 503 for that release only.
+    const flaky = { build: [['sh', '-c', 'npm run build && if grep -q \'"1.0.0"\' release.json; then :; else rm -rf dist; fi']], health_path: '/' };
+    await writeTarget(stage, target({ max_failures: 1, roles: { flaky } }, (_h, i) => (i === 2 ? { roles: ['flaky'] } : {})));
+    const r = await stage.ltc(['deploy', '--rc', 'rc-2026-02-15', '--env', 'staging']);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    // rc-2026-02-15 is 1.0.0: healthy everywhere. Now the failing one:
+    const d = await stage.ltc(['deploy', '--rc', 'rc-2026-03-01', '--env', 'staging', '--json']);
+    expect(d.code, d.stderr + d.stdout).toBe(0);
+    expect((d.json as { failedHosts: string[] }).failedHosts).toEqual(['api3']);
+    expect(d.stderr).toMatch(/deployed to 2 of 3 hosts; api3 failed .*ltc deploy --rc rc-2026-03-01 --env staging --hosts api3/s);
+    expect(await version(hosts[0]!)).toBe('1.1.0');
+    expect(await version(hosts[1]!)).toBe('1.1.0');
+    expect(await version(hosts[2]!)).toBe('1.0.0');
+    expect(current(hosts[2]!)).toMatch(/^rc-2026-02-15-/);
+    const log = readFileSync(join(hosts[2]!.root, 'revisions.log'), 'utf8').trim().split('\n');
+    expect(JSON.parse(log.at(-1)!)).toMatchObject({ action: 'deploy', outcome: 'rolled_back', current: current(hosts[2]!) });
+    // ltc status says the fleet is split: exit 1.
+    const st = await stage.ltc(['status', '--env', 'staging']);
+    expect(st.code).toBe(1);
+    expect(st.stdout).toMatch(/the hosts run 2 different releases/);
+  }, 240_000);
+
+  it('--roles and a role that needs no restart: only those hosts switched, their app not restarted', async () => {
+    await writeTarget(stage, target({ roles: { static: { restart: false, health_path: '/' } } }, (_h, i) => (i === 1 ? { roles: ['static'] } : {})));
+    const pid = pidOf(hosts[1]!);
+    const before = hosts.map(current);
+    const r = await stage.ltc(['deploy', '--rc', 'rc-2026-02-15', '--env', 'staging', '--roles', 'static']);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(current(hosts[1]!)).not.toBe(before[1]);
+    expect(current(hosts[1]!)).toMatch(/^rc-2026-02-15-/);
+    expect(pidOf(hosts[1]!)).toBe(pid);
+    expect([current(hosts[0]!), current(hosts[2]!)]).toEqual([before[0], before[2]]);
+    const bad = await stage.ltc(['deploy', '--rc', 'rc-2026-02-15', '--env', 'staging', '--roles', 'db']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--roles: no host has the role "db"/);
+  }, 180_000);
+
+  it('build_on: local builds once here and ships the built tree: the hosts run it, nothing was built on them', async () => {
+    await writeTarget(stage, target({ build_on: 'local', build: [['npm', 'run', 'build'], ['sh', '-c', 'pwd > BUILT_IN']] }));
+    const r = await stage.ltc(['deploy', '--rc', 'rc-2026-03-01', '--env', 'staging', '--json']);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const builtIn = new Set<string>();
+    for (const h of hosts) {
+      expect(await version(h), h.name).toBe('1.1.0');
+      const rel = join(h.root, 'current');
+      expect(existsSync(join(rel, 'dist', 'index.html')), h.name).toBe(true);
+      builtIn.add(readFileSync(join(rel, 'BUILT_IN'), 'utf8').trim());
+    }
+    // One build, here (under ltc's state dir), not in any host's releases/.
+    expect(builtIn.size).toBe(1);
+    const dir = [...builtIn][0]!;
+    expect(dir).toContain(join(stage.ops, '.ltc', 'cache', 'build-'));
+    for (const h of hosts) expect(dir.startsWith(h.root)).toBe(false);
+    expect(existsSync(dir), 'the local build tree is removed after the deploy').toBe(false);
+    expect((r.json as { hosts: Array<{ phases: Record<string, number> }> }).hosts[0]!.phases.localBuild).toBeGreaterThan(0);
+  }, 240_000);
+});

@@ -11,8 +11,9 @@ const group: CommandGroup = {
       options: [
         { flags: '--dir <dir>', description: 'work in this folder (kept) instead of a temp dir' },
         { flags: '--keep', description: 'keep the temp workspace for a look afterwards' },
+        { flags: '--hosts <n>', description: 'the story on n hosts (1-8): one real sshd per host on loopback, HAProxy in front, failed requests counted (needs openssh-server, haproxy)' },
       ],
-      examples: ['ltc demo', 'ltc demo --keep'],
+      examples: ['ltc demo', 'ltc demo --keep', 'ltc demo --hosts 3'],
       handler: async ({ options }, ctx) => (await import('../src/demo/run.js')).runDemo(options, ctx),
     }),
   ],

@@ -5,17 +5,25 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import type { CommandResult } from '../cli/define.js';
 import type { Context } from '../core/context.js';
-import { CheckFailedError, InterruptedError } from '../core/errors.js';
+import { CheckFailedError, InterruptedError, UsageError } from '../core/errors.js';
 import { formatDuration } from '../core/duration.js';
 import { packageRoot } from '../core/paths.js';
 import { freeLoopbackPort } from '../core/net.js';
 import { DEMO_TAGS, generateDemoApp } from './generate-app.js';
 import { writeDemoConfig } from './write-config.js';
-import { demoStages, type DemoStage, type DemoWorkspace } from './stages.js';
+import { demoStages, type DemoPlan, type DemoStage, type DemoWorkspace } from './stages.js';
 
 export interface DemoOptions {
   dir?: string;
   keep?: boolean;
+  /** `--hosts N`: the story on N sshd hosts on loopback behind HAProxy (src/demo/fleet.ts). */
+  hosts?: string;
+}
+
+function hostCount(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[1-8]$/.test(value)) throw new UsageError(`--hosts ${JSON.stringify(value)}: give a number of hosts from 1 to 8`, { hint: 'ltc demo --hosts 3' });
+  return Number(value);
 }
 
 interface StageOutcome {
@@ -56,6 +64,10 @@ async function runStage(stage: DemoStage, ws: DemoWorkspace, ctx: Context): Prom
     : out.c.red(`  ✗ exit ${exitCode}, expected ${expected}`);
   out.print(verdict);
   if (stage.explain) out.print(out.c.dim(`  ${stage.explain}`));
+  if (ok && stage.after) {
+    const said = await stage.after();
+    if (said) out.print(out.c.bold(`  ${said}`));
+  }
   return { title: stage.title, command: shown, exitCode, expected, ok, durationMs };
 }
 
@@ -64,7 +76,10 @@ async function runStage(stage: DemoStage, ws: DemoWorkspace, ctx: Context): Prom
  * runs the real commands a release manager would type, then stops everything it started.
  */
 export async function runDemo(opts: DemoOptions, ctx: Context): Promise<CommandResult> {
-  if (ctx.options.dryRun) return demoPlan(opts, ctx);
+  const hosts = hostCount(opts.hosts);
+  if (ctx.options.dryRun) return demoPlan(opts, ctx, hosts);
+  const fleetDemo = hosts ? await import('./fleet.js') : undefined;
+  fleetDemo?.checkFleetDemoTools(hosts!);
   const work = opts.dir ?? (await mkdtemp(join(tmpdir(), 'ltc-demo-')));
   const ws: DemoWorkspace = {
     work,
@@ -78,15 +93,29 @@ export async function runDemo(opts: DemoOptions, ctx: Context): Promise<CommandR
   out.print(out.c.bold('ltc demo') + out.c.dim(` — workspace ${work}`));
   const outcomes: StageOutcome[] = [];
   let cleanup: (() => Promise<string | undefined>) | undefined;
+  let loadOf: (() => { requests: number; failed: number } | undefined) | undefined;
   try {
     const app = await generateDemoApp({ dir: ws.repoDir });
     await mkdir(join(ws.opsDir, '.ltc'), { recursive: true });
     await writeFile(join(ws.opsDir, '.ltc', 'master.key'), randomBytes(32).toString('base64') + '\n', { mode: 0o600 });
-    const configFile = await writeDemoConfig(ws);
     out.print(`generated the demo app repo ${ws.repoDir} with tags ${app.tags.map((t) => t.name).join(', ')}`);
-    out.print(`wrote ${configFile} (environment "demo", local target in ${ws.deployRoot}, port ${ws.port})`);
-    const plan = demoStages(ws, ctx);
-    cleanup = plan.cleanup;
+    let plan: DemoPlan;
+    if (fleetDemo) {
+      // Cleanup is set before the lab starts anything, so Ctrl-C mid-start still stops what runs.
+      const lab = await fleetDemo.startFleetLab(work, hosts!);
+      const fp = fleetDemo.fleetDemoStages(lab, hosts!);
+      plan = fp;
+      loadOf = fp.load;
+      cleanup = plan.cleanup;
+      const configFile = await fleetDemo.writeFleetDemoConfig(ws, lab);
+      out.print(`started ${hosts} sshd hosts on loopback (${lab.hosts.map((h) => `${h.name} :${h.sshd.port}, app :${h.port}`).join('; ')})${lab.lb ? `, HAProxy on :${lab.lb.port}` : ''}`);
+      out.print(`wrote ${configFile} (environment "demo", ssh target)`);
+    } else {
+      const configFile = await writeDemoConfig(ws);
+      out.print(`wrote ${configFile} (environment "demo", local target in ${ws.deployRoot}, port ${ws.port})`);
+      plan = demoStages(ws, ctx);
+      cleanup = plan.cleanup;
+    }
     for (const stage of plan.stages) {
       if (ctx.signal.aborted) break;
       const outcome = await runStage(stage, ws, ctx);
@@ -100,10 +129,12 @@ export async function runDemo(opts: DemoOptions, ctx: Context): Promise<CommandR
   }
   const kept = Boolean(opts.keep || opts.dir);
   if (ctx.signal.aborted) throw new InterruptedError(`demo interrupted; the app was stopped and the workspace ${kept ? `kept: ${work}` : 'removed'}`);
-  const ok = outcomes.every((o) => o.ok);
+  const load = loadOf?.();
+  const ok = outcomes.every((o) => o.ok) && (!load || load.failed === 0);
   out.print('');
   out.print(out.c.bold('Summary'));
   for (const o of outcomes) out.print(`  ${o.ok ? out.c.green('✓') : out.c.red('✗')} ${o.title.padEnd(58)} ${formatDuration(o.durationMs).padStart(7)}  ${out.c.dim(o.command)}`);
+  if (load) out.print(`  ${load.failed === 0 ? out.c.green('✓') : out.c.red('✗')} requests through HAProxy during the deploys and the rollback: ${load.requests}, failed: ${load.failed}`);
   out.print(kept ? `workspace kept: ${work}` : 'workspace removed; nothing left running');
   if (!ok) {
     throw new CheckFailedError('the demo did not go as expected', {
@@ -111,14 +142,14 @@ export async function runDemo(opts: DemoOptions, ctx: Context): Promise<CommandR
       details: { stages: outcomes },
     });
   }
-  return { data: { workspace: work, kept, stages: outcomes, tags: DEMO_TAGS } };
+  return { data: { workspace: work, kept, stages: outcomes, tags: DEMO_TAGS, ...(hosts ? { hosts } : {}), ...(load ? { load } : {}) } };
 }
 
 /** `ltc demo --dry-run`: the commands the demo would run, in order; nothing is created or started. */
-function demoPlan(opts: DemoOptions, ctx: Context): CommandResult {
+async function demoPlan(opts: DemoOptions, ctx: Context, hosts: number | undefined): Promise<CommandResult> {
   const work = opts.dir ?? join(tmpdir(), 'ltc-demo-<random>');
   const ws: DemoWorkspace = { work, repoDir: join(work, 'app'), opsDir: join(work, 'ops'), deployRoot: join(work, 'deploy'), port: 0, env: ctx.env };
-  const { stages } = demoStages(ws, ctx);
+  const { stages } = hosts ? (await import('./fleet.js')).fleetDemoStages(undefined, hosts) : demoStages(ws, ctx);
   const steps = stages.map((s) => ({ title: s.title, command: ['ltc', ...s.args].join(' '), expectedExit: s.expectExit ?? 0 }));
   const text = [
     `Plan for ltc demo — dry run, nothing is created or started`,

@@ -19,6 +19,8 @@ export interface DemoStage {
   expectExit?: number;
   explain?: string;
   continueOnFailure?: boolean;
+  /** Runs after the stage went as expected; its text is printed. */
+  after?: () => Promise<string | undefined>;
 }
 
 export interface DemoPlan {

@@ -72,4 +72,19 @@ describe('ssh target: rolling settings', () => {
     expect(hostsOf(cfg, 'w1,a1', 'web').map((h) => h.name)).toEqual(['w1']);
     expect(() => hostsOf(cfg, undefined, 'db')).toThrow(/--roles: no host has the role "db"/);
   });
+
+  it('hostile host names, users, addresses and server names are refused by the config, naming the field', () => {
+    const hostile = ['api1;reboot', 'a$(id)', 'a`id`', 'a\nb', 'api*', '-oProxyCommand=sh', '../x', 'a b', "a'b"];
+    for (const v of hostile) {
+      expect(issues(base({}, [{ ...host('a1'), name: v }])).join(), `name ${JSON.stringify(v)}`).toMatch(/^hosts\.0\.name: /);
+      expect(issues(base({}, [{ ...host('a1'), user: v }])).join(), `user ${JSON.stringify(v)}`).toMatch(/^hosts\.0\.user: /);
+      expect(issues(base({}, [{ ...host('a1'), lb_server: v }])).join(), `lb_server ${JSON.stringify(v)}`).toMatch(/^hosts\.0\.lb_server: /);
+    }
+    for (const v of ['-oProxyCommand=touch /tmp/x', 'host;id', 'a b', '$(id)', '']) {
+      expect(issues(base({}, [{ ...host('a1'), address: v }])).join(), `address ${JSON.stringify(v)}`).toMatch(/^hosts\.0\.address: /);
+    }
+    expect(issues(base({ deploy_root: 'srv/app' })).join()).toMatch(/deploy_root on a host must be an absolute path/);
+    // A deploy root with spaces, quotes and $() is allowed: it is quoted for the remote shell (test/fleet-quote.test.ts).
+    expect(issues(base({ deploy_root: "/srv/my app/$(id)/'x'" }))).toEqual([]);
+  });
 });

@@ -117,19 +117,20 @@ try {
   spawnSync('git', ['clone', '-q', '--mirror', app.repoDir, mirror]);
   const commitOf = (rc) => spawnSync('git', ['-C', mirror, 'rev-parse', `${rc}^{commit}`], { encoding: 'utf8' }).stdout.trim();
   const user = hosts[0].sshd.user;
-  const floorDeploy = join(work, 'floor-deploy.sh');
-  writeFileSync(
-    floorDeploy,
-    `#!/bin/bash
-# $1 mirror $2 commit $3 release; then "sshport root appport" per host. Groups of 4 in parallel.
+  // Hosts in groups of 4 in parallel; each: `upload` (may be empty), then one ssh doing `remote`, then curl until 200.
+  const floorScript = (file, head, upload, remote) =>
+    writeFileSync(
+      file,
+      `#!/bin/bash
+# ${head}; then "sshport root appport" per host.
 set -eu
-mirror=$1 commit=$2 rel=$3; shift 3
+${head.startsWith('$1 mirror') ? 'mirror=$1 commit=$2 rel=$3; shift 3' : 'rel=$1; shift'}
 one() {
   set -eu
   local p=$1 root=$2 port=$3
   local S="ssh -i ${hosts[0].sshd.identity} -o UserKnownHostsFile=${knownHosts} -o BatchMode=yes -p $p ${user}@127.0.0.1"
-  git -C "$mirror" archive --format=tar "$commit" | $S "mkdir -p $root/releases/$rel && tar -x -f - -C $root/releases/$rel"
-  $S "set -e; cd $root/releases/$rel; PATH=${nodeBin}:\\$PATH npm run build >/dev/null 2>&1; ln -sfn releases/$rel $root/.c; mv -T $root/.c $root/current; \\
+  ${upload}
+  $S "set -e; ${remote} \\
     old=\\$(cat $root/floor.pid 2>/dev/null || true); if [ -n \\"\\$old\\" ]; then kill -TERM -\\$old 2>/dev/null || true; while kill -0 \\$old 2>/dev/null && [ \\"\\$(awk '{print \\$3}' /proc/\\$old/stat 2>/dev/null)\\" != Z ]; do sleep 0.02; done; fi; \\
     cd $root/current; PORT=$port HOST=127.0.0.1 PATH=${nodeBin}:\\$PATH setsid node server.mjs >/dev/null 2>&1 < /dev/null & echo \\$! > $root/floor.pid"
   until curl -sf -o /dev/null "http://127.0.0.1:$port/api/health"; do sleep 0.02; done
@@ -140,29 +141,16 @@ while [ $# -gt 0 ]; do
   wait
 done
 `,
+    );
+  const floorDeploy = join(work, 'floor-deploy.sh');
+  floorScript(
+    floorDeploy,
+    '$1 mirror $2 commit $3 release',
+    'git -C "$mirror" archive --format=tar "$commit" | $S "mkdir -p $root/releases/$rel && tar -x -f - -C $root/releases/$rel"',
+    `cd $root/releases/$rel; PATH=${nodeBin}:\\$PATH npm run build >/dev/null 2>&1; ln -sfn releases/$rel $root/.c; mv -T $root/.c $root/current;`,
   );
   const floorRollback = join(work, 'floor-rollback.sh');
-  writeFileSync(
-    floorRollback,
-    `#!/bin/bash
-# $1 release; then "sshport root appport" per host: switch back, restart, curl until 200. Groups of 4.
-set -eu
-rel=$1; shift
-one() {
-  set -eu
-  local p=$1 root=$2 port=$3
-  ssh -i ${hosts[0].sshd.identity} -o UserKnownHostsFile=${knownHosts} -o BatchMode=yes -p $p ${user}@127.0.0.1 "set -e; ln -sfn releases/$rel $root/.c; mv -T $root/.c $root/current; \\
-    old=\\$(cat $root/floor.pid); kill -TERM -\\$old 2>/dev/null || true; while kill -0 \\$old 2>/dev/null && [ \\"\\$(awk '{print \\$3}' /proc/\\$old/stat 2>/dev/null)\\" != Z ]; do sleep 0.02; done; \\
-    cd $root/current; PORT=$port HOST=127.0.0.1 PATH=${nodeBin}:\\$PATH setsid node server.mjs >/dev/null 2>&1 < /dev/null & echo \\$! > $root/floor.pid"
-  until curl -sf -o /dev/null "http://127.0.0.1:$port/api/health"; do sleep 0.02; done
-}
-while [ $# -gt 0 ]; do
-  n=0
-  while [ $# -gt 0 ] && [ $n -lt 4 ]; do one $1 $2 $3 & shift 3; n=$((n+1)); done
-  wait
-done
-`,
-  );
+  floorScript(floorRollback, '$1 release', ':', 'ln -sfn releases/$rel $root/.c; mv -T $root/.c $root/current;');
   const specs = (e, n) => hosts.slice(0, n).flatMap((h) => [String(h.sshd.port), h.floorRoots[e], String(h.floorPorts[e])]);
   let k = 0;
   const floorRun = (e, n, rc) => timeProcess(['bash', floorDeploy, mirror, commitOf(rc), `${rc}-floor-${k++}`, ...specs(e, n)]);

@@ -2,24 +2,12 @@
  * `ltc demo --hosts 3`: three real sshd hosts on loopback behind a real HAProxy, the demo story
  * over ssh with a load generator counting failed requests; nothing left running afterwards.
  */
-import { readdir, readFile, readlink } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanupTempDirs, runLtc } from './helpers/cli.ts';
+import { processesMentioning } from './helpers/processes.ts';
 
 afterAll(cleanupTempDirs);
 
-async function processesMentioning(marker: string): Promise<string[]> {
-  const found: string[] = [];
-  for (const pid of await readdir('/proc')) {
-    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
-    const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => '');
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-    if (/\) Z /.test(stat)) continue;
-    if (cmd.includes(marker) || cwd.includes(marker)) found.push(`${pid}: ${cmd.replace(/\0/g, ' ')}`);
-  }
-  return found;
-}
 
 describe('ltc demo --hosts', () => {
   it('bad --hosts values: exit 2, nothing created', async () => {

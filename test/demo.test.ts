@@ -1,22 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { readdir, readFile, readlink } from 'node:fs/promises';
 import { execa } from 'execa';
 import { LTC, cleanupTempDirs, runLtc, tempDir } from './helpers/cli.js';
+import { processesMentioning } from './helpers/processes.ts';
 
 afterAll(cleanupTempDirs);
-
-/** Processes whose command line or working directory mentions `marker`. */
-async function processesMentioning(marker: string): Promise<string[]> {
-  const found: string[] = [];
-  for (const pid of await readdir('/proc')) {
-    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
-    const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => '');
-    if (cmd.includes(marker) || cwd.includes(marker)) found.push(`${pid}: ${cmd.replace(/\0/g, ' ')}`);
-  }
-  return found;
-}
 
 describe('ltc demo', () => {
   it('--dry-run lists the commands it would run and creates or starts nothing', async () => {

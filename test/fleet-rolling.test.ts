@@ -5,7 +5,7 @@
  * (built once here, shipped; nothing built on the hosts).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanupTempDirs, LTC } from './helpers/cli.ts';
@@ -139,4 +139,17 @@ describe('rolling over three hosts', () => {
     expect(existsSync(dir), 'the local build tree is removed after the deploy').toBe(false);
     expect((r.json as { hosts: Array<{ phases: Record<string, number> }> }).hosts[0]!.phases.localBuild).toBeGreaterThan(0);
   }, 240_000);
+
+  it('a build that fails on one host: exit 1 naming the host, the command and its exit code; nothing switched, no partial release left', async () => {
+    await writeTarget(stage, target({ roles: { broken: { build: [['npm', 'run', 'build'], ['sh', '-c', 'echo half-built; exit 7']] } } }, (_h, i) => (i === 1 ? { roles: ['broken'] } : {})));
+    const before = hosts.map(current);
+    const r = await stage.ltc(['deploy', '--rc', 'rc-2026-02-15', '--env', 'staging']);
+    expect(r.code, r.stderr + r.stdout).toBe(1);
+    expect(r.stderr).toMatch(/host api2: build sh -c echo half-built; exit 7 exited with 7/);
+    expect(r.stderr).toMatch(/half-built/);
+    expect(r.stderr).toMatch(/nothing was switched on any host/);
+    expect(hosts.map(current)).toEqual(before);
+    for (const h of hosts) expect(readdirSync(join(h.root, 'releases')).filter((d) => d.startsWith('.partial-')), h.name).toEqual([]);
+    await writeTarget(stage, target());
+  }, 120_000);
 });

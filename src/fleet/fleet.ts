@@ -130,7 +130,7 @@ export async function fleetDeploy(ctx: Context, rc: string, hostsFilter?: string
       const prepared = await Promise.allSettled(f.hosts.map((h) => prepareHost(f, h, sourceOf(h), release, envText, meta, reports.get(h.name)!)));
       const bad = prepared.map((r, i) => ({ r, h: f.hosts[i]! })).filter((x) => x.r.status === 'rejected');
       if (bad.length) {
-        for (const h of f.hosts) await f.pool.script(h, 'rm -rf "$1"', [`${h.root}/releases/.partial-${release}`]).catch(() => undefined);
+        await Promise.all(f.hosts.map((h) => f.pool.script(h, 'rm -rf "$1"', [`${h.root}/releases/.partial-${release}`]).catch(() => undefined)));
         throw new CheckFailedError(`preparing ${release} failed: nothing was switched on any host\n${bad.map((x) => `  ${toLtcError((x.r as PromiseRejectedResult).reason).message}`).join('\n')}`);
       }
       let outcome = 'ok';
@@ -142,13 +142,15 @@ export async function fleetDeploy(ctx: Context, rc: string, hostsFilter?: string
         throw err;
       } finally {
         const actor = `${userInfo().username}@${hostname()}`;
-        for (const h of f.hosts) {
-          const r = reports.get(h.name)!;
-          const own = outcome === 'ok' && r.state === 'rolled_back' ? 'rolled_back' : outcome;
-          await recordOn(f, h, { time: new Date().toISOString(), actor, action: 'deploy', environment: f.environment, rc, commit, release, from: r.before, outcome: own, runId, host: h.name, current: r.current });
-        }
+        await Promise.all(
+          f.hosts.map((h) => {
+            const r = reports.get(h.name)!;
+            const own = outcome === 'ok' && r.state === 'rolled_back' ? 'rolled_back' : outcome;
+            return recordOn(f, h, { time: new Date().toISOString(), actor, action: 'deploy', environment: f.environment, rc, commit, release, from: r.before, outcome: own, runId, host: h.name, current: r.current });
+          }),
+        );
       }
-      for (const h of f.hosts) await pruneOn(f, h);
+      await Promise.all(f.hosts.map((h) => pruneOn(f, h)));
       const res = result(f, 'deployed', release, reports, t0, { rc, commit, runId, ...(tolerated.length ? { failedHosts: tolerated } : {}) });
       if (tolerated.length) {
         ctx.out.warn(`deployed to ${f.hosts.length - tolerated.length} of ${f.hosts.length} hosts; ${tolerated.join(', ')} failed (within max_failures ${f.config.max_failures}) and run${tolerated.length === 1 ? 's' : ''} the release from before. Next: fix ${tolerated.join(', ')}, then ltc deploy --rc ${rc} --env ${f.environment} --hosts ${tolerated.join(',')}`);
@@ -222,10 +224,12 @@ export async function fleetRollback(ctx: Context, to: string | undefined, hostsF
         throw err;
       } finally {
         const { hostname, userInfo } = await import('node:os');
-        for (const h of f.hosts) {
-          const r = reports.get(h.name)!;
-          await recordOn(f, h, { time: new Date().toISOString(), actor: `${userInfo().username}@${hostname()}`, action: 'rollback', environment: f.environment, release: targetOf(h), from: r.before, outcome, runId, host: h.name, current: r.current });
-        }
+        await Promise.all(
+          f.hosts.map((h) => {
+            const r = reports.get(h.name)!;
+            return recordOn(f, h, { time: new Date().toISOString(), actor: `${userInfo().username}@${hostname()}`, action: 'rollback', environment: f.environment, release: targetOf(h), from: r.before, outcome, runId, host: h.name, current: r.current });
+          }),
+        );
         f.hosts = all;
       }
       const names = new Set(all.map(targetOf));

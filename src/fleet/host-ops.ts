@@ -3,7 +3,7 @@ import type { Context } from '../core/context.js';
 import { formatDuration } from '../core/duration.js';
 import { CheckFailedError } from '../core/errors.js';
 import type { Fleet, FleetHost, HostReport } from './open.js';
-import { shQuote } from './quote.js';
+import { shCommand, shQuote } from './quote.js';
 
 /** Fails unless the remote command exited 0. */
 export async function must(f: Fleet, h: FleetHost, what: string, script: string, args: string[], input?: string): Promise<string> {
@@ -50,10 +50,10 @@ export function envPrefix(h: FleetHost): string[] {
   return entries.length ? ['env', ...entries.map(([k, v]) => `${k}=${v}`)] : [];
 }
 
-/** Upload, env, build, finalize on one host; nothing switched. */
 /** Where a host's tree comes from: the commit in the local mirror, or a tree built here (build_on: local). */
 export type Source = { kind: 'git'; mirror: string; commit: string } | { kind: 'built'; dir: string };
 
+/** Upload, then env, build and finalize in one round trip; nothing switched. */
 export async function prepareHost(f: Fleet, h: FleetHost, source: Source, release: string, envText: string, meta: string, rep: HostReport): Promise<void> {
   const partial = `${h.root}/releases/.partial-${release}`;
   let t = performance.now();
@@ -62,23 +62,25 @@ export async function prepareHost(f: Fleet, h: FleetHost, source: Source, releas
   if (up.exitCode !== 0) throw new CheckFailedError(`host ${h.name}: upload into ${partial} failed: ${up.output.trim()}`);
   rep.phases.upload = Math.round(performance.now() - t);
   t = performance.now();
-  // shared/.env from stdin: a temp file made with umask 077, renamed over the old one.
-  await must(f, h, 'writing shared/.env', 'set -e; umask 077; mkdir -p "$1"; t="$1/.env.$$.tmp"; cat > "$t"; chmod 600 "$t"; mv -f "$t" "$1/.env"', [`${h.root}/shared`], envText);
-  rep.phases.env = Math.round(performance.now() - t);
-  t = performance.now();
-  for (const cmd of source.kind === 'git' ? h.build : []) {
-    const r = await f.pool.script(h, 'cd "$1" && shift && exec "$@"', [partial, ...envPrefix(h), ...cmd], { signal: f.ctx.signal });
-    if (r.exitCode !== 0) throw new CheckFailedError(`host ${h.name}: build ${cmd.join(' ')} exited with ${r.exitCode}`, { hint: r.output.trim().split('\n').slice(-5).join('\n') });
+  // One round trip: shared/.env from stdin (a temp file made with umask 077, renamed over the
+  // old one), the build commands (quoted by shCommand), then .env linked, the metadata written
+  // and the release renamed into place.
+  const builds = source.kind === 'git' ? h.build : [];
+  const script = [
+    'set -e; partial="$1"; final="$2"; shared="$3"; meta="$4"',
+    '( umask 077; mkdir -p "$shared"; t="$shared/.env.$$.tmp"; cat > "$t"; chmod 600 "$t"; mv -f "$t" "$shared/.env" )',
+    'cd "$partial"',
+    ...builds.map((cmd, i) => `${shCommand([...envPrefix(h), ...cmd])} < /dev/null || { c=$?; echo "ltc-build-failed=${i} exit=$c"; exit 97; }`),
+    'rm -rf .env; ln -s ../../shared/.env .env; printf "%s\\n" "$meta" > .ltc-release.json; cd ..; rm -rf "$final"; mv "$partial" "$final"',
+  ].join('\n');
+  const r = await f.pool.script(h, script, [partial, `${h.root}/releases/${release}`, `${h.root}/shared`, meta], { input: envText, signal: f.ctx.signal });
+  if (r.exitCode !== 0) {
+    const m = /ltc-build-failed=(\d+) exit=(\d+)/.exec(r.stdout);
+    const tail = r.output.replace(/ltc-build-failed=.*\n?/, '').trim().split('\n').slice(-5).join('\n');
+    if (m) throw new CheckFailedError(`host ${h.name}: build ${builds[Number(m[1])]!.join(' ')} exited with ${m[2]}`, { hint: tail });
+    throw new CheckFailedError(`host ${h.name}: writing shared/.env, building or finalizing the release failed (exit ${r.exitCode}): ${tail.split('\n').slice(-3).join(' | ')}`, { details: { host: h.name } });
   }
   rep.phases.build = Math.round(performance.now() - t);
-  await must(
-    f,
-    h,
-    'finalizing the release',
-    'set -e; cd "$1"; rm -rf .env; ln -s ../../shared/.env .env; cat > .ltc-release.json; cd ..; rm -rf "$2"; mv "$1" "$2"',
-    [partial, `${h.root}/releases/${release}`],
-    meta,
-  );
 }
 
 /** current → releases/<name> atomically; previous → what current was. */

@@ -5,7 +5,7 @@
  * (built once here, shipped; nothing built on the hosts).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanupTempDirs, LTC } from './helpers/cli.ts';
@@ -152,4 +152,73 @@ describe('rolling over three hosts', () => {
     for (const h of hosts) expect(readdirSync(join(h.root, 'releases')).filter((d) => d.startsWith('.partial-')), h.name).toEqual([]);
     await writeTarget(stage, target());
   }, 120_000);
+
+  it('a host that cannot be rolled back: exit 4 naming it, each host\'s state and the next command, which works', async () => {
+    // api2 fails its health on the new release; api1's old release (where it would go back to) lost server.mjs.
+    const flaky = { build: [['sh', '-c', 'npm run build && if grep -q \'"1.0.0"\' release.json; then :; else rm -rf dist; fi']], health_path: '/' };
+    await writeTarget(stage, target({ roles: { flaky } }, (_h, i) => (i === 1 ? { roles: ['flaky'] } : {})));
+    const ok = await stage.ltc(['deploy', '--rc', 'rc-2026-02-15', '--env', 'staging']);
+    expect(ok.code, ok.stderr + ok.stdout).toBe(0);
+    const old = current(hosts[0]!)!;
+    rmSync(join(hosts[0]!.root, 'releases', old, 'server.mjs'));
+    const r = await stage.ltc(['deploy', '--rc', 'rc-2026-03-01', '--env', 'staging']);
+    expect(r.code, r.stderr + r.stdout).toBe(4);
+    expect(r.stderr).toMatch(/the rollback failed on api1/);
+    expect(r.stderr).toMatch(/api1: rollback_failed/);
+    expect(r.stderr).toMatch(/api2: rolled_back, current rc-2026-02-15-/);
+    expect(r.stderr).toMatch(/api3: unchanged/);
+    expect(r.stderr).toMatch(/next: fix api1, then ltc rollback --env staging/);
+    expect(current(hosts[1]!)).toMatch(/^rc-2026-02-15-/);
+    // Fix api1 (its server.mjs back), then the next command: healthy again.
+    copyFileSync(join(hosts[1]!.root, 'releases', old, 'server.mjs'), join(hosts[0]!.root, 'releases', old, 'server.mjs'));
+    const back = await stage.ltc(['rollback', '--env', 'staging', '--hosts', 'api1', '--to', old]);
+    expect(back.code, back.stderr + back.stdout).toBe(0);
+    expect(await version(hosts[0]!)).toBe('1.0.0');
+    await writeTarget(stage, target());
+  }, 240_000);
+
+  it('a host that goes down in the second batch: the first batch is rolled back, exit 3, the third host never switched', async () => {
+    const before = hosts.map(current);
+    const pid3 = pidOf(hosts[2]!);
+    const run = stage.ltc(['deploy', '--rc', 'rc-2026-03-01', '--env', 'staging']);
+    const deadline = Date.now() + 120_000;
+    while (Date.now() < deadline && current(hosts[0]!) === before[0]) await new Promise((res) => setTimeout(res, 50));
+    // api2 goes down: its sshd and every session it serves (ltc's multiplexed connection too).
+    killTree(hosts[1]!.sshd.proc.pid!);
+    const r = await run;
+    expect(r.code, r.stderr + r.stdout).toBe(3);
+    expect(r.stderr).toMatch(/deploy failed on api2: rolling back api1/);
+    expect(current(hosts[0]!)).toBe(before[0]);
+    expect(await version(hosts[0]!)).toBe('1.0.0');
+    expect(current(hosts[2]!)).toBe(before[2]);
+    expect(pidOf(hosts[2]!)).toBe(pid3);
+  }, 240_000);
 });
+
+/** SIGKILL to a process and every descendant (found through /proc). */
+function killTree(root: number): void {
+  const children = new Map<number, number[]>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(d)]);
+    } catch {
+      /* gone */
+    }
+  }
+  const all: number[] = [];
+  const walk = (p: number) => {
+    all.push(p);
+    for (const c of children.get(p) ?? []) walk(c);
+  };
+  walk(root);
+  for (const p of all) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+}

@@ -73,6 +73,14 @@ async function preflight(f: Fleet, needRelease?: (h: FleetHost) => string | unde
   return new Map(states.map((st, i) => [f.hosts[i]!.name, st]));
 }
 
+/** Rollback readiness: every host still holds the release it goes to (one round trip each; preflight ran already). */
+async function releasesPresent(f: Fleet, releaseOf: (h: FleetHost) => string | undefined): Promise<void> {
+  await onEveryHost(f, 'rollback readiness', async (h) => {
+    const out = await must(f, h, 'checking the release', '[ -d "$1/releases/$2" ] || echo missing', [h.root, releaseOf(h) ?? '']);
+    if (out.includes('missing')) throw new CheckFailedError(`host ${h.name}: release ${releaseOf(h)} is not in ${h.root}/releases`, { hint: 'rollback readiness failed: nothing was switched on any host' });
+  });
+}
+
 /** The environment lock on the primary host, with a heartbeat; a stale one is taken over. */
 async function lock(f: Fleet, action: string, rc: string | undefined, runId: string): Promise<() => Promise<void>> {
   const { hostname, userInfo } = await import('node:os');
@@ -205,7 +213,7 @@ export async function fleetRollback(ctx: Context, to: string | undefined, hostsF
       const missing = f.hosts.filter((h) => !targetOf(h));
       if (missing.length) throw new CheckFailedError(`no previous release on ${missing.map((h) => h.name).join(', ')}: nothing was switched`, { hint: 'name one with --to <release>' });
       // Rollback readiness on every host before anything is switched: the release is there.
-      await preflight(f, targetOf);
+      await releasesPresent(f, targetOf);
       if (goal.split) ctx.out.warn(goal.split);
       // Bringing a split fleet together: a host already on the goal is left alone. (With --to,
       // every host is switched and restarted: `--to <current>` is how a stopped app starts again.)

@@ -18,7 +18,7 @@ import type { Context } from '../core/context.js';
 import { formatDuration } from '../core/duration.js';
 import { CheckFailedError, UsageError, toLtcError } from '../core/errors.js';
 import { buildLocally, envFileText, must, prepareHost, pruneOn, recordOn, secretValues, STOP_APP, type Source } from './host-ops.js';
-import { openFleet, primaryOf, type Fleet, type FleetHost, type HostReport, type Links } from './open.js';
+import { openFleet, primaryOf, useListrProgress, type Fleet, type FleetHost, type HostReport, type Links } from './open.js';
 import { planBatches, planLines, rolling, stateLines } from './rolling.js';
 
 export { openFleet, primaryOf, type Fleet, type FleetHost, type HostReport } from './open.js';
@@ -133,6 +133,7 @@ export async function fleetDeploy(ctx: Context, rc: string, hostsFilter?: string
       }
       const values = await secretValues(f);
       const envText = envFileText(values);
+      await useListrProgress(f, `deploy ${rc} as ${release} to ${f.hosts.length} host(s) of ${f.environment}`);
       const { hostname, userInfo } = await import('node:os');
       const meta = JSON.stringify({ name: release, rc, commit, createdAt: new Date().toISOString(), actor: `${userInfo().username}@${hostname()}` });
       const prepared = await Promise.allSettled(f.hosts.map((h) => prepareHost(f, h, sourceOf(h), release, envText, meta, reports.get(h.name)!)));
@@ -149,6 +150,7 @@ export async function fleetDeploy(ctx: Context, rc: string, hostsFilter?: string
         outcome = toLtcError(err).exitCode === 4 ? 'rollback_failed' : 'rolled_back';
         throw err;
       } finally {
+        await f.progress.finish();
         const actor = `${userInfo().username}@${hostname()}`;
         await Promise.all(
           f.hosts.map((h) => {
@@ -165,6 +167,7 @@ export async function fleetDeploy(ctx: Context, rc: string, hostsFilter?: string
       }
       return res;
     } finally {
+      await f.progress.finish();
       if (buildDir) await (await import('node:fs/promises')).rm(buildDir, { recursive: true, force: true });
       await unlock();
     }
@@ -224,6 +227,7 @@ export async function fleetRollback(ctx: Context, to: string | undefined, hostsF
         return { data: { plan }, text: plan.map((p) => `  ${p.host}: ${p.change ? `${p.from} → ${p.to}` : `stays on ${p.to}`}`).join('\n') + '\nnothing was changed' };
       }
       const reports = new Map<string, HostReport>(all.map((h) => [h.name, { host: h.name, before: links.get(h.name)!.current, current: links.get(h.name)!.current, state: 'unchanged', phases: {} }]));
+      await useListrProgress(f, `rollback of ${f.hosts.length} host(s) of ${f.environment}`);
       let outcome = 'ok';
       try {
         await rolling(f, 'rollback', (h) => targetOf(h)!, reports, links);
@@ -231,6 +235,7 @@ export async function fleetRollback(ctx: Context, to: string | undefined, hostsF
         outcome = toLtcError(err).exitCode === 4 ? 'rollback_failed' : 'rolled_back';
         throw err;
       } finally {
+        await f.progress.finish();
         const { hostname, userInfo } = await import('node:os');
         await Promise.all(
           f.hosts.map((h) => {

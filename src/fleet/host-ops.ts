@@ -54,14 +54,18 @@ export function envPrefix(h: FleetHost): string[] {
 export type Source = { kind: 'git'; mirror: string; commit: string } | { kind: 'built'; dir: string };
 
 /** Upload, then env, build and finalize in one round trip; nothing switched. */
+const builds0 = (source: Source, h: FleetHost) => (source.kind === 'git' && h.build.length ? `build: ${h.build.map((c) => c.join(' ')).join(' && ')}` : '.env and finalize');
+
 export async function prepareHost(f: Fleet, h: FleetHost, source: Source, release: string, envText: string, meta: string, rep: HostReport): Promise<void> {
   const partial = `${h.root}/releases/.partial-${release}`;
   let t = performance.now();
   const producer = source.kind === 'git' ? { argv: ['git', 'archive', '--format=tar', source.commit], cwd: source.mirror } : { argv: ['tar', '-c', '-f', '-', '.'], cwd: source.dir };
+  f.progress.phase(h.name, 'upload');
   const up = await f.pool.pipe(h, producer.argv, producer.cwd, 'set -e; rm -rf "$1"; mkdir -p "$1"; tar -x -f - -C "$1"', [partial], f.ctx.signal);
   if (up.exitCode !== 0) throw new CheckFailedError(`host ${h.name}: upload into ${partial} failed: ${up.output.trim()}`);
   rep.phases.upload = Math.round(performance.now() - t);
   t = performance.now();
+  f.progress.phase(h.name, builds0(source, h));
   // One round trip: shared/.env from stdin (a temp file made with umask 077, renamed over the
   // old one), the build commands (quoted by shCommand), then .env linked, the metadata written
   // and the release renamed into place.
@@ -195,7 +199,7 @@ export async function buildLocally(f: Fleet, mirror: string, commit: string, dir
     const exported = await execCommand(['sh', '-c', 'git -C "$1" archive --format=tar "$2" | tar -x -f - -C "$3"', 'sh', mirror, commit, tree], { signal: f.ctx.signal }, f.ctx.masker);
     if (exported.exitCode !== 0) throw new CheckFailedError(`exporting ${commit.slice(0, 12)} for the local build failed: ${exported.output.trim()}`);
     for (const cmd of h.build) {
-      f.ctx.out.info(`  build here (${h.roles.join(', ') || 'all hosts'}): ${cmd.join(' ')}`);
+      f.progress.note(`  build here (${h.roles.join(', ') || 'all hosts'}): ${cmd.join(' ')}`);
       const r = await execCommand(cmd, { cwd: tree, env: { ...f.config.env, PATH: process.env.PATH ?? '/usr/bin:/bin' }, signal: f.ctx.signal }, f.ctx.masker);
       if (r.exitCode !== 0) throw new CheckFailedError(`local build ${cmd.join(' ')} exited with ${r.exitCode}: nothing was uploaded or switched`, { hint: r.output.trim().split('\n').slice(-5).join('\n') });
     }

@@ -4,6 +4,7 @@ import type { Context } from '../core/context.js';
 import { parseDuration } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
 import { openLoadBalancer, type LoadBalancer } from './lb.js';
+import { plainProgress, type FleetProgress } from './progress.js';
 import { SshPool, type SshEndpoint } from './ssh.js';
 
 export interface FleetHost extends SshEndpoint {
@@ -41,6 +42,8 @@ export interface Fleet {
   graceMs: number;
   healthMs: number;
   staleMs: number;
+  /** Per-host progress: plain lines, or a listr2 list in a terminal (useListrProgress). */
+  progress: FleetProgress;
 }
 
 function roleSettings(config: SshTargetConfig, roles: string[]): Pick<FleetHost, 'build' | 'start' | 'service' | 'healthPath' | 'restart'> {
@@ -112,6 +115,7 @@ export async function openFleet(ctx: Context, hostsFilter?: string, rolesFilter?
     graceMs: parseDuration(config.stop_grace, 'stop_grace'),
     healthMs: parseDuration(config.health_deadline, 'health_deadline'),
     staleMs: parseDuration(config.lock_stale_after, 'lock_stale_after'),
+    progress: plainProgress(ctx.out),
   };
 }
 
@@ -125,3 +129,11 @@ export function primaryOf(f: Fleet): FleetHost {
 
 /** Each host's links before the run: where it is switched from, and its previous release then. */
 export type Links = Map<string, { current: string | null; previous: string | null }>;
+
+/** In a terminal with colour and a width (not --json): a listr2 list per host for the rest of the run. */
+export async function useListrProgress(f: Fleet, heading: string): Promise<void> {
+  const o = f.ctx.options;
+  if (!o.color || o.json || !process.stdout.isTTY || (process.stdout.columns ?? 0) <= 0) return;
+  const { listrProgress } = await import('./progress.js');
+  f.progress = await listrProgress(f.ctx.out, f.ctx.masker, f.hosts.map((h) => h.name), heading);
+}

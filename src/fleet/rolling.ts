@@ -19,6 +19,7 @@ export async function undo(f: Fleet, hosts: FleetHost[], to: Map<string, string 
     const target = to.get(h.name);
     try {
       if (!target) throw new CheckFailedError(`host ${h.name}: no release to go back to`);
+      f.progress.phase(h.name, `rolling back to ${target}`);
       // Both links as they were before this run: previous must not end up equal to current.
       await switchHost(f, h, target, previousBefore(h));
       await restartHost(f, h);
@@ -26,12 +27,12 @@ export async function undo(f: Fleet, hosts: FleetHost[], to: Map<string, string 
       await f.lb?.enable(h);
       rep.state = 'rolled_back';
       rep.current = target;
-      f.ctx.out.info(`  ${h.name}: rolled back to ${target}`);
+      f.progress.done(h.name, true, `rolled back to ${target}`);
     } catch (err) {
       rep.state = 'rollback_failed';
       rep.error = toLtcError(err).message;
       failed.push(h.name);
-      f.ctx.out.error(`  ${h.name}: rollback failed: ${rep.error}`);
+      f.progress.done(h.name, false, `rollback failed: ${rep.error}`);
     }
   }
   return failed;
@@ -63,7 +64,8 @@ export function planLines(plan: Batch[]): string[] {
 async function watchCanary(f: Fleet, hosts: FleetHost[], windowMs: number): Promise<Array<{ h: FleetHost; error: string }>> {
   const misses = new Map<string, number>();
   const end = Date.now() + windowMs;
-  f.ctx.out.info(`  canary ${hosts.map((h) => h.name).join(', ')}: watching health for ${formatDuration(windowMs)}`);
+  f.progress.note(`  canary ${hosts.map((h) => h.name).join(', ')}: watching health for ${formatDuration(windowMs)}`);
+  for (const h of hosts) f.progress.phase(h.name, `canary window ${formatDuration(windowMs)}`);
   while (Date.now() < end) {
     f.ctx.signal.throwIfAborted();
     const errors = await Promise.all(hosts.map((h) => probeHealth(h)));
@@ -82,7 +84,7 @@ async function watchCanary(f: Fleet, hosts: FleetHost[], windowMs: number): Prom
 const message = (r: PromiseSettledResult<unknown>) => toLtcError((r as PromiseRejectedResult).reason).message;
 
 async function enableAgain(f: Fleet, hosts: FleetHost[]): Promise<void> {
-  for (const h of hosts) await f.lb!.enable(h).catch((err: unknown) => f.ctx.out.error(`  ${h.name}: could not enable it again in the load balancer: ${toLtcError(err).message}`));
+  for (const h of hosts) await f.lb!.enable(h).catch((err: unknown) => f.progress.note(`  ${h.name}: could not enable it again in the load balancer: ${toLtcError(err).message}`, 'error'));
 }
 
 /**
@@ -111,28 +113,33 @@ export async function rolling(
         const rep = reports.get(h.name)!;
         let t = performance.now();
         if (f.lb && h.restart) {
+          f.progress.phase(h.name, 'drain');
           drained.push(h);
           await f.lb.drain(h);
           rep.phases.drain = Math.round(performance.now() - t);
           t = performance.now();
         }
+        f.progress.phase(h.name, 'switch');
         await switchHost(f, h, releaseOf(h), previousOf(h));
         switched.push(h);
         rep.state = 'switched';
         rep.current = releaseOf(h);
         rep.phases.switch = Math.round(performance.now() - t);
         t = performance.now();
+        f.progress.phase(h.name, 'restart');
         await restartHost(f, h);
         rep.phases.restart = Math.round(performance.now() - t);
         t = performance.now();
+        f.progress.phase(h.name, 'health');
         await healthHost(f, h);
         rep.phases.health = Math.round(performance.now() - t);
         if (f.lb && h.restart) {
           t = performance.now();
+          f.progress.phase(h.name, 'enable');
           await f.lb.enable(h);
           rep.phases.enable = Math.round(performance.now() - t);
         }
-        f.ctx.out.info(`  ${h.name}: ${action} ${releaseOf(h)} healthy (${h.url + h.healthPath})`);
+        f.progress.done(h.name, true, `${action} ${releaseOf(h)} healthy (${h.url + h.healthPath})`);
       }),
     );
     let bad = results.map((r, i) => ({ h: batch.hosts[i]!, error: r.status === 'rejected' ? message(r) : '' })).filter((x) => x.error);
@@ -140,7 +147,7 @@ export async function rolling(
       const t = performance.now();
       bad = await watchCanary(f, batch.hosts, parseDuration(f.config.canary_window, 'canary_window'));
       for (const h of batch.hosts) reports.get(h.name)!.phases.canary = Math.round(performance.now() - t);
-      if (!bad.length) f.ctx.out.info(`  canary healthy for ${formatDuration(parseDuration(f.config.canary_window, 'canary_window'))}: the other ${f.hosts.length - batch.hosts.length} host(s) follow`);
+      if (!bad.length) f.progress.note(`  canary healthy for ${formatDuration(parseDuration(f.config.canary_window, 'canary_window'))}: the other ${f.hosts.length - batch.hosts.length} host(s) follow`);
     }
     if (!bad.length) continue;
     const reason = bad.map((x) => x.error).join('; ');
@@ -150,7 +157,7 @@ export async function rolling(
       // Within max_failures: these hosts go back on their own; the others stay and the run goes on.
       const badHosts = bad.map((x) => x.h);
       const mine = switched.filter((h) => badHosts.includes(h));
-      f.ctx.out.warn(`${action} failed on ${badHosts.map((h) => h.name).join(', ')} (${tolerated.length + bad.length} of max_failures ${allowed}): rolling back only ${mine.map((h) => h.name).join(', ') || 'nothing (not switched)'}`);
+      f.progress.note(`${action} failed on ${badHosts.map((h) => h.name).join(', ')} (${tolerated.length + bad.length} of max_failures ${allowed}): rolling back only ${mine.map((h) => h.name).join(', ') || 'nothing (not switched)'}`, 'warn');
       const failed = await undo(f, mine, new Map(mine.map((h) => [h.name, reports.get(h.name)!.before])), reports, previousBefore);
       if (f.lb) await enableAgain(f, drained.filter((d) => badHosts.includes(d) && !switched.includes(d)));
       if (failed.length) {
@@ -168,12 +175,12 @@ export async function rolling(
       if (f.lb) await enableAgain(f, drained);
       throw new CheckFailedError(`${action} failed before any host was switched (${reason}): nothing was switched on any host`, { hint: `state per host:\n${stateLines(reports)}`, details: { hosts: [...reports.values()] } });
     }
-    f.ctx.out.error(`${action} failed on ${bad.map((x) => x.h.name).join(', ')}${batch.canary ? ' (canary)' : ''}: rolling back ${switched.map((h) => h.name).join(', ')}`);
+    f.progress.note(`${action} failed on ${bad.map((x) => x.h.name).join(', ')}${batch.canary ? ' (canary)' : ''}: rolling back ${switched.map((h) => h.name).join(', ')}`, 'error');
     const back = new Map(switched.map((h) => [h.name, reports.get(h.name)!.before]));
     const failed = await undo(f, switched, back, reports, previousBefore);
     // Drained but never switched (the drain itself failed, or a batch mate did first): back in.
     if (f.lb) await enableAgain(f, drained.filter((d) => !switched.includes(d)));
-    if (failed.length && f.lb) f.ctx.out.warn(`left drained in the ${f.lb.label}: ${failed.join(', ')} (enable them once they are healthy)`);
+    if (failed.length && f.lb) f.progress.note(`left drained in the ${f.lb.label}: ${failed.join(', ')} (enable them once they are healthy)`, 'warn');
     if (failed.length) {
       throw new RollbackFailedError(`${action} failed (${reason}) and the rollback failed on ${failed.join(', ')}`, {
         hint: `state per host:\n${stateLines(reports)}\nnext: fix ${failed.join(', ')}, then ltc rollback --env ${f.environment}`,

@@ -77,7 +77,7 @@ export async function startLabHaproxy(dir: string, backend: string, servers: Rec
     proc,
     command: (line) => haproxyCommand(socket, line),
     async stop() {
-      if (proc.exitCode !== null) return;
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
       proc.kill('SIGKILL');
       await new Promise((r) => proc.once('exit', r));
     },

@@ -93,7 +93,7 @@ export async function startLabSshd(dir: string): Promise<LabSshd> {
     wrongKnownHosts: join(dir, 'wrong_known_hosts'),
     proc,
     stop: async () => {
-      if (proc.exitCode !== null) return;
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
       const done = new Promise((r) => proc.once('exit', r));
       proc.kill('SIGTERM');
       await done;

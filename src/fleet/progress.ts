@@ -4,6 +4,7 @@
  * the terminal itself, so every title is masked here; notes said while the list is live are
  * printed after it.
  */
+import { deferred, type Deferred } from '../core/deferred.js';
 import { formatDuration } from '../core/duration.js';
 import type { Masker } from '../core/masker.js';
 import type { Output } from '../core/output.js';
@@ -25,17 +26,6 @@ export function plainProgress(out: Output): FleetProgress {
     note: (text, level = 'info') => (level === 'warn' ? out.warn(text) : level === 'error' ? out.error(text) : out.info(text)),
     finish: async () => undefined,
   };
-}
-
-interface Deferred {
-  promise: Promise<void>;
-  resolve(): void;
-}
-
-function deferred(): Deferred {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
 }
 
 interface HostItem {

@@ -2,6 +2,7 @@
  * Rendering of gate runs: plain progress lines, a listr2 list (TTY), JUnit XML, a Markdown
  * summary table (GITHUB_STEP_SUMMARY) and the status table.
  */
+import { deferred, type Deferred } from '../core/deferred.js';
 import { hostname } from 'node:os';
 import { formatDuration } from '../core/duration.js';
 import { processMasker, type Masker } from '../core/masker.js';
@@ -79,17 +80,6 @@ export function plainReporter(out: Output): GateReporter & { finish(): Promise<v
     },
     async finish() {},
   };
-}
-
-interface Deferred {
-  promise: Promise<void>;
-  resolve(): void;
-}
-
-function deferred(): Deferred {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
 }
 
 interface ListrItem {

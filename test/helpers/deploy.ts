@@ -215,9 +215,12 @@ export function processesUnder(dir: string): number[] {
 }
 
 export function appPid(s: Stage): number | undefined {
-  const file = join(s.deployRoot, 'shared', 'app.pid');
-  if (!existsSync(file)) return undefined;
-  return (JSON.parse(readFileSync(file, 'utf8')) as { pid: number }).pid;
+  // Read once (no exists-then-read): ltc removes and rewrites the file while a restart runs.
+  try {
+    return (JSON.parse(readFileSync(join(s.deployRoot, 'shared', 'app.pid'), 'utf8')) as { pid: number }).pid;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Ends everything started from the stage (by process group), and returns what still ran before. */

@@ -4,7 +4,7 @@
  * the 50 MB ltc wants free) and a read-only one.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanupTempDirs, tempDir } from './helpers/cli.ts';
@@ -59,6 +59,22 @@ describe('preflight: disk and deploy root', () => {
     expect(r.stderr).toMatch(/api2: preflight of .*\/srv failed/);
     expect(r.stderr).toMatch(/Read-only file system/);
     expect(fleet.hosts.map(current)).toEqual(before);
+    await writeTarget(stage, sshTarget(fleet, { batch: 1 }));
+  }, 120_000);
+
+  it('a disk that fills up during the deploy (the build writes more than is free): exit 1 naming the host, nothing switched, no partial release left', async () => {
+    const small = join(await tempDir('ltc-small-'), 'mnt');
+    tmpfs(small, 'size=56m');
+    const roles = { fat: { build: [['npm', 'run', 'build'], ['dd', 'if=/dev/zero', 'of=big.bin', 'bs=1M', 'count=80', 'status=none']] } };
+    await writeTarget(stage, sshTarget(fleet, { batch: 1, roles }, (_h, i) => (i === 1 ? { deploy_root: join(small, 'srv'), roles: ['fat'] } : {})));
+    const before = fleet.hosts.map(current);
+    const r = await stage.ltc(['deploy', '--rc', 'rc-2026-03-01', '--env', 'staging']);
+    expect(r.code, r.stderr + r.stdout).toBe(1);
+    expect(r.stderr).toMatch(/host api2: build dd if=\/dev\/zero .* exited with 1/);
+    expect(r.stderr).toMatch(/No space left on device/);
+    expect(r.stderr).toMatch(/nothing was switched on any host/);
+    expect(fleet.hosts.map(current)).toEqual(before);
+    expect(readdirSync(join(small, 'srv', 'releases')).filter((d) => d.startsWith('.partial-'))).toEqual([]);
     await writeTarget(stage, sshTarget(fleet, { batch: 1 }));
   }, 120_000);
 });

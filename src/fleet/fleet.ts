@@ -140,7 +140,12 @@ export async function fleetDeploy(ctx: Context, rc: string, hostsFilter?: string
       const bad = prepared.map((r, i) => ({ r, h: f.hosts[i]! })).filter((x) => x.r.status === 'rejected');
       if (bad.length) {
         await Promise.all(f.hosts.map((h) => f.pool.script(h, 'rm -rf "$1"', [`${h.root}/releases/.partial-${release}`]).catch(() => undefined)));
-        throw new CheckFailedError(`preparing ${release} failed: nothing was switched on any host\n${bad.map((x) => `  ${toLtcError((x.r as PromiseRejectedResult).reason).message}`).join('\n')}`);
+        const lines = bad.map((x) => {
+          const e = toLtcError((x.r as PromiseRejectedResult).reason);
+          // The build's last output lines say why (e.g. No space left on device).
+          return `  ${e.message}${e.hint ? `\n${e.hint.split('\n').map((l) => `    ${l}`).join('\n')}` : ''}`;
+        });
+        throw new CheckFailedError(`preparing ${release} failed: nothing was switched on any host\n${lines.join('\n')}`);
       }
       let outcome = 'ok';
       let tolerated: string[] = [];

@@ -90,17 +90,17 @@ afterAll(async () => {
 });
 
 describe('generateDemoApp', () => {
-  it('makes three tagged commits and leaves main checked out at the last one', async () => {
-    expect(app.tags.map((t) => t.name)).toEqual(['rc-2026-02-15', 'rc-2026-03-01', 'rc-2026-03-01.1']);
-    expect(app.tags.map((t) => t.version)).toEqual(['1.0.0', '1.1.0', '1.1.1']);
-    expect(app.tags.map((t) => t.healthy)).toEqual([true, true, false]);
+  it('makes four tagged commits and leaves main checked out at the last one', async () => {
+    expect(app.tags.map((t) => t.name)).toEqual(['rc-2026-02-15', 'rc-2026-03-01', 'rc-2026-03-01.1', 'rc-2026-03-01.2']);
+    expect(app.tags.map((t) => t.version)).toEqual(['1.0.0', '1.1.0', '1.1.1', '1.1.2']);
+    expect(app.tags.map((t) => t.healthy)).toEqual([true, true, false, true]);
     expect(app.goodTags).toEqual([...DEMO_TAGS.good]);
     expect(app.brokenTag).toBe(DEMO_TAGS.broken);
     for (const tag of app.tags) expect(tag.commit).toMatch(/^[0-9a-f]{40}$/);
 
     const git = (...args: string[]) => execa('git', args, { cwd: app.repoDir }).then((r) => r.stdout.trim());
     expect(await git('rev-parse', '--abbrev-ref', 'HEAD')).toBe('main');
-    expect(await git('rev-parse', 'HEAD')).toBe(app.tags[2]?.commit);
+    expect(await git('rev-parse', 'HEAD')).toBe(app.tags[3]?.commit);
     expect(await git('status', '--porcelain')).toBe('');
     expect(await git('log', '--format=%an <%ae>', '-1')).toBe('LTC Demo <demo@lifetimecircle.invalid>');
   });
@@ -173,6 +173,20 @@ describe(`broken tag ${DEMO_TAGS.broken}`, () => {
     const failed = await execa(process.execPath, ['tools/ist_check.mjs'], { cwd: dir, reject: false });
     expect(failed.exitCode).toBe(1);
     expect(failed.stdout).toContain('.env (secret file)');
+  });
+});
+
+describe(`regression tag ${DEMO_TAGS.flaky}`, () => {
+  it('passes its health check but answers every third /api/info with 500, counted in /metrics', async () => {
+    const server = await startServer(await worktree(DEMO_TAGS.flaky));
+    expect((await fetch(`${server.base}/api/health`)).status).toBe(200);
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await fetch(`${server.base}/api/info`)).status);
+    expect(statuses).toEqual([200, 200, 500, 200, 200, 500]);
+    const metrics = await (await fetch(`${server.base}/metrics`)).text();
+    expect(metrics).toMatch(/http_requests_total\{method="GET",route="\/api\/info",status="500"\} 2/);
+    await server.stop();
+    expect(server.output()).toMatch(/ERROR info: request 3 failed \(release\.json error_every 3\)/);
   });
 });
 

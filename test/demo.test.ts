@@ -18,7 +18,7 @@ describe('ltc demo', () => {
     expect(existsSync(`${dir}/ws`)).toBe(false);
   });
 
-  it('runs the whole story (gates, two deploys, health, broken deploy rolled back, rollback) and leaves nothing running', async () => {
+  it('runs the whole story (gates, two deploys, health, broken deploy rolled back, rollback, a regression the watch catches and rolls back) and leaves nothing running', async () => {
     const r = await runLtc(['demo', '--json'], { timeout: 180_000 });
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(r.code).toBe(0);
@@ -34,6 +34,8 @@ describe('ltc demo', () => {
       'ltc rollback': 0,
       'ltc audit verify': 0,
       'ltc watch --for 3s --interval 500ms': 0,
+      'ltc deploy --rc rc-2026-03-01.2': 0,
+      'ltc watch --for 30s --interval 500ms --auto-rollback': 3,
     });
     expect(doc.stages.every((s) => s.ok)).toBe(true);
     expect(doc.kept).toBe(false);

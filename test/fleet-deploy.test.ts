@@ -73,6 +73,17 @@ describe('ltc deploy to three hosts over ssh', () => {
       expect((await import('node:fs')).statSync(join(h.root, 'shared', '.env')).mode & 0o777).toBe(0o600);
     }
     expect(JSON.stringify(second.json)).not.toMatch(/LTC_SECRET_KEY=/);
+    // ltc watch on the fleet knows the live release (read on the first host over ssh).
+    const { parse, stringify } = await import('yaml');
+    const file = join(stage.ops, 'ltc.config.yaml');
+    const cfg = parse(await readFile(file, 'utf8')) as { environments: { staging: Record<string, unknown> } };
+    cfg.environments.staging.watch = { probes: hosts.map((h) => `http://127.0.0.1:${h.port}/api/health`), min_requests: 1, success_limit: 1 };
+    await writeFile(file, stringify(cfg));
+    const w = await stage.ltc(['watch', '--env', 'staging', '--for', '1s', '--interval', '250ms', '--json']);
+    expect(w.code, w.stderr).toBe(0);
+    expect(w.json).toMatchObject({ outcome: 'pass', release: current(hosts[0]!), rc: 'rc-2026-03-01' });
+    delete cfg.environments.staging.watch;
+    await writeFile(file, stringify(cfg));
   }, 180_000);
 
   it('ltc rollback across the fleet: every host back on rc-2026-02-15, answering 1.0.0', async () => {

@@ -207,6 +207,24 @@ describe('ltc watch', () => {
     expect((await audit(stage)).length).toBe(before);
   }, 60_000);
 
+  it('a --report path that cannot be written, an empty --for or --interval: exit 2 before the first sample', async () => {
+    setWatch(baseWatch());
+    const before = (await audit(stage)).length;
+    const watchDirs = () => (existsSync(join(stage.ops, '.ltc', 'watch')) ? readdirSync(join(stage.ops, '.ltc', 'watch')).length : 0);
+    const dirsBefore = watchDirs();
+    const missing = await stage.ltc(['watch', '--env', 'staging', '--for', '1m', '--interval', '1s', '--report', '/nonexistent/dir/x.md']);
+    expect(missing.code, missing.stderr).toBe(2);
+    expect(missing.stderr).toContain('the directory /nonexistent/dir does not exist');
+    const emptyFor = await stage.ltc(['watch', '--env', 'staging', '--for', '', '--interval', '1s']);
+    expect(emptyFor.code, emptyFor.stderr).toBe(2);
+    expect(emptyFor.stderr).toContain('--for needs a duration');
+    const emptyInterval = await stage.ltc(['watch', '--env', 'staging', '--interval', ' ']);
+    expect(emptyInterval.code, emptyInterval.stderr).toBe(2);
+    expect(emptyInterval.stderr).toContain('--interval needs a duration');
+    expect((await audit(stage)).length).toBe(before);
+    expect(watchDirs()).toBe(dirsBefore);
+  }, 60_000);
+
   it('a webhook that does not answer is retried, then reported; the watch goes on to its end', async () => {
     setWatch(baseWatch({ prometheus: undefined, min_requests: 1_000_000, alert: { webhook: hook.url, timeout: '300ms', retries: 1 } }));
     hook.posts.length = 0;
@@ -298,6 +316,31 @@ describe('ltc watch', () => {
     expect(watchFailed.details).toMatchObject({ result: 'fail', figure: 'error_rate', release: broken });
     expect(a.at(-1)!.action).toMatch(/rollback/);
   }, 120_000);
+
+  it('[$window] queries count only the live release: warming up right after the switch, then they pass; a fixed range warns', async () => {
+    const sinceSwitch = (q: string) => q.replaceAll(`[${W}]`, '[$window]');
+    const queries = Object.fromEntries(Object.entries(QUERIES).map(([k, q]) => [k, sinceSwitch(q)]));
+    setWatch(baseWatch({ prometheus: { url: prom.url, timeout: '2s', window: '3s', min_window: '2s', queries } }));
+    // A switch is a new current link: its mtime is the switch time ltc reads.
+    await execa('touch', ['-h', join(stage.deployRoot, 'current')]);
+    const r = await stage.ltc(['watch', '--env', 'staging', '--for', '6s', '--interval', '200ms', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const j = r.json as WatchJson & { samples: Array<{ prometheus: Record<string, { value: number | null; reason?: string; rangeS?: number }> }> };
+    expect(j.outcome).toBe('pass');
+    const first = j.samples[0]!.prometheus.error_rate!;
+    expect(first.value).toBeNull();
+    expect(first.reason).toMatch(/^warming up: the switch was [\d.]+(ms|s) ago and \$window needs at least 2\.0s/);
+    const measured = j.samples.map((s) => s.prometheus.error_rate!).filter((e) => e.value !== null);
+    expect(measured.length).toBeGreaterThan(5);
+    for (const e of measured) expect(e.rangeS).toBeGreaterThanOrEqual(2), expect(e.rangeS).toBeLessThanOrEqual(3);
+    expect(j.samples.findIndex((s) => s.prometheus.error_rate!.value !== null)).toBeGreaterThan(0);
+
+    setWatch(baseWatch({ prometheus: { url: prom.url, timeout: '2s', queries: { error_rate: QUERIES.error_rate.replaceAll(`[${W}]`, '[1h]') } } }));
+    await execa('touch', ['-h', join(stage.deployRoot, 'current')]);
+    const d = await stage.ltc(['watch', '--env', 'staging', '--for', '1m', '--interval', '1s', '--dry-run']);
+    expect(d.code, d.stderr).toBe(0);
+    expect(d.stderr).toMatch(/queries\.error_rate: the switch was [\d.]+(ms|s) ago, so its \[1h\] range still counts the release before it; write \[\$window\]/);
+  }, 60_000);
 
   it('deploy.yaml watches after the switch when watch.after_deploy is on: the broken release is rolled back (exit 3)', async () => {
     setWatch(baseWatch({ after_deploy: true, after_deploy_for: '20s', alert: { webhook: hook.url } }));

@@ -1,6 +1,7 @@
 /**
  * Generates the demo "app repo": a throwaway git repository of a small LifeTimeCircle-like app
- * (template in templates/demo-app) with three tagged release candidates, the last one broken.
+ * (template in templates/demo-app) with four tagged release candidates: two good ones, one whose
+ * health check fails, one that passes it but answers part of its requests with 500.
  */
 import { childEnv } from '../exec/child-env.js';
 import { existsSync } from 'node:fs';
@@ -28,12 +29,16 @@ export interface DemoApp {
 export const DEMO_TAGS = {
   good: ['rc-2026-02-15', 'rc-2026-03-01'],
   broken: 'rc-2026-03-01.1',
+  /** Passes its health checks, but every third /api/info answers 500: what only the watch catches. */
+  flaky: 'rc-2026-03-01.2',
 } as const;
 
 interface Release {
   tag: string;
   version: string;
   healthy: boolean;
+  /** Every n-th /api/info request answers 500 (release.json error_every). */
+  errorEvery?: number;
   date: string;
   message: string;
   changelog?: string;
@@ -71,6 +76,15 @@ const RELEASES: readonly Release[] = [
     date: '2026-03-01T15:00:00Z',
     message: 'Release 1.1.1: hotfix (health endpoint broken on purpose)',
     changelog: '- Hotfix that breaks `/api/health` (demo of a bad release; deploys of it must roll back).',
+  },
+  {
+    tag: DEMO_TAGS.flaky,
+    version: '1.1.2',
+    healthy: true,
+    errorEvery: 3,
+    date: '2026-03-02T09:00:00Z',
+    message: 'Release 1.1.2: info endpoint regression (every third /api/info answers 500; health passes)',
+    changelog: '- Regression: every third `/api/info` request answers 500 while `/api/health` stays green (demo of what only `ltc watch` catches).',
   },
 ];
 
@@ -137,7 +151,7 @@ async function populate(repoDir: string, templateDir: string): Promise<DemoTag[]
   const tags: DemoTag[] = [];
   for (const release of RELEASES) {
     await release.edit?.(repoDir);
-    const releaseJson = { version: release.version, rc: release.tag, health: release.healthy ? 'ok' : 'broken' };
+    const releaseJson = { version: release.version, rc: release.tag, health: release.healthy ? 'ok' : 'broken', ...(release.errorEvery ? { error_every: release.errorEvery } : {}) };
     await writeFile(path.join(repoDir, 'release.json'), `${JSON.stringify(releaseJson, null, 2)}\n`);
     if (release.changelog) {
       await editFile(path.join(repoDir, 'CHANGELOG.md'), (text) =>
@@ -154,8 +168,9 @@ async function populate(repoDir: string, templateDir: string): Promise<DemoTag[]
 }
 
 /**
- * Makes the demo app repo in opts.dir (created; must not exist or be empty): three annotated tags
- * rc-2026-02-15 (1.0.0), rc-2026-03-01 (1.1.0) and rc-2026-03-01.1 (1.1.1, health broken), work tree
+ * Makes the demo app repo in opts.dir (created; must not exist or be empty): four annotated tags
+ * rc-2026-02-15 (1.0.0), rc-2026-03-01 (1.1.0), rc-2026-03-01.1 (1.1.1, health broken) and
+ * rc-2026-03-01.2 (1.1.2, every third /api/info answers 500), work tree
  * left on main at the last commit. On failure whatever it wrote is removed again.
  */
 export async function generateDemoApp(opts: { dir: string }): Promise<DemoApp> {

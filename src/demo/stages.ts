@@ -31,6 +31,7 @@ export interface DemoPlan {
 
 const [OLD, CURRENT] = DEMO_TAGS.good;
 const BROKEN = DEMO_TAGS.broken;
+const FLAKY = DEMO_TAGS.flaky;
 
 /** The whole story on the local target, as a release manager would type it. */
 export function demoStages(ws: DemoWorkspace, _ctx: Context): DemoPlan {
@@ -74,6 +75,17 @@ export function demoStages(ws: DemoWorkspace, _ctx: Context): DemoPlan {
       { title: 'the releases on the target', args: ['releases'] },
       { title: 'the audit log is intact', args: ['audit', 'verify'] },
       { title: `deploy ${CURRENT} again after the rehearsed rollback`, args: ['deploy', '--rc', CURRENT] },
+      {
+        title: `deploy ${FLAKY}: its health checks pass`,
+        args: ['deploy', '--rc', FLAKY],
+        explain: '/api/health and / answer 200, so the deploy goes live; but every third /api/info answers 500',
+      },
+      {
+        title: `watch ${FLAKY} with --auto-rollback: the 500s are caught and it is rolled back`,
+        args: ['watch', '--for', '30s', '--interval', '500ms', '--auto-rollback'],
+        expectExit: 3,
+        explain: `ltc's probes of /api/health, /api/info and / see an error rate far above 0.1 % for 3 intervals in a row, then the rollback to ${CURRENT} (exit 3); with watch.alert.webhook set it would post the alert first`,
+      },
       {
         title: `the go-live checklist for ${CURRENT}`,
         args: ['golive', 'check', '--rc', CURRENT, '--report', join(ws.work, 'golive-report.md')],

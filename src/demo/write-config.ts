@@ -44,7 +44,7 @@ export function demoConfig(o: DemoConfigOptions): Record<string, unknown> {
           stop_grace: '3s',
           health_deadline: '5s',
         },
-        watch: { interval: '500ms', failure_limit: 3, success_limit: 3, min_requests: 5 },
+        watch: { interval: '500ms', failure_limit: 3, success_limit: 3, min_requests: 5, probes: ['/api/health', '/api/info', '/'] },
         secrets: {
           backend: 'file',
           key_file: join(o.opsDir, '.ltc', 'master.key'),

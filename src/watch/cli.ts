@@ -3,7 +3,8 @@ import type { CommandResult } from '../cli/define.js';
 import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
 import { formatDuration } from '../core/duration.js';
-import { appendFile } from 'node:fs/promises';
+import { access, appendFile, constants, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { liveBlock, prepareWatch, runWatch, sampleLine, worstCaseText, fmtFigure } from './run.js';
 
 export interface WatchCliOptions {
@@ -16,6 +17,10 @@ export interface WatchCliOptions {
 
 export async function watchCommand(opts: WatchCliOptions, ctx: Context): Promise<CommandResult> {
   if (opts.report !== undefined && !opts.report.trim()) throw new UsageError('--report needs a file name', { hint: 'e.g. --report watch-staging.md' });
+  for (const [flag, value] of [['--for', opts.for], ['--interval', opts.interval]] as const) {
+    if (value !== undefined && !value.trim()) throw new UsageError(`${flag} needs a duration`, { hint: `e.g. ${flag} ${flag === '--for' ? '3h' : '30s'}` });
+  }
+  if (opts.report) await checkReportPath(resolve(ctx.cwd, opts.report));
   let failureLimit: number | undefined;
   if (opts.failureLimit !== undefined) {
     failureLimit = Number(opts.failureLimit);
@@ -27,7 +32,7 @@ export async function watchCommand(opts: WatchCliOptions, ctx: Context): Promise
     const { ConfigError } = await import('../core/errors.js');
     throw new ConfigError(`--auto-rollback: environment "${name}" has no target to roll back`, { hint: `add environments.${name}.target, or watch without --auto-rollback` });
   }
-  const plan = await prepareWatch(name, env, loaded, { ...(opts.for ? { for: opts.for } : {}), ...(opts.interval ? { interval: opts.interval } : {}), ...(failureLimit ? { failureLimit } : {}) }, ctx, ctx.signal);
+  const plan = await prepareWatch(name, env, loaded, { ...(opts.for !== undefined ? { for: opts.for } : {}), ...(opts.interval !== undefined ? { interval: opts.interval } : {}), ...(failureLimit ? { failureLimit } : {}) }, ctx, ctx.signal);
   const sources = [plan.probes.length ? `probes ${plan.probes.join(', ')} (${plan.requestsPerInterval} per interval)` : '', plan.prometheus ? `Prometheus ${plan.prometheus.url} (${Object.keys(plan.prometheus.queries).join(', ')})` : ''].filter(Boolean);
   const th = plan.thresholds;
   if (ctx.options.dryRun) {
@@ -54,7 +59,6 @@ export async function watchCommand(opts: WatchCliOptions, ctx: Context): Promise
   const report = async (rollback?: { startedAt: string; ok: boolean }) => {
     if (!opts.report) return;
     const { writeReport } = await import('./report.js');
-    const { resolve } = await import('node:path');
     data.report = await writeReport(resolve(ctx.cwd, opts.report), plan, result, rollback);
     lines.push(`  report: ${(data.report as { markdown: string }).markdown}`);
   };
@@ -76,4 +80,22 @@ export async function watchCommand(opts: WatchCliOptions, ctx: Context): Promise
   await report({ startedAt: rollbackStartedAt, ok: rolledBack });
   const text = [ctx.out.c.red(lines.join('\n')), rb.text ?? ''].filter(Boolean).join('\n');
   return { data, text, exitCode: rolledBack ? 3 : 4 };
+}
+
+/** The report is written at the end of a watch that may run for hours: a path that cannot be written is a usage error now. */
+async function checkReportPath(markdown: string): Promise<void> {
+  const svg = markdown.replace(/\.md$/i, '') + '.svg';
+  const dir = dirname(markdown);
+  const hint = { hint: 'give --report a file in an existing, writable directory, e.g. --report watch-staging.md' };
+  const dirStat = await stat(dir).catch(() => undefined);
+  if (!dirStat?.isDirectory()) throw new UsageError(`--report ${markdown}: the directory ${dir} does not exist`, hint);
+  try {
+    await access(dir, constants.W_OK);
+  } catch {
+    throw new UsageError(`--report ${markdown}: the directory ${dir} is not writable`, hint);
+  }
+  for (const file of [markdown, svg]) {
+    const st = await stat(file).catch(() => undefined);
+    if (st?.isDirectory()) throw new UsageError(`--report ${markdown}: ${file} is a directory`, hint);
+  }
 }

@@ -13,6 +13,7 @@ import type { EnvironmentConfig } from '../config/schema/index.js';
 import type { WatchConfig } from '../config/schema/watch.js';
 import type { Context } from '../core/context.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
+import { resolveQuery, staleRange, widest, type QueryWindow } from './query-window.js';
 import { ConfigError, InterruptedError, UsageError } from '../core/errors.js';
 import { postWebhook, type AlertResult } from './alert.js';
 import { ProbeWindow, probeBurst, type ProbeFigures } from './probes.js';
@@ -37,7 +38,7 @@ export interface Sample {
   verdict: Verdict;
   checks: Check[];
   probes: ProbeFigures | null;
-  prometheus: Record<string, { value: number | null; reason?: string; ms: number; skewMs?: number }> | null;
+  prometheus: Record<string, { value: number | null; reason?: string; ms: number; skewMs?: number; rangeS?: number }> | null;
   /** How long the sample took (probes and queries at once), ms. */
   ms: number;
 }
@@ -60,7 +61,9 @@ export interface WatchPlan {
   baseUrl?: string;
   requestsPerInterval: number;
   probeTimeoutMs: number;
-  prometheus?: { url: string; timeoutMs: number; queries: Partial<Record<Figure | 'requests', string>> };
+  prometheus?: { url: string; timeoutMs: number; queries: Partial<Record<Figure | 'requests', string>>; window: QueryWindow };
+  /** Epoch ms of the switch to the live release (the current link's mtime); null when unknown. */
+  switchedMs: number | null;
   webhook?: string;
   alertTimeoutMs: number;
   alertRetries: number;
@@ -137,31 +140,29 @@ export async function prepareWatch(
     });
   }
   const promTimeoutMs = prom ? parseDuration(prom.timeout) : 0;
-  if (prom) {
-    const checked = await checkQueries(
-      prom.url,
-      Object.entries(queries).map(([k, q]) => ({ key: `${key}.prometheus.queries.${k}`, promql: q! })),
-      promTimeoutMs,
-      signal,
-    );
-    if (checked.warning) ctx.out.warn(checked.warning);
-  }
   let webhook = cfg.alert?.webhook;
   if (cfg.alert?.webhook_env) {
     webhook = ctx.env[cfg.alert.webhook_env];
     if (!webhook) ctx.out.warn(`${key}.alert.webhook_env: ${cfg.alert.webhook_env} is not set; no alert will be sent`);
   }
   if (webhook) ctx.masker.add(webhook);
-  let release: string | null = null;
-  let rc: string | null = null;
-  if (env.target) {
-    try {
-      const { openTarget } = await import('../targets/index.js');
-      const cur = (await openTarget(name, env, loaded).listReleases()).find((r) => r.current);
-      release = cur?.name ?? null;
-      rc = cur?.meta?.rc ?? null;
-    } catch {
-      /* no releases yet */
+  const { liveRelease } = await import('./switch.js');
+  const { release, rc, switchedMs } = await liveRelease(name, env, loaded, ctx);
+  let queryWindow: QueryWindow | undefined;
+  if (prom) {
+    queryWindow = { maxMs: parseDuration(prom.window), minMs: parseDuration(prom.min_window), switchedMs };
+    if (queryWindow.minMs > queryWindow.maxMs) throw new ConfigError(`${key}.prometheus.min_window (${prom.min_window}) is longer than its window (${prom.window})`, { hint: 'e.g. window: 1m, min_window: 30s' });
+    const qw = queryWindow;
+    const checked = await checkQueries(
+      prom.url,
+      Object.entries(queries).map(([k, q]) => ({ key: `${key}.prometheus.queries.${k}`, promql: widest(q!, qw) })),
+      promTimeoutMs,
+      signal,
+    );
+    if (checked.warning) ctx.out.warn(checked.warning);
+    for (const [k, q] of Object.entries(queries)) {
+      const range = staleRange(q!, qw, Date.now());
+      if (range) ctx.out.warn(`${key}.prometheus.queries.${k}: the switch was ${formatDuration(Date.now() - switchedMs!)} ago, so its [${range}] range still counts the release before it; write [$window] to count only this release`);
     }
   }
   const probeTimeoutMs = parseDuration(cfg.probe_timeout);
@@ -186,7 +187,8 @@ export async function prepareWatch(
     ...(env.url ? { baseUrl: env.url } : {}),
     requestsPerInterval: cfg.requests_per_interval,
     probeTimeoutMs,
-    ...(prom ? { prometheus: { url: prom.url, timeoutMs: promTimeoutMs, queries } } : {}),
+    ...(prom && queryWindow ? { prometheus: { url: prom.url, timeoutMs: promTimeoutMs, queries, window: queryWindow } } : {}),
+    switchedMs,
     ...(webhook ? { webhook } : {}),
     alertTimeoutMs: parseDuration(cfg.alert?.timeout ?? '5s'),
     alertRetries: cfg.alert?.retries ?? 3,
@@ -220,8 +222,15 @@ async function takeSample(plan: WatchPlan, window: ProbeWindow, index: number, s
   const [hits, results] = await Promise.all([
     probeBurst(plan.probes, plan.requestsPerInterval, { ...(plan.baseUrl ? { baseUrl: plan.baseUrl } : {}), timeoutMs: plan.probeTimeoutMs }, signal),
     prom
-      ? Promise.all(Object.entries(prom.queries).map(async ([k, q]) => [k, await queryNumber(prom.url, q!, prom.timeoutMs, signal)] as [string, QueryOutcome]))
-      : Promise.resolve([] as Array<[string, QueryOutcome]>),
+      ? Promise.all(
+          Object.entries(prom.queries).map(async ([k, q]) => {
+            const r = resolveQuery(q!, prom.window, Date.now());
+            if ('warming' in r) return [k, { kind: 'none', reason: r.warming, ms: 0 }] as [string, QueryOutcome];
+            const out = await queryNumber(prom.url, r.promql, prom.timeoutMs, signal);
+            return [k, r.rangeS ? { ...out, rangeS: r.rangeS } : out] as [string, QueryOutcome & { rangeS?: number }];
+          }),
+        )
+      : Promise.resolve([] as Array<[string, QueryOutcome & { rangeS?: number }]>),
   ]);
   const checks: Check[] = [];
   let probes: ProbeFigures | null = null;
@@ -239,7 +248,8 @@ async function takeSample(plan: WatchPlan, window: ProbeWindow, index: number, s
     prometheus = {};
     const now = Date.now();
     for (const [k, r] of results) {
-      prometheus[k] = r.kind === 'value' ? { value: r.value, ms: r.ms, skewMs: Math.round(r.sampleTime - now) } : { value: null, reason: r.reason, ms: r.ms };
+      const range = (r as { rangeS?: number }).rangeS;
+      prometheus[k] = r.kind === 'value' ? { value: r.value, ms: r.ms, skewMs: Math.round(r.sampleTime - now), ...(range ? { rangeS: range } : {}) } : { value: null, reason: r.reason, ms: r.ms };
     }
     const req = prometheus.requests;
     const few = req && req.value !== null && req.value < plan.minRequests ? `too few requests (${Math.round(req.value)} in Prometheus, min_requests ${plan.minRequests})` : undefined;
@@ -301,7 +311,7 @@ function alertText(plan: WatchPlan, kind: Outcome, reason: string, failing: Chec
   const prom = plan.prometheus;
   if (prom) {
     const q = (failing?.source === 'prometheus' ? prom.queries[failing.figure] : undefined) ?? prom.queries.error_rate ?? Object.values(prom.queries)[0];
-    if (q) lines.push(`Prometheus graph: ${graphLink(prom.url, q)}`);
+    if (q) lines.push(`Prometheus graph: ${graphLink(prom.url, widest(q, prom.window))}`);
   }
   lines.push(kind === 'fail' ? failNote ?? (autoRollback ? 'auto-rollback: the rollback starts now' : 'no auto-rollback: roll back with `ltc rollback --env ' + plan.environment + '`') : 'not rolled back (inconclusive never rolls back by itself): look at it');
   return lines.join('\n');

@@ -9,6 +9,9 @@ import { fileURLToPath } from 'node:url';
 const appDir = path.dirname(fileURLToPath(import.meta.url));
 const distDir = path.join(appDir, 'dist');
 const releaseFile = path.join(appDir, 'release.json');
+// A regression on purpose (release.json error_every n): every n-th /api/info answers 500.
+const errorEvery = await readFile(releaseFile, 'utf8').then((t) => Number(JSON.parse(t).error_every) || 0, () => 0);
+let infoRequests = 0;
 
 const host = process.env.HOST || '127.0.0.1';
 const port = Number(process.env.PORT || 8080);
@@ -126,7 +129,14 @@ async function handle(req, res) {
   }
   if (pathname === '/metrics') return send(res, 200, metricsText(), 'text/plain; version=0.0.4; charset=utf-8');
   if (pathname === '/api/health') return health(res);
-  if (pathname === '/api/info') return sendJson(res, 200, { secret_key_loaded: secretKey !== '' });
+  if (pathname === '/api/info') {
+    infoRequests++;
+    if (errorEvery && infoRequests % errorEvery === 0) {
+      log('ERROR', `info: request ${infoRequests} failed (release.json error_every ${errorEvery})`);
+      return sendJson(res, 500, { error: 'internal error' });
+    }
+    return sendJson(res, 200, { secret_key_loaded: secretKey !== '' });
+  }
   // Which LTC_SECRET_KEY the process started with: a short SHA-256 of it, never the value.
   if (pathname === '/api/debug/secret-hash') {
     return sendJson(res, 200, { LTC_SECRET_KEY: secretKey ? createHash('sha256').update(secretKey).digest('hex').slice(0, 16) : null });

@@ -16,11 +16,13 @@ export const prometheusSchema = z
   .strictObject({
     url: httpUrlSchema.describe('base URL of the Prometheus server (its HTTP API is <url>/api/v1/…)'),
     timeout: boundedDuration(1, 600_000, 'a timeout').default('5s').describe('per query'),
+    window: boundedDuration(1000, 86_400_000, 'a window').default('1m').describe('the longest range $window in a query stands for; $window is the time since the switch up to this, so a rate never counts the release before'),
+    min_window: boundedDuration(1000, 86_400_000, 'a window').default('30s').describe('a query with $window waits (inconclusive, warming up) until this long after the switch; at least two scrape intervals'),
     queries: z
       .strictObject({
-        error_rate: z.string().min(1).optional().describe('PromQL giving one number: the fraction of requests that failed, e.g. sum(rate(http_requests_total{status=~"5.."}[1m])) / sum(rate(http_requests_total[1m]))'),
-        latency_p95_ms: z.string().min(1).optional().describe('PromQL giving the p95 latency in milliseconds, e.g. 1000 * histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket[1m])))'),
-        requests: z.string().min(1).optional().describe('PromQL giving the number of requests in the window (checked against min_requests), e.g. sum(increase(http_requests_total[1m]))'),
+        error_rate: z.string().min(1).optional().describe('PromQL giving one number: the fraction of requests that failed, e.g. sum(rate(http_requests_total{status=~"5.."}[$window])) / sum(rate(http_requests_total[$window]))'),
+        latency_p95_ms: z.string().min(1).optional().describe('PromQL giving the p95 latency in milliseconds, e.g. 1000 * histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket[$window])))'),
+        requests: z.string().min(1).optional().describe('PromQL giving the number of requests in the window (checked against min_requests), e.g. sum(increase(http_requests_total[$window]))'),
       })
       .describe('one PromQL expression per figure; each must give one number (an instant vector of one series, or a scalar)'),
   })

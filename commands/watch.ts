@@ -23,6 +23,7 @@ const group: CommandGroup = {
         'ltc watch --env prod --for 1h --interval 10s --auto-rollback',
         'ltc watch --env staging --for 2m --interval 1s --json',
         'ltc watch --env staging --for 30m --report watch-staging.md',
+        'ltc watch --env prod --dry-run',
       ],
       handler: async ({ options }, ctx) => (await import('../src/watch/cli.js')).watchCommand(options, ctx),
     }),

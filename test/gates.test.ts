@@ -128,7 +128,7 @@ describe('ltc gates run: the handbook gates on a real release candidate', () => 
     expect(audit.at(-1)).toMatchObject({ action: 'gates.run', outcome: 'ok', rc: 'rc-2026-03-01' });
     // The person's own checkout of the app repo: same HEAD, nothing built, installed or changed in it.
     expect(await appCheckoutState()).toEqual(untouched);
-    expect(appHead).toBe(commitOf('rc-2026-03-01.1'));
+    expect(appHead).toBe(commitOf('rc-2026-03-01.2'));
 
     // ltc gates status shows the recorded result, by tag and as the latest.
     const s = await runLtc(['gates', 'status', '--rc', 'rc-2026-03-01'], { cwd: ops });
@@ -517,7 +517,7 @@ describe('ltc gates run: --fail-fast, --only, --ref', () => {
     const ops = await opsDir([{ name: 'build', run: ['npm', 'run', 'build'] }]);
     const byBranch = await runLtc(['gates', 'run', '--ref', 'main', '--no-install', '--json'], { cwd: ops });
     expect(byBranch.code, byBranch.stderr).toBe(0);
-    expect(byBranch.json).toMatchObject({ commit: commitOf('rc-2026-03-01.1'), ref: 'refs/heads/main', status: 'passed' });
+    expect(byBranch.json).toMatchObject({ commit: commitOf('rc-2026-03-01.2'), ref: 'refs/heads/main', status: 'passed' });
     const sha = commitOf('rc-2026-02-15');
     const byCommit = await runLtc(['gates', 'run', '--ref', sha.slice(0, 10), '--no-install', '--json'], { cwd: ops });
     expect(byCommit.code, byCommit.stderr).toBe(0);

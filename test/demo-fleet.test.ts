@@ -31,7 +31,14 @@ describe('ltc demo --hosts', () => {
     const doc = r.json as { workspace: string; hosts: number; load: { requests: number; failed: number }; stages: Array<{ command: string; exitCode: number; ok: boolean }> };
     expect(doc.hosts).toBe(3);
     expect(doc.stages.every((s) => s.ok)).toBe(true);
-    expect(Object.fromEntries(doc.stages.map((s) => [s.command, s.exitCode]))).toMatchObject({ 'ltc deploy --rc rc-2026-03-01.1': 3, 'ltc rollback': 0, 'ltc status': 0 });
+    expect(Object.fromEntries(doc.stages.map((s) => [s.command, s.exitCode]))).toMatchObject({
+      'ltc gates run --rc rc-2026-03-01': 0,
+      'ltc deploy --rc rc-2026-03-01.1': 3,
+      'ltc rollback': 0,
+      'ltc status': 0,
+      'ltc deploy --rc rc-2026-03-01.2': 0,
+      'ltc watch --for 30s --interval 500ms --auto-rollback': 3,
+    });
     expect(doc.load.requests).toBeGreaterThan(500);
     expect(doc.load.failed).toBe(0);
     await new Promise((res) => setTimeout(res, 300));

@@ -13,6 +13,7 @@ import { freeLoopbackPort } from '../core/net.js';
 import { startLabHaproxy, startLoad, type LabHaproxy, type LoadResult } from '../lab/haproxy.js';
 import { startLabSshd, type LabSshd } from '../lab/sshd.js';
 import { DEMO_TAGS } from './generate-app.js';
+import { DEMO_GATES } from './write-config.js';
 import type { DemoPlan, DemoWorkspace } from './stages.js';
 
 export interface LabHost {
@@ -105,6 +106,7 @@ export async function writeFleetDemoConfig(ws: DemoWorkspace, lab: FleetLab): Pr
   const config = {
     version: 1,
     app: { name: 'lifetimecircle-demo', repo: ws.repoDir },
+    gates: DEMO_GATES,
     environments: {
       demo: {
         description: `throwaway demo: ${lab.hosts.length} hosts over ssh on this machine${lab.lb ? ' behind HAProxy' : ''}`,
@@ -127,6 +129,7 @@ export async function writeFleetDemoConfig(ws: DemoWorkspace, lab: FleetLab): Pr
           ...(lab.lb ? { lb: { type: 'haproxy', socket: lab.lb.socket, backend: 'app' } } : {}),
           hosts: lab.hosts.map((h) => ({ name: h.name, address: '127.0.0.1', port: h.sshd.port, user: h.sshd.user, deploy_root: h.root, url: `http://127.0.0.1:${h.port}`, env: { PORT: String(h.port) } })),
         },
+        watch: { interval: '500ms', failure_limit: 3, success_limit: 3, min_requests: 5, probes: ['/api/health', '/api/info'] },
         secrets: { backend: 'file', key_file: join(ws.opsDir, '.ltc', 'master.key'), required: [{ name: 'LTC_SECRET_KEY', kind: 'secret_key', min_bytes: 32 }] },
       },
     },
@@ -138,6 +141,11 @@ export async function writeFleetDemoConfig(ws: DemoWorkspace, lab: FleetLab): Pr
 
 const [OLD, CURRENT] = DEMO_TAGS.good;
 const BROKEN = DEMO_TAGS.broken;
+const FLAKY = DEMO_TAGS.flaky;
+
+function lbUrlText(count: number): string {
+  return count > 1 ? 'HAProxy' : 'the host';
+}
 
 /** The fleet story. The load generator runs from the first deploy's end to the rollback's end. */
 export function fleetDemoStages(lab: FleetLab | undefined, count: number): DemoPlan & { load(): LoadResult | undefined } {
@@ -149,6 +157,11 @@ export function fleetDemoStages(lab: FleetLab | undefined, count: number): DemoP
     stages: [
       { title: 'validate the generated config (an ssh target)', args: ['config', 'validate'] },
       { title: 'generate LTC_SECRET_KEY in the encrypted file store', args: ['secrets', 'generate', 'LTC_SECRET_KEY'] },
+      {
+        title: `the handbook's final gates on ${CURRENT}`,
+        args: ['gates', 'run', '--rc', CURRENT],
+        explain: 'on this machine, before anything reaches a host: a clean checkout of the tag, npm ci, the five gates',
+      },
       {
         title: `deploy ${OLD} to ${hostsText}`,
         args: ['deploy', '--rc', OLD],
@@ -180,6 +193,17 @@ export function fleetDemoStages(lab: FleetLab | undefined, count: number): DemoP
       { title: 'ltc status after the rollback', args: ['status'] },
       { title: 'the releases on api1', args: ['releases', '--hosts', 'api1'] },
       { title: 'the audit log is intact', args: ['audit', 'verify'] },
+      {
+        title: `deploy ${FLAKY} to every host: its health checks pass`,
+        args: ['deploy', '--rc', FLAKY],
+        explain: '/api/health answers 200 on every host, so the rolling deploy completes; but every third /api/info answers 500',
+      },
+      {
+        title: `watch it through ${lbUrlText(count)} with --auto-rollback: caught, the fleet rolled back`,
+        args: ['watch', '--for', '30s', '--interval', '500ms', '--auto-rollback'],
+        expectExit: 3,
+        explain: `ltc's probes of /api/health and /api/info see the 500s for 3 intervals in a row, then the fleet rollback to ${OLD} (exit 3)`,
+      },
     ],
     cleanup: async () => {
       if (load) final = await load.stop();

@@ -9,18 +9,21 @@ export interface DemoConfigOptions {
   port: number;
 }
 
+/** The handbook's final gates, mapped to the demo app's Node tools (the local and the fleet demo). */
+export const DEMO_GATES = [
+  { name: 'diff-check', run: ['git', 'diff-tree', '--check', '--root', '-r', '--no-commit-id', '--diff-merges=first-parent', 'HEAD'], parallel: true },
+  { name: 'build', run: ['npm', 'run', 'build'] },
+  { name: 'e2e', run: ['npm', 'run', 'e2e'], timeout: '5m' },
+  { name: 'test-all', run: ['node', 'tools/test_all.mjs'], parallel: true },
+  { name: 'ist-check', run: ['node', 'tools/ist_check.mjs'], parallel: true },
+];
+
 /** The demo's ltc.config.yaml: the local target, the file secret backend, gates mapped to the Node tools. */
 export function demoConfig(o: DemoConfigOptions): Record<string, unknown> {
   return {
     version: 1,
     app: { name: 'lifetimecircle-demo', repo: o.repoDir },
-    gates: [
-      { name: 'diff-check', run: ['git', 'diff-tree', '--check', '--root', '-r', '--no-commit-id', '--diff-merges=first-parent', 'HEAD'], parallel: true },
-      { name: 'build', run: ['npm', 'run', 'build'] },
-      { name: 'e2e', run: ['npm', 'run', 'e2e'], timeout: '5m' },
-      { name: 'test-all', run: ['node', 'tools/test_all.mjs'], parallel: true },
-      { name: 'ist-check', run: ['node', 'tools/ist_check.mjs'], parallel: true },
-    ],
+    gates: DEMO_GATES,
     environments: {
       demo: {
         description: 'throwaway demo on this machine',

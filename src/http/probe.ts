@@ -12,7 +12,8 @@
  * WebAssembly whose background compilation V8 waits for when the process ends (110–190 ms after
  * the `exit` event). node:http's parser is native; node:https (and tls) load only for https URLs.
  */
-import http from 'node:http';
+import type http from 'node:http';
+import { nodeHttp, nodeHttps } from '../core/node-builtins.js';
 import type { Agent as HttpsAgent } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TLSSocket } from 'node:tls';
@@ -165,8 +166,8 @@ type ProbeAgent = http.Agent | HttpsAgent;
 /** The probe's own agent: one keep-alive connection; for https, the trust settings of the endpoint. */
 async function probeAgent(target: ProbeTarget): Promise<ProbeAgent> {
   const common = { keepAlive: true, maxSockets: 1, maxTotalSockets: 1 };
-  if (!target.url.startsWith('https:')) return new http.Agent(common);
-  const https = await import('node:https');
+  if (!target.url.startsWith('https:')) return new (nodeHttp().Agent)(common);
+  const https = nodeHttps();
   return new https.Agent({ ...common, rejectUnauthorized: !target.insecure, ...(target.ca ? { ca: target.ca } : {}), maxCachedSessions: 0 });
 }
 
@@ -200,7 +201,7 @@ async function attemptOnce(target: ProbeTarget, agent: ProbeAgent, cert: { expir
     if (target.body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-length')) {
       headers['content-length'] = String(Buffer.byteLength(target.body));
     }
-    const request = isHttps ? (await import('node:https')).request : http.request;
+    const request = isHttps ? nodeHttps().request : nodeHttp().request;
     const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
       const req = request(target.url, { method: target.method, headers, agent, signal: combined }, resolve);
       req.on('error', reject);

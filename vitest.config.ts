@@ -23,6 +23,7 @@ const UNIT = [
   'test/run-step-secret-args.test.ts',
   'test/run-step-shell-splice.test.ts',
   'test/runbook-api.test.ts',
+  'test/runbook-cache.test.ts',
   'test/runbook-expr.test.ts',
   'test/runbook-masking.test.ts',
   'test/runbook-resume-secret.test.ts',

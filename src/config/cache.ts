@@ -5,11 +5,14 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from './schema/index.js';
 
 /**
- * Validated configs cached by content: parsing YAML and validating with zod costs ~100 ms
- * of imports, paid once per distinct config text and ltc build instead of on every command.
+ * Validated configs and runbooks cached by content: parsing YAML and validating with zod costs
+ * ~100 ms of imports, paid once per distinct text and ltc build instead of on every command.
+ * LTC_NO_CONFIG_CACHE turns both off.
  */
-function cacheDir(env: NodeJS.ProcessEnv): string {
-  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'ltc', 'config');
+export type CacheKind = 'config' | 'runbook';
+
+function cacheDir(env: NodeJS.ProcessEnv, kind: CacheKind): string {
+  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'ltc', kind);
 }
 
 async function buildStamp(): Promise<string> {
@@ -44,31 +47,34 @@ export async function cacheKey(file: string, text: string): Promise<CacheKey> {
   return { id: hash53(source), source };
 }
 
-interface CacheEntry {
+interface CacheEntry<T> {
   source: string;
-  config: Config;
+  value: T;
 }
 
-export async function readCachedConfig(key: CacheKey, env: NodeJS.ProcessEnv): Promise<Config | undefined> {
+export async function readCached<T>(kind: CacheKind, key: CacheKey, env: NodeJS.ProcessEnv): Promise<T | undefined> {
   if (env.LTC_NO_CONFIG_CACHE) return undefined;
   try {
-    const entry = JSON.parse(await readFile(join(cacheDir(env), `${key.id}.json`), 'utf8')) as CacheEntry;
-    return entry.source === key.source ? entry.config : undefined;
+    const entry = JSON.parse(await readFile(join(cacheDir(env, kind), `${key.id}.json`), 'utf8')) as CacheEntry<T>;
+    return entry.source === key.source ? entry.value : undefined;
   } catch {
     return undefined;
   }
 }
 
-export async function writeCachedConfig(key: CacheKey, config: Config, env: NodeJS.ProcessEnv): Promise<void> {
+export async function writeCached<T>(kind: CacheKind, key: CacheKey, value: T, env: NodeJS.ProcessEnv): Promise<void> {
   if (env.LTC_NO_CONFIG_CACHE) return;
   try {
-    const dir = cacheDir(env);
+    const dir = cacheDir(env, kind);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const tmp = join(dir, `${key.id}.${process.pid}.tmp`);
-    const entry: CacheEntry = { source: key.source, config };
+    const entry: CacheEntry<T> = { source: key.source, value };
     await writeFile(tmp, JSON.stringify(entry), { mode: 0o600 });
     await rename(tmp, join(dir, `${key.id}.json`));
   } catch {
     // A cache that cannot be written only costs speed.
   }
 }
+
+export const readCachedConfig = (key: CacheKey, env: NodeJS.ProcessEnv) => readCached<Config>('config', key, env);
+export const writeCachedConfig = (key: CacheKey, config: Config, env: NodeJS.ProcessEnv) => writeCached('config', key, config, env);

@@ -1,10 +1,8 @@
-import { LineCounter, parseDocument, isAlias, isCollection, isMap, isPair, isScalar, isNode, visit, Scalar, type Document, type YAMLError } from 'yaml';
+import { LineCounter, parseDocument, isAlias, isCollection, isMap, isPair, isScalar, isSeq, isNode, visit, Scalar, type Document, type YAMLError } from 'yaml';
 import { ConfigError } from '../core/errors.js';
+import { pathKey, type Position, type PositionTable } from './position-table.js';
 
-export interface Position {
-  line: number;
-  column: number;
-}
+export type { Position, PositionSource, PositionTable } from './position-table.js';
 
 /** A parsed YAML file that can say where any key path is. */
 export class YamlSource {
@@ -69,6 +67,28 @@ export class YamlSource {
 
   toJS(): unknown {
     return this.js;
+  }
+
+  /** Every value's and every map key's position, for tableSource. */
+  positionTable(): PositionTable {
+    const out: PositionTable = {};
+    const put = (k: string, offset: number) => {
+      const { line, col } = this.lines.linePos(offset);
+      out[k] = [line, col];
+    };
+    const stack: Array<{ node: unknown; path: PropertyKey[] }> = [{ node: this.doc.contents, path: [] }];
+    while (stack.length) {
+      const { node, path } = stack.pop()!;
+      if (isNode(node) && node.range) put(pathKey(path), node.range[0]);
+      if (isMap(node)) {
+        for (const p of node.items) {
+          if (!isPair(p) || !isScalar(p.key)) continue;
+          if (p.key.range) put(`${pathKey(path)}#${String(p.key.value)}`, p.key.range[0]);
+          stack.push({ node: p.value, path: [...path, p.key.value as PropertyKey] });
+        }
+      } else if (isSeq(node)) node.items.forEach((item, i) => stack.push({ node: item, path: [...path, i] }));
+    }
+    return out;
   }
 
   /** Position of the value at `path`; with `key`, the position of that key inside the map. */

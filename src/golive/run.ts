@@ -21,7 +21,7 @@ export interface LoadedItems {
 
 export async function loadItems(ctx: Context): Promise<LoadedItems> {
   const { locateRunbook } = await import('../runbook/locate.js');
-  const { readRunbook } = await import('../runbook/load.js');
+  const { readRunbook } = await import('../runbook/read.js');
   const ref = await locateRunbook('golive', ctx);
   const rb = await readRunbook(ref);
   const items: GoliveItem[] = [];

@@ -3,7 +3,6 @@
  * that type's own schema), then the normalized model. Every problem names file:line:column.
  */
 import { createHash } from 'node:crypto';
-import { readTextFile } from '../config/read-text.js';
 import { dirname } from 'node:path';
 import type { z } from 'zod';
 import { describeIssues, type SchemaProblem } from '../config/schema-errors.js';
@@ -14,19 +13,12 @@ import { didYouMean } from '../core/suggest.js';
 import type { RunbookRef } from './locate.js';
 import type { Runbook, Scalar, StepDef } from './model.js';
 import { problemsError } from './problems.js';
-import { loadStepTypes, registryVersion } from './registry.js';
+import { stepTypes } from './registry.js';
 import { CONTROL_KEYS, buildRunbookSchema, type RetriesDef } from './schema.js';
 import type { StepType } from './step-type.js';
 
 type Issue = z.core.$ZodIssue;
 type Raw = Record<string, unknown>;
-
-let typesPromise: { version: number; types: Promise<Map<string, StepType>> } | undefined;
-/** The registered step types (loaded once per registry version). */
-export function stepTypes(): Promise<Map<string, StepType>> {
-  if (typesPromise?.version !== registryVersion()) typesPromise = { version: registryVersion(), types: loadStepTypes() };
-  return typesPromise.types;
-}
 
 let schemaCache: { types: Map<string, StepType>; schema: ReturnType<typeof buildRunbookSchema> } | undefined;
 async function runbookSchema() {
@@ -183,10 +175,4 @@ export async function parseRunbook(ref: RunbookRef, text: string): Promise<Runbo
     outputs: (parsed.outputs as Record<string, Scalar> | undefined) ?? {},
     source,
   };
-}
-
-export async function readRunbook(ref: RunbookRef): Promise<Runbook> {
-  let text: string;
-  text = await readTextFile(ref.file, 'runbook');
-  return parseRunbook(ref, text);
 }

@@ -1,5 +1,5 @@
 /** The loaded, normalized form of a runbook: what the validator, planner and engine work on. */
-import type { YamlSource } from '../config/yaml-source.js';
+import type { PositionSource } from '../config/yaml-source.js';
 import type { RunbookOrigin } from './locate.js';
 import type { InputDef } from './schema.js';
 import type { StepType } from './step-type.js';
@@ -46,7 +46,8 @@ export interface Runbook {
   inputs: Record<string, InputDef>;
   steps: StepDef[];
   outputs: Record<string, Scalar>;
-  source: YamlSource;
+  /** Where each key path is (the parsed file, or the position table of a cached runbook). */
+  source: PositionSource;
 }
 
 /** Every step, main ones and their on_failure steps, in file order. */

@@ -8,7 +8,7 @@ import { didYouMean } from '../core/suggest.js';
 import { UNKNOWN, evaluate, truthy } from './expr.js';
 import { parseCondition } from './template.js';
 import { makeResolver } from './scope.js';
-import { readRunbook } from './load.js';
+import { readRunbook } from './read.js';
 import { locateRunbook, type RunbookRef } from './locate.js';
 import { allSteps, type Runbook } from './model.js';
 import { checkConfigRefs, readsConfig } from './scope.js';

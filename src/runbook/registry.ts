@@ -43,3 +43,10 @@ export function registerStepType(type: StepType): void {
 export function registryVersion(): number {
   return version;
 }
+
+let typesPromise: { version: number; types: Promise<Map<string, StepType>> } | undefined;
+/** The registered step types (loaded once per registry version). */
+export function stepTypes(): Promise<Map<string, StepType>> {
+  if (typesPromise?.version !== version) typesPromise = { version, types: loadStepTypes() };
+  return typesPromise.types;
+}

@@ -58,6 +58,10 @@ const fast =
 if (fast !== undefined) {
   process.exitCode = fast;
 } else {
-  const { main } = await import('../dist/src/cli/main.js');
+  // dist/bundle (npm run build) links a few chunks instead of ~250 modules; dist/src after a bare tsc.
+  const { main } = await import('../dist/bundle/main.js').catch((err) => {
+    if (err?.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('dist/bundle/main.js')) return import('../dist/src/cli/main.js');
+    throw err;
+  });
   process.exitCode = await main(args);
 }

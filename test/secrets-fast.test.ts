@@ -15,10 +15,10 @@ afterAll(cleanupTempDirs);
 
 const HOOK = `import { registerHooks } from 'node:module';
 const seen = new Set();
-registerHooks({ resolve(spec, ctx, next) { const r = next(spec, ctx); const m = r.url.match(/node_modules\\/((@[^/]+\\/)?[^/]+)/); if (m && !seen.has(m[1])) { seen.add(m[1]); process.stderr.write('PKG ' + m[1] + '\\n'); } return r; } });
+registerHooks({ resolve(spec, ctx, next) { const r = next(spec, ctx); const m = r.url.match(/node_modules\\/((@[^/]+\\/)?[^/]+)/); if (m && !seen.has(m[1])) { seen.add(m[1]); process.stderr.write('PKG ' + m[1] + '\\n'); } if (/dist\\/(bundle\\/main|src\\/cli\\/main)\\.js$/.test(r.url)) process.stderr.write('PKG ltc-full-cli\\n'); return r; } });
 `;
 
-/** Runs ltc with a resolve hook that reports every npm package loaded. */
+/** Runs ltc with a resolve hook that reports every npm package loaded (and `ltc-full-cli` for the full CLI, bundled or not). */
 async function traced(ops: Ops, args: string[]): Promise<{ code: number; stdout: string; packages: string[] }> {
   const hook = join(ops.dir, 'hook.mjs');
   await writeFile(hook, HOOK);
@@ -44,7 +44,7 @@ describe('secrets get fast path', () => {
     const cache = join(ops.dir, '.cache', 'ltc', 'config');
     await rm(cache, { recursive: true });
     const slowText = await traced(ops, ['secrets', 'get', 'LTC_SECRET_KEY']);
-    expect(slowText.packages).toContain('commander');
+    expect(slowText.packages).toContain('ltc-full-cli');
     await rm(cache, { recursive: true });
     const slowJson = await traced(ops, ['secrets', 'get', 'LTC_SECRET_KEY', '--json', '--env', 'staging']);
     expect(slowText.stdout).toBe(fastText.stdout);
@@ -60,7 +60,7 @@ describe('secrets get fast path', () => {
     await writeFile(join(ops.dir, 'ltc.config.yaml'), stringify({ version: 1, app: { repo: './app' }, environments: { staging: fileEnv([{ name: 'API_TOKEN', kind: 'token' }]) } }));
     const after = await traced(ops, ['secrets', 'get', 'API_TOKEN', '--json']);
     expect(JSON.parse(after.stdout)).toMatchObject({ required: true });
-    expect(after.packages).toContain('zod');
+    expect(after.packages).toContain('ltc-full-cli');
     const again = await traced(ops, ['secrets', 'get', 'API_TOKEN', '--json']);
     expect(again.packages).toEqual([]);
     expect(JSON.parse(again.stdout)).toMatchObject({ required: true });

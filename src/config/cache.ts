@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from './schema/index.js';
+import { packageRoot } from '../core/paths.js';
 
 /**
  * Validated configs and runbooks cached by content: parsing YAML and validating with zod costs
@@ -17,8 +18,9 @@ function cacheDir(env: NodeJS.ProcessEnv, kind: CacheKind): string {
 
 async function buildStamp(): Promise<string> {
   // Changes whenever the schema is rebuilt, so a cached result never outlives its schema.
-  const schemaFile = fileURLToPath(new URL('./schema/index.js', import.meta.url));
-  const s = await stat(schemaFile).catch(() => undefined);
+  // Next to this module in dist/src; from the bundle (dist/bundle), the tsc output it was made from.
+  const near = fileURLToPath(new URL('./schema/index.js', import.meta.url));
+  const s = (await stat(near).catch(() => undefined)) ?? (await stat(join(packageRoot(), 'dist', 'src', 'config', 'schema', 'index.js')).catch(() => undefined));
   return s ? `${s.mtimeMs}:${s.size}` : 'none';
 }
 

@@ -133,8 +133,9 @@ async function breakStale(file: string, seen: string, temp: string, content: str
     const now = await readFile(file, 'utf8').catch(() => undefined);
     if (now === seen) await rm(file, { force: true });
   } finally {
-    breaking.delete(content);
+    // Removed before it stops being ours: a sweep in this process must never judge it stale while it exists.
     await rm(breaker, { force: true });
+    breaking.delete(content);
   }
 }
 
@@ -147,8 +148,15 @@ async function moveAsideIf(file: string, seen: string): Promise<void> {
     return;
   }
   const text = await readFile(aside, 'utf8').catch(() => undefined);
-  if (text !== seen) await link(aside, file).catch(() => undefined);
+  if (text === seen || text === undefined) {
+    await rm(aside, { force: true });
+    return;
+  }
+  await link(aside, file).catch(() => undefined);
   await rm(aside, { force: true });
+  // Its owner may have finished (and removed it) while it was aside: what was put back is then stale.
+  const back = await inspect(file, breaking);
+  if (back.state === 'stale' && back.content === text) await moveAsideIf(file, text);
 }
 
 function lockedError(file: string, holder: number | undefined, opts: FileLockOptions): LockedError {

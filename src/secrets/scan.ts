@@ -7,10 +7,10 @@
  */
 import { childEnv } from '../exec/child-env.js';
 import { execFile, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { CommandResult } from '../cli/define.js';
 import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
@@ -241,7 +241,9 @@ async function createEngine(): Promise<Engine> {
   });
 }
 
-const ruleFile = fileURLToPath(new URL('./scan-rule.js', import.meta.url));
+// secretlint loads the rule by path: next to this module in dist/src, or from the bundle (dist/bundle) the tsc output.
+const nearRule = fileURLToPath(new URL('./scan-rule.js', import.meta.url));
+const ruleFile = existsSync(nearRule) ? nearRule : join(packageRoot(), 'dist', 'src', 'secrets', 'scan-rule.js');
 
 async function lint(engine: Engine, item: Item, ctx: Context): Promise<Finding[]> {
   const r = await engine.executeOnContent({ content: item.content, filePath: item.file });
@@ -316,7 +318,8 @@ export async function scan(ctx: Context, path: string | undefined, opts: ScanCli
     root = w.root;
     items.push(...w.items);
   }
-  const { setKnownValues } = await import('./scan-rule.js');
+  // The instance secretlint loads (by ruleFile's path), not the bundle's copy of the module.
+  const { setKnownValues } = (await import(pathToFileURL(ruleFile).href)) as typeof import('./scan-rule.js');
   setKnownValues(opts.knownValues ?? (await storeValues(ctx)));
   const engine = await createEngine();
   const findings: Finding[] = [];

@@ -86,6 +86,18 @@ describe('the reference in docs/reference is generated from the code', () => {
     }
   });
 
+  it('a command line starting with a command registers the group that defines it (and only that one)', async () => {
+    const all = await loadGroups();
+    for (const group of all) {
+      for (const def of group.commands) {
+        const loaded = await loadGroups(def.path[0]);
+        expect(loaded.map((g) => g.name), def.path.join(' ')).toEqual([group.name]);
+      }
+    }
+    expect((await loadGroups('nonsense')).length).toBe(all.length);
+    expect((await loadGroups('--env')).length).toBe(all.length);
+  });
+
   it('`ltc <command> --help --json` and the reference page list the same options', async () => {
     const defs = (await loadGroups()).flatMap((g) => g.commands);
     const docs = new Map((await generateDocs()).map((d) => [d.file, d.text]));

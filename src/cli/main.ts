@@ -294,7 +294,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
     });
   };
 
-  for (const group of await loadGroups()) {
+  for (const group of await loadGroups(argv[0])) {
     for (const def of group.commands) register(program, def, state, makeContext);
     // A group that is itself a command (init, deploy) keeps its command's description for its
     // own --help; the group's line is the summary in `ltc --help`.

@@ -7,6 +7,7 @@ import { defineConfig } from 'vitest/config';
  * servers are the point. A new file is e2e until it is listed here.
  */
 const UNIT = [
+  'test/process-port.test.ts',
   'test/fleet-config.test.ts',
   'test/incident-contacts.test.ts',
   'test/bad-input.test.ts',

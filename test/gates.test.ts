@@ -2,6 +2,7 @@
  * `ltc gates`: the built binary against a real generated demo app repo with real tags, gates
  * mapped to the demo's Node tools, real processes (timeouts, Ctrl-C, fail-fast end real trees).
  */
+import { ProcessPort } from '../src/exec/process.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
@@ -657,6 +658,7 @@ describe('gate results for other commands', () => {
       signal: new AbortController().signal,
       isTTY: false,
       ci: true,
+      processes: new ProcessPort(),
     });
     const lines: string[] = [];
     const step = { ctx, runId: 'r1', stepId: 'gates', signal: new AbortController().signal, log: (l: string) => lines.push(l) } as never;

@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { ProcessPort } from '../src/exec/process.js';
 import { PassThrough } from 'node:stream';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -51,6 +52,7 @@ function testContext(cwd: string, over: Partial<Context['options']> = {}): { ctx
     signal: new AbortController().signal,
     isTTY: false,
     ci: true,
+    processes: new ProcessPort(),
   });
   return { ctx, stdout: () => text };
 }

@@ -1,6 +1,5 @@
-import { execFile } from 'node:child_process';
+import { runGit } from '../git/git.js';
 import { hostname, userInfo } from 'node:os';
-import { childEnv } from '../exec/child-env.js';
 
 /**
  * Who acts, written the same in the audit log, the environment lock and revisions.log:
@@ -25,12 +24,10 @@ let cachedId: Promise<Actor> | undefined;
 
 /** Both identities of whoever runs ltc. */
 export function currentActorId(): Promise<Actor> {
-  cachedId ??= new Promise((resolve) => {
-    execFile('git', ['config', '--get', 'user.email'], { timeout: 2000, env: childEnv(process.env, undefined, 'git') }, (err, stdout) => {
-      const email = stdout?.trim();
-      resolve({ git_email: !err && email ? email : null, os_user: osUser() });
-    });
-  });
+  cachedId ??= runGit(['config', '--get', 'user.email'], { timeout: 2000 }).then(
+    (r) => ({ git_email: r.exitCode === 0 && r.stdout.trim() ? r.stdout.trim() : null, os_user: osUser() }),
+    () => ({ git_email: null, os_user: osUser() }),
+  );
   return cachedId;
 }
 

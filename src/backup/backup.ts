@@ -7,7 +7,7 @@
  *
  * File format: "LTCBK1\n" + 12-byte IV + ciphertext + 16-byte GCM tag.
  */
-import { spawn } from 'node:child_process';
+import { processes } from '../exec/process.js';
 import { createCipheriv, createDecipheriv, createHash, randomBytes, type Decipheriv } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, readdirSync } from 'node:fs';
 import { chmod, mkdir, open, readFile, rm, stat } from 'node:fs/promises';
@@ -136,7 +136,7 @@ function pgEnv(s: BackupScope, password: string): NodeJS.ProcessEnv {
 }
 
 function spawnTool(file: string, args: string[], env: NodeJS.ProcessEnv, stdio: ['ignore' | 'pipe', 'pipe' | 'ignore', 'pipe']) {
-  const child = spawn(file, args, { env, stdio });
+  const child = processes.start([file, ...args], { env, stdio });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
     if (stderr.length < 8192) stderr += d.toString();

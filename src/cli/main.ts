@@ -1,3 +1,4 @@
+import type { ProcessPort } from '../exec/process.js';
 import { Command, CommanderError, Option } from 'commander';
 import { commandAt, commandHelp, commandPath } from './help-json.js';
 import { createContext, type Context, type GlobalOptions } from '../core/context.js';
@@ -236,6 +237,8 @@ export interface MainIO {
   stdinIsTTY: boolean;
   /** Own SIGINT/SIGTERM/SIGHUP and EPIPE handling (only the real process). */
   processHooks: boolean;
+  /** Where child processes start (default: this process's port; tests give a recording one). */
+  processes?: ProcessPort;
 }
 
 function processIO(): MainIO {
@@ -291,6 +294,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
       signal: controller.signal,
       isTTY,
       ci,
+      processes: io.processes ?? (await import('../exec/process.js')).processes,
     });
   };
 

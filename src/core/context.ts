@@ -1,3 +1,4 @@
+import type { ProcessPort } from '../exec/process.js';
 import { dirname, join } from 'node:path';
 import type { LoadedConfig } from '../config/load.js';
 import type { EnvironmentConfig } from '../config/schema/index.js';
@@ -32,6 +33,8 @@ export interface Context {
   signal: AbortSignal;
   isTTY: boolean;
   ci: boolean;
+  /** Starts every child process; subscribers (the gates' exit guard, tests) see each start. */
+  processes: ProcessPort;
   /** Loads and validates the config once (imports zod only when called). */
   config(): Promise<LoadedConfig>;
   /** The environment chosen by --env / LTC_ENV (or the only one configured). */

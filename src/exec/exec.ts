@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { processes as defaultProcesses, type ProcessPort } from './process.js';
 import { existsSync } from 'node:fs';
 import { CheckFailedError, InterruptedError, UsageError } from '../core/errors.js';
 import type { Masker } from '../core/masker.js';
@@ -24,6 +24,8 @@ export interface ExecOptions {
   input?: string;
   /** Grace between SIGTERM and SIGKILL when the tree is ended. */
   killGrace?: number;
+  /** The process port to start through (the Context's; default the process's own). */
+  processes?: ProcessPort;
 }
 
 export interface ExecResult {
@@ -87,8 +89,8 @@ export async function execCommand(argv: readonly string[], opts: ExecOptions, ma
     throw new CheckFailedError(`working directory does not exist: ${opts.cwd}`, { hint: `check the cwd of: ${masker.mask(displayCommand(argv))}` });
   }
   const started = performance.now();
-  // node:child_process directly: execa's per-call overhead was most of a runbook step's cost.
-  const child = spawn(file, args, {
+  // Through the process port, not execa: execa's per-call overhead was most of a runbook step's cost.
+  const child = (opts.processes ?? defaultProcesses).start([file, ...args], {
     cwd: opts.cwd,
     env: childEnv(opts.baseEnv ?? process.env, opts.env),
     detached: true,

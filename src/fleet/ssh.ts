@@ -3,7 +3,7 @@
  * socket in a private 0700 folder), BatchMode=yes (never a prompt), host keys checked against
  * known_hosts (strict unless `accept-new` is configured), no user ssh_config (-F /dev/null).
  */
-import { spawn } from 'node:child_process';
+import { processes } from '../exec/process.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,15 +102,15 @@ export class SshPool {
   async pipe(h: SshEndpoint, producer: readonly string[], producerCwd: string, script: string, args: readonly string[], signal?: AbortSignal): Promise<RemoteResult> {
     const sshArgv = this.argv(h, shScript(script, args));
     return new Promise((resolve, reject) => {
-      const src = spawn(producer[0]!, producer.slice(1), { cwd: producerCwd, stdio: ['ignore', 'pipe', 'pipe'], signal });
-      const dst = spawn(sshArgv[0]!, sshArgv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], signal });
+      const src = processes.start(producer, { cwd: producerCwd, stdio: ['ignore', 'pipe', 'pipe'], signal });
+      const dst = processes.start(sshArgv, { stdio: ['pipe', 'pipe', 'pipe'], signal });
       let srcErr = '';
       let out = '';
-      src.stderr.on('data', (d: Buffer) => (srcErr += d.toString()));
-      dst.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      dst.stderr.on('data', (d: Buffer) => (out += d.toString()));
-      src.stdout.pipe(dst.stdin);
-      dst.stdin.on('error', () => undefined);
+      src.stderr!.on('data', (d: Buffer) => (srcErr += d.toString()));
+      dst.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      dst.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+      src.stdout!.pipe(dst.stdin!);
+      dst.stdin!.on('error', () => undefined);
       let srcCode: number | null = null;
       const srcDone = new Promise<void>((r) => src.on('close', (c) => ((srcCode = c), r())));
       src.on('error', reject);

@@ -6,14 +6,11 @@
  * holds a process 'exit' handler that SIGKILLs the groups of the processes the gates engine
  * started and records the run as interrupted (synchronously: nothing asynchronous runs there).
  *
- * The exec adapter does not hand out pids; it spawns synchronously when called, so `track`
- * listens on node's `child_process` diagnostics channel for exactly the length of that call.
+ * The exec adapter spawns synchronously when called, so `track` subscribes to the process port
+ * (src/exec/process.ts) for exactly the length of that call and keeps what started meanwhile.
  */
-import type { ChildProcess } from 'node:child_process';
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { readdirSync, readFileSync } from 'node:fs';
-
-const CHANNEL = 'child_process';
+import { processes as defaultProcesses, type ChildProcess, type ProcessPort } from '../exec/process.js';
 
 function killGroup(pid: number, signal: NodeJS.Signals): boolean {
   try {
@@ -66,7 +63,10 @@ export class GateExitGuard {
   private armed = false;
   private readonly onExit = () => this.endAll();
   /** `onHardExit` runs (synchronously) when the process exits while armed, after the kills. */
-  constructor(private readonly onHardExit: () => void = () => undefined) {}
+  constructor(
+    private readonly onHardExit: () => void = () => undefined,
+    private readonly processes: ProcessPort = defaultProcesses,
+  ) {}
 
   arm(): void {
     if (this.armed) return;
@@ -87,16 +87,12 @@ export class GateExitGuard {
    */
   track<T>(start: () => Promise<T>, onSpawned?: (child: ChildProcess) => void): Promise<T> {
     const spawned: ChildProcess[] = [];
-    const listener = (message: unknown) => {
-      const child = (message as { process?: ChildProcess } | undefined)?.process;
-      if (child) spawned.push(child);
-    };
-    subscribe(CHANNEL, listener);
+    const stop = this.processes.onStart((child) => spawned.push(child));
     let promise: Promise<T>;
     try {
       promise = start();
     } finally {
-      unsubscribe(CHANNEL, listener);
+      stop();
     }
     for (const child of spawned) {
       this.live.add(child);

@@ -2,7 +2,7 @@
  * The one place ltc runs `git`. Argument arrays only, a clean environment (no caller GIT_DIR &
  * co.), no terminal prompts, the `ext::` transport refused, and abortable (Ctrl-C).
  */
-import { spawn } from 'node:child_process';
+import { processes } from '../exec/process.js';
 import { CheckFailedError, InterruptedError } from '../core/errors.js';
 import { processMasker, type Masker } from '../core/masker.js';
 import { childEnv } from '../exec/child-env.js';
@@ -14,6 +14,13 @@ export interface GitOptions {
   /** Fail after this many ms (default 10 minutes: a clone of a large repo). */
   timeout?: number;
   masker?: Masker;
+  /** Written to git's stdin (e.g. `cat-file --batch`). */
+  input?: string | Buffer;
+  /**
+   * Keep the caller's GIT_DIR, GIT_INDEX_FILE & co.: for a scan run from a git hook, where git
+   * points them at the repository and the index being committed.
+   */
+  callerRepoEnv?: boolean;
 }
 
 export interface GitResult {
@@ -50,20 +57,27 @@ export function safeGitArgs(args: readonly string[]): string[] {
 
 /**
  * Runs git with the given arguments; never throws on a non-zero exit (see `git()` for that).
- * Uses node:child_process directly (not execa): `ltc gates status` and the checkout stay light.
+ * Through the process port (not execa): `ltc gates status` and the checkout stay light.
  */
-export function runGit(args: readonly string[], opts: GitOptions = {}): Promise<GitResult> {
+export async function runGit(args: readonly string[], opts: GitOptions = {}): Promise<GitResult> {
+  const r = await runGitBytes(args, opts);
+  return { ...r, stdout: r.stdout.toString('utf8').replace(/\n$/, '') };
+}
+
+/** `runGit` with stdout as it came (blobs, NUL-separated lists). */
+export function runGitBytes(args: readonly string[], opts: GitOptions = {}): Promise<Omit<GitResult, 'stdout'> & { stdout: Buffer }> {
   if (opts.signal?.aborted) return Promise.reject(new InterruptedError('interrupted before git ran'));
-  return new Promise<GitResult>((resolvePromise, reject) => {
-    const child = spawn('git', safeGitArgs(args), {
+  return new Promise((resolvePromise, reject) => {
+    const child = processes.start(['git', ...safeGitArgs(args)], {
       cwd: opts.cwd,
-      env: gitEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
+      env: opts.callerRepoEnv ? childEnv(process.env, undefined, 'git') : gitEnv(),
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    if (opts.input !== undefined) child.stdin!.end(opts.input);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.stdout!.on('data', (b: Buffer) => out.push(b));
+    child.stderr!.on('data', (b: Buffer) => err.push(b));
     let killedBy: 'abort' | 'timeout' | undefined;
     const kill = (why: 'abort' | 'timeout') => {
       killedBy ??= why;
@@ -91,7 +105,7 @@ export function runGit(args: readonly string[], opts: GitOptions = {}): Promise<
       }
       resolvePromise({
         exitCode: code ?? (signal ? 128 : 1),
-        stdout: Buffer.concat(out).toString('utf8').replace(/\n$/, ''),
+        stdout: Buffer.concat(out),
         stderr,
       });
     });

@@ -3,7 +3,7 @@
  * a bare mirror under `.ltc/cache/`, and clean work trees checked out from that mirror into
  * folders of ltc's own (never the person's checkout).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { processes, type ChildProcess } from '../exec/process.js';
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -243,16 +243,16 @@ export async function archiveTree(mirror: string, commit: string, dest: string, 
   if (opts.signal?.aborted) throw new InterruptedError('interrupted before the export');
   await mkdir(dest, { recursive: true });
   const timeoutMs = opts.timeout ?? 600_000;
-  const archive = spawn('git', safeGitArgs(['archive', '--format=tar', commit]), { cwd: mirror, env: gitEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-  const tar = spawn('tar', ['-x', '-f', '-', '-C', dest], { env: childEnv(process.env), stdio: ['pipe', 'ignore', 'pipe'] });
+  const archive = processes.start(['git', ...safeGitArgs(['archive', '--format=tar', commit])], { cwd: mirror, env: gitEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const tar = processes.start(['tar', '-x', '-f', '-', '-C', dest], { env: childEnv(process.env), stdio: ['pipe', 'ignore', 'pipe'] });
   let errors = '';
   const collect = (b: Buffer) => {
     if (errors.length < 65_536) errors += b.toString('utf8');
   };
-  archive.stderr.on('data', collect);
-  tar.stderr.on('data', collect);
-  tar.stdin.on('error', () => undefined); // EPIPE when tar ends early: judged by its exit code
-  archive.stdout.pipe(tar.stdin);
+  archive.stderr!.on('data', collect);
+  tar.stderr!.on('data', collect);
+  tar.stdin!.on('error', () => undefined); // EPIPE when tar ends early: judged by its exit code
+  archive.stdout!.pipe(tar.stdin!);
 
   let stoppedBy: 'abort' | 'timeout' | 'error' | undefined;
   const stop = (why: 'abort' | 'timeout' | 'error') => {

@@ -3,7 +3,7 @@
  * an admin socket (and one at level user) in `dir`; and a bounded load generator that counts
  * failed requests. For `ltc demo --hosts`, the fleet benchmarks and the tests.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { processes, type ChildProcess } from '../exec/process.js';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
@@ -61,7 +61,7 @@ export async function startLabHaproxy(dir: string, backend: string, servers: Rec
     '',
   ].join('\n');
   await writeFile(join(dir, 'haproxy.cfg'), cfg);
-  const proc = spawn('/usr/sbin/haproxy', ['-db', '-f', join(dir, 'haproxy.cfg')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = processes.start(['/usr/sbin/haproxy', '-db', '-f', join(dir, 'haproxy.cfg')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
   const until = Date.now() + 10_000;

@@ -3,7 +3,7 @@
  * 127.0.0.1:<free port> with its own host key, a user key and an authorized_keys file in `dir`.
  * `ltc demo --hosts`, the fleet benchmarks and the tests use it as a "host".
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { processes, type ChildProcess } from '../exec/process.js';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
@@ -28,7 +28,7 @@ export interface LabSshd {
 
 function keygen(file: string): void {
   if (!existsSync('/usr/bin/ssh-keygen')) throw new CheckFailedError('ssh-keygen is missing', { hint: 'install the Debian package openssh-client' });
-  const r = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', file]);
+  const r = processes.runSync(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', file]);
   if (r.status !== 0) throw new CheckFailedError(`ssh-keygen failed: ${r.stderr}`);
 }
 
@@ -75,7 +75,7 @@ export async function startLabSshd(dir: string): Promise<LabSshd> {
     'LogLevel ERROR',
   ].join('\n');
   await writeFile(join(dir, 'sshd_config'), config + '\n');
-  const proc = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = processes.start(['/usr/sbin/sshd', '-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   try {

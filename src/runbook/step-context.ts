@@ -60,7 +60,7 @@ export function makeStepContext(init: StepContextInit): StepContext {
     stepId: step.id,
     signal,
     log,
-    exec: (argv, opts = {}) => execCommand(argv, { baseEnv: ctx.env, cwd: ctx.cwd, ...opts, signal, onLine: (line) => log(line) }, ctx.masker),
+    exec: (argv, opts = {}) => execCommand(argv, { baseEnv: ctx.env, cwd: ctx.cwd, processes: ctx.processes, ...opts, signal, onLine: (line) => log(line) }, ctx.masker),
     inputs: init.inputs,
     runRunbook: init.runRunbook,
     evaluate(expression: string): OutputValue {

@@ -3,8 +3,7 @@
  * `ltc secrets scan --staged`. A hook ltc did not write is never replaced without --force
  * (and then kept as pre-commit.before-ltc).
  */
-import { childEnv } from '../exec/child-env.js';
-import { execFile } from 'node:child_process';
+import { runGit } from '../git/git.js';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -44,17 +43,13 @@ export function hookScript(nodePath: string, ltcJs: string): string {
   ].join('\n');
 }
 
-function gitPath(repo: string, what: string): Promise<string> {
-  return new Promise((res, rej) => {
-    execFile('git', ['rev-parse', '--git-path', what], { cwd: repo, env: childEnv(process.env, undefined, 'git') }, (err, stdout, stderr) => {
-      if (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return rej(new UsageError('git not found', { hint: 'install git (Debian package git)' }));
-        return rej(new UsageError(`${repo} is not a git repository (${stderr.trim() || err.message})`, { hint: 'pass --repo <dir> of the app repo' }));
-      }
-      const p = stdout.trim();
-      res(isAbsolute(p) ? p : resolve(repo, p));
-    });
+async function gitPath(repo: string, what: string): Promise<string> {
+  const r = await runGit(['rev-parse', '--git-path', what], { cwd: repo }).catch(() => {
+    throw new UsageError('git not found', { hint: 'install git (Debian package git)' });
   });
+  if (r.exitCode !== 0) throw new UsageError(`${repo} is not a git repository (${r.stderr.trim() || `git exited ${r.exitCode}`})`, { hint: 'pass --repo <dir> of the app repo' });
+  const p = r.stdout.trim();
+  return isAbsolute(p) ? p : resolve(repo, p);
 }
 
 async function repoDir(ctx: Context, opts: HookOptions): Promise<string> {

@@ -5,8 +5,7 @@
  * column and rule, and the secret only masked. Output as text, JSON or SARIF 2.1.0; exit 1 on
  * findings. git output is read raw (not through the masker) since it is what is scanned.
  */
-import { childEnv } from '../exec/child-env.js';
-import { execFile, spawn } from 'node:child_process';
+import { runGitBytes } from '../git/git.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
@@ -63,17 +62,12 @@ export function maskSecret(secret: string, prefixed = true): string {
   return `${prefix}****`;
 }
 
-function git(cwd: string, args: string[]): Promise<Buffer> {
-  return new Promise((res, rej) => {
-    execFile('git', args, { cwd, env: childEnv(process.env, undefined, 'git'), encoding: 'buffer', maxBuffer: 512 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT') return rej(new UsageError('git not found', { hint: 'install git (Debian package git)' }));
-        return rej(new UsageError(`git ${args[0]} failed in ${cwd}: ${stderr.toString().trim() || err.message}`, { hint: 'is this a git repository?' }));
-      }
-      res(stdout);
-    });
+async function git(cwd: string, args: string[]): Promise<Buffer> {
+  const r = await runGitBytes(args, { cwd, callerRepoEnv: true }).catch(() => {
+    throw new UsageError('git not found', { hint: 'install git (Debian package git)' });
   });
+  if (r.exitCode !== 0) throw new UsageError(`git ${args[0]} failed in ${cwd}: ${r.stderr.trim() || `git exited ${r.exitCode}`}`, { hint: 'is this a git repository?' });
+  return r.stdout;
 }
 
 async function gitRoot(dir: string): Promise<string | undefined> {
@@ -90,36 +84,26 @@ function isBinary(buf: Buffer): boolean {
 }
 
 /** Reads many blobs through one `git cat-file --batch`. */
-function catFileBatch(cwd: string, shas: string[]): Promise<Map<string, Buffer>> {
-  return new Promise((res, rej) => {
-    const child = spawn('git', ['cat-file', '--batch'], { cwd, env: childEnv(process.env, undefined, 'git'), stdio: ['pipe', 'pipe', 'pipe'] });
-    const chunks: Buffer[] = [];
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => chunks.push(c));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', rej);
-    child.on('close', (code) => {
-      if (code !== 0) return rej(new UsageError(`git cat-file failed: ${stderr.trim()}`));
-      const out = Buffer.concat(chunks);
-      const blobs = new Map<string, Buffer>();
-      let pos = 0;
-      while (pos < out.length) {
-        const nl = out.indexOf(0x0a, pos);
-        if (nl < 0) break;
-        const header = out.subarray(pos, nl).toString();
-        const [sha, type, sizeText] = header.split(' ');
-        if (type === 'missing' || !sizeText) {
-          pos = nl + 1;
-          continue;
-        }
-        const size = Number(sizeText);
-        blobs.set(sha!, out.subarray(nl + 1, nl + 1 + size));
-        pos = nl + 1 + size + 1;
-      }
-      res(blobs);
-    });
-    child.stdin.end(shas.join('\n') + '\n');
-  });
+async function catFileBatch(cwd: string, shas: string[]): Promise<Map<string, Buffer>> {
+  const r = await runGitBytes(['cat-file', '--batch'], { cwd, callerRepoEnv: true, input: shas.join('\n') + '\n' });
+  if (r.exitCode !== 0) throw new UsageError(`git cat-file failed: ${r.stderr.trim()}`);
+  const out = r.stdout;
+  const blobs = new Map<string, Buffer>();
+  let pos = 0;
+  while (pos < out.length) {
+    const nl = out.indexOf(0x0a, pos);
+    if (nl < 0) break;
+    const header = out.subarray(pos, nl).toString();
+    const [sha, type, sizeText] = header.split(' ');
+    if (type === 'missing' || !sizeText) {
+      pos = nl + 1;
+      continue;
+    }
+    const size = Number(sizeText);
+    blobs.set(sha!, out.subarray(nl + 1, nl + 1 + size));
+    pos = nl + 1 + size + 1;
+  }
+  return blobs;
 }
 
 interface Item {

@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import type { LtcRun } from './cli.ts';
+import type { ProcessPort } from '../../src/exec/process.ts';
 
 const DIST_MAIN = new URL('../../dist/src/cli/main.js', import.meta.url).href;
 
@@ -20,14 +21,14 @@ class Buffered extends Writable {
  */
 export async function ltcInProcess(
   args: string[],
-  opts: { cwd?: string; env?: Record<string, string | undefined> } = {},
+  opts: { cwd?: string; env?: Record<string, string | undefined>; processes?: ProcessPort } = {},
 ): Promise<LtcRun> {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries({ ...process.env, NO_COLOR: '1', CI: 'true', ...opts.env })) if (v !== undefined) env[k] = v;
   const stdout = new Buffered();
   const stderr = new Buffered();
   const { main } = (await import(DIST_MAIN)) as typeof import('../../src/cli/main.ts');
-  const code = await main(args, env, { cwd: opts.cwd ?? process.cwd(), stdout, stderr, stdinIsTTY: false, processHooks: false });
+  const code = await main(args, env, { cwd: opts.cwd ?? process.cwd(), stdout, stderr, stdinIsTTY: false, processHooks: false, processes: opts.processes });
   const out = stdout.text.replace(/\n$/, '');
   let json: unknown;
   try {

@@ -6,7 +6,7 @@
  * was reused — is recognised. Stop = SIGTERM (and SIGCONT, so a stopped process acts on it) to
  * the process group, SIGKILL after the grace.
  */
-import { spawn } from 'node:child_process';
+import { processes, type ChildProcess } from '../../exec/process.js';
 import { closeSync, openSync } from 'node:fs';
 import { appendFile, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -175,9 +175,9 @@ export async function startApp(o: StartOptions): Promise<Started> {
   const logOffset = (await stat(o.logFile)).size;
   const fd = openSync(o.logFile, 'a', 0o600);
   const startedAtMs = performance.now();
-  let child: ReturnType<typeof spawn>;
+  let child: ChildProcess;
   try {
-    child = spawn(o.argv[0]!, o.argv.slice(1), { cwd: o.cwd, env: o.env, detached: true, stdio: ['ignore', fd, fd] });
+    child = processes.start(o.argv, { cwd: o.cwd, env: o.env, detached: true, stdio: ['ignore', fd, fd] });
   } finally {
     closeSync(fd);
   }

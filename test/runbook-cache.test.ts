@@ -11,6 +11,7 @@ import { parseRunbook } from '../src/runbook/load.ts';
 import { YamlSource } from '../src/config/yaml-source.ts';
 import { tableSource } from '../src/config/position-table.ts';
 import type { RunbookRef } from '../src/runbook/locate.ts';
+import { loadStepTypes, stepTypesNamed } from '../src/runbook/registry.ts';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -59,6 +60,18 @@ describe('runbook cache', () => {
     expect((await readRunbook(ref, env)).steps.map((s) => s.id)).toEqual(['a']);
     await writeFile(file, 'name: main\nsteps:\n  - id: a\n    run: [echo, hi]\n  - id: b\n    rnu: [echo]\n');
     await expect(readRunbook(ref, env)).rejects.toThrow(/main\.yaml:6:5/);
+  });
+
+  it('a hit looks up only the step types its runbook uses, each by its own name', async () => {
+    const all = await loadStepTypes();
+    for (const [name, type] of all) expect((await stepTypesNamed([name])).get(name)).toBe(type);
+    expect([...(await stepTypesNamed(['deploy', 'switch', 'nonsense'])).keys()].sort()).toEqual(['deploy', 'switch']);
+    const { env } = await setup();
+    await readRunbook(shipped('rollback'), env);
+    const hit = await readRunbook(shipped('rollback'), env);
+    const used = new Set(hit.steps.map((s) => s.type));
+    for (const step of hit.steps) expect(step.stepType).toBe(all.get(step.type));
+    expect(used.size).toBeLessThan(all.size);
   });
 
   it('a position table answers like the parsed YAML for paths that stop early and "0" as an index', () => {

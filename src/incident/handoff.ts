@@ -4,10 +4,16 @@
  * terminal is asked (add it to the environment's open incident, or open one), and without a
  * terminal one hint line is printed and nothing waits.
  */
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Context } from '../core/context.js';
 import { formatDuration } from '../core/duration.js';
-import { actor, audit, notClosed } from './cli.js';
-import { changeIncident, createIncident, newIncident, readAll, readIncident, sortIncidents, type Incident } from './store.js';
+import type { Incident } from './store.js';
+
+// The incident store (zod) and commands load only when an incident is involved: a rollback with
+// no incident on file must not pay for them (issue 17: rollback time).
+const store = () => import('./store.js');
+const commands = () => import('./cli.js');
 
 /** `--incident <id>` → the id, `--no-incident` → false, neither → undefined. */
 export type IncidentChoice = string | false | undefined;
@@ -30,8 +36,8 @@ export interface Handoff {
 /** Before the rollback: an --incident that does not exist or is closed is refused while nothing has changed. */
 export async function checkIncidentChoice(choice: IncidentChoice, ctx: Context): Promise<void> {
   if (typeof choice !== 'string') return;
-  const i = await readIncident(await ctx.stateDir(), choice);
-  notClosed(i, 'a rollback added to');
+  const i = await (await store()).readIncident(await ctx.stateDir(), choice);
+  (await commands()).notClosed(i, 'a rollback added to');
 }
 
 function describe(f: RollbackFacts): string {
@@ -42,6 +48,8 @@ function describe(f: RollbackFacts): string {
 }
 
 async function addTo(id: string, f: RollbackFacts, ctx: Context): Promise<Incident> {
+  const { changeIncident } = await store();
+  const { actor, audit, notClosed } = await commands();
   const stateDir = await ctx.stateDir();
   const who = await actor();
   const time = new Date().toISOString();
@@ -55,6 +63,8 @@ async function addTo(id: string, f: RollbackFacts, ctx: Context): Promise<Incide
 }
 
 async function openFor(f: RollbackFacts, ctx: Context): Promise<Incident> {
+  const { createIncident, newIncident } = await store();
+  const { actor, audit } = await commands();
   const stateDir = await ctx.stateDir();
   const who = await actor();
   const now = new Date();
@@ -70,7 +80,11 @@ async function openFor(f: RollbackFacts, ctx: Context): Promise<Incident> {
 
 /** The open incident of the environment (newest), if any. */
 async function openOf(environment: string, ctx: Context): Promise<Incident | undefined> {
-  const all = sortIncidents(await readAll(await ctx.stateDir()).catch(() => [] as Incident[]));
+  const stateDir = await ctx.stateDir();
+  const names = await readdir(join(stateDir, 'incidents')).catch(() => [] as string[]);
+  if (!names.some((n) => n.endsWith('.json'))) return undefined;
+  const { readAll, sortIncidents } = await store();
+  const all = sortIncidents(await readAll(stateDir).catch(() => [] as Incident[]));
   return all.find((i) => i.state === 'open' && i.environment === environment);
 }
 

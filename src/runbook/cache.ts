@@ -47,10 +47,18 @@ function jsonCopy<T>(value: T): T | undefined {
   return lossy ? undefined : (JSON.parse(text) as T);
 }
 
-export async function cachedRunbook(ref: RunbookRef, text: string, types: () => Promise<ReadonlyMap<string, StepType>>, env: NodeJS.ProcessEnv): Promise<Runbook | undefined> {
+function typeNames(steps: CachedStep[], into: Set<string> = new Set()): Set<string> {
+  for (const s of steps) {
+    into.add(s.type);
+    typeNames(s.onFailure, into);
+  }
+  return into;
+}
+
+export async function cachedRunbook(ref: RunbookRef, text: string, types: (names: Iterable<string>) => Promise<ReadonlyMap<string, StepType>>, env: NodeJS.ProcessEnv): Promise<Runbook | undefined> {
   const hit = await readCached<CachedRunbook>('runbook', await key(ref, text), env);
   if (!hit) return undefined;
-  const known = await types();
+  const known = await types(typeNames(hit.steps));
   const steps = hit.steps.map((s) => dress(s, known));
   if (steps.some((s) => !s)) return undefined;
   return {

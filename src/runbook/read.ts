@@ -6,7 +6,7 @@ import { readTextFile } from '../config/read-text.js';
 import type { YamlSource } from '../config/yaml-source.js';
 import type { RunbookRef } from './locate.js';
 import type { Runbook } from './model.js';
-import { registryVersion, stepTypes } from './registry.js';
+import { registryVersion, stepTypesNamed } from './registry.js';
 
 export async function readRunbook(ref: RunbookRef, env: NodeJS.ProcessEnv = process.env): Promise<Runbook> {
   const text = await readTextFile(ref.file, 'runbook');
@@ -14,7 +14,7 @@ export async function readRunbook(ref: RunbookRef, env: NodeJS.ProcessEnv = proc
   const cacheable = registryVersion() === 0;
   const { cachedRunbook, cacheRunbook } = await import('./cache.js');
   if (cacheable) {
-    const hit = await cachedRunbook(ref, text, stepTypes, env);
+    const hit = await cachedRunbook(ref, text, stepTypesNamed, env);
     if (hit) return hit;
   }
   const rb = await (await import('./load.js')).parseRunbook(ref, text);

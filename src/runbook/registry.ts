@@ -1,29 +1,49 @@
 import type { StepType } from './step-type.js';
 
+type StepModule = Promise<{ default: StepType }>;
+
 /**
- * Every step type. A new type is one file under src/steps/ and one line here.
- * Each module default-exports its StepType.
+ * Every step type by name. A new type is one file under src/steps/ and one line here.
+ * Each module default-exports its StepType (of the same name).
  */
+const BUILT_IN: Record<string, () => StepModule> = {
+  run: () => import('../steps/run.js'),
+  script: () => import('../steps/script.js'),
+  http: () => import('../steps/http.js'),
+  confirm: () => import('../steps/confirm.js'),
+  wait: () => import('../steps/wait.js'),
+  assert: () => import('../steps/assert.js'),
+  runbook: () => import('../steps/runbook.js'),
+  gate: () => import('../steps/gate.js'),
+  secret: () => import('../steps/secret.js'),
+  deploy: () => import('../steps/deploy.js'),
+  switch: () => import('../steps/switch.js'),
+  rollback: () => import('../steps/rollback.js'),
+  check: () => import('../steps/check.js'),
+  backup: () => import('../steps/backup.js'),
+  watch: () => import('../steps/watch.js'),
+};
+
 export async function loadStepTypes(): Promise<Map<string, StepType>> {
-  const modules = await Promise.all([
-    import('../steps/run.js'),
-    import('../steps/script.js'),
-    import('../steps/http.js'),
-    import('../steps/confirm.js'),
-    import('../steps/wait.js'),
-    import('../steps/assert.js'),
-    import('../steps/runbook.js'),
-    import('../steps/gate.js'),
-    import('../steps/secret.js'),
-    import('../steps/deploy.js'),
-    import('../steps/switch.js'),
-    import('../steps/rollback.js'),
-    import('../steps/check.js'),
-    import('../steps/backup.js'),
-    import('../steps/watch.js'),
-  ]);
-  const types = new Map(modules.map((m: { default: StepType }) => [m.default.name, m.default]));
+  const modules = await Promise.all(Object.values(BUILT_IN).map((load) => load()));
+  const types = new Map(modules.map((m) => [m.default.name, m.default]));
   for (const [name, type] of extra) types.set(name, type);
+  return types;
+}
+
+/**
+ * Only the named types (a cached runbook knows which it uses; each module builds its zod schema
+ * when it loads). A name that is neither built in nor registered is left out.
+ */
+export async function stepTypesNamed(names: Iterable<string>): Promise<Map<string, StepType>> {
+  const wanted = [...new Set(names)];
+  const types = new Map<string, StepType>();
+  await Promise.all(
+    wanted.map(async (name) => {
+      const type = extra.get(name) ?? (Object.hasOwn(BUILT_IN, name) ? (await BUILT_IN[name]!()).default : undefined);
+      if (type) types.set(name, type);
+    }),
+  );
   return types;
 }
 

@@ -1,23 +1,15 @@
-import { ProcessPort, type ChildProcess, type SpawnOptions } from '../../src/exec/process.ts';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 
-/**
- * A process port for in-process tests: records every start (argv and cwd) and refuses — throws,
- * before anything runs — a program the test did not allow, so an unexpected call fails the test.
- */
-export class StrictProcesses extends ProcessPort {
-  readonly started: { argv: string[]; cwd?: string }[] = [];
-  readonly refused: string[][] = [];
-
-  constructor(private readonly allow: (argv: readonly string[]) => boolean) {
-    super();
+/** Live processes (zombies not counted) whose command line or working directory mentions `marker`. */
+export async function processesMentioning(marker: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    if (/\) Z /.test(stat)) continue;
+    const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => '');
+    if (cmd.includes(marker) || cwd.includes(marker)) found.push(`${pid}: ${cmd.replace(/\0/g, ' ')}`);
   }
-
-  override start(argv: readonly string[], opts: SpawnOptions = {}): ChildProcess {
-    if (!this.allow(argv)) {
-      this.refused.push([...argv]);
-      throw new Error(`unexpected process: ${argv.join(' ')}`);
-    }
-    this.started.push({ argv: [...argv], cwd: typeof opts.cwd === 'string' ? opts.cwd : undefined });
-    return super.start(argv, opts);
-  }
+  return found;
 }

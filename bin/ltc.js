@@ -49,19 +49,25 @@ if (help !== undefined) {
   process.exit(0);
 }
 
-// `ltc secrets get <NAME>` (metadata, file backend) has a fast path that loads neither commander
-// nor yaml nor zod; it returns undefined for anything it does not handle (src/secrets/fast.ts).
+// dist/bundle (npm run build) links a few chunks instead of ~250 modules; dist/src after a bare tsc.
+async function load(bundled, plain) {
+  return import(`../dist/bundle/${bundled}`).catch((err) => {
+    if (err?.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes(`dist/bundle/${bundled}`)) return import(`../dist/src/${plain}`);
+    throw err;
+  });
+}
+
+// Read-only commands with a fast path that loads neither commander nor yaml nor zod
+// (src/cli/fast-path.ts); each returns undefined for anything it does not handle.
 const fast =
   args[0] === 'secrets' && args[1] === 'get'
-    ? await (await import('../dist/src/secrets/fast.js')).fastSecretsGet(args, process.env)
-    : undefined;
+    ? await (await load('fast-secrets-get.js', 'secrets/fast.js')).fastSecretsGet(args, process.env)
+    : args[0] === 'releases'
+      ? await (await load('fast-releases.js', 'deploy/releases-fast.js')).fastReleases(args, process.env)
+      : undefined;
 if (fast !== undefined) {
   process.exitCode = fast;
 } else {
-  // dist/bundle (npm run build) links a few chunks instead of ~250 modules; dist/src after a bare tsc.
-  const { main } = await import('../dist/bundle/main.js').catch((err) => {
-    if (err?.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('dist/bundle/main.js')) return import('../dist/src/cli/main.js');
-    throw err;
-  });
+  const { main } = await load('main.js', 'cli/main.js');
   process.exitCode = await main(args);
 }

@@ -8,7 +8,7 @@
  * Used by the git mirror and gate locks (src/git/lock.ts) and by the secrets store, rotations and
  * the audit log (src/core/fs-atomic.ts).
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './random-hex.js';
 import { link, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { InterruptedError, LockedError } from './errors.js';
@@ -141,7 +141,7 @@ async function breakStale(file: string, seen: string, temp: string, content: str
 
 /** Removes `file` if it holds `seen`: renamed aside first, put back when it turns out to hold something else. */
 async function moveAsideIf(file: string, seen: string): Promise<void> {
-  const aside = `${file}.stale.${process.pid}.${randomBytes(4).toString('hex')}`;
+  const aside = `${file}.stale.${process.pid}.${randomHex(4)}`;
   try {
     await rename(file, aside);
   } catch {
@@ -171,7 +171,7 @@ function lockedError(file: string, holder: number | undefined, opts: FileLockOpt
 export async function withFileLock<T>(file: string, opts: FileLockOptions, fn: () => Promise<T>): Promise<T> {
   if (opts.createDir) await mkdir(dirname(file), { recursive: true });
   const deadline = Date.now() + (opts.waitMs ?? 0);
-  const nonce = randomBytes(6).toString('hex');
+  const nonce = randomHex(6);
   const content = `${process.pid} ${nonce}\n`;
   const temp = `${file}.${process.pid}.${nonce}.tmp`;
   await writeFile(temp, content, { mode: 0o600, flag: 'wx' });

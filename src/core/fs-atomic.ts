@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './random-hex.js';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { withFileLock } from './file-lock.js';
@@ -6,7 +6,7 @@ import { withFileLock } from './file-lock.js';
 /** Writes `file` atomically: a temp file in the same folder, fsync, then rename over the old one. */
 export async function writeFileAtomic(file: string, data: string | Buffer, mode = 0o600): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const tmp = `${file}.${process.pid}.${randomHex(4)}.tmp`;
   const handle = await open(tmp, 'wx', mode);
   try {
     await handle.writeFile(data);

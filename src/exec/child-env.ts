@@ -87,27 +87,33 @@ export function childEnv(
 const MIN_CREDENTIAL_LENGTH = 8;
 
 /**
- * Registers ltc's credentials found in `env` with the masker: the named ones (LTC_MASTER_KEY,
- * VAULT_TOKEN, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), every variable whose name says
- * credential (…_TOKEN, …_SECRET, …_PASSWORD, …_KEY) with a value of 8 characters or more, and
- * the password in a proxy URL. Called once when ltc starts, before any command runs.
+ * ltc's credentials found in `env`: the named ones (LTC_MASTER_KEY, VAULT_TOKEN,
+ * AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), every variable whose name says credential (…_TOKEN,
+ * …_SECRET, …_PASSWORD, …_KEY) with a value of 8 characters or more, and the password in a proxy URL.
  */
-export function registerCredentials(env: NodeJS.ProcessEnv, masker: Masker): void {
+export function credentialValues(env: NodeJS.ProcessEnv): string[] {
+  const found: string[] = [];
   for (const name in env) {
     const value = env[name];
     if (!value) continue;
     if (LTC_CREDENTIALS.includes(name)) {
-      masker.add(value);
-      if (value.trim() !== value) masker.add(value.trim());
+      found.push(value);
+      if (value.trim() !== value) found.push(value.trim());
     } else if (CREDENTIAL_NAME.test(name) && value.length >= MIN_CREDENTIAL_LENGTH && !/^\/|^[A-Za-z]:\\/.test(value)) {
-      masker.add(value);
+      found.push(value);
     } else if (/_proxy$/i.test(name)) {
       try {
         const password = new URL(value).password;
-        if (password) masker.add(decodeURIComponent(password));
+        if (password) found.push(decodeURIComponent(password));
       } catch {
         /* not a URL */
       }
     }
   }
+  return found;
+}
+
+/** Registers every credential in `env` with the masker; called once when ltc starts, before any command runs. */
+export function registerCredentials(env: NodeJS.ProcessEnv, masker: Masker): void {
+  for (const value of credentialValues(env)) masker.add(value);
 }

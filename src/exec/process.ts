@@ -4,7 +4,11 @@
  * must know the processes — the gates' exit guard that kills their groups on a hard exit, a test
  * that records or refuses calls — subscribes here instead of patching node.
  */
-import { spawn, spawnSync, type ChildProcess, type SpawnOptions, type SpawnSyncOptions, type SpawnSyncReturns } from 'node:child_process';
+import type { ChildProcess, SpawnOptions, SpawnSyncOptions, SpawnSyncReturns } from 'node:child_process';
+
+// Loaded on the first start: importing node:child_process costs ~10 ms, which a command that
+// starts nothing (ltc releases, ltc secrets get) need not pay.
+const childProcess = () => process.getBuiltinModule('node:child_process');
 
 export type { ChildProcess, SpawnOptions };
 
@@ -16,7 +20,7 @@ export class ProcessPort {
   /** Starts `argv[0]` with the rest as its arguments (never through a shell). */
   start(argv: readonly string[], opts: SpawnOptions = {}): ChildProcess {
     if (!argv[0]) throw new Error('no program to start (empty argv)');
-    const child = spawn(argv[0], argv.slice(1), { ...opts, shell: false });
+    const child = childProcess().spawn(argv[0], argv.slice(1), { ...opts, shell: false });
     for (const listener of this.listeners) listener(child, argv);
     return child;
   }
@@ -24,7 +28,7 @@ export class ProcessPort {
   /** Runs to the end, blocking (only for setup outside any command's hot path). */
   runSync(argv: readonly string[], opts: SpawnSyncOptions = {}): SpawnSyncReturns<Buffer> {
     if (!argv[0]) throw new Error('no program to run (empty argv)');
-    return spawnSync(argv[0], argv.slice(1), { ...opts, shell: false, encoding: 'buffer' }) as SpawnSyncReturns<Buffer>;
+    return childProcess().spawnSync(argv[0], argv.slice(1), { ...opts, shell: false, encoding: 'buffer' });
   }
 
   /** Calls `listener` with every process started from now on; returns the unsubscribe. */

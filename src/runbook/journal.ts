@@ -7,7 +7,7 @@
  * about 10% of a 200-step runbook of `true`, see bench/runbook.mjs).
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../core/random-hex.js';
 import { join } from 'node:path';
 import type { Masker } from '../core/masker.js';
 import type { OutputValue } from './step-type.js';
@@ -82,7 +82,7 @@ const SYNC_INTERVAL_MS = 1000;
 export function newRunId(runbook: string, now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   const slug = runbook.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'run';
-  return `${stamp}-${slug}-${randomBytes(2).toString('hex')}`;
+  return `${stamp}-${slug}-${randomHex(2)}`;
 }
 
 export function runsDir(stateDir: string): string {

@@ -9,7 +9,7 @@
  * renamed away (atomic; of two takers only one succeeds), checked to be the same stale lock that
  * was read, and the new lock is linked in. A lock of another host is never considered stale.
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../../core/random-hex.js';
 import { hostname, userInfo } from 'node:os';
 import { link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -100,7 +100,7 @@ export async function readLockState(file: string): Promise<LockState> {
 
 /** Creates the lock file with `info` if the name is free; false when it exists. */
 async function tryCreate(file: string, info: LockInfo): Promise<boolean> {
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const tmp = `${file}.${process.pid}.${randomHex(4)}.tmp`;
   await writeFile(tmp, JSON.stringify(info) + '\n', { mode: 0o644 });
   try {
     await link(tmp, file);
@@ -118,7 +118,7 @@ async function tryCreate(file: string, info: LockInfo): Promise<boolean> {
  * (false: another process took it over meanwhile, and its fresh lock was put back).
  */
 async function removeStale(file: string, stale: LockState & { state: 'stale' }): Promise<boolean> {
-  const grave = `${file}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const grave = `${file}.stale-${process.pid}-${randomHex(4)}`;
   try {
     await rename(file, grave);
   } catch (err) {

@@ -1,5 +1,5 @@
 /** Release folders and the `current` / `previous` links of the local target. */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../../core/random-hex.js';
 import { existsSync } from 'node:fs';
 import { mkdir, open, readFile, readdir, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -69,7 +69,7 @@ async function fsyncDir(dir: string): Promise<void> {
 
 /** Points `link` at `releases/<name>` atomically: a new symlink, renamed over the old one. */
 export async function pointLink(root: string, link: string, name: string): Promise<void> {
-  const tmp = join(root, `.${basename(link)}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`);
+  const tmp = join(root, `.${basename(link)}.tmp-${process.pid}-${randomHex(3)}`);
   await symlink(join('releases', name), tmp);
   try {
     await rename(tmp, link);

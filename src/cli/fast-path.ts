@@ -1,0 +1,95 @@
+/**
+ * What the fast paths of read-only commands share (`ltc secrets get`, `ltc releases`: see
+ * bin/ltc.js): they run before the CLI framework loads — no commander, no yaml, no zod — from the
+ * validated config in the config cache (src/config/cache.ts), which every full load writes. Each
+ * returns undefined for anything it does not handle (another flag, a stale or missing cache, any
+ * error), and the normal path then runs and renders errors as always.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { cacheKey, readCachedConfig } from '../config/cache.js';
+import { createLoadedConfig, type LoadedConfig } from '../config/load.js';
+import type { EnvironmentConfig } from '../config/schema/index.js';
+import { loadPalette, type Palette } from '../core/output.js';
+import { credentialValues } from '../exec/child-env.js';
+
+const CONFIG_FILE = 'ltc.config.yaml';
+
+export interface FastArgs {
+  /** The words after the command's own words that are not flags. */
+  positional: string[];
+  env?: string;
+  config?: string;
+  json: boolean;
+  noColor: boolean;
+}
+
+/**
+ * `args` starting with `command` (e.g. ['secrets', 'get']), then only --env, --config, --json,
+ * --no-color and positional words; anything else is undefined.
+ */
+export function parseFastArgs(args: readonly string[], command: readonly string[]): FastArgs | undefined {
+  if (command.some((w, i) => args[i] !== w)) return undefined;
+  const p: FastArgs = { positional: [], json: false, noColor: false };
+  for (let i = command.length; i < args.length; i++) {
+    const a = args[i]!;
+    const eq = a.indexOf('=');
+    const flag = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
+    const inline = a.startsWith('--') && eq > 0 ? a.slice(eq + 1) : undefined;
+    if (flag === '--env' || flag === '--config') {
+      const value = inline ?? args[++i];
+      if (value === undefined || value === '' || value.startsWith('-')) return undefined;
+      if (flag === '--env') p.env = value;
+      else p.config = value;
+    } else if (a === '--json') p.json = true;
+    else if (a === '--no-color') p.noColor = true;
+    else if (a.startsWith('-')) return undefined;
+    else p.positional.push(a);
+  }
+  return p;
+}
+
+function findConfig(cwd: string, explicit: string | undefined): string | undefined {
+  if (explicit) {
+    const f = resolve(cwd, explicit);
+    return existsSync(f) ? f : undefined;
+  }
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    const candidate = join(dir, CONFIG_FILE);
+    if (existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+export interface FastEnvironment {
+  name: string;
+  env: EnvironmentConfig;
+  loaded: LoadedConfig;
+  stateDir: string;
+}
+
+/** The environment the normal path would choose, from the cached config; undefined when not cached. */
+export async function cachedEnvironment(p: FastArgs, env: NodeJS.ProcessEnv, cwd: string): Promise<FastEnvironment | undefined> {
+  const file = findConfig(cwd, p.config ?? (env.LTC_CONFIG || undefined));
+  if (!file) return undefined;
+  const config = await readCachedConfig(await cacheKey(file, readFileSync(file, 'utf8')), env);
+  if (!config) return undefined;
+  const loaded = createLoadedConfig(file, config);
+  const chosen = loaded.environment(p.env ?? (env.LTC_ENV || undefined));
+  return { ...chosen, loaded, stateDir: env.LTC_STATE_DIR || join(dirname(file), '.ltc') };
+}
+
+/**
+ * Prints a command's result as the normal path does: one JSON document or the text. A fast path
+ * prints metadata (names, paths, dates, commits) and loads no secret value; should a credential
+ * from the environment still show up in it, the normal path runs instead and masks every form of it.
+ */
+export async function printFast(p: FastArgs, env: NodeJS.ProcessEnv, result: (c: Palette) => Promise<{ data: Record<string, unknown>; text: string }>): Promise<number | undefined> {
+  const noColorEnv = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
+  const color = !p.noColor && !p.json && !noColorEnv && Boolean(process.stdout.isTTY) && env.TERM !== 'dumb';
+  const r = await result(await loadPalette(color));
+  const out = p.json ? JSON.stringify({ ok: true, ...r.data }, null, 2) : r.text;
+  if (credentialValues(env).some((v) => v.length >= 4 && out.includes(v))) return undefined;
+  process.stdout.write(out + '\n');
+  return 0;
+}

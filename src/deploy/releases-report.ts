@@ -1,0 +1,58 @@
+/**
+ * `ltc releases` on a local target: the releases newest first (current and previous marked), the
+ * last outcome of each from the revisions log, partial folders and whether the app runs. Shared by
+ * the command (src/deploy/cli.ts) and its fast path (src/deploy/releases-fast.ts).
+ */
+import type { LoadedConfig } from '../config/load.js';
+import type { EnvironmentConfig } from '../config/schema/index.js';
+import type { Palette } from '../core/output.js';
+import { openTarget } from '../targets/index.js';
+import { listPartials } from '../targets/local/releases.js';
+import { lastOutcomes } from './history.js';
+
+export async function releasesReport(name: string, env: EnvironmentConfig, loaded: LoadedConfig, c: Palette): Promise<{ data: Record<string, unknown>; text: string }> {
+  const target = openTarget(name, env, loaded);
+  const releases = await target.listReleases();
+  const status = await target.status();
+  const lastOutcome = await lastOutcomes(target, releases);
+  const partials = await listPartials(target.paths.releases);
+  const rows = releases.map((r) => ({
+    name: r.name,
+    mark: r.current ? 'current' : r.previous ? 'previous' : '',
+    rc: r.meta?.rc ?? null,
+    commit: r.meta?.commit ?? null,
+    createdAt: r.meta?.createdAt ?? new Date(r.createdMs).toISOString(),
+    actor: r.meta?.actor ?? null,
+    last: lastOutcome.get(r.name) ?? null,
+    dir: r.dir,
+  }));
+  const w = Math.max(7, ...rows.map((r) => r.name.length));
+  const lines = rows.map((r) => {
+    const mark = r.mark === 'current' ? c.green('* current ') : r.mark === 'previous' ? c.yellow('  previous') : '          ';
+    return `${mark}  ${r.name.padEnd(w)}  ${(r.commit ?? '').slice(0, 12).padEnd(12)}  ${r.createdAt}  ${c.dim(`${r.actor ?? ''}${r.last ? `, last: ${r.last}` : ''}`)}`;
+  });
+  const app =
+    status.mode === 'service'
+      ? 'app managed by the service command'
+      : status.running
+        ? `app: pid ${status.pid} runs ${status.release}${status.unrecorded ? ` WITHOUT a pid file (pids ${status.unrecorded.join(', ')}; the next deploy, rollback or ltc stop ends them)` : ''}`
+        : `app: not running${status.stale ? ` (stale pid file: pid ${status.pid} is gone)` : ''}`;
+  const text = [
+    c.bold(`releases of ${name} (${target.description}), newest first:`),
+    ...(lines.length ? [c.dim(`${' '.repeat(10)}  ${'RELEASE'.padEnd(w)}  ${'COMMIT'.padEnd(12)}  ${'CREATED'.padEnd(24)}  BY, LAST OUTCOME`), ...lines] : ['  (none yet)']),
+    ...(partials.length ? [c.yellow(`incomplete (left by an interrupted deploy, removed by the next one): ${partials.join(', ')}`)] : []),
+    c.dim(`${app}; log ${status.logFile}; history ${target.paths.revisions}`),
+  ].join('\n');
+  return {
+    data: {
+      environment: name,
+      root: target.root,
+      current: releases.find((r) => r.current)?.name ?? null,
+      previous: releases.find((r) => r.previous)?.name ?? null,
+      releases: rows,
+      partial: partials,
+      app: { running: status.running, pid: status.pid ?? null, release: status.release ?? null, logFile: status.logFile, ...(status.unrecorded ? { unrecorded: status.unrecorded } : {}) },
+    },
+    text,
+  };
+}

@@ -26,7 +26,7 @@ describe('ltc demo --hosts', () => {
   });
 
   it('runs the story on three hosts behind HAProxy: every stage as expected, 0 failed requests under load, nothing left running', async () => {
-    const r = await runLtc(['demo', '--hosts', '3', '--json'], { timeout: 240_000 });
+    const r = await runLtc(['demo', '--hosts', '3', '--json'], { timeout: 420_000 });
     expect(r.code, r.stderr.slice(-3000)).toBe(0);
     const doc = r.json as { workspace: string; hosts: number; load: { requests: number; failed: number }; stages: Array<{ command: string; exitCode: number; ok: boolean }> };
     expect(doc.hosts).toBe(3);
@@ -43,5 +43,5 @@ describe('ltc demo --hosts', () => {
     expect(doc.load.failed).toBe(0);
     await new Promise((res) => setTimeout(res, 300));
     expect(await processesMentioning(doc.workspace)).toEqual([]);
-  }, 300_000);
+  }, 450_000);
 });

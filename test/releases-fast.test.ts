@@ -4,30 +4,20 @@
  * package; anything else (--hosts, an unknown environment, no cached config, a credential that
  * would need masking) is answered by the full CLI.
  */
-import { rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fastReleases } from '../src/deploy/releases-fast.js';
-import { cleanupTempDirs, LTC } from './helpers/cli.js';
+import { cleanupTempDirs } from './helpers/cli.js';
+import { tracedLtc } from './helpers/load-trace.js';
 import { currentRelease, makeStage, releaseMeta, stopStage, type Stage } from './helpers/deploy.js';
 
 let s: Stage;
 let env: Record<string, string>;
 
-const HOOK = `import { registerHooks } from 'node:module';
-const seen = new Set();
-registerHooks({ resolve(spec, ctx, next) { const r = next(spec, ctx); const m = r.url.match(/node_modules\\/((@[^/]+\\/)?[^/]+)/); if (m && !seen.has(m[1])) { seen.add(m[1]); process.stderr.write('PKG ' + m[1] + '\\n'); } if (/dist\\/(bundle\\/main|src\\/cli\\/main)\\.js$/.test(r.url)) process.stderr.write('PKG ltc-full-cli\\n'); return r; } });
-process.on('exit', () => { for (const m of ['child_process', 'crypto']) if (process.moduleLoadList.includes('NativeModule ' + m)) process.stderr.write('PKG node:' + m + '\\n'); });
-`;
-
-/** ltc with a resolve hook that reports npm packages, the full CLI and node:child_process/crypto. */
-async function traced(args: string[], extra: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string; loaded: string[] }> {
-  const hook = join(s.dir, 'hook.mjs');
-  await writeFile(hook, HOOK);
-  const r = await execa(process.execPath, ['--import', hook, LTC, ...args], { cwd: s.ops, env: { ...env, NO_COLOR: '1', CI: 'true', ...extra }, reject: false });
-  const loaded = r.stderr.split('\n').filter((l) => l.startsWith('PKG ')).map((l) => l.slice(4));
-  return { code: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr, loaded };
+/** ltc with the load-trace hook (npm packages, the full CLI, node:child_process/crypto). */
+function traced(args: string[], extra: Record<string, string> = {}) {
+  return tracedLtc(args, { cwd: s.ops, hookDir: s.dir, env: { ...env, ...extra } });
 }
 
 beforeAll(async () => {

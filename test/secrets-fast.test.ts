@@ -4,27 +4,19 @@
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fastSecretsGet } from '../src/secrets/fast.js';
-import { cleanupTempDirs, LTC } from './helpers/cli.js';
+import { cleanupTempDirs } from './helpers/cli.js';
+import { tracedLtc } from './helpers/load-trace.js';
 import { fileEnv, makeOps, type Ops } from './helpers/secrets.js';
 
 afterAll(cleanupTempDirs);
 
-const HOOK = `import { registerHooks } from 'node:module';
-const seen = new Set();
-registerHooks({ resolve(spec, ctx, next) { const r = next(spec, ctx); const m = r.url.match(/node_modules\\/((@[^/]+\\/)?[^/]+)/); if (m && !seen.has(m[1])) { seen.add(m[1]); process.stderr.write('PKG ' + m[1] + '\\n'); } if (/dist\\/(bundle\\/main|src\\/cli\\/main)\\.js$/.test(r.url)) process.stderr.write('PKG ltc-full-cli\\n'); return r; } });
-`;
-
-/** Runs ltc with a resolve hook that reports every npm package loaded (and `ltc-full-cli` for the full CLI, bundled or not). */
+/** ltc with the load-trace hook: `packages` is what it reported (npm packages, `ltc-full-cli`). */
 async function traced(ops: Ops, args: string[]): Promise<{ code: number; stdout: string; packages: string[] }> {
-  const hook = join(ops.dir, 'hook.mjs');
-  await writeFile(hook, HOOK);
-  const r = await execa(process.execPath, ['--import', hook, LTC, ...args], { cwd: ops.dir, env: { ...ops.env, NO_COLOR: '1', CI: 'true' }, reject: false });
-  const packages = r.stderr.split('\n').filter((l) => l.startsWith('PKG ')).map((l) => l.slice(4));
-  return { code: r.exitCode ?? -1, stdout: r.stdout, packages };
+  const r = await tracedLtc(args, { cwd: ops.dir, hookDir: ops.dir, env: ops.env });
+  return { code: r.code, stdout: r.stdout, packages: r.loaded.filter((p) => !p.startsWith('node:')) };
 }
 
 describe('secrets get fast path', () => {

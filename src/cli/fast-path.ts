@@ -5,15 +5,13 @@
  * returns undefined for anything it does not handle (another flag, a stale or missing cache, any
  * error), and the normal path then runs and renders errors as always.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { cacheKey, readCachedConfig } from '../config/cache.js';
-import { createLoadedConfig, type LoadedConfig } from '../config/load.js';
+import { createLoadedConfig, findConfigFile, type LoadedConfig } from '../config/load.js';
 import type { EnvironmentConfig } from '../config/schema/index.js';
-import { loadPalette, type Palette } from '../core/output.js';
+import { colorWanted, loadPalette, type Palette } from '../core/output.js';
+import { stateDirFor } from '../core/paths.js';
 import { credentialValues } from '../exec/child-env.js';
-
-const CONFIG_FILE = 'ltc.config.yaml';
 
 export interface FastArgs {
   /** The words after the command's own words that are not flags. */
@@ -49,18 +47,6 @@ export function parseFastArgs(args: readonly string[], command: readonly string[
   return p;
 }
 
-function findConfig(cwd: string, explicit: string | undefined): string | undefined {
-  if (explicit) {
-    const f = resolve(cwd, explicit);
-    return existsSync(f) ? f : undefined;
-  }
-  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
-    const candidate = join(dir, CONFIG_FILE);
-    if (existsSync(candidate)) return candidate;
-    if (dirname(dir) === dir) return undefined;
-  }
-}
-
 export interface FastEnvironment {
   name: string;
   env: EnvironmentConfig;
@@ -68,15 +54,18 @@ export interface FastEnvironment {
   stateDir: string;
 }
 
-/** The environment the normal path would choose, from the cached config; undefined when not cached. */
+/**
+ * The environment the normal path would choose, from the cached config; undefined when not
+ * cached. Throws where the normal path would fail (no config file, unknown environment): the
+ * callers then hand over to it, so that it renders the error.
+ */
 export async function cachedEnvironment(p: FastArgs, env: NodeJS.ProcessEnv, cwd: string): Promise<FastEnvironment | undefined> {
-  const file = findConfig(cwd, p.config ?? (env.LTC_CONFIG || undefined));
-  if (!file) return undefined;
+  const file = findConfigFile(cwd, p.config, env.LTC_CONFIG || undefined);
   const config = await readCachedConfig(await cacheKey(file, readFileSync(file, 'utf8')), env);
   if (!config) return undefined;
   const loaded = createLoadedConfig(file, config);
   const chosen = loaded.environment(p.env ?? (env.LTC_ENV || undefined));
-  return { ...chosen, loaded, stateDir: env.LTC_STATE_DIR || join(dirname(file), '.ltc') };
+  return { ...chosen, loaded, stateDir: stateDirFor(file, env) };
 }
 
 /**
@@ -85,9 +74,7 @@ export async function cachedEnvironment(p: FastArgs, env: NodeJS.ProcessEnv, cwd
  * from the environment still show up in it, the normal path runs instead and masks every form of it.
  */
 export async function printFast(p: FastArgs, env: NodeJS.ProcessEnv, result: (c: Palette) => Promise<{ data: Record<string, unknown>; text: string }>): Promise<number | undefined> {
-  const noColorEnv = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
-  const color = !p.noColor && !p.json && !noColorEnv && Boolean(process.stdout.isTTY) && env.TERM !== 'dumb';
-  const r = await result(await loadPalette(color));
+  const r = await result(await loadPalette(colorWanted(!p.noColor, env, Boolean(process.stdout.isTTY))));
   const out = p.json ? JSON.stringify({ ok: true, ...r.data }, null, 2) : r.text;
   if (credentialValues(env).some((v) => v.length >= 4 && out.includes(v))) return undefined;
   process.stdout.write(out + '\n');

@@ -5,7 +5,7 @@ import { createContext, type Context, type GlobalOptions } from '../core/context
 import { EXIT_CODE_TABLE, ExitCode, InterruptedError, LtcError, UsageError, toLtcError } from '../core/errors.js';
 import { processMasker } from '../core/masker.js';
 import { registerCredentials } from '../exec/child-env.js';
-import { Output, loadPalette, type Palette } from '../core/output.js';
+import { Output, colorWanted, loadPalette, type Palette } from '../core/output.js';
 import { Prompter } from '../ui/prompt.js';
 import type { CommandDef, CommandResult } from './define.js';
 import { loadGroups } from './registry.js';
@@ -17,7 +17,6 @@ import { closest, didYouMean } from '../core/suggest.js';
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 function globalOptionsFrom(raw: Record<string, unknown>, env: NodeJS.ProcessEnv, isTTY: boolean): GlobalOptions {
-  const noColorEnv = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
   return {
     config: raw.config as string | undefined,
     env: (raw.env as string | undefined) ?? (env.LTC_ENV || undefined),
@@ -26,7 +25,7 @@ function globalOptionsFrom(raw: Record<string, unknown>, env: NodeJS.ProcessEnv,
     dryRun: raw.dryRun === true,
     verbose: raw.verbose === true,
     debug: raw.debug === true,
-    color: raw.color !== false && !noColorEnv && isTTY && env.TERM !== 'dumb',
+    color: colorWanted(raw.color !== false, env, isTTY),
     approve: (raw.approve as string[] | undefined) ?? [],
   };
 }

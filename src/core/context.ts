@@ -1,11 +1,12 @@
 import type { ProcessPort } from '../exec/process.js';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { LoadedConfig } from '../config/load.js';
 import type { EnvironmentConfig } from '../config/schema/index.js';
 import type { Masker } from './masker.js';
 import type { Output } from './output.js';
 import type { Prompter } from '../ui/prompt.js';
 import { registerAuditKeySource, type AuditKey } from '../audit/key-source.js';
+import { stateDirFor } from './paths.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -60,7 +61,7 @@ export function createContext(init: Omit<Context, 'config' | 'environment' | 'st
     async stateDir() {
       if (init.env.LTC_STATE_DIR) return init.env.LTC_STATE_DIR;
       try {
-        return join(dirname((await ctx.config()).file), '.ltc');
+        return stateDirFor((await ctx.config()).file, init.env);
       } catch {
         return join(init.cwd, '.ltc');
       }

@@ -13,3 +13,8 @@ export function packageRoot(): string {
   }
   throw new Error('cannot find the ltc package root');
 }
+
+/** ltc's state folder: LTC_STATE_DIR, else `.ltc/` next to the config file. */
+export function stateDirFor(configFile: string, env: NodeJS.ProcessEnv): string {
+  return env.LTC_STATE_DIR || join(dirname(configFile), '.ltc');
+}

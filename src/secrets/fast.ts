@@ -6,7 +6,6 @@
  * path runs (and renders errors) as always.
  */
 import { readFileSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
 import { cachedEnvironment, parseFastArgs, printFast } from '../cli/fast-path.js';
 import { defaultStorePath, describeMeta, describeResult, isStoreEnvelope } from './format.js';
 
@@ -19,7 +18,7 @@ export async function fastSecretsGet(args: readonly string[], env: NodeJS.Proces
     const chosen = await cachedEnvironment(p, env, cwd);
     const config = chosen?.env.secrets;
     if (!chosen || !config || config.backend !== 'file') return undefined;
-    const store = config.path ? (isAbsolute(config.path) ? config.path : resolve(chosen.loaded.dir, config.path)) : defaultStorePath(chosen.stateDir, chosen.name);
+    const store = config.path ? chosen.loaded.resolvePath(config.path) : defaultStorePath(chosen.stateDir, chosen.name);
     const envelope: unknown = JSON.parse(readFileSync(store, 'utf8'));
     if (!isStoreEnvelope(envelope)) return undefined;
     const secret = envelope.meta.secrets[name];

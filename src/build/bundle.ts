@@ -8,6 +8,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { packageRoot } from '../core/paths.js';
+import { builtinsByGetBuiltinModule } from './builtins-plugin.js';
 
 const EXTERNAL = ['@aws-sdk/*', 'node-vault', '@secretlint/*', 'secretlint', 'listr2', '@inquirer/*', 'chalk', 'execa', 'zx', 'undici', 'pg', 're2js'];
 
@@ -40,8 +41,8 @@ export async function bundle(root = packageRoot()): Promise<string> {
     outdir,
     external: EXTERNAL,
     // yaml and commander are CommonJS: their require() calls need a require in ESM chunks.
-    banner: { js: "import { createRequire as __ltcCreateRequire } from 'node:module'; const require = __ltcCreateRequire(import.meta.url);" },
-    plugins: [zodEnglishOnly],
+    banner: { js: "const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);" },
+    plugins: [zodEnglishOnly, builtinsByGetBuiltinModule],
     logLevel: 'warning',
   };
   await build({ ...common, entryPoints: { main: join(root, 'dist', 'src', 'cli', 'main.js') }, splitting: true });
@@ -50,7 +51,7 @@ export async function bundle(root = packageRoot()): Promise<string> {
   // and a read, which is what a fast path is short of.
   const fast = { 'fast-secrets-get': ['secrets', 'fast.js'], 'fast-releases': ['deploy', 'releases-fast.js'] };
   for (const [name, path] of Object.entries(fast)) {
-    await build({ ...common, entryPoints: { [name]: join(root, 'dist', 'src', ...path) }, splitting: true, chunkNames: `${name}-[hash]` });
+    await build({ ...common, entryPoints: { [name]: join(root, 'dist', 'src', ...path) }, splitting: process.env.LTC_FAST_SPLIT !== '0', chunkNames: `${name}-[hash]` });
   }
   return outdir;
 }

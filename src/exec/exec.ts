@@ -98,7 +98,11 @@ export async function execCommand(argv: readonly string[], opts: ExecOptions, ma
   });
   const pid = child.pid;
   if (pid !== undefined) trackGroup(pid);
-  if (opts.input !== undefined) child.stdin?.end(opts.input);
+  if (opts.input !== undefined) {
+    // EPIPE when the child ends before reading its input (an ssh whose server died): its exit status says what happened.
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(opts.input);
+  }
   let output = '';
   let stdout = '';
   let stderr = '';

@@ -73,7 +73,10 @@ export function runGitBytes(args: readonly string[], opts: GitOptions = {}): Pro
       env: opts.callerRepoEnv ? childEnv(process.env, undefined, 'git') : gitEnv(),
       stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
-    if (opts.input !== undefined) child.stdin!.end(opts.input);
+    if (opts.input !== undefined) {
+      child.stdin!.on('error', () => undefined); // EPIPE when git ends before reading: judged by its exit code
+      child.stdin!.end(opts.input);
+    }
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout!.on('data', (b: Buffer) => out.push(b));

@@ -15,6 +15,10 @@ describe('builtins plugin (bundles import node: builtins through process.getBuil
     expect(importedBuiltinNames("import * as fs from 'node:fs';", 'node:fs')).toBeUndefined();
     expect(importedBuiltinNames("export { join } from 'node:path';", 'node:path')).toBeUndefined();
     expect(importedBuiltinNames("import { join } from 'node:path/posix';", 'node:path')).toEqual([]);
+    expect(builtinModuleSource('node:fs/promises', ['readFile'])).toBe(
+      'let builtin;\nconst load = () => (builtin ??= process.getBuiltinModule("node:fs/promises"));\nexport const readFile = (...args) => load().readFile(...args);\n',
+    );
+    expect(builtinModuleSource('node:fs/promises', ['constants', 'readFile'])).toMatch(/^const builtin = process.getBuiltinModule/);
     expect(builtinModuleSource('node:fs', ['default', 'readFileSync'])).toBe(
       'const builtin = process.getBuiltinModule("node:fs");\nexport default builtin;\nexport const readFileSync = builtin.readFileSync;\n',
     );
@@ -22,14 +26,14 @@ describe('builtins plugin (bundles import node: builtins through process.getBuil
 
   it('bundles code that then runs with no ES import of a builtin left, and leaves namespace imports alone', async () => {
     const entry = join(dir, 'entry.js');
-    writeFileSync(entry, "import { readFileSync } from 'node:fs';\nimport path, { join } from 'node:path';\nimport * as os from 'node:os';\nexport const out = [typeof readFileSync, path.sep, join('a', 'b'), typeof os.homedir];\n");
+    writeFileSync(entry, "import { readFileSync } from 'node:fs';\nimport { readFile } from 'node:fs/promises';\nimport path, { join } from 'node:path';\nimport * as os from 'node:os';\nexport const out = [typeof readFileSync, path.sep, join('a', 'b'), typeof os.homedir, (await readFile(import.meta.filename, 'utf8')).includes('getBuiltinModule')];\n");
     const r = await build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'node', write: false, plugins: [builtinsByGetBuiltinModule] });
     const code = r.outputFiles[0]!.text;
-    expect(code).not.toMatch(/from ["']node:(fs|path)["']/);
+    expect(code).not.toMatch(/from ["']node:(fs|fs\/promises|path)["']/);
     expect(code).toMatch(/from ["']node:os["']/);
     const file = join(dir, 'out.mjs');
     writeFileSync(file, code);
     const mod = (await import(file)) as { out: string[] };
-    expect(mod.out).toEqual(['function', '/', 'a/b', 'function']);
+    expect(mod.out).toEqual(['function', '/', 'a/b', 'function', true]);
   });
 });

@@ -15,7 +15,7 @@ import { currentRelease, makeStage, releaseMeta, stopStage, type Stage } from '.
 let s: Stage;
 let env: Record<string, string>;
 
-/** ltc with the load-trace hook (npm packages, the full CLI, node:child_process/crypto). */
+/** ltc with the load-trace hook (npm packages, the full CLI, the costlier builtins). */
 function traced(args: string[], extra: Record<string, string> = {}) {
   return tracedLtc(args, { cwd: s.ops, hookDir: s.dir, env: { ...env, ...extra } });
 }
@@ -33,7 +33,7 @@ afterAll(async () => {
 });
 
 describe('ltc releases fast path', () => {
-  it('prints what the full CLI prints (text and --json), loading no npm package, no child_process, no crypto', async () => {
+  it('prints what the full CLI prints (text and --json), loading no npm package, no child_process, crypto, fs/promises or stream', async () => {
     const fast = await traced(['releases', '--env', 'staging']);
     const fastJson = await traced(['releases', '--env=staging', '--json']);
     expect(fast.code, fast.stderr).toBe(0);
@@ -48,6 +48,7 @@ describe('ltc releases fast path', () => {
     const fullJson = await traced(['releases', '--env', 'staging', '--json'], { LTC_NO_CONFIG_CACHE: '1' });
     expect(full.loaded).toContain('ltc-full-cli');
     expect(full.loaded).toContain('node:child_process'); // the hook sees it (commander imports it)
+    expect(full.loaded).toContain('node:net'); // process.stdout on a pipe
     expect(fast.stdout).toBe(full.stdout);
     expect(JSON.parse(fastJson.stdout)).toEqual(JSON.parse(fullJson.stdout));
     expect(JSON.parse(fastJson.stdout)).toMatchObject({ ok: true, environment: 'staging', current: cur, previous: null, releases: [{ name: cur, mark: 'current', last: 'deploy ok' }] });

@@ -14,9 +14,9 @@ import { fileEnv, makeOps, type Ops } from './helpers/secrets.js';
 afterAll(cleanupTempDirs);
 
 /** ltc with the load-trace hook: `packages` is what it reported (npm packages, `ltc-full-cli`). */
-async function traced(ops: Ops, args: string[]): Promise<{ code: number; stdout: string; packages: string[] }> {
+async function traced(ops: Ops, args: string[]): Promise<{ code: number; stdout: string; packages: string[]; builtins: string[] }> {
   const r = await tracedLtc(args, { cwd: ops.dir, hookDir: ops.dir, env: ops.env });
-  return { code: r.code, stdout: r.stdout, packages: r.loaded.filter((p) => !p.startsWith('node:')) };
+  return { code: r.code, stdout: r.stdout, packages: r.loaded.filter((p) => !p.startsWith('node:')), builtins: r.loaded.filter((p) => p.startsWith('node:')) };
 }
 
 describe('secrets get fast path', () => {
@@ -30,6 +30,9 @@ describe('secrets get fast path', () => {
     expect(fastText.code).toBe(0);
     expect(fastText.packages).toEqual([]);
     expect(fastJson.packages).toEqual([]);
+    // Nor the costlier builtins: child_process, crypto, fs/promises, net/tty (process.stdout).
+    expect(fastText.builtins).toEqual([]);
+    expect(fastJson.builtins).toEqual([]);
     expect(fastText.stdout).toContain('current');
 
     // Without the cache the full CLI answers (and writes the cache again).

@@ -41,7 +41,8 @@ export async function bundle(root = packageRoot()): Promise<string> {
     outdir,
     external: EXTERNAL,
     // yaml and commander are CommonJS: their require() calls need a require in ESM chunks.
-    banner: { js: "const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);" },
+    // Made on the first require(): createRequire costs about a millisecond, and the fast paths never call it.
+    banner: { js: "let __ltcRequire; const require = (id) => (__ltcRequire ??= process.getBuiltinModule('node:module').createRequire(import.meta.url))(id);" },
     plugins: [zodEnglishOnly, builtinsByGetBuiltinModule],
     logLevel: 'warning',
   };

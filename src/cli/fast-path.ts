@@ -11,6 +11,7 @@ import { createLoadedConfig, findConfigFile, type LoadedConfig } from '../config
 import type { EnvironmentConfig } from '../config/schema/index.js';
 import { colorWanted, loadPalette, type Palette } from '../core/output.js';
 import { stateDirFor } from '../core/paths.js';
+import { stdoutIsTerminal, writeStdoutSync } from '../core/stdout-sync.js';
 import { credentialValues } from '../exec/child-env.js';
 
 export interface FastArgs {
@@ -74,9 +75,9 @@ export async function cachedEnvironment(p: FastArgs, env: NodeJS.ProcessEnv, cwd
  * from the environment still show up in it, the normal path runs instead and masks every form of it.
  */
 export async function printFast(p: FastArgs, env: NodeJS.ProcessEnv, result: (c: Palette) => Promise<{ data: Record<string, unknown>; text: string }>): Promise<number | undefined> {
-  const r = await result(await loadPalette(colorWanted(!p.noColor, env, Boolean(process.stdout.isTTY))));
+  const r = await result(await loadPalette(colorWanted(!p.noColor, env, stdoutIsTerminal)));
   const out = p.json ? JSON.stringify({ ok: true, ...r.data }, null, 2) : r.text;
   if (credentialValues(env).some((v) => v.length >= 4 && out.includes(v))) return undefined;
-  process.stdout.write(out + '\n');
+  writeStdoutSync(out + '\n');
   return 0;
 }

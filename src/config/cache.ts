@@ -1,4 +1,5 @@
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +21,8 @@ async function buildStamp(): Promise<string> {
   // Changes whenever the schema is rebuilt, so a cached result never outlives its schema.
   // Next to this module in dist/src; from the bundle (dist/bundle), the tsc output it was made from.
   const near = fileURLToPath(new URL('./schema/index.js', import.meta.url));
-  const s = (await stat(near).catch(() => undefined)) ?? (await stat(join(packageRoot(), 'dist', 'src', 'config', 'schema', 'index.js')).catch(() => undefined));
+  // Reads here are synchronous (a few small files): the fast paths then never load node:fs/promises.
+  const s = statSync(near, { throwIfNoEntry: false }) ?? statSync(join(packageRoot(), 'dist', 'src', 'config', 'schema', 'index.js'), { throwIfNoEntry: false });
   return s ? `${s.mtimeMs}:${s.size}` : 'none';
 }
 
@@ -57,7 +59,7 @@ interface CacheEntry<T> {
 export async function readCached<T>(kind: CacheKind, key: CacheKey, env: NodeJS.ProcessEnv): Promise<T | undefined> {
   if (env.LTC_NO_CONFIG_CACHE) return undefined;
   try {
-    const entry = JSON.parse(await readFile(join(cacheDir(env, kind), `${key.id}.json`), 'utf8')) as CacheEntry<T>;
+    const entry = JSON.parse(readFileSync(join(cacheDir(env, kind), `${key.id}.json`), 'utf8')) as CacheEntry<T>;
     return entry.source === key.source ? entry.value : undefined;
   } catch {
     return undefined;

@@ -7,9 +7,9 @@ const identity = (s: string) => s;
 const PLAIN: Palette = { red: identity, green: identity, yellow: identity, dim: identity, bold: identity, cyan: identity } as unknown as Palette;
 
 /** Colour is on unless --no-color, NO_COLOR (non-empty), a stream that is no terminal, or TERM=dumb. */
-export function colorWanted(flagAllows: boolean, env: NodeJS.ProcessEnv, isTTY: boolean): boolean {
+export function colorWanted(flagAllows: boolean, env: NodeJS.ProcessEnv, isTTY: boolean | (() => boolean)): boolean {
   const noColorEnv = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
-  return flagAllows && !noColorEnv && isTTY && env.TERM !== 'dumb';
+  return flagAllows && !noColorEnv && env.TERM !== 'dumb' && (typeof isTTY === 'function' ? isTTY() : isTTY);
 }
 
 /** chalk is loaded only when colour is on (and never for --help/--version). */

@@ -2,7 +2,9 @@
  * Reading append-only JSON-lines files (revisions.log, audit.jsonl) from the END, so what a
  * command needs from recent history costs the same whatever the size of the file (issue 17).
  */
-import { open } from 'node:fs/promises';
+// Synchronous reads of one chunk at a time (the generator yields between them): the fast paths
+// then never load node:fs/promises.
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 
 export const TAIL_CHUNK = 64 * 1024;
 
@@ -11,21 +13,21 @@ export const TAIL_CHUNK = 64 * 1024;
  * missing file yields nothing. Lines are split on \n only (JSON lines never hold a raw newline).
  */
 export async function* linesFromEnd(file: string, chunk = TAIL_CHUNK): AsyncGenerator<string> {
-  let handle;
+  let fd: number;
   try {
-    handle = await open(file, 'r');
+    fd = openSync(file, 'r');
   } catch {
     return;
   }
   try {
-    let pos = (await handle.stat()).size;
+    let pos = fstatSync(fd).size;
     // Bytes of a line whose start is in an earlier chunk (not yet seen).
     let carry: Buffer = Buffer.alloc(0);
     while (pos > 0) {
       const len = Math.min(chunk, pos);
       pos -= len;
       const buf = Buffer.alloc(len);
-      await handle.read(buf, 0, len, pos);
+      readSync(fd, buf, 0, len, pos);
       let data = carry.length ? Buffer.concat([buf, carry]) : buf;
       let end = data.length;
       for (let i = data.length - 1; i >= 0; i--) {
@@ -38,29 +40,29 @@ export async function* linesFromEnd(file: string, chunk = TAIL_CHUNK): AsyncGene
     }
     if (carry.length) yield carry.toString('utf8');
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
 /** The last non-empty line of `file` and whether the file ends with a newline; empty file or none: `last` undefined. */
 export async function lastLine(file: string): Promise<{ last?: string; endsWithNewline: boolean; size: number }> {
-  let handle;
+  let fd: number;
   try {
-    handle = await open(file, 'r');
+    fd = openSync(file, 'r');
   } catch {
     return { endsWithNewline: true, size: 0 };
   }
   let size = 0;
   let endsWithNewline = true;
   try {
-    size = (await handle.stat()).size;
+    size = fstatSync(fd).size;
     if (size > 0) {
       const b = Buffer.alloc(1);
-      await handle.read(b, 0, 1, size - 1);
+      readSync(fd, b, 0, 1, size - 1);
       endsWithNewline = b[0] === 0x0a;
     }
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
   for await (const line of linesFromEnd(file)) return { last: line, endsWithNewline, size };
   return { endsWithNewline, size };

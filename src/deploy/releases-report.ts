@@ -6,12 +6,12 @@
 import type { LoadedConfig } from '../config/load.js';
 import type { EnvironmentConfig } from '../config/schema/index.js';
 import type { Palette } from '../core/output.js';
-import { openTarget } from '../targets/index.js';
+import { openLocalReleases } from '../targets/local/open.js';
 import { listPartials } from '../targets/local/releases.js';
 import { lastOutcomes } from './history.js';
 
 export async function releasesReport(name: string, env: EnvironmentConfig, loaded: LoadedConfig, c: Palette): Promise<{ data: Record<string, unknown>; text: string }> {
-  const target = openTarget(name, env, loaded);
+  const target = openLocalReleases(name, env, loaded);
   const releases = await target.listReleases();
   const status = await target.status();
   const lastOutcome = await lastOutcomes(target, releases);

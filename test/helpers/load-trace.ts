@@ -9,9 +9,10 @@ import { LTC } from './cli.js';
  * `node:crypto` when loaded (process.getBuiltinModule bypasses resolve hooks, so moduleLoadList).
  */
 const HOOK = `import { registerHooks } from 'node:module';
+import { writeSync } from 'node:fs';
 const seen = new Set();
-registerHooks({ resolve(spec, ctx, next) { const r = next(spec, ctx); const m = r.url.match(/node_modules\\/((@[^/]+\\/)?[^/]+)/); if (m && !seen.has(m[1])) { seen.add(m[1]); process.stderr.write('PKG ' + m[1] + '\\n'); } if (/dist\\/(bundle\\/main|src\\/cli\\/main)\\.js$/.test(r.url)) process.stderr.write('PKG ltc-full-cli\\n'); return r; } });
-process.on('exit', () => { for (const m of ['child_process', 'crypto']) if (process.moduleLoadList.includes('NativeModule ' + m)) process.stderr.write('PKG node:' + m + '\\n'); });
+registerHooks({ resolve(spec, ctx, next) { const r = next(spec, ctx); const m = r.url.match(/node_modules\\/((@[^/]+\\/)?[^/]+)/); if (m && !seen.has(m[1])) { seen.add(m[1]); writeSync(2, 'PKG ' + m[1] + '\\n'); } if (/dist\\/(bundle\\/main|src\\/cli\\/main)\\.js$/.test(r.url)) writeSync(2, 'PKG ltc-full-cli\\n'); return r; } });
+process.on('exit', () => { for (const m of ['child_process', 'crypto', 'fs/promises', 'net', 'tty']) if (process.moduleLoadList.includes('NativeModule ' + m)) writeSync(2, 'PKG node:' + m + '\\n'); });
 `;
 
 export interface TracedRun {

@@ -1,12 +1,16 @@
 /** Release folders and the `current` / `previous` links of the local target. */
 import { randomHex } from '../../core/random-hex.js';
-import { existsSync } from 'node:fs';
-import { mkdir, open, readFile, readdir, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+// The reads are synchronous (a directory and a few small files): `ltc releases`' fast path then
+// never loads node:fs/promises.
+import { existsSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { mkdir, open, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { ReleaseInfo, ReleaseMeta } from '../target.js';
 
 export const META_FILE = '.ltc-release.json';
-export const PARTIAL_PREFIX = '.partial-';
+import { PARTIAL_PREFIX } from '../layout.js';
+
+export { PARTIAL_PREFIX };
 
 /** `<rc>-<UTC timestamp with ms>`, e.g. rc-2026-03-01-20260301T090000.123Z. */
 export function releaseName(rc: string, at: Date = new Date()): string {
@@ -32,7 +36,7 @@ export function isReleaseName(name: string): boolean {
 
 export async function readMeta(dir: string): Promise<ReleaseMeta | undefined> {
   try {
-    const v = JSON.parse(await readFile(join(dir, META_FILE), 'utf8')) as ReleaseMeta;
+    const v = JSON.parse(readFileSync(join(dir, META_FILE), 'utf8')) as ReleaseMeta;
     return typeof v.rc === 'string' && typeof v.commit === 'string' ? v : undefined;
   } catch {
     return undefined;
@@ -46,7 +50,7 @@ export async function writeMeta(dir: string, meta: ReleaseMeta): Promise<void> {
 /** The release a link (`current`, `previous`) points at: its folder name, or undefined. */
 export async function readReleaseLink(link: string): Promise<string | undefined> {
   try {
-    const target = await readlink(link);
+    const target = readlinkSync(link);
     const name = basename(target);
     return isReleaseName(name) ? name : undefined;
   } catch {
@@ -88,7 +92,7 @@ export async function removeLink(link: string): Promise<void> {
 export async function listReleaseDirs(releasesDir: string, current: string | undefined, previous: string | undefined): Promise<ReleaseInfo[]> {
   let names: string[];
   try {
-    names = await readdir(releasesDir);
+    names = readdirSync(releasesDir);
   } catch {
     return [];
   }
@@ -96,7 +100,7 @@ export async function listReleaseDirs(releasesDir: string, current: string | und
   for (const name of names) {
     if (name.startsWith('.') || !isReleaseName(name)) continue;
     const dir = join(releasesDir, name);
-    const st = await stat(dir).catch(() => undefined);
+    const st = statSync(dir, { throwIfNoEntry: false });
     if (!st?.isDirectory()) continue;
     const meta = await readMeta(dir);
     const createdMs = (meta ? Date.parse(meta.createdAt) : NaN) || timeOfName(name) || st.mtimeMs;
@@ -108,7 +112,7 @@ export async function listReleaseDirs(releasesDir: string, current: string | und
 /** Leftover partial releases (`.partial-*`), e.g. of a deploy killed during its build. */
 export async function listPartials(releasesDir: string): Promise<string[]> {
   try {
-    return (await readdir(releasesDir)).filter((n) => n.startsWith(PARTIAL_PREFIX));
+    return readdirSync(releasesDir).filter((n) => n.startsWith(PARTIAL_PREFIX));
   } catch {
     return [];
   }

@@ -8,47 +8,16 @@
  */
 import { processes, type ChildProcess } from '../../exec/process.js';
 import { closeSync, openSync } from 'node:fs';
-import { appendFile, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { CheckFailedError, InterruptedError } from '../../core/errors.js';
-import { groupAlive, pidAlive, procStartTime, releaseProcesses, signalGroup } from '../proc.js';
-
-export interface PidRecord {
-  pid: number;
-  /** The process group (the pid: the app leads its own group). */
-  pgid: number;
-  procStart?: number;
-  release: string;
-  startedAt: string;
-  command: string[];
-}
-
-export async function readPidFile(file: string): Promise<PidRecord | undefined> {
-  try {
-    const v = JSON.parse(await readFile(file, 'utf8')) as PidRecord;
-    return typeof v.pid === 'number' ? v : undefined;
-  } catch {
-    return undefined;
-  }
-}
+import { groupAlive, procStartTime, releaseProcesses, signalGroup } from '../proc.js';
+import { appState, readPidFile, type PidRecord } from './pid-file.js';
 
 async function writePidFile(file: string, rec: PidRecord): Promise<void> {
   const tmp = `${file}.${process.pid}.tmp`;
   await writeFile(tmp, JSON.stringify(rec) + '\n', { mode: 0o644 });
   await rename(tmp, file);
-}
-
-/**
- * running: the recorded process runs; orphans: it is gone but processes of its group still run
- * (a pid is not reused while its process group exists); gone: nothing of it runs (or its pid now
- * belongs to another process, told apart by the process start time).
- */
-export function appState(rec: PidRecord): 'running' | 'orphans' | 'gone' {
-  const pgid = rec.pgid || rec.pid;
-  const leaderStart = procStartTime(rec.pid);
-  if (pidAlive(rec.pid) && (rec.procStart === undefined || leaderStart === undefined || leaderStart === rec.procStart)) return 'running';
-  if (leaderStart !== undefined && rec.procStart !== undefined && leaderStart !== rec.procStart) return 'gone';
-  return groupAlive(pgid) ? 'orphans' : 'gone';
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,17 +1,14 @@
 /** The `local` target: releases, links, env file, supervisor, lock and history on this machine. */
 import { appendFile, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
-import type { LocalTargetConfig } from '../../config/schema/target.js';
+import { join } from 'node:path';
 import { CheckFailedError, ConfigError } from '../../core/errors.js';
 import type { Masker } from '../../core/masker.js';
 import { execCommand } from '../../exec/exec.js';
 import type {
-  AppStatus,
   CommandRun,
   LockHandle,
   LockInfo,
   LockState,
-  ReleaseInfo,
   ReleaseMeta,
   RevisionRecord,
   RunOptions,
@@ -26,53 +23,18 @@ import {
   PARTIAL_PREFIX,
   ensureDir,
   listPartials,
-  listReleaseDirs,
   pointLink,
-  readReleaseLink,
   releaseName,
   removeLink,
   writeMeta,
 } from './releases.js';
-import { releaseProcesses } from '../proc.js';
-import { appState, fileSize, readLogFrom, readPidFile, startApp, stopApp, stopLeftoverBuilds } from './supervisor.js';
+import { fileSize, readLogFrom, startApp, stopApp, stopLeftoverBuilds } from './supervisor.js';
+import { LocalReleases, type LocalTargetOptions } from './view.js';
+import { partialReleaseDir, releaseDir } from '../layout.js';
 
-export interface LocalTargetOptions {
-  /** Resolved deploy_root (absolute). */
-  root: string;
-  config: LocalTargetConfig;
-  /** Resolved log_file, when set. */
-  logFile?: string;
-  /** The environment name, for lock messages. */
-  environment: string;
-}
+export type { LocalTargetOptions };
 
-export class LocalTarget implements Target {
-  readonly kind = 'local' as const;
-  readonly root: string;
-  readonly description: string;
-  readonly paths: Target['paths'];
-  private readonly config: LocalTargetConfig;
-  private readonly environment: string;
-
-  constructor(o: LocalTargetOptions) {
-    this.root = o.root;
-    this.config = o.config;
-    this.environment = o.environment;
-    this.description = `local ${o.root}`;
-    const shared = join(o.root, 'shared');
-    this.paths = {
-      releases: join(o.root, 'releases'),
-      current: join(o.root, 'current'),
-      previous: join(o.root, 'previous'),
-      shared,
-      envFile: join(shared, '.env'),
-      logFile: o.logFile ?? join(shared, 'logs', 'app.log'),
-      pidFile: join(shared, 'app.pid'),
-      lockFile: join(o.root, '.ltc-lock'),
-      revisions: join(o.root, 'revisions.log'),
-    };
-  }
-
+export class LocalTarget extends LocalReleases implements Target {
   // Lock
 
   async lock(
@@ -112,9 +74,9 @@ export class LocalTarget implements Target {
 
   async prepareRelease(name: string): Promise<StagedRelease> {
     await ensureDir(this.paths.releases);
-    const staging = join(this.paths.releases, `${PARTIAL_PREFIX}${name}`);
+    const staging = partialReleaseDir(this.paths, name);
     await rm(staging, { recursive: true, force: true });
-    return { name, staging, dir: join(this.paths.releases, name) };
+    return { name, staging, dir: releaseDir(this.paths, name) };
   }
 
   async exportTree(mirror: string, commit: string, staged: StagedRelease, signal: AbortSignal): Promise<void> {
@@ -166,10 +128,6 @@ export class LocalTarget implements Target {
     await rm(staged.staging, { recursive: true, force: true });
   }
 
-  async listReleases(): Promise<ReleaseInfo[]> {
-    return listReleaseDirs(this.paths.releases, await this.readCurrent(), await this.readPrevious());
-  }
-
   async prune(keep: number, protect: readonly string[], keepPartial?: string): Promise<string[]> {
     const removed: string[] = [];
     const releases = await this.listReleases();
@@ -191,13 +149,6 @@ export class LocalTarget implements Target {
 
   // Links
 
-  readCurrent(): Promise<string | undefined> {
-    return readReleaseLink(this.paths.current);
-  }
-
-  readPrevious(): Promise<string | undefined> {
-    return readReleaseLink(this.paths.previous);
-  }
 
   async switchCurrent(name: string): Promise<void> {
     const dir = join(this.paths.releases, name);
@@ -255,38 +206,6 @@ export class LocalTarget implements Target {
     return stopApp(this.paths.pidFile, opts.graceMs, opts.log, { releasesDir: this.paths.releases, environment: this.environment });
   }
 
-  async status(): Promise<AppStatus> {
-    if (this.config.service) return { mode: 'service', running: false, logFile: this.paths.logFile };
-    const rec = await readPidFile(this.paths.pidFile);
-    const state = rec ? appState(rec) : 'gone';
-    if (!rec || state === 'gone') {
-      // Running without a pid file (ltc killed between the start and writing it)?
-      const found = releaseProcesses(this.paths.releases, this.environment);
-      if (found.length) {
-        const { readlinkSync } = await import('node:fs');
-        const cwd = (() => {
-          try {
-            return readlinkSync(`/proc/${found[0]!.pid}/cwd`);
-          } catch {
-            return '';
-          }
-        })();
-        return { mode: 'supervised', running: true, pid: found[0]!.pid, release: basename(cwd), unrecorded: found.map((p) => p.pid), pidFile: this.paths.pidFile, logFile: this.paths.logFile };
-      }
-    }
-    if (!rec) return { mode: 'supervised', running: false, pidFile: this.paths.pidFile, logFile: this.paths.logFile };
-    return {
-      mode: 'supervised',
-      running: state !== 'gone',
-      pid: rec.pid,
-      release: rec.release,
-      startedAt: rec.startedAt,
-      ...(state === 'gone' ? { stale: true } : {}),
-      pidFile: this.paths.pidFile,
-      logFile: this.paths.logFile,
-    };
-  }
-
   logSize(): Promise<number> {
     return fileSize(this.paths.logFile);
   }
@@ -300,36 +219,5 @@ export class LocalTarget implements Target {
   async appendRevision(record: RevisionRecord): Promise<void> {
     await mkdir(this.root, { recursive: true });
     await appendFile(this.paths.revisions, JSON.stringify(record) + '\n');
-  }
-
-  async readRevisions(): Promise<RevisionRecord[]> {
-    let text: string;
-    try {
-      text = await readFile(this.paths.revisions, 'utf8');
-    } catch {
-      return [];
-    }
-    const out: RevisionRecord[] = [];
-    for (const line of text.split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        out.push(JSON.parse(line) as RevisionRecord);
-      } catch {
-        /* a torn last line (killed mid-write) is skipped */
-      }
-    }
-    return out;
-  }
-
-  async *revisionsNewestFirst(): AsyncGenerator<RevisionRecord> {
-    const { linesFromEnd } = await import('../../core/tail.js');
-    for await (const line of linesFromEnd(this.paths.revisions)) {
-      if (!line.trim()) continue;
-      try {
-        yield JSON.parse(line) as RevisionRecord;
-      } catch {
-        /* a torn last line (killed mid-write) is skipped */
-      }
-    }
   }
 }

@@ -20,6 +20,7 @@ import { CheckFailedError, UsageError, toLtcError } from '../core/errors.js';
 import { buildLocally, envFileText, must, prepareHost, pruneOn, recordOn, secretValues, STOP_APP, type Source } from './host-ops.js';
 import { openFleet, primaryOf, useListrProgress, type Fleet, type FleetHost, type HostReport, type Links } from './open.js';
 import { planBatches, planLines, rolling, stateLines } from './rolling.js';
+import { partialReleaseDir, releaseLayout } from '../targets/layout.js';
 
 export { openFleet, primaryOf, type Fleet, type FleetHost, type HostReport } from './open.js';
 
@@ -139,7 +140,7 @@ export async function fleetDeploy(ctx: Context, rc: string, hostsFilter?: string
       const prepared = await Promise.allSettled(f.hosts.map((h) => prepareHost(f, h, sourceOf(h), release, envText, meta, reports.get(h.name)!)));
       const bad = prepared.map((r, i) => ({ r, h: f.hosts[i]! })).filter((x) => x.r.status === 'rejected');
       if (bad.length) {
-        await Promise.all(f.hosts.map((h) => f.pool.script(h, 'rm -rf "$1"', [`${h.root}/releases/.partial-${release}`]).catch(() => undefined)));
+        await Promise.all(f.hosts.map((h) => f.pool.script(h, 'rm -rf "$1"', [partialReleaseDir(releaseLayout(h.root), release)]).catch(() => undefined)));
         const lines = bad.map((x) => {
           const e = toLtcError((x.r as PromiseRejectedResult).reason);
           // The build's last output lines say why (e.g. No space left on device).

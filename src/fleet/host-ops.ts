@@ -4,6 +4,7 @@ import { formatDuration } from '../core/duration.js';
 import { CheckFailedError } from '../core/errors.js';
 import type { Fleet, FleetHost, HostReport } from './open.js';
 import { shCommand, shQuote } from './quote.js';
+import { partialReleaseDir, releaseDir, releaseLayout } from '../targets/layout.js';
 
 /** Fails unless the remote command exited 0. */
 export async function must(f: Fleet, h: FleetHost, what: string, script: string, args: string[], input?: string): Promise<string> {
@@ -17,7 +18,7 @@ export async function must(f: Fleet, h: FleetHost, what: string, script: string,
 const READ_LINK = 'l=$(readlink "$1" 2>/dev/null) && basename "$l" || true';
 
 export async function readLinkOn(f: Fleet, h: FleetHost, link: 'current' | 'previous'): Promise<string | null> {
-  const out = (await must(f, h, `reading ${link}`, READ_LINK, [`${h.root}/${link}`])).trim();
+  const out = (await must(f, h, `reading ${link}`, READ_LINK, [releaseLayout(h.root)[link]])).trim();
   return out || null;
 }
 
@@ -57,7 +58,8 @@ export type Source = { kind: 'git'; mirror: string; commit: string } | { kind: '
 const builds0 = (source: Source, h: FleetHost) => (source.kind === 'git' && h.build.length ? `build: ${h.build.map((c) => c.join(' ')).join(' && ')}` : '.env and finalize');
 
 export async function prepareHost(f: Fleet, h: FleetHost, source: Source, release: string, envText: string, meta: string, rep: HostReport): Promise<void> {
-  const partial = `${h.root}/releases/.partial-${release}`;
+  const layout = releaseLayout(h.root);
+  const partial = partialReleaseDir(layout, release);
   let t = performance.now();
   const producer = source.kind === 'git' ? { argv: ['git', 'archive', '--format=tar', source.commit], cwd: source.mirror } : { argv: ['tar', '-c', '-f', '-', '.'], cwd: source.dir };
   f.progress.phase(h.name, 'upload');
@@ -77,7 +79,7 @@ export async function prepareHost(f: Fleet, h: FleetHost, source: Source, releas
     ...builds.map((cmd, i) => `${shCommand([...envPrefix(h), ...cmd])} < /dev/null || { c=$?; echo "ltc-build-failed=${i} exit=$c"; exit 97; }`),
     'rm -rf .env; ln -s ../../shared/.env .env; printf "%s\\n" "$meta" > .ltc-release.json; cd ..; rm -rf "$final"; mv "$partial" "$final"',
   ].join('\n');
-  const r = await f.pool.script(h, script, [partial, `${h.root}/releases/${release}`, `${h.root}/shared`, meta], { input: envText, signal: f.ctx.signal });
+  const r = await f.pool.script(h, script, [partial, releaseDir(layout, release), layout.shared, meta], { input: envText, signal: f.ctx.signal });
   if (r.exitCode !== 0) {
     const m = /ltc-build-failed=(\d+) exit=(\d+)/.exec(r.stdout);
     const tail = r.output.replace(/ltc-build-failed=.*\n?/, '').trim().split('\n').slice(-5).join('\n');
@@ -114,7 +116,7 @@ export const STOP_APP = [
 export async function restartHost(f: Fleet, h: FleetHost): Promise<void> {
   if (!h.restart) return;
   if (h.service) {
-    await must(f, h, `service command ${h.service.join(' ')}`, 'cd "$1" && shift && exec "$@"', [`${h.root}/current`, ...envPrefix(h), ...h.service]);
+    await must(f, h, `service command ${h.service.join(' ')}`, 'cd "$1" && shift && exec "$@"', [releaseLayout(h.root).current, ...envPrefix(h), ...h.service]);
     return;
   }
   const script = [
@@ -170,7 +172,7 @@ export async function probeHealth(h: FleetHost): Promise<string | undefined> {
 }
 
 export async function recordOn(f: Fleet, h: FleetHost, record: Record<string, unknown>): Promise<void> {
-  await f.pool.script(h, 'cat >> "$1/revisions.log"', [h.root], { input: JSON.stringify(record) + '\n' }).catch(() => undefined);
+  await f.pool.script(h, 'cat >> "$1"', [releaseLayout(h.root).revisions], { input: JSON.stringify(record) + '\n' }).catch(() => undefined);
 }
 
 export async function pruneOn(f: Fleet, h: FleetHost): Promise<void> {

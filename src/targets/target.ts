@@ -14,6 +14,7 @@
  *   revisions.log                    JSON lines: who deployed or rolled back what, when, the outcome
  *   .ltc-lock                        JSON: who holds the environment (pid, host, user, rc, since)
  */
+import type { ReleaseLayout } from './layout.js';
 import type { Masker } from '../core/masker.js';
 
 /** What `.ltc-release.json` inside a release says about it. */
@@ -159,17 +160,7 @@ export interface Target {
   /** For messages: e.g. "local /srv/ltc". */
   readonly description: string;
   readonly root: string;
-  readonly paths: {
-    releases: string;
-    current: string;
-    previous: string;
-    shared: string;
-    envFile: string;
-    logFile: string;
-    pidFile: string;
-    lockFile: string;
-    revisions: string;
-  };
+  readonly paths: ReleaseLayout;
 
   // Lock
   lock(info: Omit<LockInfo, 'pid' | 'host' | 'user' | 'startedAt' | 'procStart'>, opts: { waitMs: number; signal: AbortSignal; onWait?: (state: LockState) => void }): Promise<LockHandle>;

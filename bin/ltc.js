@@ -59,12 +59,17 @@ async function load(bundled, plain) {
 
 // Read-only commands with a fast path that loads neither commander nor yaml nor zod
 // (src/cli/fast-path.ts); each returns undefined for anything it does not handle.
+// They change nothing, so a signal only has to end them with the documented 130 (README, exit codes).
+const interrupted = () => process.exit(130);
+const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+for (const sig of signals) process.on(sig, interrupted);
 const fast =
   args[0] === 'secrets' && args[1] === 'get'
     ? await (await load('fast-secrets-get.js', 'secrets/fast.js')).fastSecretsGet(args, process.env)
     : args[0] === 'releases'
       ? await (await load('fast-releases.js', 'deploy/releases-fast.js')).fastReleases(args, process.env)
       : undefined;
+for (const sig of signals) process.off(sig, interrupted);
 if (fast !== undefined) {
   process.exitCode = fast;
 } else {

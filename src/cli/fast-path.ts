@@ -5,10 +5,11 @@
  * returns undefined for anything it does not handle (another flag, a stale or missing cache, any
  * error), and the normal path then runs and renders errors as always.
  */
-import { readFileSync } from 'node:fs';
 import { cacheKey, readCachedConfig } from '../config/cache.js';
 import { createLoadedConfig, findConfigFile, type LoadedConfig } from '../config/load.js';
+import { readTextFileSync } from '../config/read-text.js';
 import type { EnvironmentConfig } from '../config/schema/index.js';
+import { Masker } from '../core/masker.js';
 import { colorWanted, loadPalette, type Palette } from '../core/output.js';
 import { stateDirFor } from '../core/paths.js';
 import { stdoutIsTerminal, writeStdoutSync } from '../core/stdout-sync.js';
@@ -62,7 +63,7 @@ export interface FastEnvironment {
  */
 export async function cachedEnvironment(p: FastArgs, env: NodeJS.ProcessEnv, cwd: string): Promise<FastEnvironment | undefined> {
   const file = findConfigFile(cwd, p.config, env.LTC_CONFIG || undefined);
-  const config = await readCachedConfig(await cacheKey(file, readFileSync(file, 'utf8')), env);
+  const config = await readCachedConfig(await cacheKey(file, readTextFileSync(file, 'config')), env);
   if (!config) return undefined;
   const loaded = createLoadedConfig(file, config);
   const chosen = loaded.environment(p.env ?? (env.LTC_ENV || undefined));
@@ -77,7 +78,10 @@ export async function cachedEnvironment(p: FastArgs, env: NodeJS.ProcessEnv, cwd
 export async function printFast(p: FastArgs, env: NodeJS.ProcessEnv, result: (c: Palette) => Promise<{ data: Record<string, unknown>; text: string }>): Promise<number | undefined> {
   const r = await result(await loadPalette(colorWanted(!p.noColor, env, stdoutIsTerminal)));
   const out = p.json ? JSON.stringify({ ok: true, ...r.data }, null, 2) : r.text;
-  if (credentialValues(env).some((v) => v.length >= 4 && out.includes(v))) return undefined;
+  // Any form the masker knows (lower-cased, JSON-escaped, base64, …), not only the value as is.
+  const masker = new Masker();
+  for (const v of credentialValues(env)) masker.add(v);
+  if (masker.mask(out) !== out) return undefined;
   writeStdoutSync(out + '\n');
   return 0;
 }

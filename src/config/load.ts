@@ -83,7 +83,8 @@ export function createLoadedConfig(file: string, config: Config): LoadedConfig {
           hint: `pass --env <name> (or set LTC_ENV, or default_env in ${file}); configured: ${names.join(', ') || 'none'}`,
         });
       }
-      const env = config.environments[name];
+      // Own keys only: `__proto__`, `constructor` or `toString` is an unknown environment, not Object's.
+      const env = Object.hasOwn(config.environments, name) ? config.environments[name] : undefined;
       if (!env) {
         throw new UsageError(`unknown environment "${name}" in ${file}`, {
           hint: didYouMean(name, names) ?? `configured environments: ${names.join(', ') || 'none'}`,

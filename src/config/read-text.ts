@@ -3,9 +3,9 @@
  * a FIFO would block ltc (an open() that never returns cannot be interrupted), /dev/zero or
  * /dev/urandom never ends, and a multi-gigabyte file only burns memory. The file is opened
  * non-blocking and checked through its descriptor, so what is checked is what is read.
+ * Synchronous (a few kilobytes), so that the fast paths can use it without node:fs/promises.
  */
-import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 
 import { ConfigError } from '../core/errors.js';
 
@@ -22,15 +22,19 @@ function kindOf(st: { isDirectory(): boolean; isFIFO(): boolean; isCharacterDevi
 
 /** The text of `file`; `what` names it in messages ("config", "runbook"). ConfigError (exit 2) when it cannot be read. */
 export async function readTextFile(file: string, what: string): Promise<string> {
-  let handle;
+  return readTextFileSync(file, what);
+}
+
+export function readTextFileSync(file: string, what: string): string {
+  let fd: number;
   try {
-    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     throw new ConfigError(`cannot read ${what} ${file}: ${e.code === 'ENOENT' ? 'no such file' : (e.code ?? e.message)}`, { details: { file } });
   }
   try {
-    const st = await handle.stat();
+    const st = fstatSync(fd);
     if (!st.isFile()) {
       throw new ConfigError(`cannot read ${what} ${file}: it is ${kindOf(st)}, not a regular file`, {
         hint: `point ltc at the ${what} file itself`,
@@ -46,7 +50,7 @@ export async function readTextFile(file: string, what: string): Promise<string> 
     const buf = Buffer.alloc(Math.min(st.size, MAX_TEXT_FILE_BYTES) + 1);
     let got = 0;
     for (;;) {
-      const { bytesRead } = await handle.read(buf, got, buf.length - got, got);
+      const bytesRead = readSync(fd, buf, got, buf.length - got, got);
       if (bytesRead === 0) break;
       got += bytesRead;
       if (got >= buf.length) {
@@ -59,6 +63,6 @@ export async function readTextFile(file: string, what: string): Promise<string> 
     const e = err as NodeJS.ErrnoException;
     throw new ConfigError(`cannot read ${what} ${file}: ${e.code ?? e.message}`, { details: { file } });
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }

@@ -25,7 +25,10 @@ export function writeStdoutSync(text: string): void {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EPIPE') return;
     // A non-blocking stdout handed down by the parent: the stream waits until it drains.
-    if (code === 'EAGAIN') process.stdout.write(bytes.subarray(done));
+    if (code === 'EAGAIN') {
+      process.stdout.on('error', () => undefined); // EPIPE from a reader that left: as above
+      process.stdout.write(bytes.subarray(done));
+    }
     else throw err;
   }
 }

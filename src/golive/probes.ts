@@ -4,6 +4,7 @@
  * evidence (what, where, when) and, for a failure, the command that fixes it. A probe never
  * throws for a failing check; a thrown error is reported as a failure of that item.
  */
+import { parseRevisionLine } from '../targets/revision-line.js';
 import { lookup } from 'node:dns/promises';
 import { access, constants, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -255,12 +256,8 @@ async function revisions(s: GoliveScope, envName: string): Promise<{ root: strin
   const text = await readFile(join(root, 'revisions.log'), 'utf8').catch(() => '');
   const records: RevisionRecord[] = [];
   for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      records.push(JSON.parse(line) as RevisionRecord);
-    } catch {
-      /* a torn line is skipped */
-    }
+    const record = parseRevisionLine(line);
+    if (record) records.push(record);
   }
   return { root, records };
 }

@@ -8,6 +8,7 @@ import { basename } from 'node:path';
 import type { LocalTargetConfig } from '../../config/schema/target.js';
 import { releaseLayout, type ReleaseLayout } from '../layout.js';
 import { releaseProcesses } from '../proc.js';
+import { parseRevisionLine } from '../revision-line.js';
 import type { AppStatus, ReleaseInfo, RevisionRecord } from '../target.js';
 import { appState, readPidFile } from './pid-file.js';
 import { listReleaseDirs, readReleaseLink } from './releases.js';
@@ -91,12 +92,8 @@ export class LocalReleases {
     }
     const out: RevisionRecord[] = [];
     for (const line of text.split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        out.push(JSON.parse(line) as RevisionRecord);
-      } catch {
-        /* a torn last line (killed mid-write) is skipped */
-      }
+      const record = parseRevisionLine(line);
+      if (record) out.push(record);
     }
     return out;
   }
@@ -104,12 +101,8 @@ export class LocalReleases {
   async *revisionsNewestFirst(): AsyncGenerator<RevisionRecord> {
     const { linesFromEnd } = await import('../../core/tail.js');
     for await (const line of linesFromEnd(this.paths.revisions)) {
-      if (!line.trim()) continue;
-      try {
-        yield JSON.parse(line) as RevisionRecord;
-      } catch {
-        /* a torn last line (killed mid-write) is skipped */
-      }
+      const record = parseRevisionLine(line);
+      if (record) yield record;
     }
   }
 }

@@ -52,7 +52,7 @@ export async function bundle(root = packageRoot()): Promise<string> {
   // and a read, which is what a fast path is short of.
   const fast = { 'fast-secrets-get': ['secrets', 'fast.js'], 'fast-releases': ['deploy', 'releases-fast.js'] };
   for (const [name, path] of Object.entries(fast)) {
-    await build({ ...common, entryPoints: { [name]: join(root, 'dist', 'src', ...path) }, splitting: process.env.LTC_FAST_SPLIT !== '0', chunkNames: `${name}-[hash]` });
+    await build({ ...common, entryPoints: { [name]: join(root, 'dist', 'src', ...path) }, splitting: true, chunkNames: `${name}-[hash]` });
   }
   return outdir;
 }

@@ -24,11 +24,9 @@ export function writeStdoutSync(text: string): void {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EPIPE') return;
+    if (code !== 'EAGAIN') throw err;
     // A non-blocking stdout handed down by the parent: the stream waits until it drains.
-    if (code === 'EAGAIN') {
-      process.stdout.on('error', () => undefined); // EPIPE from a reader that left: as above
-      process.stdout.write(bytes.subarray(done));
-    }
-    else throw err;
+    process.stdout.on('error', () => undefined); // EPIPE from a reader that left: as above
+    process.stdout.write(bytes.subarray(done));
   }
 }

@@ -4,7 +4,7 @@
  * evidence (what, where, when) and, for a failure, the command that fixes it. A probe never
  * throws for a failing check; a thrown error is reported as a failure of that item.
  */
-import { parseRevisionLine } from '../targets/revision-line.js';
+import { openLocalReleases } from '../targets/local/open.js';
 import { lookup } from 'node:dns/promises';
 import { access, constants, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -250,16 +250,10 @@ const ciWorkflow: Probe = async (s) => {
 // ---------------------------------------------------------------- phase 2
 
 async function revisions(s: GoliveScope, envName: string): Promise<{ root: string; records: RevisionRecord[] } | undefined> {
-  const t = s.envConfig(envName).target;
-  if (!t || t.type !== 'local') return undefined;
-  const root = s.loaded.resolvePath(t.deploy_root);
-  const text = await readFile(join(root, 'revisions.log'), 'utf8').catch(() => '');
-  const records: RevisionRecord[] = [];
-  for (const line of text.split('\n')) {
-    const record = parseRevisionLine(line);
-    if (record) records.push(record);
-  }
-  return { root, records };
+  const env = s.envConfig(envName);
+  if (env.target?.type !== 'local') return undefined;
+  const target = openLocalReleases(envName, env, s.loaded);
+  return { root: target.root, records: await target.readRevisions() };
 }
 
 /** The smoke tests and log scan of the RC's ok deploy, as its revisions.log record says (`verified`). */

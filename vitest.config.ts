@@ -11,6 +11,7 @@ const UNIT = [
   'test/fleet-config.test.ts',
   'test/incident-contacts.test.ts',
   'test/bad-input.test.ts',
+  'test/one-pass-pattern.test.ts',
   'test/cli-messages.test.ts',
   'test/config-unquoted.test.ts',
   'test/config.test.ts',

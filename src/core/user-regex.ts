@@ -10,9 +10,17 @@
  * `userRegexProblem` for the schemas, `userRegex` to compile one (a ConfigError naming where).
  * The accepted syntax is documented in docs/patterns.md.
  */
-import { RE2JS } from 're2js';
+import type { RE2JS as RE2JSClass } from 're2js';
 
 import { ConfigError } from './errors.js';
+import { isOnePassPattern } from './one-pass-pattern.js';
+
+let re2: typeof RE2JSClass | undefined;
+/** re2js loads on the first pattern that needs it (its CommonJS build, so that this stays synchronous). */
+function RE2(): typeof RE2JSClass {
+  re2 ??= (process.getBuiltinModule('node:module').createRequire(import.meta.url)('re2js') as { RE2JS: typeof RE2JSClass }).RE2JS;
+  return re2;
+}
 
 /** What ltc needs from a compiled pattern (a RegExp has the same shape, for ltc's own patterns). */
 export interface UserRegex {
@@ -42,8 +50,14 @@ export function userRegexProblem(source: string): string | undefined {
   if (typeof source !== 'string') return 'expected a regular expression as a string';
   if (source.length > MAX_PATTERN_LENGTH) return `the pattern is ${source.length} characters long, at most ${MAX_PATTERN_LENGTH} are accepted`;
   if (cache.has(source)) return undefined;
+  if (isOnePassPattern(source)) {
+    const re = new RegExp(source);
+    if (cache.size >= 1000) cache.clear();
+    cache.set(source, { source, test: (text: string) => re.test(text) });
+    return undefined;
+  }
   try {
-    const re = RE2JS.compile(source);
+    const re = RE2().compile(source);
     if (cache.size >= 1000) cache.clear();
     cache.set(source, { source, test: (text: string) => re.test(text) });
     return undefined;

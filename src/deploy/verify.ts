@@ -13,6 +13,15 @@ export interface PhaseIO {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * While no endpoint answers (connection refused, no answer in time) the next round follows soon:
+ * green is noticed within about this long of the app listening, and a refused connection costs
+ * next to nothing. Answers that fail their conditions back off from 25 ms (up to 500 ms) instead,
+ * so that health_failures rounds in a row span an app's warm-up.
+ */
+const NOT_UP_POLL_MS = 10;
+const NOT_HEALTHY_LOG_EVERY_MS = 2000;
+
 function exitText(e: { code: number | null; signal: string | null }): string {
   return e.signal ? `was ended by ${e.signal}` : `exited with code ${e.code}`;
 }
@@ -54,8 +63,9 @@ export async function waitHealthy(s: DeploySession, app: StartedApp | undefined,
   const { probeEndpoints, failureReason } = await import('../health/run.js');
   const timeoutMs = parseDuration(health?.timeout ?? '5s', 'health.timeout');
   let attempts = 0;
-  let delay = 25;
+  let failingDelay = 25;
   let last = '';
+  let loggedAt = -Infinity;
   // "Not up yet" (no HTTP answer: refused, timeout) is retried until the deadline; "up and
   // failing" (an HTTP answer that fails its conditions) fails after health_failures rounds in a row.
   const failFast = s.config.health_failures ?? 3;
@@ -87,7 +97,11 @@ export async function waitHealthy(s: DeploySession, app: StartedApp | undefined,
         hint: `failed after ${formatDuration(performance.now() - started)} (health_failures: ${failFast}; not waiting for health_deadline ${formatDuration(deadlineMs)})${tail ? `; last lines of ${s.target.paths.logFile}:\n${tail}` : ''}`,
       });
     }
-    if (attempts === 1 || attempts % 10 === 0) io.log(`not healthy yet: ${last}`);
+    if (performance.now() - loggedAt >= NOT_HEALTHY_LOG_EVERY_MS) {
+      io.log(`not healthy yet: ${last}`);
+      loggedAt = performance.now();
+    }
+    const delay = answeredFailing > 0 ? failingDelay : NOT_UP_POLL_MS;
     if (performance.now() + delay >= until) {
       const tail = app ? await logTail(s, app.logOffset) : '';
       throw new CheckFailedError(`${app?.release ?? 'the app'} did not become healthy within ${formatDuration(deadlineMs)}: ${last}`, {
@@ -96,7 +110,7 @@ export async function waitHealthy(s: DeploySession, app: StartedApp | undefined,
     }
     const slept = await race(sleep(delay));
     if (slept === 'exited') throw await exitedError(s, app!, 'right after its start');
-    delay = Math.min(delay * 2, 500);
+    if (answeredFailing > 0) failingDelay = Math.min(failingDelay * 2, 500);
   }
 }
 

@@ -14,6 +14,7 @@ import { configSchema } from '../config/schema/index.js';
 import { EXIT_CODE_TABLE } from '../core/errors.js';
 import { packageRoot } from '../core/paths.js';
 import { loadStepTypes } from '../runbook/registry.js';
+import { byText } from '../core/text-order.js';
 
 export interface GeneratedDoc {
   /** Relative to the package root. */
@@ -205,7 +206,7 @@ function configDoc(): string {
 }
 
 async function stepTypesDoc(): Promise<string> {
-  const types = [...(await loadStepTypes()).values()].sort((a, b) => a.name.localeCompare(b.name));
+  const types = [...(await loadStepTypes()).values()].sort((a, b) => byText(a.name, b.name));
   const lines = [
     GENERATED,
     '',

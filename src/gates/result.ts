@@ -7,6 +7,7 @@ import { readdir, readFile, rename, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GateConfig } from '../config/schema/gates.js';
 import { processMasker } from '../core/masker.js';
+import { byText } from '../core/text-order.js';
 
 export type GateStatus = 'passed' | 'failed' | 'timed_out' | 'cancelled' | 'not_run' | 'interrupted';
 /**
@@ -86,7 +87,7 @@ export function gateDefinitionHash(gate: GateConfig): string {
     run: gate.run,
     shell: gate.shell ?? null,
     cwd: gate.cwd ?? null,
-    env: Object.entries(gate.env ?? {}).sort(([a], [b]) => a.localeCompare(b)),
+    env: Object.entries(gate.env ?? {}).sort(([a], [b]) => byText(a, b)),
   });
   // node:crypto is loaded on first use (the engine preloads it while git runs): not at startup.
   return process.getBuiltinModule('node:crypto').createHash('sha256').update(canonical).digest('hex').slice(0, 16);

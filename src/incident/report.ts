@@ -13,6 +13,7 @@ import type { RevisionRecord } from '../targets/target.js';
 import { revisionsOf, runningFrom } from './cli.js';
 import { changeIncident, readAll, readIncident, sortIncidents, type Incident } from './store.js';
 import { escapeHtml, escapeMarkdown, loadTemplate, render } from './template.js';
+import { byText } from '../core/text-order.js';
 
 export interface TimelineRow {
   time: string;
@@ -117,7 +118,7 @@ export async function buildTimeline(i: Incident, loaded: LoadedConfig, stateDir:
     rows.push({ time: e.time, source: 'incident', event, before: false });
   }
   if (i.startedAt !== i.openedAt) rows.push({ time: i.startedAt, source: 'incident', event: 'impact began (--started)', before: false });
-  rows.sort((a, b) => a.time.localeCompare(b.time));
+  rows.sort((a, b) => byText(a.time, b.time));
   return { from: new Date(from).toISOString(), to: new Date(to).toISOString(), rows, recorded, revisions };
 }
 

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { ConfigError, UsageError } from '../core/errors.js';
 import { didYouMean } from '../core/suggest.js';
 import { withLock, writeFileAtomic } from '../core/fs-atomic.js';
+import { byText } from '../core/text-order.js';
 
 export const STATUSES = ['investigating', 'identified', 'monitoring', 'resolved'] as const;
 export type IncidentStatus = (typeof STATUSES)[number];
@@ -148,7 +149,7 @@ export async function readAll(stateDir: string): Promise<Incident[]> {
 
 /** Open first (newest first), then closed (newest first). */
 export function sortIncidents(list: Incident[]): Incident[] {
-  return [...list].sort((a, b) => (a.state === b.state ? b.openedAt.localeCompare(a.openedAt) || b.id.localeCompare(a.id) : a.state === 'open' ? -1 : 1));
+  return [...list].sort((a, b) => (a.state === b.state ? byText(b.openedAt, a.openedAt) || byText(b.id, a.id) : a.state === 'open' ? -1 : 1));
 }
 
 export async function readIncident(stateDir: string, given: string): Promise<Incident> {

@@ -202,6 +202,8 @@ async function finish(v: Validated, runId: string, o: RunOutcome & { journal: st
  * With `dryRun` (or --dry-run) nothing runs: the summary's `plan` holds the resolved plan.
  */
 export async function runRunbook(ref: string, inputs: InputMap, ctx: Context, opts: RunOptions = {}): Promise<RunSummary> {
+  // Asks git for the actor now, so that git runs while the runbook loads (the journal needs it).
+  if (!(opts.dryRun ?? ctx.options.dryRun)) void currentActor();
   const v = await loadValidated(ref, ctx, opts.baseDir);
   if (opts.checkApprovals) checkApprovals(v, ctx.options.approve);
   const values = resolveInputs(v.runbook, inputs, ctx.masker);

@@ -9,6 +9,7 @@ import { pidAlive } from '../core/process-alive.js';
 import { didYouMean } from '../core/suggest.js';
 import { journalFile, processStart, runsDir, type ErrorInfo, type JournalEvent, type Phase, type StepStatus } from './journal.js';
 import type { OutputValue } from './step-type.js';
+import { byText } from '../core/text-order.js';
 
 export type HistoryStatus = 'ok' | 'failed' | 'interrupted' | 'running' | 'killed';
 
@@ -126,7 +127,7 @@ export function listRunHistory(stateDir: string): RunHistory[] {
     .filter((f) => f.endsWith('.jsonl'))
     .map((f) => parseJournal(join(dir, f), f.slice(0, -'.jsonl'.length)))
     .filter((h): h is RunHistory => h !== undefined)
-    .sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.runId.localeCompare(a.runId));
+    .sort((a, b) => byText(b.startedAt, a.startedAt) || byText(b.runId, a.runId));
 }
 
 export function readRunHistory(stateDir: string, runId: string): RunHistory {

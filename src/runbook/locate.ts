@@ -9,6 +9,7 @@ import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
 import { packageRoot } from '../core/paths.js';
 import { didYouMean } from '../core/suggest.js';
+import { byText } from '../core/text-order.js';
 
 export type RunbookOrigin = 'shipped' | 'ops' | 'file';
 
@@ -56,7 +57,7 @@ export async function listRunbooks(ctx: Context): Promise<RunbookRef[]> {
       byName.set(r.name, shipped ? { ...r, overrides: shipped.file } : r);
     }
   }
-  return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+  return [...byName.values()].sort((a, b) => byText(a.name, b.name));
 }
 
 export function looksLikePath(ref: string): boolean {

@@ -53,6 +53,52 @@ export function groupMembers(pgid: number): number[] | undefined {
   return members;
 }
 
+/** Which of `pids` still run in the group `pgid` (not zombies); undefined when /proc cannot be read. */
+export function membersStillIn(pgid: number, pids: readonly number[]): number[] | undefined {
+  const left: number[] = [];
+  for (const pid of pids) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ESRCH') continue;
+      return undefined;
+    }
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(rest[2]) === pgid && rest[0] !== 'Z') left.push(pid);
+  }
+  return left;
+}
+
+/**
+ * Waits until no process of the group runs; true when it ended within `ms`. Between full scans of
+ * /proc (one per process on the machine) it re-reads only the members it knows, and polls every
+ * few milliseconds: an app that ends on SIGTERM is seen gone within about 2 ms (issue 17). A full
+ * scan confirms the end, so a process forked into the group meanwhile is not missed.
+ */
+export async function waitGroupGone(pgid: number, ms: number): Promise<boolean> {
+  const until = performance.now() + ms;
+  let known = groupMembers(pgid);
+  let polls = 0;
+  for (;;) {
+    if (known === undefined) {
+      if (!groupAlive(pgid)) return true;
+    } else {
+      const left = membersStillIn(pgid, known);
+      if (left === undefined) known = undefined;
+      else if (left.length === 0) {
+        known = groupMembers(pgid);
+        if (known === undefined ? !groupAlive(pgid) : known.length === 0) return true;
+      } else known = left;
+    }
+    if (performance.now() >= until) return false;
+    polls++;
+    // 2 ms for the first 50 polls, then backing off to 50 ms for a process that takes its grace time.
+    const delay = polls <= 50 ? 2 : Math.min(50, 2 * 2 ** Math.min(5, polls - 50));
+    await new Promise((r) => setTimeout(r, Math.min(delay, Math.max(1, until - performance.now()))));
+  }
+}
+
 /** True while a process of the group `pgid` runs (zombies do not count: PID 1 may never reap them). */
 export function groupAlive(pgid: number): boolean {
   const members = groupMembers(pgid);

@@ -34,6 +34,7 @@ import {
   type ValueSelector,
   type VersionInfo,
 } from '../backend.js';
+import { byText } from '../../core/text-order.js';
 
 type AwsConfig = z.output<typeof awsBackendSchema>;
 type Sdk = typeof import('@aws-sdk/client-secrets-manager');
@@ -259,7 +260,7 @@ export class AwsBackend implements SecretsBackend {
       }
       token = page.NextToken;
     } while (token);
-    return out.sort((a, b) => a.name.localeCompare(b.name));
+    return out.sort((a, b) => byText(a.name, b.name));
   }
 
   async describe(name: string): Promise<SecretDescription> {
@@ -281,7 +282,7 @@ export class AwsBackend implements SecretsBackend {
       stages: stagesFrom(labels),
       created: created.get(vid),
     }));
-    versions.sort((a, b) => (a.created ?? '').localeCompare(b.created ?? ''));
+    versions.sort((a, b) => byText(a.created ?? '', b.created ?? ''));
     return { name, versions, created: iso(d.CreatedDate), updated: iso(d.LastChangedDate) };
   }
 

@@ -9,6 +9,7 @@ import type { ReleaseInfo, ReleaseMeta } from '../target.js';
 
 export const META_FILE = '.ltc-release.json';
 import { PARTIAL_PREFIX } from '../layout.js';
+import { byText } from '../../core/text-order.js';
 
 export { PARTIAL_PREFIX };
 
@@ -106,7 +107,7 @@ export async function listReleaseDirs(releasesDir: string, current: string | und
     const createdMs = (meta ? Date.parse(meta.createdAt) : NaN) || timeOfName(name) || st.mtimeMs;
     out.push({ name, dir, ...(meta ? { meta } : {}), createdMs, current: name === current, previous: name === previous });
   }
-  return out.sort((a, b) => b.createdMs - a.createdMs || b.name.localeCompare(a.name));
+  return out.sort((a, b) => b.createdMs - a.createdMs || byText(b.name, a.name));
 }
 
 /** Leftover partial releases (`.partial-*`), e.g. of a deploy killed during its build. */

@@ -11,7 +11,7 @@ import { closeSync, openSync } from 'node:fs';
 import { appendFile, mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { CheckFailedError, InterruptedError } from '../../core/errors.js';
-import { groupAlive, procStartTime, releaseProcesses, signalGroup } from '../proc.js';
+import { procStartTime, releaseProcesses, signalGroup, waitGroupGone } from '../proc.js';
 import { appState, readPidFile, type PidRecord } from './pid-file.js';
 
 async function writePidFile(file: string, rec: PidRecord): Promise<void> {
@@ -20,19 +20,6 @@ async function writePidFile(file: string, rec: PidRecord): Promise<void> {
   await rename(tmp, file);
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Waits until no process of the group runs; true when it ended within `ms`. */
-async function waitGroupGone(pgid: number, ms: number): Promise<boolean> {
-  const until = performance.now() + ms;
-  let delay = 5;
-  for (;;) {
-    if (!groupAlive(pgid)) return true;
-    if (performance.now() >= until) return false;
-    await sleep(Math.min(delay, Math.max(1, until - performance.now())));
-    delay = Math.min(delay * 2, 50);
-  }
-}
 
 /** Where to look for an app running without a pid file. */
 export interface OrphanScope {

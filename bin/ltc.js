@@ -19,13 +19,37 @@ if (major < 22 || (major === 22 && minor < 12)) {
 
 // process.getBuiltinModule, not `import ... from 'node:fs'`: an ES import of a builtin costs about
 // a millisecond of startup each (src/build/builtins-plugin.ts).
-const { readdirSync, readFileSync, statSync } = process.getBuiltinModule('node:fs');
+const { readdirSync, readFileSync, statSync, writeSync } = process.getBuiltinModule('node:fs');
 process.getBuiltinModule('node:module').enableCompileCache?.();
+
+// The answers printed here, then exit: written synchronously, so a full disk (/dev/full) is an
+// error line and exit 1 rather than exit 0 with nothing written; a reader that left (EPIPE) is fine.
+function printAndExit(text) {
+  const bytes = Buffer.from(text);
+  let done = 0;
+  while (done < bytes.length) {
+    try {
+      done += writeSync(1, bytes, done);
+    } catch (err) {
+      if (err?.code === 'EPIPE') break;
+      // A non-blocking stdout handed down by the parent: wait a moment for the reader.
+      if (err?.code === 'EAGAIN') Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+      else {
+        try {
+          writeSync(2, `error: cannot write the output to stdout: ${err?.code ?? err}\n`);
+        } catch {
+          /* nothing left to tell */
+        }
+        process.exit(1);
+      }
+    }
+  }
+  process.exit(0);
+}
 
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-  process.stdout.write(`${pkg.version}\n`);
-  process.exit(0);
+  printAndExit(`${pkg.version}\n`);
 }
 
 // `ltc --help` is pre-rendered by `npm run build` (dist/help.txt): commander alone takes longer to
@@ -44,10 +68,7 @@ function cachedHelp() {
   }
 }
 const help = args.length === 0 || (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) ? cachedHelp() : undefined;
-if (help !== undefined) {
-  process.stdout.write(help);
-  process.exit(0);
-}
+if (help !== undefined) printAndExit(help);
 
 // dist/bundle (npm run build) links a few chunks instead of ~250 modules; dist/src after a bare tsc.
 async function load(bundled, plain) {

@@ -1,3 +1,4 @@
+import { exitOnOutputError } from '../core/output-failure.js';
 import type { ProcessPort } from '../exec/process.js';
 import { Command, CommanderError, Option } from 'commander';
 import { commandAt, commandHelp, commandPath } from './help-json.js';
@@ -264,13 +265,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
     process.on('SIGTERM', onSignal);
     // A closed terminal or a dropped SSH session: end what runs as on Ctrl-C, instead of leaving it without an owner.
     process.on('SIGHUP', onSignal);
-    // `ltc … | head`: a closed pipe ends ltc quietly instead of crashing with EPIPE.
-    for (const stream of [process.stdout, process.stderr]) {
-      stream.on('error', (err: NodeJS.ErrnoException) => {
-        if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-        throw err;
-      });
-    }
+    // `ltc … | head`: a closed pipe ends ltc quietly; a full disk is one line and exit 1, not a stack trace.
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => exitOnOutputError(err, 'stdout'));
+    process.stderr.on('error', (err: NodeJS.ErrnoException) => exitOnOutputError(err, 'stderr'));
   }
 
   const state: RunState = {};

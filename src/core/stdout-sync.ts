@@ -3,6 +3,7 @@
  * loads Node's stream and net/tty machinery, about 2 ms — a fifth of what a fast path may cost.
  */
 import { fstatSync, statSync, writeSync } from 'node:fs';
+import { exitOnOutputError } from './output-failure.js';
 
 /** Whether fd 1 is a terminal; node:tty is loaded only when it could be one (a character device other than /dev/null). */
 export function stdoutIsTerminal(): boolean {
@@ -24,7 +25,7 @@ export function writeStdoutSync(text: string): void {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EPIPE') return;
-    if (code !== 'EAGAIN') throw err;
+    if (code !== 'EAGAIN') exitOnOutputError(err as NodeJS.ErrnoException, 'stdout');
     // A non-blocking stdout handed down by the parent: the stream waits until it drains.
     process.stdout.on('error', () => undefined); // EPIPE from a reader that left: as above
     process.stdout.write(bytes.subarray(done));

@@ -89,3 +89,28 @@ describe('help as JSON', () => {
     expect(topic.commands.map((c) => c.name)).toContain('release');
   });
 });
+
+describe('--env and --config with an empty value or an option as value are refused (exit 2), not read as "not given"', () => {
+  it('an empty --env/--config (an unset shell variable) or `--env --json` changes nothing and says what was wrong', async () => {
+    const { mkdtempSync, writeFileSync, existsSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'ltc-empty-flag-'));
+    writeFileSync(join(dir, 'ltc.config.yaml'), 'version: 1\napp: { repo: ./app }\nenvironments:\n  staging:\n    target: { type: local, deploy_root: ./deploy, start: [node, server.mjs] }\n');
+    const cases: Array<[string[], RegExp]> = [
+      [['lock', 'status', '--env', ''], /--env was given an empty value/],
+      [['lock', 'status', '--env='], /--env was given an empty value/],
+      [['lock', 'status', '--config', ''], /--config was given an empty value/],
+      [['lock', 'status', '--env', '--json'], /--env needs a value, but was followed by the option \\?"--json/],
+      [['rollback', '--env', '  '], /--env was given an empty value/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await runLtc(args, { cwd: dir, env: { LTC_CONFIG: join(dir, 'ltc.config.yaml'), LTC_ENV: 'staging' } });
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stdout + r.stderr, args.join(' ')).toMatch(message);
+    }
+    expect(existsSync(join(dir, 'deploy'))).toBe(false);
+    const ok = await runLtc(['lock', 'status', '--env', 'staging'], { cwd: dir });
+    expect(ok.code).toBe(0);
+  });
+});

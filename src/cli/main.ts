@@ -17,10 +17,29 @@ import { closest, didYouMean } from '../core/suggest.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
+/**
+ * `--env ''` or `--config=` is a mistake (an unset shell variable), not "not given": taking the
+ * default environment or config instead would act on the wrong one. `--env --json` took the next
+ * option as its value.
+ */
+function givenValue(flag: '--env' | '--config', value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  const text = String(value);
+  if (text.trim() === '') {
+    throw new UsageError(`${flag} was given an empty value`, {
+      hint: flag === '--env' ? 'name the environment, e.g. --env staging (or leave out --env to use LTC_ENV or the only environment)' : 'give the config file, e.g. --config ops/ltc.config.yaml (or leave out --config)',
+    });
+  }
+  if (text.startsWith('-')) {
+    throw new UsageError(`${flag} needs a value, but was followed by the option ${JSON.stringify(text)}`, { hint: `e.g. ${flag === '--env' ? '--env staging' : '--config ltc.config.yaml'} ${text}` });
+  }
+  return text;
+}
+
 function globalOptionsFrom(raw: Record<string, unknown>, env: NodeJS.ProcessEnv, isTTY: boolean): GlobalOptions {
   return {
-    config: raw.config as string | undefined,
-    env: (raw.env as string | undefined) ?? (env.LTC_ENV || undefined),
+    config: givenValue('--config', raw.config),
+    env: givenValue('--env', raw.env) ?? (env.LTC_ENV || undefined),
     json: raw.json === true,
     yes: raw.yes === true,
     dryRun: raw.dryRun === true,

@@ -12,6 +12,7 @@ const UNIT = [
   'test/incident-contacts.test.ts',
   'test/bad-input.test.ts',
   'test/one-pass-pattern.test.ts',
+  'test/unreadable-state.test.ts',
   'test/cli-messages.test.ts',
   'test/config-unquoted.test.ts',
   'test/config.test.ts',

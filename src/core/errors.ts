@@ -92,8 +92,69 @@ export class InternalError extends LtcError {
   }
 }
 
+/** A file or folder ltc needs cannot be read or written (permissions, a full or read-only disk). Exit 1. */
+export class FileAccessError extends LtcError {
+  constructor(message: string, opts?: ErrorOptions) {
+    super('file_access', ExitCode.checkFailed, message, opts);
+  }
+}
+
+const FILE_ERRORS: Readonly<Record<string, { what: string; hint: (path: string) => string }>> = {
+  EACCES: { what: 'permission denied', hint: (p) => `ltc runs as ${whoRuns()}: give it access (ls -ld ${parentOf(p)} ${p}), or run ltc as the user that owns it` },
+  EPERM: { what: 'operation not permitted', hint: (p) => `ltc runs as ${whoRuns()}: check the owner and the attributes of ${p} (ls -ld, lsattr -d)` },
+  EROFS: { what: 'the file system is read-only', hint: () => 'remount it writable, or point ltc at a writable place' },
+  ENOSPC: { what: 'no space left on the device', hint: (p) => `free space where ${p} is (df -h ${p})` },
+  EDQUOT: { what: 'the disk quota is used up', hint: (p) => `free space in your quota where ${p} is` },
+  EISDIR: { what: 'it is a folder where a file was expected', hint: (p) => `move the folder ${p} away` },
+  ENOTDIR: { what: 'a part of the path is a file where a folder was expected', hint: (p) => `check each part of ${p}` },
+  EIO: { what: 'an I/O error (a failing disk or a lost network mount)', hint: (p) => `check the disk or the mount that holds ${p} (dmesg)` },
+  ELOOP: { what: 'too many levels of symbolic links', hint: (p) => `a symlink in ${p} points at itself` },
+};
+
+const parentOf = (p: string): string => process.getBuiltinModule('node:path').dirname(p);
+
+function whoRuns(): string {
+  try {
+    return process.getBuiltinModule('node:os').userInfo().username;
+  } catch {
+    return `uid ${process.getuid?.() ?? '?'}`;
+  }
+}
+
+const SYSCALL_VERBS: Readonly<Record<string, string>> = {
+  open: 'open',
+  read: 'read',
+  write: 'write',
+  scandir: 'list the folder',
+  readlink: 'read the link',
+  mkdir: 'create the folder',
+  rmdir: 'remove the folder',
+  unlink: 'remove',
+  rm: 'remove',
+  rename: 'rename',
+  link: 'link',
+  symlink: 'create the link',
+  stat: 'look at',
+  lstat: 'look at',
+  access: 'access',
+  copyfile: 'copy',
+  chmod: 'change the mode of',
+  fsync: 'flush',
+  utime: 'touch',
+};
+
+/** A Node file-system error (code, syscall, path) that escaped as what it is, with the path and what to do. */
+function fileAccessError(err: NodeJS.ErrnoException): FileAccessError | undefined {
+  const known = err.code ? FILE_ERRORS[err.code] : undefined;
+  if (!known || typeof err.path !== 'string') return undefined;
+  const verb = (err.syscall && SYSCALL_VERBS[err.syscall]) ?? 'use';
+  return new FileAccessError(`cannot ${verb} ${err.path}: ${known.what} (${err.code})`, { hint: known.hint(err.path), cause: err });
+}
+
 export function toLtcError(err: unknown): LtcError {
   if (err instanceof LtcError) return err;
+  const access = err instanceof Error ? fileAccessError(err as NodeJS.ErrnoException) : undefined;
+  if (access) return access;
   const message = err instanceof Error ? err.message : String(err);
   return new InternalError(message, { cause: err });
 }

@@ -5,8 +5,16 @@
 // Synchronous reads of one chunk at a time (the generator yields between them): the fast paths
 // then never load node:fs/promises.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { isMissing } from './fs-missing.js';
 
 export const TAIL_CHUNK = 64 * 1024;
+
+/** The size of the open file; a folder there is an error that names the path (a read error would not). */
+function regularFileSize(fd: number, file: string): number {
+  const st = fstatSync(fd);
+  if (st.isDirectory()) throw Object.assign(new Error(`EISDIR: illegal operation on a directory, read '${file}'`), { code: 'EISDIR', syscall: 'read', path: file });
+  return st.size;
+}
 
 /**
  * The non-empty lines of `file`, newest first, read backwards in chunks of `chunk` bytes. A
@@ -16,11 +24,12 @@ export async function* linesFromEnd(file: string, chunk = TAIL_CHUNK): AsyncGene
   let fd: number;
   try {
     fd = openSync(file, 'r');
-  } catch {
-    return;
+  } catch (err) {
+    if (isMissing(err)) return;
+    throw err;
   }
   try {
-    let pos = fstatSync(fd).size;
+    let pos = regularFileSize(fd, file);
     // Bytes of a line whose start is in an earlier chunk (not yet seen).
     let carry: Buffer = Buffer.alloc(0);
     while (pos > 0) {
@@ -49,13 +58,14 @@ export async function lastLine(file: string): Promise<{ last?: string; endsWithN
   let fd: number;
   try {
     fd = openSync(file, 'r');
-  } catch {
-    return { endsWithNewline: true, size: 0 };
+  } catch (err) {
+    if (isMissing(err)) return { endsWithNewline: true, size: 0 };
+    throw err;
   }
   let size = 0;
   let endsWithNewline = true;
   try {
-    size = fstatSync(fd).size;
+    size = regularFileSize(fd, file);
     if (size > 0) {
       const b = Buffer.alloc(1);
       readSync(fd, b, 0, 1, size - 1);

@@ -1,6 +1,7 @@
 /** The local app's pid file (shared/app.pid) and what it says about the app now: read-only. */
 import { readFileSync } from 'node:fs';
 import { groupAlive, pidAlive, procStartTime } from '../proc.js';
+import { isMissing } from '../../core/fs-missing.js';
 
 export interface PidRecord {
   pid: number;
@@ -12,10 +13,23 @@ export interface PidRecord {
   command: string[];
 }
 
+const isPid = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) > 1;
+
 export async function readPidFile(file: string): Promise<PidRecord | undefined> {
+  let text: string;
   try {
-    const v = JSON.parse(readFileSync(file, 'utf8')) as PidRecord;
-    return typeof v.pid === 'number' ? v : undefined;
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if (isMissing(err)) return undefined;
+    throw err;
+  }
+  // Not a record (a half-written or hand-edited file): as if there were none; the scan for
+  // processes of the releases still finds an app that runs.
+  try {
+    const v = JSON.parse(text) as PidRecord;
+    if (!v || typeof v !== 'object' || !isPid(v.pid)) return undefined;
+    // The group is signalled as a whole: never group 0 (ltc's own) or 1, whatever the file says.
+    return { ...v, pgid: isPid(v.pgid) ? v.pgid : v.pid };
   } catch {
     return undefined;
   }

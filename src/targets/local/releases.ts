@@ -10,6 +10,7 @@ import type { ReleaseInfo, ReleaseMeta } from '../target.js';
 export const META_FILE = '.ltc-release.json';
 import { PARTIAL_PREFIX } from '../layout.js';
 import { byText } from '../../core/text-order.js';
+import { isMissing } from '../../core/fs-missing.js';
 
 export { PARTIAL_PREFIX };
 
@@ -54,8 +55,10 @@ export async function readReleaseLink(link: string): Promise<string | undefined>
     const target = readlinkSync(link);
     const name = basename(target);
     return isReleaseName(name) ? name : undefined;
-  } catch {
-    return undefined;
+  } catch (err) {
+    // Not there, or not a symlink (EINVAL): no release. Unreadable: an error, not "none".
+    if (isMissing(err) || (err as NodeJS.ErrnoException).code === 'EINVAL') return undefined;
+    throw err;
   }
 }
 
@@ -94,8 +97,9 @@ export async function listReleaseDirs(releasesDir: string, current: string | und
   let names: string[];
   try {
     names = readdirSync(releasesDir);
-  } catch {
-    return [];
+  } catch (err) {
+    if (isMissing(err)) return [];
+    throw err;
   }
   const out: ReleaseInfo[] = [];
   for (const name of names) {
@@ -114,8 +118,9 @@ export async function listReleaseDirs(releasesDir: string, current: string | und
 export async function listPartials(releasesDir: string): Promise<string[]> {
   try {
     return readdirSync(releasesDir).filter((n) => n.startsWith(PARTIAL_PREFIX));
-  } catch {
-    return [];
+  } catch (err) {
+    if (isMissing(err)) return [];
+    throw err;
   }
 }
 

@@ -12,6 +12,7 @@ import { parseRevisionLine } from '../revision-line.js';
 import type { AppStatus, ReleaseInfo, RevisionRecord } from '../target.js';
 import { appState, readPidFile } from './pid-file.js';
 import { listReleaseDirs, readReleaseLink } from './releases.js';
+import { isMissing } from '../../core/fs-missing.js';
 
 export interface LocalTargetOptions {
   /** Resolved deploy_root (absolute). */
@@ -87,8 +88,9 @@ export class LocalReleases {
     let text: string;
     try {
       text = await readFile(this.paths.revisions, 'utf8');
-    } catch {
-      return [];
+    } catch (err) {
+      if (isMissing(err)) return [];
+      throw err;
     }
     const out: RevisionRecord[] = [];
     for (const line of text.split('\n')) {

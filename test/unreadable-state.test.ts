@@ -1,0 +1,83 @@
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FileAccessError, InternalError, toLtcError } from '../src/core/errors.ts';
+import { readPidFile } from '../src/targets/local/pid-file.ts';
+import { ltcInProcess } from './helpers/inproc.ts';
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+/** An ops dir with a local target whose deploy root is `<dir>/deploy`. */
+function opsDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ltc-unreadable-'));
+  dirs.push(dir);
+  writeFileSync(join(dir, 'ltc.config.yaml'), 'version: 1\napp: { repo: ./app }\nenvironments:\n  staging:\n    target: { type: local, deploy_root: ./deploy, start: [node, server.mjs] }\n');
+  mkdirSync(join(dir, 'deploy'));
+  return dir;
+}
+
+describe('a deploy root that is there but cannot be read is an error naming the path, never "no releases yet"', () => {
+  it('releases/ is a file: exit 1, the path and what is wrong (human and --json)', async () => {
+    const dir = opsDir();
+    writeFileSync(join(dir, 'deploy', 'releases'), 'not a folder');
+    const r = await ltcInProcess(['releases'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`cannot list the folder ${join(dir, 'deploy', 'releases')}`);
+    expect(r.stderr).toMatch(/ENOTDIR/);
+    expect(r.stdout).not.toMatch(/none yet/);
+    const j = await ltcInProcess(['releases', '--json'], { cwd: dir });
+    expect(j.code).toBe(1);
+    expect(j.json).toMatchObject({ ok: false, error: { code: 'file_access' } });
+  });
+
+  it('revisions.log is a folder: exit 1 naming it', async () => {
+    const dir = opsDir();
+    mkdirSync(join(dir, 'deploy', 'releases', 'rc-2026-03-01-20261207T114153.993Z'), { recursive: true });
+    mkdirSync(join(dir, 'deploy', 'revisions.log'));
+    const r = await ltcInProcess(['releases'], { cwd: dir });
+    expect(r.stderr).toContain(join(dir, 'deploy', 'revisions.log'));
+    expect(r.code).toBe(1);
+  });
+
+  it('a current link that points at itself names no release (exit 0), like a missing one', async () => {
+    const dir = opsDir();
+    mkdirSync(join(dir, 'deploy', 'releases'));
+    const ok = await ltcInProcess(['releases'], { cwd: dir });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/none yet/);
+    symlinkSync('current', join(dir, 'deploy', 'current'));
+    const loop = await ltcInProcess(['releases'], { cwd: dir });
+    expect(loop.code).toBe(0); // readlink does not follow: a link to itself names no release
+  });
+
+  it('EACCES and the other file errors that escape become a FileAccessError with the path and a hint; others stay internal', () => {
+    const errno = (code: string, syscall: string, path?: string) => Object.assign(new Error(`${code}: x, ${syscall}`), { code, syscall, ...(path ? { path } : {}) });
+    const denied = toLtcError(errno('EACCES', 'scandir', '/srv/deploy/releases'));
+    expect(denied).toBeInstanceOf(FileAccessError);
+    expect(denied.exitCode).toBe(1);
+    expect(denied.message).toBe('cannot list the folder /srv/deploy/releases: permission denied (EACCES)');
+    expect(denied.hint).toMatch(/ls -ld \/srv\/deploy \/srv\/deploy\/releases/);
+    expect(toLtcError(errno('EROFS', 'open', '/srv/x')).message).toMatch(/read-only/);
+    expect(toLtcError(errno('EACCES', 'scandir'))).toBeInstanceOf(InternalError);
+    expect(toLtcError(new TypeError('x is not a function'))).toBeInstanceOf(InternalError);
+  });
+
+  it('a pid file that is not a record, or names pid 0/1 or a group 0/1, is no record (ltc never signals group 0 or 1)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ltc-pidfile-'));
+    dirs.push(dir);
+    const file = join(dir, 'app.pid');
+    for (const text of ['garbage', 'null', '[]', '{"pid":"12"}', '{"pid":1}', '{"pid":0}', '{"pid":-5}', '{"pid":1.5}']) {
+      writeFileSync(file, text);
+      expect(await readPidFile(file), text).toBeUndefined();
+    }
+    writeFileSync(file, '{"pid":4242,"pgid":1,"release":"r","startedAt":"x","command":[]}');
+    expect((await readPidFile(file))?.pgid).toBe(4242);
+    writeFileSync(file, '{"pid":4242,"pgid":0,"release":"r","startedAt":"x","command":[]}');
+    expect((await readPidFile(file))?.pgid).toBe(4242);
+    expect(await readPidFile(join(dir, 'none.pid'))).toBeUndefined();
+    mkdirSync(join(dir, 'dir.pid'));
+    await expect(readPidFile(join(dir, 'dir.pid'))).rejects.toMatchObject({ code: 'EISDIR' });
+  });
+});

@@ -114,3 +114,62 @@ describe('--env and --config with an empty value or an option as value are refus
     expect(ok.code).toBe(0);
   });
 });
+
+describe('what a user typed is shown escaped, flags that do not apply are refused, not ignored', () => {
+  const setup = async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { randomBytes } = await import('node:crypto');
+    const dir = mkdtempSync(join(tmpdir(), 'ltc-typed-'));
+    writeFileSync(
+      join(dir, 'ltc.config.yaml'),
+      'version: 1\napp: { repo: ./app }\nenvironments:\n  staging:\n    target: { type: local, deploy_root: ./deploy, start: [node, server.mjs] }\n    secrets: { backend: file }\n',
+    );
+    return { dir, env: { LTC_MASTER_KEY: randomBytes(32).toString('base64'), LTC_ENV: 'staging' } };
+  };
+
+  it('--hosts/--roles on a local target: exit 2 for releases, deploy, rollback, stop and status', async () => {
+    const { dir, env } = await setup();
+    for (const args of [['releases', '--hosts', 'web1'], ['rollback', '--roles', 'api'], ['deploy', '--rc', 'rc-2026-03-01', '--hosts', 'web1', '--skip-gates'], ['stop', '--hosts', 'web1'], ['status', '--roles', 'api']]) {
+      const r = await runLtc(args, { cwd: dir, env });
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(/--(hosts|roles) is for ssh targets; environment staging has a local target/);
+    }
+  });
+
+  it('a secret name, an environment name or a runbook input with control characters is shown escaped, on one line', async () => {
+    const { dir, env } = await setup();
+    const bad = await runLtc(['secrets', 'get', 'BAD\nNAME\u001b[31m'], { cwd: dir, env });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.split('\n')[0]).toBe('error: invalid secret name "BAD\\nNAME\\u001b[31m"');
+    const envName = await runLtc(['lock', 'status', '--env', 'x\u001b[2J'], { cwd: dir, env });
+    expect(envName.code).toBe(2);
+    expect(envName.stderr).toContain('unknown environment "x\\u001b[2J"');
+    expect(envName.stderr).not.toContain('\u001b');
+  });
+
+  it('secrets get --stage/--version-id without --reveal shows that version only, or exit 2 when there is none', async () => {
+    const { dir, env } = await setup();
+    expect((await runLtc(['secrets', 'generate', 'API_TOKEN'], { cwd: dir, env })).code).toBe(0);
+    const prev = await runLtc(['secrets', 'get', 'API_TOKEN', '--stage', 'previous'], { cwd: dir, env });
+    expect(prev.code).toBe(2);
+    expect(prev.stderr).toMatch(/API_TOKEN has no previous version/);
+    expect((await runLtc(['secrets', 'generate', 'API_TOKEN', '--yes'], { cwd: dir, env })).code).toBe(0);
+    const now = await runLtc(['secrets', 'get', 'API_TOKEN', '--stage', 'previous', '--json'], { cwd: dir, env });
+    expect(now.code, now.stderr).toBe(0);
+    const versions = (now.json as { secret: { versions: Array<{ stages: string[] }> } }).secret.versions;
+    expect(versions).toHaveLength(1);
+    expect(versions[0]!.stages).toContain('previous');
+    const id = await runLtc(['secrets', 'get', 'API_TOKEN', '--version-id', 'nope'], { cwd: dir, env });
+    expect(id.code).toBe(2);
+  });
+
+  it('`--json` after `--` is an argument: the usage error is text, not JSON', async () => {
+    const { dir, env } = await setup();
+    const r = await runLtc(['releases', '--', '--json'], { cwd: dir, env });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^error: too many arguments/);
+  });
+});

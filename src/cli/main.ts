@@ -270,8 +270,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
   registerCredentials(env, processMasker);
   const isTTY = Boolean(io.stdout.isTTY && io.stdinIsTTY);
   const ci = env.CI === 'true' || env.CI === '1';
-  const earlyJson = argv.includes('--json');
-  const earlyDebug = argv.includes('--debug');
+  // Flags after `--` are arguments, not flags (`ltc releases -- --json` is a usage error in text).
+  const flags = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
+  const earlyJson = flags.includes('--json');
+  const earlyDebug = flags.includes('--debug');
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = (sig: NodeJS.Signals) => {

@@ -86,7 +86,7 @@ export function createLoadedConfig(file: string, config: Config): LoadedConfig {
       // Own keys only: `__proto__`, `constructor` or `toString` is an unknown environment, not Object's.
       const env = Object.hasOwn(config.environments, name) ? config.environments[name] : undefined;
       if (!env) {
-        throw new UsageError(`unknown environment "${name}" in ${file}`, {
+        throw new UsageError(`unknown environment ${JSON.stringify(name)} in ${file}`, {
           hint: didYouMean(name, names) ?? `configured environments: ${names.join(', ') || 'none'}`,
         });
       }

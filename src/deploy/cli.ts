@@ -9,6 +9,7 @@ import { formatDuration, parseDuration } from '../core/duration.js';
 import { ConfigError, LtcError, UsageError, toLtcError } from '../core/errors.js';
 import type { RunSummary } from '../runbook/api.js';
 import type { DeploySession } from './session.js';
+import { refuseHostFilters } from './host-filters.js';
 
 export interface DeployCliOptions {
   rc?: string;
@@ -157,6 +158,7 @@ export async function deployCommand(opts: DeployCliOptions, ctx: Context): Promi
   const handoff = await import('../incident/handoff.js');
   await handoff.checkIncidentChoice(opts.incident, ctx);
   if (envConfig.target.type === 'ssh') return (await import('../fleet/fleet.js')).fleetDeploy(ctx, opts.rc, opts.hosts, opts.roles);
+  refuseHostFilters('deploy', name, opts);
   let ran: Awaited<ReturnType<typeof runShipped>>;
   try {
     ran = await runShipped('deploy', { rc: opts.rc, environment: name, skip_gates: Boolean(opts.skipGates), lock_wait: lockWait }, ctx, `ltc deploy --rc ${opts.rc} --env ${name}`);
@@ -244,6 +246,7 @@ export async function rollbackCommand(opts: RollbackCliOptions, ctx: Context): P
   const handoff = await import('../incident/handoff.js');
   await handoff.checkIncidentChoice(opts.incident, ctx);
   if (loaded.config.environments[name]?.target?.type === 'ssh') return (await import('../fleet/fleet.js')).fleetRollback(ctx, opts.to, opts.hosts, opts.roles);
+  refuseHostFilters('rollback', name, opts);
   const ran = await runShipped('rollback', { environment: name, to: opts.to ?? '', lock_wait: lockWait }, ctx, `ltc rollback --env ${name}${opts.to ? ` --to ${opts.to}` : ''}`);
   if (!('summary' in ran)) return ran;
   const { summary, session: s } = ran;
@@ -273,6 +276,7 @@ export async function rollbackCommand(opts: RollbackCliOptions, ctx: Context): P
 export async function releasesCommand(ctx: Context, hosts?: string): Promise<CommandResult> {
   const { name, env, loaded } = await ctx.environment();
   if (env.target?.type === 'ssh') return (await import('../fleet/status.js')).fleetReleases(ctx, hosts);
+  refuseHostFilters('releases', name, { hosts });
   return (await import('./releases-report.js')).releasesReport(name, env, loaded, ctx.out.c);
 }
 
@@ -337,6 +341,7 @@ export async function stopCommand(opts: StopCliOptions, ctx: Context): Promise<C
   const lockWait = parseDuration(lockWaitOf(opts.lockWait), '--lock-wait');
   const { name, env, loaded } = await ctx.environment();
   if (env.target?.type === 'ssh') return (await import('../fleet/fleet.js')).fleetStop(ctx, opts.hosts);
+  refuseHostFilters('stop', name, opts);
   const { openTarget, targetConfigOf } = await import('../targets/index.js');
   const config = targetConfigOf(name, env, loaded);
   if (config.service) {

@@ -5,14 +5,12 @@
  */
 import type { CommandResult } from '../cli/define.js';
 import type { Context } from '../core/context.js';
+import { refuseHostFilters } from './host-filters.js';
 
 export async function statusCommand(opts: { hosts?: string; roles?: string }, ctx: Context): Promise<CommandResult> {
   const { name, env, loaded } = await ctx.environment();
   if (env.target?.type === 'ssh') return (await import('../fleet/status.js')).fleetStatus(ctx, opts.hosts, opts.roles);
-  if (opts.hosts || opts.roles) {
-    const { UsageError } = await import('../core/errors.js');
-    throw new UsageError(`--${opts.hosts ? 'hosts' : 'roles'} is for ssh targets; environment ${name} has a local target`, { hint: `ltc status --env ${name}` });
-  }
+  refuseHostFilters('status', name, opts);
   const { openTarget } = await import('../targets/index.js');
   const target = openTarget(name, env, loaded);
   const [releases, app, lock, revisions] = await Promise.all([target.listReleases(), target.status(), target.lockState(), target.readRevisions()]);

@@ -86,7 +86,7 @@ export function resolveInputs(rb: Runbook, given: Readonly<Record<string, Output
   const declared = Object.keys(rb.inputs);
   for (const name of Object.keys(given)) {
     if (!Object.hasOwn(rb.inputs, name)) {
-      throw new UsageError(`runbook "${rb.name}" has no input "${name}"`, {
+      throw new UsageError(`runbook "${rb.name}" has no input ${JSON.stringify(name)}`, {
         hint: didYouMean(name, declared) ?? (declared.length ? `its inputs: ${declared.join(', ')}` : 'it takes no inputs'),
       });
     }

@@ -111,7 +111,7 @@ export const SECRET_NAME = /^[A-Z][A-Z0-9_]*$/;
 
 export function checkSecretName(name: string): void {
   if (!SECRET_NAME.test(name)) {
-    throw new UsageError(`invalid secret name "${name}"`, {
+    throw new UsageError(`invalid secret name ${JSON.stringify(name)}`, {
       hint: 'secret names are upper case letters, digits and _ and start with a letter, e.g. LTC_SECRET_KEY',
     });
   }

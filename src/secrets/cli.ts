@@ -77,6 +77,21 @@ function stageOption(stage: string | undefined): Stage | undefined {
   return stage as Stage;
 }
 
+/**
+ * Without --reveal, --stage or --version-id narrows what is shown to that one version; a stage
+ * or id the secret does not have is an error (exit 2), as it is with --reveal.
+ */
+function selectedVersion(d: SecretDescription, stage: Stage | undefined, versionId: string | undefined): SecretDescription {
+  if (stage === undefined && versionId === undefined) return d;
+  const v = versionId !== undefined ? d.versions.find((x) => x.id === versionId) : versionWith(d, stage!);
+  if (!v) {
+    throw new UsageError(`${d.name} has no ${versionId !== undefined ? `version ${JSON.stringify(versionId)}` : `${stage} version`}`, {
+      hint: `its versions: ${d.versions.map((x) => `${x.id} (${x.stages.join(', ') || 'no stage'})`).join(', ') || 'none'}`,
+    });
+  }
+  return { ...d, versions: [v] };
+}
+
 export async function getSecret(ctx: Context, name: string, opts: GetOptions): Promise<CommandResult> {
   checkSecretName(name);
   const stage = stageOption(opts.stage);
@@ -95,7 +110,7 @@ export async function getSecret(ctx: Context, name: string, opts: GetOptions): P
   return withScope(ctx, async (scope) => {
     if (!opts.reveal) {
       const d = await scope.backend.describe(name);
-      return describeResult(scope.environment, scope.backend, d, scope.policy(name) !== undefined);
+      return describeResult(scope.environment, scope.backend, selectedVersion(d, stage, opts.versionId), scope.policy(name) !== undefined);
     }
     const select = opts.versionId ? { versionId: opts.versionId } : { stage: stage ?? 'current' };
     const v = await audited(

@@ -81,3 +81,39 @@ describe('a deploy root that is there but cannot be read is an error naming the 
     await expect(readPidFile(join(dir, 'dir.pid'))).rejects.toMatchObject({ code: 'EISDIR' });
   });
 });
+
+describe('a secrets store that is damaged or in the way is exit 2 with what to do, never an internal error', () => {
+  const setup = async () => {
+    const { randomBytes } = await import('node:crypto');
+    const dir = mkdtempSync(join(tmpdir(), 'ltc-store-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'ltc.config.yaml'), 'version: 1\napp: { repo: ./app }\nenvironments:\n  staging:\n    target: { type: local, deploy_root: ./deploy, start: [node, server.mjs] }\n    secrets: { backend: file }\n');
+    return { dir, env: { LTC_MASTER_KEY: randomBytes(32).toString('base64'), LTC_ENV: 'staging' } };
+  };
+
+  it('metadata edited to the wrong type (created: 12345, a stage that does not exist) reads as a damaged store', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { dir, env } = await setup();
+    expect((await ltcInProcess(['secrets', 'generate', 'API_TOKEN'], { cwd: dir, env })).code).toBe(0);
+    const file = join(dir, '.ltc', 'secrets', 'staging.json');
+    const good = readFileSync(file, 'utf8');
+    for (const edit of [(t: string) => t.replace(/"created": *"[^"]*"/, '"created": 12345'), (t: string) => t.replace('"current"', '"live"'), (t: string) => t.replace(/"nextVersion": *\d+/, '"nextVersion": "2"')]) {
+      writeFileSync(file, edit(good));
+      for (const args of [['secrets', 'get', 'API_TOKEN'], ['secrets', 'list']]) {
+        const r = await ltcInProcess(args, { cwd: dir, env });
+        expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+        expect(r.stderr).toMatch(/is corrupted: .*wrong type/);
+        expect(r.stderr).toMatch(/restore .* from a backup/);
+      }
+    }
+  });
+
+  it('a folder where the store belongs: exit 2, "move the folder away"', async () => {
+    const { dir, env } = await setup();
+    mkdirSync(join(dir, '.ltc', 'secrets', 'staging.json'), { recursive: true });
+    const r = await ltcInProcess(['secrets', 'get', 'API_TOKEN'], { cwd: dir, env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/EISDIR/);
+    expect(r.stderr).toMatch(/hint: move the folder .*staging\.json away/);
+  });
+});

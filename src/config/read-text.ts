@@ -7,7 +7,7 @@
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, fileErrorHint } from '../core/errors.js';
 
 /** Larger files are refused: a config or a runbook is a few kilobytes. */
 export const MAX_TEXT_FILE_BYTES = 4 << 20;
@@ -31,7 +31,8 @@ export function readTextFileSync(file: string, what: string): string {
     fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new ConfigError(`cannot read ${what} ${file}: ${e.code === 'ENOENT' ? 'no such file' : (e.code ?? e.message)}`, { details: { file } });
+    const hint = e.code === 'ENOENT' ? undefined : fileErrorHint(e, file);
+    throw new ConfigError(`cannot read ${what} ${file}: ${e.code === 'ENOENT' ? 'no such file' : (e.code ?? e.message)}`, { ...(hint ? { hint } : {}), details: { file } });
   }
   try {
     const st = fstatSync(fd);
@@ -61,7 +62,8 @@ export function readTextFileSync(file: string, what: string): string {
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     const e = err as NodeJS.ErrnoException;
-    throw new ConfigError(`cannot read ${what} ${file}: ${e.code ?? e.message}`, { details: { file } });
+    const hint = fileErrorHint(e, file);
+    throw new ConfigError(`cannot read ${what} ${file}: ${e.code ?? e.message}`, { ...(hint ? { hint } : {}), details: { file } });
   } finally {
     closeSync(fd);
   }

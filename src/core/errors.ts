@@ -151,6 +151,14 @@ function fileAccessError(err: NodeJS.ErrnoException): FileAccessError | undefine
   return new FileAccessError(`cannot ${verb} ${err.path}: ${known.what} (${err.code})`, { hint: known.hint(err.path), cause: err });
 }
 
+/** What to do about a file-system error (EACCES: who ltc runs as and what to check, …), when it is one. */
+export function fileErrorHint(err: unknown, path?: string): string | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const e = err as NodeJS.ErrnoException;
+  // A read error (EISDIR from readFileSync) names no path: the caller knows it.
+  return fileAccessError(e.path === undefined && path !== undefined ? Object.assign(Object.create(e) as NodeJS.ErrnoException, { path }) : e)?.hint;
+}
+
 export function toLtcError(err: unknown): LtcError {
   if (err instanceof LtcError) return err;
   const access = err instanceof Error ? fileAccessError(err as NodeJS.ErrnoException) : undefined;

@@ -32,17 +32,29 @@ export interface StoreMeta {
   secrets: Record<string, SecretMeta>;
 }
 
+const STAGE_NAMES: readonly string[] = ['current', 'previous', 'pending'];
+const isText = (x: unknown): x is string => typeof x === 'string';
+
+function isVersionMeta(x: unknown): x is VersionMeta {
+  if (!x || typeof x !== 'object') return false;
+  const v = x as Record<string, unknown>;
+  return isText(v.id) && isText(v.created) && Array.isArray(v.stages) && v.stages.every((st) => STAGE_NAMES.includes(st as string)) && (v.token === undefined || isText(v.token));
+}
+
+/**
+ * Every field of the readable metadata has its type: it is shown without the key (so without the
+ * authentication that covers it), and a hand-edited `created: 12345` must read as a damaged
+ * store, not crash what prints it.
+ */
 export function isStoreMeta(v: unknown): v is StoreMeta {
   if (!v || typeof v !== 'object') return false;
   const secrets = (v as { secrets?: unknown }).secrets;
-  if (!secrets || typeof secrets !== 'object') return false;
-  return Object.values(secrets).every(
-    (s) =>
-      !!s &&
-      typeof s === 'object' &&
-      Array.isArray((s as SecretMeta).versions) &&
-      (s as SecretMeta).versions.every((x) => x && typeof x.id === 'string' && Array.isArray(x.stages)),
-  );
+  if (!secrets || typeof secrets !== 'object' || Array.isArray(secrets)) return false;
+  return Object.values(secrets).every((s) => {
+    if (!s || typeof s !== 'object') return false;
+    const m = s as Record<string, unknown>;
+    return isText(m.created) && isText(m.updated) && Number.isSafeInteger(m.nextVersion) && Array.isArray(m.versions) && m.versions.every(isVersionMeta);
+  });
 }
 
 /** The store's fields are all there and of the right type (says nothing about the key or the ciphertext). */

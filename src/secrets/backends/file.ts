@@ -12,7 +12,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { defaultStorePath, describeMeta, isStoreEnvelope, STORE_FORMAT, type SecretMeta, type StoreMeta as Meta, type VersionMeta } from '../format.js';
-import { ConfigError, UsageError } from '../../core/errors.js';
+import { ConfigError, UsageError, fileErrorHint } from '../../core/errors.js';
 import type { Masker } from '../../core/masker.js';
 import type { fileBackendSchema } from '../../config/schema/secrets.js';
 import type { z } from 'zod';
@@ -199,7 +199,7 @@ export class FileBackend implements SecretsBackend {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new ConfigError(`cannot read secrets store ${this.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
-        hint: 'check the file permissions',
+        hint: fileErrorHint(err, this.file) ?? `check ${this.file}`,
       });
     }
     let envelope: unknown;

@@ -189,6 +189,20 @@ describe('ltc deploy to three hosts over ssh', () => {
     expect(again.code, again.stderr + again.stdout).toBe(0);
     expect(await version(hosts[2]!)).toBe('1.0.0');
 
+    // A host that cannot be reached: its releases are unknown, so the listing is not ok (exit 1).
+    const closed = await (await import('./helpers/cli.ts')).freePort();
+    await writeTarget(sshTarget({}, (_h, i) => (i === 1 ? { port: closed } : {})));
+    const partly = await stage.ltc(['releases', '--env', 'staging', '--json']);
+    expect(partly.code, partly.stderr).toBe(1);
+    const pj = partly.json as { ok: boolean; unreachable: string[]; hosts: Array<{ host: string; reachable: boolean; error?: string }> };
+    expect(pj.ok).toBe(false);
+    expect(pj.unreachable).toEqual(['api2']);
+    expect(pj.hosts.find((h) => h.host === 'api2')).toMatchObject({ reachable: false });
+    const text = await stage.ltc(['releases', '--env', 'staging']);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toMatch(/1 of 3 host\(s\) unreachable \(api2\): their releases are unknown/);
+    await writeTarget(sshTarget());
+
     // A hostile --hosts value is refused before anything runs.
     const bad = await stage.ltc(['status', '--env', 'staging', '--hosts', 'api1;touch /tmp/x']);
     expect(bad.code).toBe(2);

@@ -154,7 +154,18 @@ export async function fleetReleases(ctx: Context, hostsFilter?: string): Promise
       for (const r of h.releases) lines.push(`${r === h.current ? c.green('* current ') : r === h.previous ? c.yellow('  previous') : '          '}  ${r}`);
       if (h.reachable && !h.releases.length) lines.push('  (none yet)');
     }
-    return { data: { environment: f.environment, hosts: hosts.map((h) => ({ host: h.host, reachable: h.reachable, current: h.current, previous: h.previous, releases: h.releases })) }, text: lines.join('\n') };
+    // A host that cannot be reached has releases nobody knows: not a listing to trust (exit 1, as ltc status).
+    const unreachable = hosts.filter((h) => !h.reachable).map((h) => h.host);
+    if (unreachable.length) lines.push(c.red(`${unreachable.length} of ${hosts.length} host(s) unreachable (${unreachable.join(', ')}): their releases are unknown`));
+    return {
+      data: {
+        environment: f.environment,
+        hosts: hosts.map((h) => ({ host: h.host, reachable: h.reachable, current: h.current, previous: h.previous, releases: h.releases, ...(h.reachable ? {} : { error: h.error ?? null }) })),
+        unreachable,
+      },
+      text: lines.join('\n'),
+      ...(unreachable.length ? { exitCode: 1 } : {}),
+    };
   } finally {
     await f.pool.close();
   }

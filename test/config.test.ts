@@ -46,6 +46,16 @@ describe('config parsing and validation (module)', () => {
     expect(err.hint).toBe('did you mean "protected"?');
   });
 
+  it('an unknown key in a secrets backend lists the keys of the backend chosen, never itself as did-you-mean', () => {
+    const err = configError('app:\n  repo: x\nenvironments:\n  staging:\n    secrets: { backend: vault, path: x, adress: "http://127.0.0.1:8200" }\n');
+    expect(err.message).toMatch(/secrets\.path: unknown key "path"\n\s+\(allowed keys here: backend, address, mount, path_prefix, required\)/);
+    expect(err.message).toMatch(/secrets\.adress: unknown key "adress"\n\s+\(did you mean "address"\?\)/);
+    expect(err.message).not.toMatch(/did you mean "path"/);
+    const file = configError('app:\n  repo: x\nenvironments:\n  staging:\n    secrets: { backend: file, region: eu-central-1 }\n');
+    expect(file.message).toMatch(/secrets\.region: unknown key "region"/);
+    expect(file.hint).toBe('allowed keys here: backend, path, key_file, required');
+  });
+
   it('a wrong type names what was expected', () => {
     const err = configError('app:\n  repo: x\nthresholds:\n  error_rate: lots\n');
     expect(err.message).toMatch(/:4:15: thresholds\.error_rate: .*expected number/);

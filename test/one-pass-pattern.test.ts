@@ -5,7 +5,7 @@ import { userRegex, userRegexProblem } from '../src/core/user-regex.ts';
 
 // Patterns that V8 may run itself (anchored, no group or alternation, one variable repeat at most)
 // and those that must go to RE2.
-const ONE_PASS = ['^[a-z][a-z0-9-]*$', '^rc-\\d{4}-\\d{2}-\\d{2}$', '^rc-[0-9]{4}-[0-9]{2}-[0-9]{2}\\.?$', '^[A-Z_][A-Z0-9_]{0,63}$', '^v\\d+', '^ok$', '^[^/]+$', '^a{2}b{3}c+$'];
+const ONE_PASS = ['^[a-z][a-z0-9-]*$', '^[-a-z]+$', '^[A-Z_][A-Z0-9_-]', '^[^a-c.]x', '^rc-\\d{4}-\\d{2}-\\d{2}$', '^rc-[0-9]{4}-[0-9]{2}-[0-9]{2}\\.?$', '^[A-Z_][A-Z0-9_]{0,63}$', '^v\\d+', '^ok$', '^[^/]+$', '^a{2}b{3}c+$'];
 const NOT_ONE_PASS = [
   '^(a+)+$', // a group
   'a*b', // not anchored: tried from every position
@@ -20,6 +20,12 @@ const NOT_ONE_PASS = [
   '^a**',
   '^\\u0041',
   '^a\\1',
+  '^v[0body-9]+', // y-9: out of order in both engines
+  '^[a-\\d]', // a range in RE2 (an error), three items in JavaScript
+  '^[z-a]',
+  '^[a-Z]',
+  '^[]a]',
+  '^[a',
 ];
 
 /** Small strings over the characters these patterns care about, deterministic. */
@@ -48,6 +54,26 @@ describe('one-pass user patterns run on V8 without loading RE2, with the same an
       const ours = userRegex(p);
       for (const s of samples()) expect(ours.test(s), `${p} on ${JSON.stringify(s)}`).toBe(re2.test(s));
     }
+  });
+
+  it('fuzzed: every pattern taken as one-pass compiles in both engines and matches what RE2 matches', () => {
+    const parts = ['a', 'z', 'A', '0', '9', '-', '_', '.', '[', ']', '^', '$', '*', '+', '?', '{', '}', '2', ',', '\\d', '\\w', '\\.', '\\-', '(', ')', '|', 'a-z', '0-9', 'y-9', '\\'];
+    let seed = 11;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    const texts = [...samples()].slice(0, 80);
+    let taken = 0;
+    for (let n = 0; n < 8000; n++) {
+      let p = '^';
+      const len = 1 + (next() % 8);
+      for (let j = 0; j < len; j++) p += parts[next() % parts.length];
+      if (!isOnePassPattern(p)) continue;
+      taken++;
+      expect(() => new RegExp(p), p).not.toThrow();
+      const re2 = RE2JS.compile(p);
+      const js = new RegExp(p);
+      for (const t of texts) expect(js.test(t), `${p} on ${JSON.stringify(t)}`).toBe(re2.test(t));
+    }
+    expect(taken).toBeGreaterThan(200);
   });
 
   it('patterns outside the shape still go to RE2: refused ones keep their reason, backtracking ones stay linear', () => {

@@ -14,6 +14,10 @@ interface SchemaDef {
   valueType?: z.ZodType;
   element?: z.ZodType;
   options?: z.ZodType[];
+  /** z.discriminatedUnion: the key that picks the option. */
+  discriminator?: string;
+  /** z.literal: its values. */
+  values?: unknown[];
 }
 
 function defOf(schema: z.ZodType): SchemaDef {
@@ -43,20 +47,34 @@ export function knownKeysAt(schema: z.ZodType, path: ReadonlyArray<PropertyKey>,
       else if (def.type === 'record' && def.valueType) next.push(def.valueType);
       else if (def.type === 'array' && def.element) next.push(def.element);
     }
-    nodes = next.flatMap(expandUnion).map(unwrap);
+    nodes = next.flatMap((n) => expandUnion(n, value)).map(unwrap);
   }
   const keys = new Set<string>();
-  for (const node of nodes.flatMap(expandUnion)) {
+  for (const node of nodes.flatMap((n) => expandUnion(n, value))) {
     const def = defOf(unwrap(node));
     if (def.type === 'object' && def.shape) for (const k of Object.keys(def.shape)) keys.add(k);
   }
   return [...keys];
 }
 
-function expandUnion(schema: z.ZodType): z.ZodType[] {
+/**
+ * The options of a union; of a discriminated one only the option the data picks (`backend: vault`
+ * allows vault's keys, not file's `path`), or all of them when the data picks none.
+ */
+function expandUnion(schema: z.ZodType, value?: unknown): z.ZodType[] {
   const s = unwrap(schema);
   const def = defOf(s);
-  return def.type === 'union' && def.options ? def.options.flatMap(expandUnion) : [s];
+  if (def.type !== 'union' || !def.options) return [s];
+  let options = def.options;
+  const picked = def.discriminator && value && typeof value === 'object' ? (value as Record<string, unknown>)[def.discriminator] : undefined;
+  if (picked !== undefined) {
+    const matching = options.filter((o) => {
+      const key = defOf(unwrap(o)).shape?.[def.discriminator!];
+      return key !== undefined && (defOf(unwrap(key)).values ?? []).includes(picked);
+    });
+    if (matching.length) options = matching;
+  }
+  return options.flatMap((o) => expandUnion(o, value));
 }
 
 function pathText(path: ReadonlyArray<PropertyKey>): string {
@@ -108,7 +126,7 @@ export function describeIssues(schema: z.ZodType, issues: z.core.$ZodIssue[], so
           path: pathText([...issue.path, key]),
           ...{ line: pos.line, column: pos.column },
           message: `unknown key "${key}"`,
-          hint: didYouMean(key, known) ?? (known.length ? `allowed keys here: ${known.join(', ')}` : undefined),
+          hint: didYouMean(key, known.filter((k) => k !== key)) ?? (known.length ? `allowed keys here: ${known.join(', ')}` : undefined),
         });
       }
       continue;

@@ -83,3 +83,40 @@ describe('runbook cache', () => {
     }
   });
 });
+
+describe('the validated-config cache is used only when it is this user\'s own', () => {
+  it('a cache folder or entry writable by others is passed over (read and write); a relative XDG_CACHE_HOME is ignored', async () => {
+    const { mkdtempSync, chmodSync, existsSync, rmSync } = await import('node:fs');
+    const { tmpdir, homedir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { cacheKey, readCached, writeCached } = await import('../src/config/cache.ts');
+    const base = mkdtempSync(join(tmpdir(), 'ltc-cache-trust-'));
+    try {
+      const env = { XDG_CACHE_HOME: base };
+      const key = await cacheKey('/x/ltc.config.yaml', 'version: 1\n');
+      await writeCached('config', key, { ok: 1 }, env);
+      expect(await readCached('config', key, env)).toEqual({ ok: 1 });
+      const dir = join(base, 'ltc', 'config');
+      chmodSync(dir, 0o777);
+      expect(await readCached('config', key, env)).toBeUndefined();
+      chmodSync(dir, 0o700);
+      chmodSync(join(dir, `${key.id}.json`), 0o666);
+      expect(await readCached('config', key, env)).toBeUndefined();
+      chmodSync(join(dir, `${key.id}.json`), 0o600);
+      expect(await readCached('config', key, env)).toEqual({ ok: 1 });
+      // Nothing is written into a folder others may write.
+      chmodSync(dir, 0o777);
+      const other = await cacheKey('/x/other.yaml', 'version: 1\n');
+      await writeCached('config', other, { ok: 2 }, env);
+      expect(existsSync(join(dir, `${other.id}.json`))).toBe(false);
+      // Relative: the default under the home folder, never a folder that follows the cwd.
+      const relative = { XDG_CACHE_HOME: 'rel-cache' };
+      await writeCached('config', other, { ok: 3 }, relative);
+      expect(existsSync(join(process.cwd(), 'rel-cache'))).toBe(false);
+      expect(existsSync(join(homedir(), '.cache', 'ltc', 'config', `${other.id}.json`))).toBe(true);
+      rmSync(join(homedir(), '.cache', 'ltc', 'config', `${other.id}.json`), { force: true });
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+});

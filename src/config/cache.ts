@@ -1,7 +1,7 @@
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from './schema/index.js';
 import { packageRoot } from '../core/paths.js';
@@ -14,7 +14,24 @@ import { packageRoot } from '../core/paths.js';
 export type CacheKind = 'config' | 'runbook';
 
 function cacheDir(env: NodeJS.ProcessEnv, kind: CacheKind): string {
-  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'ltc', kind);
+  // The XDG spec: a relative XDG_CACHE_HOME is invalid and ignored (it would follow the cwd).
+  const base = env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : join(homedir(), '.cache');
+  return join(base, 'ltc', kind);
+}
+
+/**
+ * A cached config is used as it is, without validating it again: only what this user wrote may
+ * count. A folder or entry owned by someone else, or writable by group or others (an
+ * XDG_CACHE_HOME in a shared place), is passed over, and nothing is written into such a folder.
+ */
+function ownedAndPrivate(st: Stats): boolean {
+  const uid = process.getuid?.();
+  return (uid === undefined || st.uid === uid) && (st.mode & 0o022) === 0;
+}
+
+function trustedDir(dir: string): boolean {
+  const st = statSync(dir, { throwIfNoEntry: false });
+  return st !== undefined && st.isDirectory() && ownedAndPrivate(st);
 }
 
 async function buildStamp(): Promise<string> {
@@ -58,11 +75,19 @@ interface CacheEntry<T> {
 
 export async function readCached<T>(kind: CacheKind, key: CacheKey, env: NodeJS.ProcessEnv): Promise<T | undefined> {
   if (env.LTC_NO_CONFIG_CACHE) return undefined;
+  const dir = cacheDir(env, kind);
+  let fd: number | undefined;
   try {
-    const entry = JSON.parse(readFileSync(join(cacheDir(env, kind), `${key.id}.json`), 'utf8')) as CacheEntry<T>;
+    if (!trustedDir(dir)) return undefined;
+    fd = openSync(join(dir, `${key.id}.json`), 'r');
+    const st = fstatSync(fd);
+    if (!st.isFile() || !ownedAndPrivate(st)) return undefined;
+    const entry = JSON.parse(readFileSync(fd, 'utf8')) as CacheEntry<T>;
     return entry.source === key.source ? entry.value : undefined;
   } catch {
     return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
@@ -71,6 +96,7 @@ export async function writeCached<T>(kind: CacheKind, key: CacheKey, value: T, e
   try {
     const dir = cacheDir(env, kind);
     await mkdir(dir, { recursive: true, mode: 0o700 });
+    if (!trustedDir(dir)) return;
     const tmp = join(dir, `${key.id}.${process.pid}.tmp`);
     const entry: CacheEntry<T> = { source: key.source, value };
     await writeFile(tmp, JSON.stringify(entry), { mode: 0o600 });

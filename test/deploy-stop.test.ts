@@ -200,3 +200,28 @@ describe('a build left running by a killed ltc', () => {
     expect(processesUnder(s.dir)).toEqual([appPid(s)]);
   });
 });
+
+describe('a deploy root copied with its pid file (cp -a, a restored backup)', () => {
+  it("does not claim the original's app: the copy shows it not running, and ltc stop on the copy leaves it alone", async () => {
+    const s = await stage();
+    expect((await s.ltc(['deploy', '--rc', 'rc-2026-02-15', '--env', 'staging'])).code).toBe(0);
+    const pid = appPid(s)!;
+    const copy = join(s.dir, 'deploy-copy');
+    expect(spawnSync('cp', ['-a', s.deployRoot, copy]).status).toBe(0);
+    const configFile = join(s.ops, 'ltc.config.yaml');
+    const config = readFileSync(configFile, 'utf8');
+    writeFileSync(join(s.ops, 'copy.yaml'), config.replace(`deploy_root: ${s.deployRoot}`, `deploy_root: ${copy}`));
+    expect(readFileSync(join(s.ops, 'copy.yaml'), 'utf8')).toContain(copy);
+
+    const shown = await s.ltc(['releases', '--env', 'staging', '--config', join(s.ops, 'copy.yaml'), '--json']);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect((shown.json as { app: { running: boolean } }).app.running).toBe(false);
+    const original = await s.ltc(['releases', '--env', 'staging', '--json']);
+    expect((original.json as { app: { running: boolean; pid: number } }).app).toMatchObject({ running: true, pid });
+
+    const stop = await s.ltc(['stop', '--env', 'staging', '--config', join(s.ops, 'copy.yaml')]);
+    expect(stop.code, stop.stderr + stop.stdout).toBe(0);
+    expect(alive(pid)).toBe(true);
+    expect(await liveVersion(s)).toBe('1.0.0');
+  });
+});

@@ -1,5 +1,6 @@
 /** The local app's pid file (shared/app.pid) and what it says about the app now: read-only. */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { groupAlive, pidAlive, procStartTime } from '../proc.js';
 import { isMissing } from '../../core/fs-missing.js';
 
@@ -36,12 +37,34 @@ export async function readPidFile(file: string): Promise<PidRecord | undefined> 
 }
 
 /**
+ * A pid file copied along with a deploy root (cp -a, a restored backup) names the app of the
+ * original: its process runs from `<other root>/releases/<name>`. That app is not this root's
+ * to report or to stop. An app that changed its folder elsewhere cannot be told apart: it counts.
+ */
+function runsFromOtherRoot(pid: number, releasesDir: string): boolean {
+  let cwd: string;
+  try {
+    cwd = readlinkSync(`/proc/${pid}/cwd`);
+  } catch {
+    return false;
+  }
+  const parent = dirname(cwd);
+  if (basename(parent) !== 'releases') return false;
+  try {
+    return parent !== realpathSync(releasesDir);
+  } catch {
+    return parent !== releasesDir;
+  }
+}
+
+/**
  * running: the recorded process runs; orphans: it is gone but processes of its group still run
  * (a pid is not reused while its process group exists); gone: nothing of it runs (or its pid now
  * belongs to another process, told apart by the process start time).
  */
-export function appState(rec: PidRecord): 'running' | 'orphans' | 'gone' {
+export function appState(rec: PidRecord, releasesDir?: string): 'running' | 'orphans' | 'gone' {
   const pgid = rec.pgid || rec.pid;
+  if (releasesDir !== undefined && runsFromOtherRoot(rec.pid, releasesDir)) return 'gone';
   const leaderStart = procStartTime(rec.pid);
   if (pidAlive(rec.pid) && (rec.procStart === undefined || leaderStart === undefined || leaderStart === rec.procStart)) return 'running';
   if (leaderStart !== undefined && rec.procStart !== undefined && leaderStart !== rec.procStart) return 'gone';

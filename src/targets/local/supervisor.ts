@@ -79,7 +79,7 @@ export async function stopApp(
     return pids.length ? { stopped: true, pid: pids[0]!, orphans: pids } : { stopped: false };
   }
   const pgid = rec.pgid || rec.pid;
-  if (appState(rec) === 'gone') {
+  if (appState(rec, orphans?.releasesDir) === 'gone') {
     await rm(pidFile, { force: true });
     log?.(`pid file ${pidFile} was stale: pid ${rec.pid} (${rec.release}) no longer runs`);
     const pids = orphans ? await stopOrphans(orphans, graceMs, log) : [];

@@ -55,7 +55,7 @@ export class LocalReleases {
   async status(): Promise<AppStatus> {
     if (this.config.service) return { mode: 'service', running: false, logFile: this.paths.logFile };
     const rec = await readPidFile(this.paths.pidFile);
-    const state = rec ? appState(rec) : 'gone';
+    const state = rec ? appState(rec, this.paths.releases) : 'gone';
     if (!rec || state === 'gone') {
       // Running without a pid file (ltc killed between the start and writing it)?
       const found = releaseProcesses(this.paths.releases, this.environment);

@@ -52,6 +52,17 @@ describe('a deploy root that is there but cannot be read is an error naming the 
     expect(loop.code).toBe(0); // readlink does not follow: a link to itself names no release
   });
 
+  it('a release whose actor is unknown shows "last: …" without a stray comma', async () => {
+    const dir = opsDir();
+    const name = 'rc-2026-03-01-20261207T114153.993Z';
+    mkdirSync(join(dir, 'deploy', 'releases', name), { recursive: true });
+    writeFileSync(join(dir, 'deploy', 'revisions.log'), `${JSON.stringify({ time: '2026-12-07T11:41:54.000Z', action: 'deploy', outcome: 'ok', release: name })}\n`);
+    const r = await ltcInProcess(['releases'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`${name.replace(/\./g, '\\.')}.*  last: deploy ok$`, 'm'));
+    expect(r.stdout).not.toMatch(/, last:/);
+  });
+
   it('EACCES and the other file errors that escape become a FileAccessError with the path and a hint; others stay internal', () => {
     const errno = (code: string, syscall: string, path?: string) => Object.assign(new Error(`${code}: x, ${syscall}`), { code, syscall, ...(path ? { path } : {}) });
     const denied = toLtcError(errno('EACCES', 'scandir', '/srv/deploy/releases'));

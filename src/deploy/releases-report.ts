@@ -29,7 +29,7 @@ export async function releasesReport(name: string, env: EnvironmentConfig, loade
   const w = Math.max(7, ...rows.map((r) => r.name.length));
   const lines = rows.map((r) => {
     const mark = r.mark === 'current' ? c.green('* current ') : r.mark === 'previous' ? c.yellow('  previous') : '          ';
-    return `${mark}  ${r.name.padEnd(w)}  ${(r.commit ?? '').slice(0, 12).padEnd(12)}  ${r.createdAt}  ${c.dim(`${r.actor ?? ''}${r.last ? `, last: ${r.last}` : ''}`)}`;
+    return `${mark}  ${r.name.padEnd(w)}  ${(r.commit ?? '').slice(0, 12).padEnd(12)}  ${r.createdAt}  ${c.dim([r.actor, r.last ? `last: ${r.last}` : undefined].filter(Boolean).join(', '))}`;
   });
   const app =
     status.mode === 'service'

@@ -52,6 +52,26 @@ describe('a deploy root that is there but cannot be read is an error naming the 
     expect(loop.code).toBe(0); // readlink does not follow: a link to itself names no release
   });
 
+  it('current or previous naming a release that is gone: releases warns with the way out, status is not ok (exit 1)', async () => {
+    const dir = opsDir();
+    const there = 'rc-2026-03-01-20261207T114153.993Z';
+    mkdirSync(join(dir, 'deploy', 'releases', there), { recursive: true });
+    symlinkSync('releases/rc-2026-02-15-20261201T000000.000Z', join(dir, 'deploy', 'current'));
+    symlinkSync('releases/rc-2026-01-15-20261101T000000.000Z', join(dir, 'deploy', 'previous'));
+    const r = await ltcInProcess(['releases'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`current → releases/rc-2026-02-15-20261201T000000.000Z, which is missing: the app cannot start from it; point current at a release that exists: ltc rollback --env staging --to ${there}`);
+    expect(r.stdout).toContain('previous → releases/rc-2026-01-15-20261101T000000.000Z, which is missing');
+    const j = await ltcInProcess(['releases', '--json'], { cwd: dir });
+    expect((j.json as { missing: unknown[] }).missing).toEqual([
+      { link: 'current', release: 'rc-2026-02-15-20261201T000000.000Z' },
+      { link: 'previous', release: 'rc-2026-01-15-20261101T000000.000Z' },
+    ]);
+    const st = await ltcInProcess(['status'], { cwd: dir });
+    expect(st.code).toBe(1);
+    expect(st.stdout).toMatch(/not ok: current → releases\/rc-2026-02-15-20261201T000000\.000Z, which is missing/);
+  });
+
   it('a release whose actor is unknown shows "last: …" without a stray comma', async () => {
     const dir = opsDir();
     const name = 'rc-2026-03-01-20261207T114153.993Z';

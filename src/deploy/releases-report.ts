@@ -10,12 +10,40 @@ import { openLocalReleases } from '../targets/local/open.js';
 import { listPartials } from '../targets/local/releases.js';
 import { lastOutcomes } from './history.js';
 
+export interface DanglingLink {
+  link: 'current' | 'previous';
+  release: string;
+}
+
+/**
+ * `current` or `previous` naming a release folder that is not there (removed by hand, a partial
+ * restore): the app cannot start from it, and a rollback to it cannot work.
+ */
+export function danglingLinks(releases: ReadonlyArray<{ name: string }>, current: string | undefined, previous: string | undefined): DanglingLink[] {
+  const names = new Set(releases.map((r) => r.name));
+  return (
+    [
+      ['current', current],
+      ['previous', previous],
+    ] as const
+  ).flatMap(([link, release]) => (release !== undefined && !names.has(release) ? [{ link, release }] : []));
+}
+
+/** What a `current`/`previous` link to a missing release means, and the way out. */
+export function danglingAdvice(d: DanglingLink, environment: string, newest: string | undefined): string {
+  const fix = newest ? `ltc rollback --env ${environment} --to ${newest}` : `ltc deploy --env ${environment} --rc <tag>`;
+  return d.link === 'current'
+    ? `the app cannot start from it; point current at a release that exists: ${fix}`
+    : 'a rollback without --to cannot go there; name a release with --to';
+}
+
 export async function releasesReport(name: string, env: EnvironmentConfig, loaded: LoadedConfig, c: Palette): Promise<{ data: Record<string, unknown>; text: string }> {
   const target = openLocalReleases(name, env, loaded);
   const releases = await target.listReleases();
   const status = await target.status();
   const lastOutcome = await lastOutcomes(target, releases);
   const partials = await listPartials(target.paths.releases);
+  const dangling = danglingLinks(releases, await target.readCurrent(), await target.readPrevious());
   const rows = releases.map((r) => ({
     name: r.name,
     mark: r.current ? 'current' : r.previous ? 'previous' : '',
@@ -41,6 +69,7 @@ export async function releasesReport(name: string, env: EnvironmentConfig, loade
     c.bold(`releases of ${name} (${target.description}), newest first:`),
     ...(lines.length ? [c.dim(`${' '.repeat(10)}  ${'RELEASE'.padEnd(w)}  ${'COMMIT'.padEnd(12)}  ${'CREATED'.padEnd(24)}  BY, LAST OUTCOME`), ...lines] : ['  (none yet)']),
     ...(partials.length ? [c.yellow(`incomplete (left by an interrupted deploy, removed by the next one): ${partials.join(', ')}`)] : []),
+    ...dangling.map((d) => c.red(`${d.link} → releases/${d.release}, which is missing: ${danglingAdvice(d, name, releases[0]?.name)}`)),
     c.dim(`${app}; log ${status.logFile}; history ${target.paths.revisions}`),
   ].join('\n');
   return {
@@ -51,6 +80,7 @@ export async function releasesReport(name: string, env: EnvironmentConfig, loade
       previous: releases.find((r) => r.previous)?.name ?? null,
       releases: rows,
       partial: partials,
+      missing: dangling,
       app: { running: status.running, pid: status.pid ?? null, release: status.release ?? null, logFile: status.logFile, ...(status.unrecorded ? { unrecorded: status.unrecorded } : {}) },
     },
     text,

@@ -6,6 +6,7 @@
 import type { CommandResult } from '../cli/define.js';
 import type { Context } from '../core/context.js';
 import { refuseHostFilters } from './host-filters.js';
+import { danglingAdvice, danglingLinks } from './releases-report.js';
 
 export async function statusCommand(opts: { hosts?: string; roles?: string }, ctx: Context): Promise<CommandResult> {
   const { name, env, loaded } = await ctx.environment();
@@ -13,7 +14,8 @@ export async function statusCommand(opts: { hosts?: string; roles?: string }, ct
   refuseHostFilters('status', name, opts);
   const { openTarget } = await import('../targets/index.js');
   const target = openTarget(name, env, loaded);
-  const [releases, app, lock, revisions] = await Promise.all([target.listReleases(), target.status(), target.lockState(), target.readRevisions()]);
+  const [releases, app, lock, revisions, currentLink, previousLink] = await Promise.all([target.listReleases(), target.status(), target.lockState(), target.readRevisions(), target.readCurrent(), target.readPrevious()]);
+  const dangling = danglingLinks(releases, currentLink, previousLink);
   const current = releases.find((r) => r.current)?.name ?? null;
   const previous = releases.find((r) => r.previous)?.name ?? null;
   const last = revisions.at(-1) ?? null;
@@ -23,6 +25,10 @@ export async function statusCommand(opts: { hosts?: string; roles?: string }, ct
     const h = (await runHealth({}, ctx)).data as { healthy: boolean; endpoints: Array<{ name: string; ok: boolean; status: number | null; error?: string }> };
     health = { ok: h.healthy, failing: h.endpoints.filter((e) => !e.ok).map((e) => `${e.name}: ${e.error ?? `HTTP ${e.status}`}`) };
   }
+  const missingLink = (link: 'current' | 'previous') => {
+    const d = dangling.find((x) => x.link === link);
+    return d ? ctx.out.c.red(`releases/${d.release} is MISSING (${danglingAdvice(d, name, releases[0]?.name)})`) : undefined;
+  };
   const { describeHolder } = await import('../targets/local/lock.js');
   const { c } = ctx.out;
   const appText = app.mode === 'service' ? 'managed by the service command' : app.running ? `pid ${app.pid} runs ${app.release}` : `not running${app.stale ? ` (pid ${app.pid} is gone)` : ''}`;
@@ -32,11 +38,12 @@ export async function statusCommand(opts: { hosts?: string; roles?: string }, ct
     ...(health && !health.ok ? ['not healthy'] : []),
     ...(app.mode === 'supervised' && !app.running && current ? ['the app does not run'] : []),
     ...(lock.state === 'stale' ? ['a stale lock (a killed run)'] : []),
+    ...dangling.map((d) => `${d.link} → releases/${d.release}, which is missing`),
   ];
   const text = [
     c.bold(`${name} (${target.description})`),
-    `  current   ${current ?? '(none yet)'}`,
-    `  previous  ${previous ?? '-'}`,
+    `  current   ${current ?? missingLink('current') ?? '(none yet)'}`,
+    `  previous  ${previous ?? missingLink('previous') ?? '-'}`,
     `  app       ${appText}`,
     `  health    ${healthText}`,
     `  lock      ${lockText}`,

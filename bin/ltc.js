@@ -95,5 +95,7 @@ if (fast !== undefined) {
   process.exitCode = fast;
 } else {
   const { main } = await load('main.js', 'cli/main.js');
-  process.exitCode = await main(args);
+  const code = await main(args);
+  // Output that could not be written (src/core/output-failure.ts) has made it 1 already, when code is 0.
+  process.exitCode = code || process.exitCode;
 }

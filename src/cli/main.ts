@@ -1,4 +1,4 @@
-import { exitOnOutputError } from '../core/output-failure.js';
+import { noteOutputError } from '../core/output-failure.js';
 import type { ProcessPort } from '../exec/process.js';
 import { Command, CommanderError, Option } from 'commander';
 import { commandAt, commandHelp, commandPath } from './help-json.js';
@@ -286,9 +286,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
     process.on('SIGTERM', onSignal);
     // A closed terminal or a dropped SSH session: end what runs as on Ctrl-C, instead of leaving it without an owner.
     process.on('SIGHUP', onSignal);
-    // `ltc … | head`: a closed pipe ends ltc quietly; a full disk is one line and exit 1, not a stack trace.
-    process.stdout.on('error', (err: NodeJS.ErrnoException) => exitOnOutputError(err, 'stdout'));
-    process.stderr.on('error', (err: NodeJS.ErrnoException) => exitOnOutputError(err, 'stderr'));
+    // `ltc deploy | head`, a full disk: the output is given up, never the deploy (src/core/output-failure.ts).
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => noteOutputError(err, 'stdout'));
+    process.stderr.on('error', (err: NodeJS.ErrnoException) => noteOutputError(err, 'stderr'));
   }
 
   const state: RunState = {};

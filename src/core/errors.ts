@@ -169,7 +169,7 @@ export function toLtcError(err: unknown): LtcError {
 
 export const EXIT_CODE_TABLE: ReadonlyArray<{ code: number; meaning: string }> = [
   { code: 0, meaning: 'ok' },
-  { code: 1, meaning: 'a check failed (health, gate, verification, scan findings); also an internal error' },
+  { code: 1, meaning: 'a check failed (health, gate, verification, scan findings); a file ltc needs cannot be read or written; also an internal error' },
   { code: 2, meaning: 'usage or config error; nothing changed' },
   { code: 3, meaning: 'deploy failed and was rolled back' },
   { code: 4, meaning: 'deploy failed and the rollback failed too' },

@@ -1,19 +1,41 @@
 /**
- * When stdout or stderr cannot be written (a full disk, /dev/full, an I/O error): one line on
- * stderr (when that still works) and exit 1, or the command's own failing code, instead of a
- * stack trace. A reader that went away (EPIPE: `ltc … | head`) ends ltc quietly with its code.
+ * When stdout or stderr cannot be written (a reader that left: `ltc deploy | head`; a full disk;
+ * /dev/full; an I/O error). What ltc is doing goes on to its end — a deploy that is switching,
+ * health-checking or rolling back must never stop halfway because its output broke — and only
+ * the output is given up. A reader that left (EPIPE) changes nothing else; any other failure is
+ * said once on stderr (when that still works) and makes the exit code 1 unless the command's own
+ * is already a failure.
  */
 import { writeSync } from 'node:fs';
 
-export function exitOnOutputError(err: NodeJS.ErrnoException, stream: 'stdout' | 'stderr'): never {
-  const code = typeof process.exitCode === 'number' && process.exitCode !== 0 ? process.exitCode : undefined;
-  if (err.code === 'EPIPE') process.exit(code ?? 0);
+let failed: NodeJS.ErrnoException | undefined;
+
+function describe(err: NodeJS.ErrnoException): string {
+  return `${err.code ?? 'error'}: ${err.message.replace(/^\w+: /, '').replace(/, write$/, '')}`;
+}
+
+/** The 'error' listener of process.stdout/stderr in the full CLI. */
+export function noteOutputError(err: NodeJS.ErrnoException, stream: 'stdout' | 'stderr'): void {
+  if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED' || failed) return;
+  failed = err;
   if (stream === 'stdout') {
     try {
-      writeSync(2, `error: cannot write the output to stdout: ${err.code ?? 'error'}: ${err.message.replace(/^\w+: /, '').replace(/, write$/, '')}\nhint: free space where stdout goes (or send it elsewhere) and run the command again\n`);
+      writeSync(2, `error: cannot write the output to stdout: ${describe(err)}\nhint: free space where stdout goes (or send it elsewhere) and run the command again\n`);
     } catch {
       /* stderr is gone too: the exit code is all that is left */
     }
   }
-  process.exit(code ?? 1);
+  // The command may have ended already (the error of its last write comes a tick later).
+  if (!process.exitCode) process.exitCode = 1;
+}
+
+/** For the fast paths, which only read: the output failed, so end now with one line and exit 1. */
+export function exitOnOutputError(err: NodeJS.ErrnoException): never {
+  if (err.code === 'EPIPE') process.exit(0);
+  try {
+    writeSync(2, `error: cannot write the output to stdout: ${describe(err)}\n`);
+  } catch {
+    /* nothing left to tell */
+  }
+  process.exit(1);
 }

@@ -25,7 +25,7 @@ export function writeStdoutSync(text: string): void {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EPIPE') return;
-    if (code !== 'EAGAIN') exitOnOutputError(err as NodeJS.ErrnoException, 'stdout');
+    if (code !== 'EAGAIN') exitOnOutputError(err as NodeJS.ErrnoException);
     // A non-blocking stdout handed down by the parent: the stream waits until it drains.
     process.stdout.on('error', () => undefined); // EPIPE from a reader that left: as above
     process.stdout.write(bytes.subarray(done));

@@ -1,0 +1,63 @@
+/**
+ * A deploy whose output breaks halfway — the reader of its pipe left (`ltc deploy | head`), or
+ * the disk its stdout goes to is full — goes on to its end: the failed release is rolled back and
+ * recorded, and the exit code is the deploy's. Only the output is given up.
+ */
+import { spawnSync } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { cleanupTempDirs, LTC } from './helpers/cli.ts';
+import { currentRelease, liveVersion, makeStage, processesUnder, revisions, stopStage, type Stage } from './helpers/deploy.ts';
+
+const stages: Stage[] = [];
+afterEach(async () => {
+  for (const s of stages.splice(0)) {
+    await stopStage(s);
+    expect(processesUnder(s.dir)).toEqual([]);
+  }
+});
+afterAll(cleanupTempDirs);
+
+async function deployedStage(): Promise<Stage> {
+  const s = await makeStage();
+  stages.push(s);
+  const first = await s.ltc(['deploy', '--rc', 'rc-2026-02-15', '--env', 'staging']);
+  expect(first.code, first.stderr).toBe(0);
+  return s;
+}
+
+const envOf = (s: Stage) => ({ ...process.env, ...s.env, NO_COLOR: '1', CI: 'true' });
+
+describe('a deploy whose stdout breaks halfway still ends as a deploy', () => {
+  it('`ltc deploy … | head -c 1` of a release that fails its health: rolled back, recorded, exit 3 (not 0, not killed)', async () => {
+    const s = await deployedStage();
+    const good = currentRelease(s);
+    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${LTC}" deploy --rc rc-2026-03-01.1 --env staging | head -c 1 >/dev/null; echo "\${PIPESTATUS[0]}"`], {
+      cwd: s.ops,
+      env: envOf(s),
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(r.stdout.trim(), r.stderr).toBe('3');
+    expect(currentRelease(s)).toBe(good);
+    expect(await liveVersion(s)).toBe('1.0.0');
+    const last = revisions(s).at(-1)!;
+    expect(last).toMatchObject({ action: 'deploy', rc: 'rc-2026-03-01.1', outcome: 'rolled_back' });
+  }, 180_000);
+
+  it('stdout on a full disk (/dev/full): the deploy of a good release completes, exit 1 for the lost output, one error line', async () => {
+    const s = await deployedStage();
+    const full = openSync('/dev/full', 'w');
+    let r;
+    try {
+      r = spawnSync(process.execPath, [LTC, 'deploy', '--rc', 'rc-2026-03-01', '--env', 'staging'], { cwd: s.ops, env: envOf(s), stdio: ['ignore', full, 'pipe'], encoding: 'utf8', timeout: 120_000 });
+    } finally {
+      closeSync(full);
+    }
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/error: cannot write the output to stdout: ENOSPC/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(await liveVersion(s)).toBe('1.1.0');
+    expect(revisions(s).at(-1)).toMatchObject({ action: 'deploy', rc: 'rc-2026-03-01', outcome: 'ok' });
+  }, 180_000);
+});

@@ -40,3 +40,12 @@ describe('stdout that cannot be written (a full disk) is one error line and exit
     }
   });
 });
+
+describe('ltc config show (from the built bundle)', () => {
+  it('prints the environment as YAML', () => {
+    const r = spawnSync(process.execPath, [LTC, 'config', 'show', '--env', 'staging'], { cwd: dir, encoding: 'utf8', timeout: 20_000, env: { ...process.env, NO_COLOR: '1', XDG_CACHE_HOME: dir } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^environment:\n {2}name: staging\n/m);
+    expect(r.stdout).toMatch(/deploy_root: \.\/deploy/);
+  });
+});

@@ -14,6 +14,7 @@ export async function showConfig(ctx: Context): Promise<CommandResult> {
   const { name, env, loaded } = await ctx.environment();
   const { environments: _all, ...rest } = loaded.config;
   const shown = { ...rest, environment: { name, ...env } };
-  const { stringify } = await import('yaml');
+  // A static import: yaml is CommonJS, and a dynamic import() of it in the bundle has no named exports.
+  const { stringify } = await import('./yaml-stringify.js');
   return { data: { file: loaded.file, config: shown }, text: `# ${loaded.file}, environment ${name}\n${stringify(shown)}` };
 }

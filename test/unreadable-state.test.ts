@@ -36,9 +36,20 @@ describe('a deploy root that is there but cannot be read is an error naming the 
     const dir = opsDir();
     mkdirSync(join(dir, 'deploy', 'releases', 'rc-2026-03-01-20261207T114153.993Z'), { recursive: true });
     mkdirSync(join(dir, 'deploy', 'revisions.log'));
-    const r = await ltcInProcess(['releases'], { cwd: dir });
-    expect(r.stderr).toContain(join(dir, 'deploy', 'revisions.log'));
-    expect(r.code).toBe(1);
+    for (const args of [['releases'], ['status'], ['lock', 'status']]) {
+      const r = await ltcInProcess(args, { cwd: dir });
+      if (args[0] === 'lock') {
+        expect(r.code, r.stderr).toBe(0);
+        continue;
+      }
+      expect(r.stderr, args.join(' ')).toContain(join(dir, 'deploy', 'revisions.log'));
+      expect(r.stderr).not.toMatch(/bug in ltc/);
+      expect(r.code).toBe(1);
+    }
+    mkdirSync(join(dir, 'deploy', '.ltc-lock'));
+    const lock = await ltcInProcess(['lock', 'status'], { cwd: dir });
+    expect(lock.code).toBe(1);
+    expect(lock.stderr).toContain(`cannot read ${join(dir, 'deploy', '.ltc-lock')}: it is a folder where a file was expected (EISDIR)`);
   });
 
   it('a current link that points at itself names no release (exit 0), like a missing one', async () => {

@@ -6,3 +6,10 @@
 export function isMissing(err: unknown): boolean {
   return (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
 }
+
+/** A read error (EISDIR from readFile) that names no path gets `path`, so that it can say which file. */
+export function withPath(err: unknown, path: string): unknown {
+  const e = err as NodeJS.ErrnoException | undefined;
+  if (e instanceof Error && e.code && e.path === undefined) e.path = path;
+  return err;
+}

@@ -16,6 +16,7 @@ import { dirname } from 'node:path';
 import { InterruptedError, LockedError } from '../../core/errors.js';
 import { procStartTime, sameProcess } from '../proc.js';
 import type { LockHandle, LockInfo, LockState } from '../target.js';
+import { withPath } from '../../core/fs-missing.js';
 
 /** Locks this process holds (released on exit, even when a run ends by an error). */
 const held = new Map<string, LockInfo>();
@@ -87,7 +88,7 @@ export async function readLockState(file: string): Promise<LockState> {
     text = await readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'free' };
-    throw err;
+    throw withPath(err, file);
   }
   const info = parseLock(text);
   if (!info) {

@@ -2,7 +2,7 @@
 import { readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { groupAlive, pidAlive, procStartTime } from '../proc.js';
-import { isMissing } from '../../core/fs-missing.js';
+import { isMissing, withPath } from '../../core/fs-missing.js';
 
 export interface PidRecord {
   pid: number;
@@ -22,7 +22,7 @@ export async function readPidFile(file: string): Promise<PidRecord | undefined> 
     text = readFileSync(file, 'utf8');
   } catch (err) {
     if (isMissing(err)) return undefined;
-    throw err;
+    throw withPath(err, file);
   }
   // Not a record (a half-written or hand-edited file): as if there were none; the scan for
   // processes of the releases still finds an app that runs.

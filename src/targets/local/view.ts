@@ -12,7 +12,7 @@ import { parseRevisionLine } from '../revision-line.js';
 import type { AppStatus, ReleaseInfo, RevisionRecord } from '../target.js';
 import { appState, readPidFile } from './pid-file.js';
 import { listReleaseDirs, readReleaseLink } from './releases.js';
-import { isMissing } from '../../core/fs-missing.js';
+import { isMissing, withPath } from '../../core/fs-missing.js';
 
 export interface LocalTargetOptions {
   /** Resolved deploy_root (absolute). */
@@ -90,7 +90,7 @@ export class LocalReleases {
       text = await readFile(this.paths.revisions, 'utf8');
     } catch (err) {
       if (isMissing(err)) return [];
-      throw err;
+      throw withPath(err, this.paths.revisions);
     }
     const out: RevisionRecord[] = [];
     for (const line of text.split('\n')) {

@@ -147,6 +147,13 @@ describe('what a user typed is shown escaped, flags that do not apply are refuse
     expect(envName.code).toBe(2);
     expect(envName.stderr).toContain('unknown environment "x\\u001b[2J"');
     expect(envName.stderr).not.toContain('\u001b');
+    // Whatever an error repeats is escaped on the way out: a runbook name, a golive id, a bidi override.
+    for (const args of [['runbook', 'run', 'rb\u001b[31m'], ['runbook', 'show', 'x\u202ey'], ['golive', 'signoff', 'a\u001b[2Jb', '--rc', 'rc-2026-03-01', '--by', 'J']]) {
+      const r = await runLtc(args, { cwd: dir, env });
+      expect(r.code, args.join(' ')).not.toBe(0);
+      expect(r.stderr, args.join(' ')).not.toMatch(/[\u001b\u202e]/);
+      expect(r.stderr).toMatch(/\\u(001b|202e)/);
+    }
   });
 
   it('secrets get --stage/--version-id without --reveal shows that version only, or exit 2 when there is none', async () => {

@@ -269,6 +269,18 @@ describe('sign-offs and waivers', () => {
     expect(auto.stderr).toMatch(/tls\.certificate is an automated item/);
     expect(auto.stderr).toMatch(/ltc golive waive tls\.certificate/);
     expect(existsSync(join(dir, '.ltc', 'signoffs.json'))).toBe(false);
+    // Names, notes and reasons are shown in every check and report: no escape sequences, no line breaks.
+    for (const args of [
+      ['golive', 'signoff', 'approvals.management', '--rc', RC, '--by', 'evil\u001b[2J\nFAKE: ok'],
+      ['golive', 'signoff', 'approvals.management', '--rc', RC, '--by', 'Jane', '--note', 'a\u202eb'],
+      ['golive', 'waive', 'tls.certificate', '--rc', RC, '--by', 'Jane', '--reason', 'x\ny', '--expires', '2099-01-01'],
+    ]) {
+      const bad = await ltc(args);
+      expect(bad.code, args.join(' ')).toBe(2);
+      expect(bad.stderr).toMatch(/holds a control character or a line break/);
+      expect(bad.stderr).not.toMatch(/\u001b/);
+    }
+    expect(existsSync(join(dir, '.ltc', 'signoffs.json'))).toBe(false);
   });
 
   it('a sign-off counts for its RC only, names who signed and who ran it, and is in the audit log', async () => {

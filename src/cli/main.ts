@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../core/paths.js';
 import { closest, didYouMean } from '../core/suggest.js';
+import { printable } from '../core/printable.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -242,8 +243,9 @@ function renderError(out: Output, err: LtcError, debug: boolean): void {
   if (out.json) {
     out.writeJson({ ok: false, error: { code: err.code, message: err.message, hint: err.hint, ...(err.details ?? {}) } });
   } else {
-    out.error(`error: ${err.message}`);
-    if (err.hint) out.info(`hint: ${err.hint}`);
+    // What an error repeats (a typed name, a stored value, an app's log lines) cannot steer the terminal.
+    out.error(`error: ${printable(err.message)}`);
+    if (err.hint) out.info(`hint: ${printable(err.hint)}`);
   }
   if (debug && err.stack) out.info(err.stack + (err.cause instanceof Error && err.cause.stack ? `\ncaused by: ${err.cause.stack}` : ''));
 }

@@ -5,6 +5,7 @@ import type { GoliveItem, ItemResult } from './items.js';
 import { PROBES, type ProbeOutcome } from './probes.js';
 import type { GoliveScope } from './scope.js';
 import { signoffFor, waiverFor, type SignoffFile } from './signoffs.js';
+import { printableLine } from '../core/printable.js';
 
 export function checkProbeName(item: GoliveItem, where: string): void {
   if (item.decided_by !== 'signoff' && !item.probe) {
@@ -53,11 +54,11 @@ export async function evaluateItem(item: GoliveItem, scope: GoliveScope, signoff
     r = failedOrWaived();
   } else {
     if (outcome?.status === 'not_applicable' && item.decided_by === 'both') r = { ...base, status: 'not_applicable' };
-    else if (so) r = { ...base, status: 'passed', evidence: [...base.evidence, `signed off by ${so.by} (${so.actor}) ${so.time}${so.note ? `: ${so.note}` : ''}`] };
+    else if (so) r = { ...base, status: 'passed', evidence: [...base.evidence, printableLine(`signed off by ${so.by} (${so.actor}) ${so.time}${so.note ? `: ${so.note}` : ''}`)] };
     else r = needsSignoff();
     if (!item.probe && r.evidence.length === 0) r.evidence = so ? r.evidence : ['manual item: no evidence recorded'];
   }
-  if (r.status === 'waived') r.evidence = [...r.evidence, `waived by ${wv!.by} until ${wv!.expires}: ${wv!.reason}`];
+  if (r.status === 'waived') r.evidence = [...r.evidence, printableLine(`waived by ${wv!.by} until ${wv!.expires}: ${wv!.reason}`)];
   r.durationMs = Date.now() - started;
   return r;
 }

@@ -1,0 +1,16 @@
+/**
+ * Text from outside ltc (what was typed, what is stored, what an app logged) shown on a terminal:
+ * control characters other than newline and tab, and the bidirectional overrides that reorder
+ * what is seen (U+202A–U+202E, U+2066–U+2069), are written as \u escapes. An escape sequence in a
+ * name can then not clear the screen, recolour or forge lines of a report.
+ */
+const UNPRINTABLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+export function printable(text: string): string {
+  return text.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** One line: newlines too are escaped (a value that must not start a line of its own). */
+export function printableLine(text: string): string {
+  return printable(text).replace(/\n/g, '\\n').replace(/\t/g, '\\t');
+}

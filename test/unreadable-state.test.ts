@@ -65,14 +65,30 @@ describe('a deploy root that is there but cannot be read is an error naming the 
 
   it('current or previous naming a release that is gone: releases warns with the way out, status is not ok (exit 1)', async () => {
     const dir = opsDir();
+    // The newest release failed its deploy (rolled back): the way out is the older one, which was live.
     const there = 'rc-2026-03-01-20261207T114153.993Z';
+    const broken = 'rc-2026-03-01.1-20261207T120000.000Z';
     mkdirSync(join(dir, 'deploy', 'releases', there), { recursive: true });
+    mkdirSync(join(dir, 'deploy', 'releases', broken), { recursive: true });
+    const { utimesSync } = await import('node:fs');
+    utimesSync(join(dir, 'deploy', 'releases', there), new Date('2026-12-07T11:41:53Z'), new Date('2026-12-07T11:41:53Z'));
+    utimesSync(join(dir, 'deploy', 'releases', broken), new Date('2026-12-07T12:00:00Z'), new Date('2026-12-07T12:00:00Z'));
+    writeFileSync(
+      join(dir, 'deploy', 'revisions.log'),
+      [
+        { time: '2026-12-07T11:42:00.000Z', action: 'deploy', outcome: 'ok', release: there },
+        { time: '2026-12-07T12:00:10.000Z', action: 'deploy', outcome: 'rolled_back', release: broken, rolledBackTo: there },
+      ].map((r) => JSON.stringify(r) + '\n').join(''),
+    );
     symlinkSync('releases/rc-2026-02-15-20261201T000000.000Z', join(dir, 'deploy', 'current'));
     symlinkSync('releases/rc-2026-01-15-20261101T000000.000Z', join(dir, 'deploy', 'previous'));
     const r = await ltcInProcess(['releases'], { cwd: dir });
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`current → releases/rc-2026-02-15-20261201T000000.000Z, which is missing: the app cannot start from it; point current at a release that exists: ltc rollback --env staging --to ${there}`);
-    expect(r.stdout).toContain('previous → releases/rc-2026-01-15-20261101T000000.000Z, which is missing');
+    expect(r.stdout).toContain(
+      `current → releases/rc-2026-02-15-20261201T000000.000Z, which is missing: the app cannot start from it; point current at a release that exists: ltc rollback --env staging --to ${there} (the newest release that was live once)`,
+    );
+    expect(r.stdout).not.toContain(`--to ${broken}`);
+    expect(r.stdout).toContain(`previous → releases/rc-2026-01-15-20261101T000000.000Z, which is missing: a rollback without --to cannot go there; name one with --to: ltc rollback --env staging --to ${there}`);
     const j = await ltcInProcess(['releases', '--json'], { cwd: dir });
     expect((j.json as { missing: unknown[] }).missing).toEqual([
       { link: 'current', release: 'rc-2026-02-15-20261201T000000.000Z' },

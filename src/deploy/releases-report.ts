@@ -5,10 +5,11 @@
  */
 import type { LoadedConfig } from '../config/load.js';
 import type { EnvironmentConfig } from '../config/schema/index.js';
+import type { ReleaseInfo } from '../targets/target.js';
 import type { Palette } from '../core/output.js';
 import { openLocalReleases } from '../targets/local/open.js';
 import { listPartials } from '../targets/local/releases.js';
-import { lastOutcomes } from './history.js';
+import { lastOutcomes, liveAmong } from './history.js';
 
 export interface DanglingLink {
   link: 'current' | 'previous';
@@ -30,11 +31,17 @@ export function danglingLinks(releases: ReadonlyArray<{ name: string }>, current
 }
 
 /** What a `current`/`previous` link to a missing release means, and the way out. */
-export function danglingAdvice(d: DanglingLink, environment: string, newest: string | undefined): string {
-  const fix = newest ? `ltc rollback --env ${environment} --to ${newest}` : `ltc deploy --env ${environment} --rc <tag>`;
+export function danglingAdvice(d: DanglingLink, environment: string, wasLive: string | undefined): string {
+  const to = wasLive ? `ltc rollback --env ${environment} --to ${wasLive} (the newest release that was live once)` : `ltc deploy --env ${environment} --rc <tag> (no release here was ever live)`;
   return d.link === 'current'
-    ? `the app cannot start from it; point current at a release that exists: ${fix}`
-    : 'a rollback without --to cannot go there; name a release with --to';
+    ? `the app cannot start from it; point current at a release that exists: ${to}`
+    : `a rollback without --to cannot go there; name one with --to: ${to}`;
+}
+
+/** The newest release that answered healthy once (a deploy or rollback ended ok with it): what to return to. */
+export async function newestLive(target: Parameters<typeof liveAmong>[0], releases: readonly ReleaseInfo[]): Promise<string | undefined> {
+  const live = await liveAmong(target, releases);
+  return releases.find((r) => live.has(r.name))?.name;
 }
 
 export async function releasesReport(name: string, env: EnvironmentConfig, loaded: LoadedConfig, c: Palette): Promise<{ data: Record<string, unknown>; text: string }> {
@@ -44,6 +51,7 @@ export async function releasesReport(name: string, env: EnvironmentConfig, loade
   const lastOutcome = await lastOutcomes(target, releases);
   const partials = await listPartials(target.paths.releases);
   const dangling = danglingLinks(releases, await target.readCurrent(), await target.readPrevious());
+  const returnTo = dangling.length ? await newestLive(target, releases) : undefined;
   const rows = releases.map((r) => ({
     name: r.name,
     mark: r.current ? 'current' : r.previous ? 'previous' : '',
@@ -69,7 +77,7 @@ export async function releasesReport(name: string, env: EnvironmentConfig, loade
     c.bold(`releases of ${name} (${target.description}), newest first:`),
     ...(lines.length ? [c.dim(`${' '.repeat(10)}  ${'RELEASE'.padEnd(w)}  ${'COMMIT'.padEnd(12)}  ${'CREATED'.padEnd(24)}  BY, LAST OUTCOME`), ...lines] : ['  (none yet)']),
     ...(partials.length ? [c.yellow(`incomplete (left by an interrupted deploy, removed by the next one): ${partials.join(', ')}`)] : []),
-    ...dangling.map((d) => c.red(`${d.link} → releases/${d.release}, which is missing: ${danglingAdvice(d, name, releases[0]?.name)}`)),
+    ...dangling.map((d) => c.red(`${d.link} → releases/${d.release}, which is missing: ${danglingAdvice(d, name, returnTo)}`)),
     c.dim(`${app}; log ${status.logFile}; history ${target.paths.revisions}`),
   ].join('\n');
   return {

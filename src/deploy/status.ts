@@ -6,7 +6,7 @@
 import type { CommandResult } from '../cli/define.js';
 import type { Context } from '../core/context.js';
 import { refuseHostFilters } from './host-filters.js';
-import { danglingAdvice, danglingLinks } from './releases-report.js';
+import { danglingAdvice, danglingLinks, newestLive } from './releases-report.js';
 
 export async function statusCommand(opts: { hosts?: string; roles?: string }, ctx: Context): Promise<CommandResult> {
   const { name, env, loaded } = await ctx.environment();
@@ -25,9 +25,10 @@ export async function statusCommand(opts: { hosts?: string; roles?: string }, ct
     const h = (await runHealth({}, ctx)).data as { healthy: boolean; endpoints: Array<{ name: string; ok: boolean; status: number | null; error?: string }> };
     health = { ok: h.healthy, failing: h.endpoints.filter((e) => !e.ok).map((e) => `${e.name}: ${e.error ?? `HTTP ${e.status}`}`) };
   }
+  const returnTo = dangling.length ? await newestLive(target, releases) : undefined;
   const missingLink = (link: 'current' | 'previous') => {
     const d = dangling.find((x) => x.link === link);
-    return d ? ctx.out.c.red(`releases/${d.release} is MISSING (${danglingAdvice(d, name, releases[0]?.name)})`) : undefined;
+    return d ? ctx.out.c.red(`releases/${d.release} is MISSING (${danglingAdvice(d, name, returnTo)})`) : undefined;
   };
   const { describeHolder } = await import('../targets/local/lock.js');
   const { c } = ctx.out;

@@ -61,3 +61,27 @@ describe('a deploy whose stdout breaks halfway still ends as a deploy', () => {
     expect(revisions(s).at(-1)).toMatchObject({ action: 'deploy', rc: 'rc-2026-03-01', outcome: 'ok' });
   }, 180_000);
 });
+
+describe('health checks answered by another process on the port', () => {
+  it('the new app dies on EADDRINUSE while an old process answers: the rollback fails (exit 4) instead of reporting it healthy', async () => {
+    const { createServer } = await import('node:http');
+    const s = await deployedStage();
+    const release = currentRelease(s)!;
+    expect((await s.ltc(['stop', '--env', 'staging'])).code).toBe(0);
+    // An impostor answers every health check with 200 on the app's port.
+    const impostor = createServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end('{"status":"ok"}');
+    });
+    await new Promise<void>((resolve) => impostor.listen(s.port, '127.0.0.1', resolve));
+    try {
+      const r = await s.ltc(['rollback', '--env', 'staging', '--to', release, '--verbose']);
+      expect(r.code, r.stdout + r.stderr).toBe(4);
+      expect(r.stdout + r.stderr).toMatch(/answered at once, before .* could listen/);
+      expect(r.stdout + r.stderr).toMatch(/exited with code 1 while another process answered its health checks/);
+      expect(r.stdout + r.stderr).toMatch(/EADDRINUSE/);
+    } finally {
+      await new Promise((resolve) => impostor.close(resolve));
+    }
+  }, 120_000);
+});

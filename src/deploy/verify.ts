@@ -21,6 +21,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 const NOT_UP_POLL_MS = 10;
 const NOT_HEALTHY_LOG_EVERY_MS = 2000;
+const EARLY_GREEN_SETTLE_MS = 1000;
 
 function exitText(e: { code: number | null; signal: string | null }): string {
   return e.signal ? `was ended by ${e.signal}` : `exited with code ${e.code}`;
@@ -84,6 +85,13 @@ export async function waitHealthy(s: DeploySession, app: StartedApp | undefined,
     );
     if (results === 'exited') throw await exitedError(s, app!, 'while it was health-checked');
     const failing = results.filter((r) => !r.ok);
+    if (failing.length === 0 && attempts === 1 && app?.exited) {
+      // Green before the new process could have opened its port: something else answers there
+      // (an old process that still holds it, a proxy with other instances). The new one must
+      // then still run after a moment, or it died, e.g. on EADDRINUSE.
+      io.log(`the health endpoints answered at once, before ${app.release} could listen: checking that its process still runs after ${formatDuration(EARLY_GREEN_SETTLE_MS)}`);
+      if ((await race(sleep(EARLY_GREEN_SETTLE_MS))) === 'exited' || exitedNow()) throw await exitedError(s, app, 'while another process answered its health checks');
+    }
     if (failing.length === 0) {
       const ms = performance.now() - started;
       io.log(`healthy after ${formatDuration(ms)} (${attempts} round${attempts === 1 ? '' : 's'}): ${results.map((r) => `${r.name} ${r.status}`).join(', ')}`);

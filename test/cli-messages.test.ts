@@ -170,6 +170,10 @@ describe('what a user typed is shown escaped, flags that do not apply are refuse
     expect(versions[0]!.stages).toContain('previous');
     const id = await runLtc(['secrets', 'get', 'API_TOKEN', '--version-id', 'nope'], { cwd: dir, env });
     expect(id.code).toBe(2);
+    const both = await runLtc(['secrets', 'get', 'API_TOKEN', '--stage', 'current', '--version-id', '1', '--reveal', '--yes'], { cwd: dir, env });
+    expect(both.code).toBe(2);
+    expect(both.stdout).toBe('');
+    expect(both.stderr).toMatch(/--stage and --version-id each pick a version/);
   });
 
   it('`--json` after `--` is an argument: the usage error is text, not JSON', async () => {

@@ -104,6 +104,15 @@ describe('the validated-config cache is used only when it is this user\'s own', 
       expect(await readCached('config', key, env)).toBeUndefined();
       chmodSync(join(dir, `${key.id}.json`), 0o600);
       expect(await readCached('config', key, env)).toEqual({ ok: 1 });
+      // The folders above count too: ltc/ writable by others, or a cache home writable by others without the sticky bit.
+      chmodSync(join(base, 'ltc'), 0o777);
+      expect(await readCached('config', key, env)).toBeUndefined();
+      chmodSync(join(base, 'ltc'), 0o700);
+      chmodSync(base, 0o777);
+      expect(await readCached('config', key, env)).toBeUndefined();
+      chmodSync(base, 0o1777);
+      expect(await readCached('config', key, env)).toEqual({ ok: 1 });
+      chmodSync(base, 0o700);
       // Nothing is written into a folder others may write.
       chmodSync(dir, 0o777);
       const other = await cacheKey('/x/other.yaml', 'version: 1\n');

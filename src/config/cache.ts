@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, openSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from './schema/index.js';
 import { packageRoot } from '../core/paths.js';
@@ -29,9 +29,16 @@ function ownedAndPrivate(st: Stats): boolean {
   return (uid === undefined || st.uid === uid) && (st.mode & 0o022) === 0;
 }
 
+/** The folder and the two above it (`ltc/`, the cache home): nobody else could have put the entry there or swapped a folder in. */
 function trustedDir(dir: string): boolean {
   const st = statSync(dir, { throwIfNoEntry: false });
-  return st !== undefined && st.isDirectory() && ownedAndPrivate(st);
+  if (st === undefined || !st.isDirectory() || !ownedAndPrivate(st)) return false;
+  const ltc = statSync(dirname(dir), { throwIfNoEntry: false });
+  if (ltc === undefined || !ownedAndPrivate(ltc)) return false;
+  // The cache home may be shared (/tmp) if it is sticky: then no one else can rename ltc/ away.
+  const home = statSync(dirname(dirname(dir)), { throwIfNoEntry: false });
+  const uid = process.getuid?.();
+  return home !== undefined && (home.uid === uid || home.uid === 0) && ((home.mode & 0o022) === 0 || (home.mode & 0o1000) !== 0);
 }
 
 async function buildStamp(): Promise<string> {

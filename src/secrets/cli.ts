@@ -72,7 +72,7 @@ export interface GetOptions {
 function stageOption(stage: string | undefined): Stage | undefined {
   if (stage === undefined) return undefined;
   if (!(STAGES as readonly string[]).includes(stage)) {
-    throw new UsageError(`--stage ${stage} is not a stage`, { hint: `use one of ${STAGES.join(', ')}` });
+    throw new UsageError(`--stage ${JSON.stringify(stage)} is not a stage`, { hint: `use one of ${STAGES.join(', ')}` });
   }
   return stage as Stage;
 }
@@ -95,6 +95,9 @@ function selectedVersion(d: SecretDescription, stage: Stage | undefined, version
 export async function getSecret(ctx: Context, name: string, opts: GetOptions): Promise<CommandResult> {
   checkSecretName(name);
   const stage = stageOption(opts.stage);
+  if (stage !== undefined && opts.versionId !== undefined) {
+    throw new UsageError('--stage and --version-id each pick a version: give one of them', { hint: `e.g. ltc secrets get ${name} --stage previous, or --version-id ${opts.versionId}` });
+  }
   if (opts.reveal) {
     if (ctx.options.json) {
       throw new UsageError('--reveal prints the bare value and cannot be combined with --json', {

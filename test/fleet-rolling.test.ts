@@ -164,6 +164,8 @@ describe('rolling over three hosts', () => {
     const r = await stage.ltc(['deploy', '--rc', 'rc-2026-03-01', '--env', 'staging']);
     expect(r.code, r.stderr + r.stdout).toBe(4);
     expect(r.stderr).toMatch(/the rollback failed on api1/);
+    // Its old release cannot start (server.mjs gone): seen as a crash at once, not after health_deadline.
+    expect(r.stderr).toMatch(/host api1: the app \(pid \d+\) exited after its start/);
     expect(r.stderr).toMatch(/api1: rollback_failed/);
     expect(r.stderr).toMatch(/api2: rolled_back, current rc-2026-02-15-/);
     expect(r.stderr).toMatch(/api3: unchanged/);

@@ -134,10 +134,28 @@ export async function restartHost(f: Fleet, h: FleetHost): Promise<void> {
   await must(f, h, 'starting the app', script, [h.root, String(Math.max(1, Math.round(f.graceMs / 100))), ...envPrefix(h), ...h.start!]);
 }
 
+// $1 root: "gone" and the last lines of the app log when the app the pid file names no longer runs.
+const APP_GONE = [
+  'pidf="$1/shared/app.pid"; [ -f "$pidf" ] || exit 0',
+  'pid=$(sed -n "s/^pid=//p" "$pidf"); [ -n "$pid" ] || exit 0',
+  'if kill -0 "$pid" 2>/dev/null && [ "$(awk \'{print $3}\' /proc/$pid/stat 2>/dev/null)" != Z ]; then exit 0; fi',
+  'echo "gone $pid"; tail -n 8 "$1/shared/logs/app.log" 2>/dev/null || true',
+].join('\n');
+
+/** How often a host whose health does not answer yet is asked whether its app still runs. */
+const ALIVE_CHECK_EVERY_MS = 500;
+
 export async function healthHost(f: Fleet, h: FleetHost): Promise<void> {
   const url = h.url + h.healthPath;
   const deadline = Date.now() + f.healthMs;
+  // A supervised start whose app dies (a crash at start, EADDRINUSE) fails now, not at the deadline.
+  const supervised = Boolean(h.restart && !h.service && h.start);
+  let aliveCheckAt = Date.now() + ALIVE_CHECK_EVERY_MS;
   let last = '';
+  // Up and answering, but not 2xx (a 500, a 404 for a missing health path): health_failures in a
+  // row fail the host at once; refused and timeouts are "not up yet", retried until the deadline.
+  let answeredFailing = 0;
+  const failFast = f.config.health_failures;
   while (Date.now() < deadline) {
     f.ctx.signal.throwIfAborted();
     try {
@@ -145,14 +163,22 @@ export async function healthHost(f: Fleet, h: FleetHost): Promise<void> {
       await res.arrayBuffer().catch(() => undefined);
       if (res.ok) return;
       last = `HTTP ${res.status}`;
-      if (res.status >= 500) {
-        // Up and answering 5xx: three in a row is a failure, not a slow start.
-        const again = await fetch(url, { signal: AbortSignal.timeout(3000) }).catch(() => undefined);
-        if (again && again.status >= 500) throw new CheckFailedError(`host ${h.name}: health ${url} answers ${again.status}`);
-      }
+      if (++answeredFailing >= failFast) throw new CheckFailedError(`host ${h.name}: health ${url} answered ${res.status} ${answeredFailing} times in a row (health_failures: ${failFast})`);
     } catch (err) {
       if (err instanceof CheckFailedError) throw err;
+      answeredFailing = 0;
       last = (err as Error).cause ? String(((err as Error).cause as Error).message ?? (err as Error).cause) : (err as Error).message;
+    }
+    if (supervised && Date.now() >= aliveCheckAt) {
+      const r = await f.pool.script(h, APP_GONE, [h.root], { signal: f.ctx.signal }).catch(() => undefined);
+      const out = r?.stdout ?? '';
+      if (out.startsWith('gone ')) {
+        const [first, ...tail] = out.trimEnd().split('\n');
+        throw new CheckFailedError(`host ${h.name}: the app (pid ${first!.slice(5)}) exited after its start, before ${url} answered (${last})`, {
+          hint: tail.length ? `last lines of ${releaseLayout(h.root).logFile} on ${h.name}:\n${f.ctx.masker.mask(tail.join('\n'))}` : `its log ${releaseLayout(h.root).logFile} on ${h.name} is empty`,
+        });
+      }
+      aliveCheckAt = Date.now() + ALIVE_CHECK_EVERY_MS;
     }
     await new Promise((r) => setTimeout(r, 200));
   }

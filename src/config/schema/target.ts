@@ -126,6 +126,12 @@ export const sshTargetSchema = z
     stop_grace: duration.default('10s').describe('stop = SIGTERM to the app, then SIGKILL after this'),
     health_path: z.string().startsWith('/').default('/api/health').describe("path appended to each host's url; green = HTTP 2xx"),
     health_deadline: duration.default('60s').describe('how long a host may take to turn healthy after its restart'),
+    health_failures: z
+      .number()
+      .int()
+      .min(1)
+      .default(3)
+      .describe('a host that answers (HTTP) but not 2xx this many rounds in a row fails its health at once (no wait for health_deadline); connection refused and timeouts count as "not up yet"'),
     batch: z
       .union([z.number().int().min(1), z.string().regex(/^(100|[1-9][0-9]?)%$/, 'a share of the hosts such as 25%')])
       .default(1)

@@ -142,6 +142,8 @@ const APP_GONE = [
   'echo "gone $pid"; tail -n 8 "$1/shared/logs/app.log" 2>/dev/null || true',
 ].join('\n');
 
+/** While a host does not answer yet (refused: cheap), the next request follows this soon; failing answers wait 200 ms. */
+const HEALTH_POLL_MS = 50;
 /** How often a host whose health does not answer yet is asked whether its app still runs. */
 const ALIVE_CHECK_EVERY_MS = 500;
 
@@ -180,7 +182,7 @@ export async function healthHost(f: Fleet, h: FleetHost): Promise<void> {
       }
       aliveCheckAt = Date.now() + ALIVE_CHECK_EVERY_MS;
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, answeredFailing > 0 ? 200 : HEALTH_POLL_MS));
   }
   throw new CheckFailedError(`host ${h.name}: health ${url} not green within ${formatDuration(f.healthMs)} (${last})`);
 }

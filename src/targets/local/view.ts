@@ -13,6 +13,7 @@ import type { AppStatus, ReleaseInfo, RevisionRecord } from '../target.js';
 import { appState, readPidFile } from './pid-file.js';
 import { listReleaseDirs, readReleaseLink } from './releases.js';
 import { isMissing, withPath } from '../../core/fs-missing.js';
+import { linesFromEnd } from '../../core/tail.js';
 
 export interface LocalTargetOptions {
   /** Resolved deploy_root (absolute). */
@@ -101,7 +102,6 @@ export class LocalReleases {
   }
 
   async *revisionsNewestFirst(): AsyncGenerator<RevisionRecord> {
-    const { linesFromEnd } = await import('../../core/tail.js');
     for await (const line of linesFromEnd(this.paths.revisions)) {
       const record = parseRevisionLine(line);
       if (record) yield record;

@@ -85,3 +85,33 @@ describe('health checks answered by another process on the port', () => {
     }
   }, 120_000);
 });
+
+describe('an interrupt during the restart step', () => {
+  it('SIGTERM (a closed terminal) right after the old app was stopped: the new one is still started, so something runs', async () => {
+    const { spawn } = await import('node:child_process');
+    const s = await deployedStage();
+    expect((await s.ltc(['deploy', '--rc', 'rc-2026-03-01', '--env', 'staging'])).code).toBe(0);
+    const child = spawn(process.execPath, [LTC, 'rollback', '--env', 'staging', '--verbose'], { cwd: s.ops, env: envOf(s), stdio: ['ignore', 'pipe', 'pipe'] });
+    let seen = '';
+    const onData = (d: Buffer) => {
+      seen += String(d);
+      if (seen.includes('SIGTERM to its process group')) {
+        child.stderr.off('data', onData);
+        child.stdout.off('data', onData);
+        child.kill('SIGTERM');
+      }
+    };
+    child.stderr.on('data', onData);
+    child.stdout.on('data', onData);
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(seen).toContain('SIGTERM to its process group');
+    expect(code).not.toBe(0);
+    // Whatever the run reports, an app runs and answers (once it has started): the rolled-back-to release.
+    let version = '';
+    for (let i = 0; i < 100 && version !== '1.0.0'; i++) {
+      version = await liveVersion(s);
+      if (version !== '1.0.0') await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(version, seen).toBe('1.0.0');
+  }, 120_000);
+});

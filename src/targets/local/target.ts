@@ -1,7 +1,7 @@
 /** The `local` target: releases, links, env file, supervisor, lock and history on this machine. */
 import { appendFile, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CheckFailedError, ConfigError } from '../../core/errors.js';
+import { CheckFailedError, ConfigError, InterruptedError } from '../../core/errors.js';
 import type { Masker } from '../../core/masker.js';
 import { execCommand } from '../../exec/exec.js';
 import type {
@@ -185,7 +185,11 @@ export class LocalTarget extends LocalReleases implements Target {
     if (!this.config.start) {
       throw new ConfigError('the local target has neither start nor service configured', { hint: 'add start: [node, server.mjs] (or service: [systemctl, restart, <unit>]) to the target' });
     }
+    if (opts.signal.aborted) throw new InterruptedError('interrupted before the app was restarted');
     await this.stop({ graceMs: opts.graceMs, ...(opts.log ? { log: opts.log } : {}) });
+    // Stop and start are one step: an interrupt (Ctrl-C, a closed terminal) after the stop has
+    // begun must not leave nothing running, so the start is not given the run's signal. What
+    // follows (the health checks) sees the interrupt.
     const started = await startApp({
       argv: this.config.start,
       cwd: this.paths.current,
@@ -193,7 +197,7 @@ export class LocalTarget extends LocalReleases implements Target {
       env: opts.env,
       logFile: this.paths.logFile,
       pidFile: this.paths.pidFile,
-      signal: opts.signal,
+      signal: new AbortController().signal,
     });
     opts.log?.(`started ${this.config.start.join(' ')} in ${release}: pid ${started.pid}, log ${this.paths.logFile}`);
     const app: StartedApp = { pid: started.pid, release, logOffset: started.logOffset, startedAtMs: started.startedAtMs, exited: started.exited };

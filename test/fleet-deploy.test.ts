@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFile, rm, writeFile } from 'node:fs/promises';
-import { existsSync, readlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanupTempDirs, LTC } from './helpers/cli.ts';
@@ -93,6 +93,10 @@ describe('ltc deploy to three hosts over ssh', () => {
       expect(current(h), h.name).toMatch(/^rc-2026-02-15-/);
       expect(await version(h), h.name).toBe('1.0.0');
     }
+    // Audited like a local rollback: one entry for the run, every host's outcome, who ran it.
+    const entry = (await audit(stage)).filter((e) => e.action === 'rollback').at(-1);
+    expect(entry).toMatchObject({ outcome: 'ok', details: { target: 'ssh', hosts: { api1: 'ok', api2: 'ok', api3: 'ok' } } });
+    expect((await audit(stage)).filter((e) => e.action === 'deploy').map((e) => e.outcome)).toEqual(['ok', 'ok']);
   }, 120_000);
 
   it('a release that fails its health on every host: the first batch is rolled back, exit 3, the rest never switched', async () => {
@@ -101,6 +105,13 @@ describe('ltc deploy to three hosts over ssh', () => {
     expect(r.code, r.stderr + r.stdout).toBe(3);
     expect(hosts.map(current)).toEqual(before);
     for (const h of hosts) expect(await version(h), h.name).toBe('1.0.0');
+    // Only the hosts the run switched record it; the audit entry names each host's part.
+    const lines = hosts.map((h) => readFileSync(join(h.root, 'revisions.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { rc?: string; outcome: string }));
+    const mine = lines.map((l) => l.filter((x) => x.rc === 'rc-2026-03-01.1').map((x) => x.outcome));
+    expect(mine[0]).toEqual(['rolled_back']);
+    expect(mine[2]).toEqual([]);
+    const entry = (await audit(stage)).filter((e) => e.action === 'deploy').at(-1);
+    expect(entry).toMatchObject({ outcome: 'rolled_back', details: { target: 'ssh', hosts: { api1: 'rolled_back', api3: 'not switched' } } });
   }, 180_000);
 
   it('rollback when one host lacks the previous release: exit 1 before any switch', async () => {

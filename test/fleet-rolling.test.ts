@@ -166,6 +166,8 @@ describe('rolling over three hosts', () => {
     expect(r.stderr).toMatch(/the rollback failed on api1/);
     // Its old release cannot start (server.mjs gone): seen as a crash at once, not after health_deadline.
     expect(r.stderr).toMatch(/host api1: the app \(pid \d+\) exited after its start/);
+    // ... with the lines its app logged (node cannot find server.mjs).
+    expect(r.stderr).toMatch(/last lines of .*app\.log on api1:\n(.*\n)*.*MODULE_NOT_FOUND/);
     expect(r.stderr).toMatch(/api1: rollback_failed/);
     expect(r.stderr).toMatch(/api2: rolled_back, current rc-2026-02-15-/);
     expect(r.stderr).toMatch(/api3: unchanged/);

@@ -21,6 +21,8 @@ import { buildLocally, envFileText, must, prepareHost, pruneOn, recordOn, secret
 import { openFleet, primaryOf, useListrProgress, type Fleet, type FleetHost, type HostReport, type Links } from './open.js';
 import { planBatches, planLines, rolling, stateLines } from './rolling.js';
 import { partialReleaseDir, releaseLayout } from '../targets/layout.js';
+import { auditFleetRun, hostOutcome, runOutcomeOf, type RunOutcome } from './outcome.js';
+import { currentActor } from '../audit/actor.js';
 
 export { openFleet, primaryOf, type Fleet, type FleetHost, type HostReport } from './open.js';
 
@@ -148,23 +150,25 @@ export async function fleetDeploy(ctx: Context, rc: string, hostsFilter?: string
         });
         throw new CheckFailedError(`preparing ${release} failed: nothing was switched on any host\n${lines.join('\n')}`);
       }
-      let outcome = 'ok';
+      let outcome: RunOutcome = 'ok';
       let tolerated: string[] = [];
       try {
         tolerated = await rolling(f, 'deploy', () => release, reports, before, { canary: true, maxFailures: f.config.max_failures });
       } catch (err) {
-        outcome = toLtcError(err).exitCode === 4 ? 'rollback_failed' : 'rolled_back';
+        outcome = runOutcomeOf(err);
         throw err;
       } finally {
         await f.progress.finish();
-        const actor = `${userInfo().username}@${hostname()}`;
+        const actor = await currentActor();
         await Promise.all(
           f.hosts.map((h) => {
             const r = reports.get(h.name)!;
-            const own = outcome === 'ok' && r.state === 'rolled_back' ? 'rolled_back' : outcome;
+            const own = hostOutcome(outcome, r);
+            if (!own) return undefined;
             return recordOn(f, h, { time: new Date().toISOString(), actor, action: 'deploy', environment: f.environment, rc, commit, release, from: r.before, outcome: own, runId, host: h.name, current: r.current });
           }),
         );
+        await auditFleetRun(ctx, { action: 'deploy', environment: f.environment, rc, release, run: outcome, reports, runId, durationMs: performance.now() - t0 });
       }
       await Promise.all(f.hosts.map((h) => pruneOn(f, h)));
       const res = result(f, 'deployed', release, reports, t0, { rc, commit, runId, ...(tolerated.length ? { failedHosts: tolerated } : {}) });
@@ -234,21 +238,25 @@ export async function fleetRollback(ctx: Context, to: string | undefined, hostsF
       }
       const reports = new Map<string, HostReport>(all.map((h) => [h.name, { host: h.name, before: links.get(h.name)!.current, current: links.get(h.name)!.current, state: 'unchanged', phases: {} }]));
       await useListrProgress(f, `rollback of ${f.hosts.length} host(s) of ${f.environment}`);
-      let outcome = 'ok';
+      let outcome: RunOutcome = 'ok';
       try {
         await rolling(f, 'rollback', (h) => targetOf(h)!, reports, links);
       } catch (err) {
-        outcome = toLtcError(err).exitCode === 4 ? 'rollback_failed' : 'rolled_back';
+        outcome = runOutcomeOf(err);
         throw err;
       } finally {
         await f.progress.finish();
-        const { hostname, userInfo } = await import('node:os');
+        const actor = await currentActor();
         await Promise.all(
           f.hosts.map((h) => {
             const r = reports.get(h.name)!;
-            return recordOn(f, h, { time: new Date().toISOString(), actor: `${userInfo().username}@${hostname()}`, action: 'rollback', environment: f.environment, release: targetOf(h), from: r.before, outcome, runId, host: h.name, current: r.current });
+            const own = hostOutcome(outcome, r);
+            if (!own) return undefined;
+            return recordOn(f, h, { time: new Date().toISOString(), actor, action: 'rollback', environment: f.environment, release: targetOf(h), from: r.before, outcome: own, runId, host: h.name, current: r.current });
           }),
         );
+        const targets = new Set(f.hosts.map((h) => targetOf(h)));
+        await auditFleetRun(ctx, { action: 'rollback', environment: f.environment, release: targets.size === 1 ? ([...targets][0] ?? null) : null, run: outcome, reports, runId, durationMs: performance.now() - t0 });
         f.hosts = all;
       }
       const names = new Set(all.map(targetOf));

@@ -32,7 +32,7 @@ export async function undo(f: Fleet, hosts: FleetHost[], to: Map<string, string 
       rep.state = 'rollback_failed';
       rep.error = toLtcError(err).message;
       failed.push(h.name);
-      f.progress.done(h.name, false, `rollback failed: ${rep.error}`);
+      f.progress.done(h.name, false, `rollback failed: ${withHint(err)}`);
     }
   }
   return failed;
@@ -81,7 +81,13 @@ async function watchCanary(f: Fleet, hosts: FleetHost[], windowMs: number): Prom
   return [];
 }
 
-const message = (r: PromiseSettledResult<unknown>) => toLtcError((r as PromiseRejectedResult).reason).message;
+/** The error of a host with its hint (a crashed app's log lines), indented under it. */
+function withHint(err: unknown): string {
+  const e = toLtcError(err);
+  return e.hint ? `${e.message}\n${e.hint.split('\n').map((l) => `      ${l}`).join('\n')}` : e.message;
+}
+
+const message = (r: PromiseSettledResult<unknown>) => withHint((r as PromiseRejectedResult).reason);
 
 async function enableAgain(f: Fleet, hosts: FleetHost[]): Promise<void> {
   for (const h of hosts) await f.lb!.enable(h).catch((err: unknown) => f.progress.note(`  ${h.name}: could not enable it again in the load balancer: ${toLtcError(err).message}`, 'error'));

@@ -224,4 +224,20 @@ describe('a deploy root copied with its pid file (cp -a, a restored backup)', ()
     expect(alive(pid)).toBe(true);
     expect(await liveVersion(s)).toBe('1.0.0');
   });
+
+  it('also when the recorded process (a wrapper) is gone and its child serves: the copy leaves that group alone', async () => {
+    const s = await stage({ target: { start: ['sh', '-c', 'node server.mjs; true'] } });
+    expect((await s.ltc(['deploy', '--rc', 'rc-2026-02-15', '--env', 'staging'])).code).toBe(0);
+    const wrapper = appPid(s)!;
+    const child = processesUnder(s.dir).filter((p) => p !== wrapper);
+    expect(child.length).toBeGreaterThan(0);
+    process.kill(wrapper, 'SIGKILL');
+    const copy = join(s.dir, 'deploy-copy');
+    expect(spawnSync('cp', ['-a', s.deployRoot, copy]).status).toBe(0);
+    writeFileSync(join(s.ops, 'copy.yaml'), readFileSync(join(s.ops, 'ltc.config.yaml'), 'utf8').replace(`deploy_root: ${s.deployRoot}`, `deploy_root: ${copy}`));
+    const stop = await s.ltc(['stop', '--env', 'staging', '--config', join(s.ops, 'copy.yaml')]);
+    expect(stop.code, stop.stderr + stop.stdout).toBe(0);
+    for (const p of child) expect(alive(p), `pid ${p}`).toBe(true);
+    expect(await liveVersion(s)).toBe('1.0.0');
+  });
 });

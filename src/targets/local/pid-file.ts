@@ -1,7 +1,7 @@
 /** The local app's pid file (shared/app.pid) and what it says about the app now: read-only. */
 import { readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { groupAlive, pidAlive, procStartTime } from '../proc.js';
+import { groupAlive, groupMembers, pidAlive, procStartTime } from '../proc.js';
 import { isMissing, withPath } from '../../core/fs-missing.js';
 
 export interface PidRecord {
@@ -41,20 +41,24 @@ export async function readPidFile(file: string): Promise<PidRecord | undefined> 
  * original: its process runs from `<other root>/releases/<name>`. That app is not this root's
  * to report or to stop. An app that changed its folder elsewhere cannot be told apart: it counts.
  */
-function runsFromOtherRoot(pid: number, releasesDir: string): boolean {
-  let cwd: string;
-  try {
-    cwd = readlinkSync(`/proc/${pid}/cwd`);
-  } catch {
-    return false;
+function runsFromOtherRoot(pid: number, pgid: number, releasesDir: string): boolean {
+  // The recorded process, or when it is gone (a wrapper that left its child running) its group.
+  for (const candidate of [pid, ...(groupMembers(pgid) ?? [])]) {
+    let cwd: string;
+    try {
+      cwd = readlinkSync(`/proc/${candidate}/cwd`);
+    } catch {
+      continue;
+    }
+    const parent = dirname(cwd);
+    if (basename(parent) !== 'releases') return false;
+    try {
+      return parent !== realpathSync(releasesDir);
+    } catch {
+      return parent !== releasesDir;
+    }
   }
-  const parent = dirname(cwd);
-  if (basename(parent) !== 'releases') return false;
-  try {
-    return parent !== realpathSync(releasesDir);
-  } catch {
-    return parent !== releasesDir;
-  }
+  return false;
 }
 
 /**
@@ -64,7 +68,7 @@ function runsFromOtherRoot(pid: number, releasesDir: string): boolean {
  */
 export function appState(rec: PidRecord, releasesDir?: string): 'running' | 'orphans' | 'gone' {
   const pgid = rec.pgid || rec.pid;
-  if (releasesDir !== undefined && runsFromOtherRoot(rec.pid, releasesDir)) return 'gone';
+  if (releasesDir !== undefined && runsFromOtherRoot(rec.pid, pgid, releasesDir)) return 'gone';
   const leaderStart = procStartTime(rec.pid);
   if (pidAlive(rec.pid) && (rec.procStart === undefined || leaderStart === undefined || leaderStart === rec.procStart)) return 'running';
   if (leaderStart !== undefined && rec.procStart !== undefined && leaderStart !== rec.procStart) return 'gone';

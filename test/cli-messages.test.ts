@@ -156,6 +156,20 @@ describe('what a user typed is shown escaped, flags that do not apply are refuse
     }
   });
 
+  it('text ltc keeps and shows again (incident title, note, update; a sign-off note) must be one printable line (exit 2)', async () => {
+    const { dir, env } = await setup();
+    for (const args of [
+      ['incident', 'open', '--sev', '2', '--title', 'checkout\u001b[2J down'],
+      ['incident', 'open', '--sev', '2', '--title', 'ok', '--impact', 'a\nFAKE: resolved'],
+      ['incident', 'note', 'INC-20261207-1', 'x\u2028y'],
+      ['golive', 'signoff', 'approvals.management', '--rc', 'rc-2026-03-01', '--by', 'J', '--note', 'ok\u2028next'],
+    ]) {
+      const r = await runLtc(args, { cwd: dir, env });
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(/holds a control character or a line break/);
+    }
+  });
+
   it('secrets get --stage/--version-id without --reveal shows that version only, or exit 2 when there is none', async () => {
     const { dir, env } = await setup();
     expect((await runLtc(['secrets', 'generate', 'API_TOKEN'], { cwd: dir, env })).code).toBe(0);

@@ -4,7 +4,9 @@
  * what is seen (U+202A–U+202E, U+2066–U+2069), are written as \u escapes. An escape sequence in a
  * name can then not clear the screen, recolour or forge lines of a report.
  */
-const UNPRINTABLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+import { UsageError } from './errors.js';
+
+const UNPRINTABLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 export function printable(text: string): string {
   return text.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
@@ -13,4 +15,15 @@ export function printable(text: string): string {
 /** One line: newlines too are escaped (a value that must not start a line of its own). */
 export function printableLine(text: string): string {
   return printable(text).replace(/\n/g, '\\n').replace(/\t/g, '\\t');
+}
+
+/**
+ * Text that ltc keeps and shows again in every later report (a sign-off's name, an incident title):
+ * refused at the door (exit 2) unless it is one line of printable text.
+ */
+export function plainLine(flag: string, value: string): string {
+  if (printableLine(value) !== value) {
+    throw new UsageError(`${flag} ${JSON.stringify(value)} holds a control character or a line break`, { hint: `write ${flag} as one line of plain text` });
+  }
+  return value;
 }

@@ -12,7 +12,7 @@ import { didYouMean } from '../core/suggest.js';
 import { PHASES, checkSpec, type GoliveItem, type ItemResult, type ItemStatus } from './items.js';
 import { checkProbeName, evaluateItem } from './evaluate.js';
 import { readSignoffs, signoffsPath, updateSignoffs } from './signoffs.js';
-import { printableLine } from '../core/printable.js';
+import { plainLine, printableLine } from '../core/printable.js';
 
 export interface LoadedItems {
   items: GoliveItem[];
@@ -200,21 +200,13 @@ export interface SignoffOptions {
 
 async function byName(by: string | undefined, cmd: string): Promise<string> {
   if (!by || !by.trim()) throw new UsageError(`${cmd} needs --by <name>: who signs`, { hint: `e.g. ${cmd} … --by "Jane Doe (release manager)"` });
-  return plainText('--by', by.trim());
-}
-
-/** A name, note or reason kept in the sign-off file and shown in every check and report: one line of printable text. */
-function plainText(flag: string, value: string): string {
-  if (printableLine(value) !== value) {
-    throw new UsageError(`${flag} ${JSON.stringify(value)} holds a control character or a line break`, { hint: `write ${flag} as one line of plain text` });
-  }
-  return value;
+  return plainLine('--by', by.trim());
 }
 
 export async function goliveSignoff(id: string, opts: SignoffOptions, ctx: Context): Promise<CommandResult> {
   const rc = await validRc(ctx, opts.rc);
   const by = await byName(opts.by, 'ltc golive signoff');
-  if (opts.note !== undefined) plainText('--note', opts.note);
+  if (opts.note !== undefined) plainLine('--note', opts.note);
   const { items } = await loadItems(ctx);
   const item = findItem(items, id);
   if (item.decided_by === 'check') {
@@ -243,7 +235,7 @@ export async function goliveWaive(id: string, opts: WaiveOptions, ctx: Context):
   const rc = await validRc(ctx, opts.rc);
   const by = await byName(opts.by, 'ltc golive waive');
   if (!opts.reason?.trim()) throw new UsageError('ltc golive waive needs --reason <text>: why the item may go live failing', { hint: 'e.g. --reason "cert renewal scheduled, CAB-123"' });
-  plainText('--reason', opts.reason);
+  plainLine('--reason', opts.reason);
   if (!opts.expires) throw new UsageError('ltc golive waive needs --expires <date>: a waiver never lasts for ever', { hint: 'e.g. --expires 2026-03-08 or --expires 2026-03-08T18:00Z' });
   const exp = Date.parse(opts.expires);
   if (Number.isNaN(exp)) throw new UsageError(`--expires ${JSON.stringify(opts.expires)} is not a date`, { hint: 'give an ISO date such as 2026-03-08 or 2026-03-08T18:00:00Z' });

@@ -24,6 +24,7 @@ import {
   type WebhookPost,
 } from './store.js';
 import { loadTemplate, render } from './template.js';
+import { plainLine } from '../core/printable.js';
 
 export interface OpenOptions {
   sev?: string;
@@ -179,6 +180,8 @@ export async function incidentOpen(opts: OpenOptions, ctx: Context): Promise<Com
   const severity = parseSeverity(opts.sev);
   const title = opts.title?.trim();
   if (!title) throw new UsageError('ltc incident open needs --title <text>', { hint: 'what users see, e.g. --title "checkout returns 500"' });
+  plainLine('--title', title);
+  for (const [flag, v] of [['--impact', opts.impact], ['--commander', opts.commander]] as const) if (v !== undefined) plainLine(flag, v.trim());
   const now = new Date();
   let started = now;
   if (opts.started !== undefined) {
@@ -241,6 +244,7 @@ export async function incidentOpen(opts: OpenOptions, ctx: Context): Promise<Com
 export async function incidentNote(id: string, text: string, ctx: Context): Promise<CommandResult> {
   const note = text.trim();
   if (!note) throw new UsageError('ltc incident note needs a text', { hint: `ltc incident note ${id} "restarted the worker, no change"` });
+  plainLine('the note', note);
   const stateDir = await ctx.stateDir();
   const who = await actor();
   const time = new Date().toISOString();
@@ -254,6 +258,7 @@ export async function incidentNote(id: string, text: string, ctx: Context): Prom
 
 export async function incidentUpdate(id: string, opts: UpdateOptions, ctx: Context): Promise<CommandResult> {
   const status = parseStatus(opts.status);
+  for (const [flag, v] of [['--message', opts.message], ['--impact', opts.impact]] as const) if (v !== undefined) plainLine(flag, v.trim());
   const loaded = await ctx.config();
   const stateDir = await ctx.stateDir();
   const who = await actor();

@@ -13,6 +13,7 @@ const UNIT = [
   'test/bad-input.test.ts',
   'test/one-pass-pattern.test.ts',
   'test/unreadable-state.test.ts',
+  'test/actor-escape.test.ts',
   'test/cli-messages.test.ts',
   'test/config-unquoted.test.ts',
   'test/config.test.ts',

@@ -1,4 +1,5 @@
 import { runGit } from '../git/git.js';
+import { printableLine } from '../core/printable.js';
 import { hostname, userInfo } from 'node:os';
 
 /**
@@ -25,7 +26,9 @@ let cachedId: Promise<Actor> | undefined;
 /** Both identities of whoever runs ltc. */
 export function currentActorId(): Promise<Actor> {
   cachedId ??= runGit(['config', '--get', 'user.email'], { timeout: 2000 }).then(
-    (r) => ({ git_email: r.exitCode === 0 && r.stdout.trim() ? r.stdout.trim() : null, os_user: osUser() }),
+    // Written into every record and shown by releases, audit log and lock status: escaped there
+    // once, so a user.email with an escape sequence cannot steer whoever reads them.
+    (r) => ({ git_email: r.exitCode === 0 && r.stdout.trim() ? printableLine(r.stdout.trim()) : null, os_user: printableLine(osUser()) }),
     () => ({ git_email: null, os_user: osUser() }),
   );
   return cachedId;

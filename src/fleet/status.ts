@@ -8,6 +8,8 @@ import type { Context } from '../core/context.js';
 import { CheckFailedError, UsageError, toLtcError } from '../core/errors.js';
 import { openFleet, primaryOf, type Fleet, type FleetHost } from './fleet.js';
 import { describeHolder, dropFleetLock, fleetLockDir, readFleetLock, type FleetLockState } from './lock.js';
+import { printableLine } from '../core/printable.js';
+import { isReleaseName } from '../targets/local/releases.js';
 
 export interface HostStatus {
   host: string;
@@ -70,9 +72,10 @@ async function probeHost(f: Fleet, h: FleetHost): Promise<HostStatus> {
   return {
     ...base,
     reachable: true,
-    current: get('current') || null,
-    previous: get('previous') || null,
-    releases: lines.filter((l) => l.startsWith('release=')).map((l) => l.slice(8)).filter((n) => !n.startsWith('.')),
+    current: shownName(get('current')),
+    previous: shownName(get('previous')),
+    // Only names a release can have (a folder made by hand with an escape sequence is not listed).
+    releases: lines.filter((l) => l.startsWith('release=')).map((l) => l.slice(8)).filter(isReleaseName),
     app: service ? { running: health.ok, mode: 'service' } : { running: Boolean(pid), mode: 'supervised', ...(pid ? { pid, release: get('running') } : {}), ...(stale ? { stalePid: stale } : {}) },
     health,
     last,
@@ -141,6 +144,11 @@ export async function fleetStatus(ctx: Context, hostsFilter?: string, rolesFilte
   } finally {
     await f.pool.close();
   }
+}
+
+/** A link's target as read on a host: escaped when it is no release name. */
+function shownName(name: string): string | null {
+  return !name ? null : isReleaseName(name) ? name : printableLine(name);
 }
 
 export async function fleetReleases(ctx: Context, hostsFilter?: string): Promise<CommandResult> {

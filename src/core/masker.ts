@@ -17,7 +17,12 @@ const has = (chars: string): ByteSet => {
 };
 /** WHATWG URL percent-encode sets (https://url.spec.whatwg.org/#percent-encoded-bytes), as byte tests. */
 const c0: ByteSet = (b) => b < 0x20 || b > 0x7e;
-const union = (...sets: ByteSet[]): ByteSet => (b) => sets.some((t) => t(b));
+/** The union of sets as a 256-entry table: every credential is encoded in all of them at startup. */
+const union = (...sets: ByteSet[]): ByteSet => {
+  const table = new Uint8Array(256);
+  for (let b = 0; b < 256; b++) table[b] = sets.some((t) => t(b)) ? 1 : 0;
+  return (b) => table[b] === 1;
+};
 const fragmentSet = union(c0, has(' "<>`'));
 const querySet = union(c0, has(' "#<>'));
 const specialQuerySet = union(querySet, has("'"));

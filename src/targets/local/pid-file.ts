@@ -43,7 +43,12 @@ export async function readPidFile(file: string): Promise<PidRecord | undefined> 
  */
 function runsFromOtherRoot(pid: number, pgid: number, releasesDir: string): boolean {
   // The recorded process, or when it is gone (a wrapper that left its child running) its group.
-  for (const candidate of [pid, ...(groupMembers(pgid) ?? [])]) {
+  // The group is scanned (all of /proc) only when the recorded process cannot be looked at.
+  const candidates = function* () {
+    yield pid;
+    yield* groupMembers(pgid) ?? [];
+  };
+  for (const candidate of candidates()) {
     let cwd: string;
     try {
       cwd = readlinkSync(`/proc/${candidate}/cwd`);

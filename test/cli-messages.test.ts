@@ -103,6 +103,8 @@ describe('--env and --config with an empty value or an option as value are refus
       [['lock', 'status', '--config', ''], /--config was given an empty value/],
       [['lock', 'status', '--env', '--json'], /--env needs a value, but was followed by the option \\?"--json/],
       [['rollback', '--env', '  '], /--env was given an empty value/],
+      [['deploy', '--rc', '', '--env', 'staging'], /--rc was given an empty value/],
+      [['runbook', 'run', 'deploy', '--approve', ''], /--approve needs a step id \(it was given an empty one\)/],
     ];
     for (const [args, message] of cases) {
       const r = await runLtc(args, { cwd: dir, env: { LTC_CONFIG: join(dir, 'ltc.config.yaml'), LTC_ENV: 'staging' } });

@@ -37,6 +37,16 @@ function givenValue(flag: '--env' | '--config', value: unknown): string | undefi
   return text;
 }
 
+/** `--approve <step-id>` (repeatable): an empty id would approve nothing the user can see. */
+function approvals(ids: string[] | undefined): string[] {
+  for (const id of ids ?? []) {
+    if (!id.trim() || id.startsWith('-')) {
+      throw new UsageError(`--approve needs a step id${id.trim() ? `, but was followed by the option ${JSON.stringify(id)}` : ' (it was given an empty one)'}`, { hint: 'e.g. --approve confirm-prod (the id of the confirm step the run names)' });
+    }
+  }
+  return ids ?? [];
+}
+
 function globalOptionsFrom(raw: Record<string, unknown>, env: NodeJS.ProcessEnv, isTTY: boolean): GlobalOptions {
   return {
     config: givenValue('--config', raw.config),
@@ -47,7 +57,7 @@ function globalOptionsFrom(raw: Record<string, unknown>, env: NodeJS.ProcessEnv,
     verbose: raw.verbose === true,
     debug: raw.debug === true,
     color: colorWanted(raw.color !== false, env, isTTY),
-    approve: (raw.approve as string[] | undefined) ?? [],
+    approve: approvals(raw.approve as string[] | undefined),
   };
 }
 

@@ -133,6 +133,7 @@ function overheadOf(s: DeploySession, totalMs: number): number {
 
 export async function deployCommand(opts: DeployCliOptions, ctx: Context): Promise<CommandResult> {
   const t0 = performance.now();
+  if (opts.rc !== undefined && !opts.rc.trim()) throw new UsageError('--rc was given an empty value', { hint: 'name the release candidate tag, e.g. ltc deploy --rc rc-2026-03-01 --env staging' });
   if (!opts.rc) throw new UsageError('--rc is required', { hint: 'e.g. ltc deploy --rc rc-2026-03-01 --env staging' });
   // The cheap checks first: nothing (not even git) runs for an --rc that could be read as an option or a path.
   const { checkRefSyntax } = await import('../git/refs.js');

@@ -247,9 +247,11 @@ export async function incidentNote(id: string, text: string, ctx: Context): Prom
   plainLine('the note', note);
   const stateDir = await ctx.stateDir();
   const who = await actor();
-  const time = new Date().toISOString();
+  // The time is taken under the lock: events of two people at once are in the order of their times.
+  let time = '';
   const incident = await changeIncident(stateDir, id, (i) => {
     notClosed(i, 'a note on');
+    time = new Date().toISOString();
     i.events.push({ time, actor: who, kind: 'note', text: note });
   });
   await audit(ctx, stateDir, 'incident.note', incident, { note });
@@ -262,11 +264,12 @@ export async function incidentUpdate(id: string, opts: UpdateOptions, ctx: Conte
   const loaded = await ctx.config();
   const stateDir = await ctx.stateDir();
   const who = await actor();
-  const now = new Date();
+  let now = new Date();
   let index = -1;
   let entry = '';
   const incident = await changeIncident(stateDir, id, async (i) => {
     notClosed(i, 'an update of');
+    now = new Date();
     if (opts.impact?.trim()) i.impact = opts.impact.trim();
     if (opts.security) i.security = true;
     i.status = status;
@@ -289,8 +292,9 @@ export async function incidentUpdate(id: string, opts: UpdateOptions, ctx: Conte
 export async function incidentClose(id: string, ctx: Context): Promise<CommandResult> {
   const stateDir = await ctx.stateDir();
   const who = await actor();
-  const now = new Date().toISOString();
+  let now = new Date().toISOString();
   const incident = await changeIncident(stateDir, id, (i) => {
+    now = new Date().toISOString();
     if (i.state === 'closed') {
       throw new UsageError(`${i.id} is already closed (at ${i.closedAt})`, { hint: `ltc incident postmortem ${i.id} writes its post-mortem` });
     }

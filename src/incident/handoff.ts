@@ -52,11 +52,11 @@ async function addTo(id: string, f: RollbackFacts, ctx: Context): Promise<Incide
   const { actor, audit, notClosed } = await commands();
   const stateDir = await ctx.stateDir();
   const who = await actor();
-  const time = new Date().toISOString();
   const text = describe(f);
   const incident = await changeIncident(stateDir, id, (i) => {
     notClosed(i, 'a rollback added to');
-    i.events.push({ time, actor: who, kind: 'rollback', text, durationMs: Math.round(f.durationMs) });
+    // Under the lock, as every event's time: the timeline's order is the order of its times.
+    i.events.push({ time: new Date().toISOString(), actor: who, kind: 'rollback', text, durationMs: Math.round(f.durationMs) });
   });
   await audit(ctx, stateDir, 'incident.rollback', incident, { rollback: text, durationMs: Math.round(f.durationMs), release: f.release, from: f.from });
   return incident;

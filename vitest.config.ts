@@ -14,6 +14,7 @@ const UNIT = [
   'test/one-pass-pattern.test.ts',
   'test/unreadable-state.test.ts',
   'test/actor-escape.test.ts',
+  'test/fleet-health-unit.test.ts',
   'test/cli-messages.test.ts',
   'test/config-unquoted.test.ts',
   'test/config.test.ts',

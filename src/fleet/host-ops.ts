@@ -161,7 +161,8 @@ export async function healthHost(f: Fleet, h: FleetHost): Promise<void> {
   while (Date.now() < deadline) {
     f.ctx.signal.throwIfAborted();
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+      // Not followed: a redirect (a login page, another host) is not this host's health, as on the local target.
+      const res = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(3000) });
       await res.arrayBuffer().catch(() => undefined);
       if (res.ok) return;
       last = `HTTP ${res.status}`;
@@ -190,7 +191,7 @@ export async function healthHost(f: Fleet, h: FleetHost): Promise<void> {
 /** One health request: undefined when green, else why not. */
 export async function probeHealth(h: FleetHost): Promise<string | undefined> {
   try {
-    const res = await fetch(h.url + h.healthPath, { signal: AbortSignal.timeout(3000) });
+    const res = await fetch(h.url + h.healthPath, { redirect: 'manual', signal: AbortSignal.timeout(3000) });
     await res.arrayBuffer().catch(() => undefined);
     return res.ok ? undefined : `HTTP ${res.status}`;
   } catch (err) {

@@ -1,0 +1,38 @@
+import { createServer, type Server } from 'node:http';
+import { afterAll, describe, expect, it } from 'vitest';
+import { healthHost, probeHealth } from '../src/fleet/host-ops.ts';
+import type { Fleet, FleetHost } from '../src/fleet/open.ts';
+import { Masker } from '../src/core/masker.ts';
+
+const servers: Server[] = [];
+afterAll(() => servers.forEach((s) => s.close()));
+
+/** A loopback server answering every request with `status` (and a Location for 3xx). */
+async function answering(status: number): Promise<string> {
+  const s = createServer((_req, res) => {
+    res.writeHead(status, status >= 300 && status < 400 ? { location: 'http://127.0.0.1:9/elsewhere' } : {});
+    res.end('x');
+  });
+  servers.push(s);
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const a = s.address() as { port: number };
+  return `http://127.0.0.1:${a.port}`;
+}
+
+function fleetWith(failures: number): Fleet {
+  return { healthMs: 3000, ctx: { signal: new AbortController().signal, masker: new Masker() }, config: { health_failures: failures }, pool: { script: async () => ({ exitCode: 0, stdout: '', output: '' }) } } as unknown as Fleet;
+}
+const host = (url: string) => ({ name: 'api1', url, healthPath: '/api/health', root: '/srv', restart: false }) as unknown as FleetHost;
+
+describe('fleet health of one host', () => {
+  it('a redirect is not followed and is not green: health_failures answers in a row fail the host at once', async () => {
+    const url = await answering(302);
+    await expect(healthHost(fleetWith(3), host(url))).rejects.toThrow(/host api1: health .* answered 302 3 times in a row \(health_failures: 3\)/);
+    expect(await probeHealth(host(url))).toBe('HTTP 302');
+  });
+
+  it('a 404 for a wrong health path fails after health_failures answers; a 2xx is green', async () => {
+    await expect(healthHost(fleetWith(2), host(await answering(404)))).rejects.toThrow(/answered 404 2 times in a row/);
+    await expect(healthHost(fleetWith(3), host(await answering(204)))).resolves.toBeUndefined();
+  });
+});

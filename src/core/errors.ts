@@ -156,7 +156,8 @@ export function fileErrorHint(err: unknown, path?: string): string | undefined {
   if (!(err instanceof Error)) return undefined;
   const e = err as NodeJS.ErrnoException;
   // A read error (EISDIR from readFileSync) names no path: the caller knows it.
-  return fileAccessError(e.path === undefined && path !== undefined ? Object.assign(Object.create(e) as NodeJS.ErrnoException, { path }) : e)?.hint;
+  const where = e.path ?? path;
+  return e.code && where !== undefined ? FILE_ERRORS[e.code]?.hint(where) : undefined;
 }
 
 export function toLtcError(err: unknown): LtcError {

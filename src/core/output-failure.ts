@@ -10,8 +10,8 @@ import { writeSync } from 'node:fs';
 
 let failed: NodeJS.ErrnoException | undefined;
 
-function describe(err: NodeJS.ErrnoException): string {
-  return `${err.code ?? 'error'}: ${err.message.replace(/^\w+: /, '').replace(/, write$/, '')}`;
+function cannotWrite(err: NodeJS.ErrnoException): string {
+  return `error: cannot write the output to stdout: ${err.code ?? 'error'}: ${err.message.replace(/^\w+: /, '').replace(/, write$/, '')}\n`;
 }
 
 /** The 'error' listener of process.stdout/stderr in the full CLI. */
@@ -20,7 +20,7 @@ export function noteOutputError(err: NodeJS.ErrnoException, stream: 'stdout' | '
   failed = err;
   if (stream === 'stdout') {
     try {
-      writeSync(2, `error: cannot write the output to stdout: ${describe(err)}\nhint: free space where stdout goes (or send it elsewhere) and run the command again\n`);
+      writeSync(2, `${cannotWrite(err)}hint: free space where stdout goes (or send it elsewhere) and run the command again\n`);
     } catch {
       /* stderr is gone too: the exit code is all that is left */
     }
@@ -29,11 +29,11 @@ export function noteOutputError(err: NodeJS.ErrnoException, stream: 'stdout' | '
   if (!process.exitCode) process.exitCode = 1;
 }
 
-/** For the fast paths, which only read: the output failed, so end now with one line and exit 1. */
+/** For the fast paths, which only read: the output failed, so end now (a reader that left: exit 0; else one line and exit 1). */
 export function exitOnOutputError(err: NodeJS.ErrnoException): never {
   if (err.code === 'EPIPE') process.exit(0);
   try {
-    writeSync(2, `error: cannot write the output to stdout: ${describe(err)}\n`);
+    writeSync(2, cannotWrite(err));
   } catch {
     /* nothing left to tell */
   }

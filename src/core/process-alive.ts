@@ -10,12 +10,19 @@ import { readFileSync } from 'node:fs';
  */
 export function isZombie(pid: number): boolean {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const end = stat.lastIndexOf(')');
-    return end >= 0 && stat.slice(end + 2, end + 3) === 'Z';
+    return statFields(readFileSync(`/proc/${pid}/stat`, 'utf8'))[0] === 'Z';
   } catch {
     return false;
   }
+}
+
+/**
+ * The fields of a /proc/<pid>/stat line after the command name: [0] is field 3 (state), [2] field 5
+ * (pgrp), [19] field 22 (start time in clock ticks since boot).
+ */
+export function statFields(stat: string): string[] {
+  const end = stat.lastIndexOf(')');
+  return end < 0 ? [] : stat.slice(end + 2).split(' ');
 }
 
 /**

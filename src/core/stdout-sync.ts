@@ -27,7 +27,7 @@ export function writeStdoutSync(text: string): void {
     if (code === 'EPIPE') return;
     if (code !== 'EAGAIN') exitOnOutputError(err as NodeJS.ErrnoException);
     // A non-blocking stdout handed down by the parent: the stream waits until it drains.
-    process.stdout.on('error', () => undefined); // EPIPE from a reader that left: as above
+    process.stdout.on('error', (e: NodeJS.ErrnoException) => exitOnOutputError(e));
     process.stdout.write(bytes.subarray(done));
   }
 }

@@ -45,21 +45,22 @@ function explain(source: string, raw: string): string {
   return raw.replace(/^error parsing regexp: /, '');
 }
 
+function remember(source: string, re: { test(text: string): boolean }): void {
+  if (cache.size >= 1000) cache.clear();
+  cache.set(source, { source, test: (text: string) => re.test(text) });
+}
+
 /** Why `source` is refused as a user pattern, or undefined when RE2 accepts it. */
 export function userRegexProblem(source: string): string | undefined {
   if (typeof source !== 'string') return 'expected a regular expression as a string';
   if (source.length > MAX_PATTERN_LENGTH) return `the pattern is ${source.length} characters long, at most ${MAX_PATTERN_LENGTH} are accepted`;
   if (cache.has(source)) return undefined;
   if (isOnePassPattern(source)) {
-    const re = new RegExp(source);
-    if (cache.size >= 1000) cache.clear();
-    cache.set(source, { source, test: (text: string) => re.test(text) });
+    remember(source, new RegExp(source));
     return undefined;
   }
   try {
-    const re = RE2().compile(source);
-    if (cache.size >= 1000) cache.clear();
-    cache.set(source, { source, test: (text: string) => re.test(text) });
+    remember(source, RE2().compile(source));
     return undefined;
   } catch (err) {
     return explain(source, err instanceof Error ? err.message : String(err));

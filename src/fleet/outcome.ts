@@ -3,7 +3,6 @@
  * switched gets no line: it did not take part), and one audit entry for the run, with who ran it
  * (the git identity, as the local target records it) and every host's outcome.
  */
-import type { AuditOutcome } from '../audit/log.js';
 import type { Context } from '../core/context.js';
 import { toLtcError } from '../core/errors.js';
 import type { HostReport } from './open.js';
@@ -20,7 +19,7 @@ export function runOutcomeOf(err: unknown): RunOutcome {
 /** One host's outcome, or undefined when the run never switched it (nothing to record there). */
 export function hostOutcome(run: RunOutcome, r: HostReport): RunOutcome | undefined {
   if (r.state === 'unchanged') return run === 'ok' ? 'ok' : undefined;
-  if (r.state === 'switched') return run === 'ok' ? 'ok' : run;
+  if (r.state === 'switched') return run;
   return r.state;
 }
 
@@ -30,10 +29,9 @@ export async function auditFleetRun(
 ): Promise<void> {
   const { appendAudit } = await import('../audit/log.js');
   const hosts = Object.fromEntries([...e.reports.values()].map((r) => [r.host, hostOutcome(e.run, r) ?? 'not switched']));
-  const outcome: AuditOutcome = e.run;
   await appendAudit(await ctx.stateDir(), {
     action: e.action,
-    outcome,
+    outcome: e.run,
     environment: e.environment,
     ...(e.rc ? { rc: e.rc } : {}),
     details: { target: 'ssh', release: e.release, hosts, runId: e.runId, durationMs: Math.round(e.durationMs) },

@@ -11,6 +11,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { processes as defaultProcesses, type ChildProcess, type ProcessPort } from '../exec/process.js';
+import { statFields } from '../core/process-alive.js';
 
 function killGroup(pid: number, signal: NodeJS.Signals): boolean {
   try {
@@ -51,8 +52,7 @@ export function groupAlive(pgid: number): boolean {
     } catch {
       continue; // ended meanwhile
     }
-    // pid (comm) state ppid pgrp …: comm may hold spaces and parentheses, so parse from the last ')'.
-    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const [state, , pgrp] = statFields(stat);
     if (Number(pgrp) === pgid && state !== 'Z') return true;
   }
   return false;

@@ -8,6 +8,7 @@
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { randomHex } from '../core/random-hex.js';
+import { statFields } from '../core/process-alive.js';
 import { join } from 'node:path';
 import type { Masker } from '../core/masker.js';
 import type { OutputValue } from './step-type.js';
@@ -70,8 +71,7 @@ const MAX_LOG_LINES_PER_STEP = 2000;
 /** When a process started, as the kernel counts it (Linux); undefined where /proc is not there. */
 export function processStart(pid: number): string | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return statFields(readFileSync(`/proc/${pid}/stat`, 'utf8'))[19];
   } catch {
     return undefined;
   }

@@ -1,15 +1,11 @@
 /** Process facts on this machine: is a pid alive, when did it start (to tell a reused pid apart). */
 import { readdirSync, readFileSync } from 'node:fs';
-import { pidAlive } from '../core/process-alive.js';
+import { pidAlive, statFields } from '../core/process-alive.js';
 
 /** The process's start time in clock ticks since boot (/proc/<pid>/stat field 22), or undefined. */
 export function procStartTime(pid: number): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) is in parentheses and may contain spaces: split after the last ')'.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // rest[0] is field 3 (state); field 22 is rest[19].
-    const ticks = Number(rest[19]);
+    const ticks = Number(statFields(readFileSync(`/proc/${pid}/stat`, 'utf8'))[19]);
     return Number.isFinite(ticks) ? ticks : undefined;
   } catch {
     return undefined;
@@ -42,9 +38,7 @@ export function groupMembers(pgid: number): number[] | undefined {
   for (const e of entries) {
     if (!/^\d+$/.test(e)) continue;
     try {
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // rest[0] = state (field 3), rest[2] = pgrp (field 5).
+      const rest = statFields(readFileSync(`/proc/${e}/stat`, 'utf8'));
       if (Number(rest[2]) === pgid && rest[0] !== 'Z') members.push(Number(e));
     } catch {
       /* gone meanwhile */
@@ -64,7 +58,7 @@ export function membersStillIn(pgid: number, pids: readonly number[]): number[] 
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ESRCH') continue;
       return undefined;
     }
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const rest = statFields(stat);
     if (Number(rest[2]) === pgid && rest[0] !== 'Z') left.push(pid);
   }
   return left;
@@ -154,8 +148,7 @@ export function releaseProcesses(releasesDir: string, environment: string, under
       if (!under && cwd.startsWith(`${root}/.partial-`)) continue;
       const vars = fs.readFileSync(`/proc/${e}/environ`, 'utf8').split('\0');
       if (!vars.includes(`LTC_ENV=${environment}`) || !vars.some((v) => v.startsWith('LTC_RELEASE='))) continue;
-      const stat = fs.readFileSync(`/proc/${e}/stat`, 'utf8');
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const rest = statFields(fs.readFileSync(`/proc/${e}/stat`, 'utf8'));
       if (rest[0] === 'Z') continue;
       found.push({ pid, pgid: Number(rest[2]) });
     } catch {

@@ -16,7 +16,7 @@ import { dirname } from 'node:path';
 import { InterruptedError, LockedError } from '../../core/errors.js';
 import { procStartTime, sameProcess } from '../proc.js';
 import type { LockHandle, LockInfo, LockState } from '../target.js';
-import { withPath } from '../../core/fs-missing.js';
+import { isMissing, withPath } from '../../core/fs-missing.js';
 
 /** Locks this process holds (released on exit, even when a run ends by an error). */
 const held = new Map<string, LockInfo>();
@@ -87,7 +87,7 @@ export async function readLockState(file: string): Promise<LockState> {
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'free' };
+    if (isMissing(err)) return { state: 'free' };
     throw withPath(err, file);
   }
   const info = parseLock(text);
@@ -123,7 +123,7 @@ async function removeStale(file: string, stale: LockState & { state: 'stale' }):
   try {
     await rename(file, grave);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    if (isMissing(err)) return false;
     throw err;
   }
   const moved = parseLock(await readFile(grave, 'utf8').catch(() => ''));

@@ -72,7 +72,7 @@ function runsFromOtherRoot(pid: number, pgid: number, releasesDir: string): bool
  * belongs to another process, told apart by the process start time).
  */
 export function appState(rec: PidRecord, releasesDir?: string): 'running' | 'orphans' | 'gone' {
-  const pgid = rec.pgid || rec.pid;
+  const pgid = rec.pgid;
   if (releasesDir !== undefined && runsFromOtherRoot(rec.pid, pgid, releasesDir)) return 'gone';
   const leaderStart = procStartTime(rec.pid);
   if (pidAlive(rec.pid) && (rec.procStart === undefined || leaderStart === undefined || leaderStart === rec.procStart)) return 'running';

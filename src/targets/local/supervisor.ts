@@ -20,7 +20,6 @@ async function writePidFile(file: string, rec: PidRecord): Promise<void> {
   await rename(tmp, file);
 }
 
-
 /** Where to look for an app running without a pid file. */
 export interface OrphanScope {
   releasesDir: string;
@@ -78,7 +77,7 @@ export async function stopApp(
     const pids = orphans ? await stopOrphans(orphans, graceMs, log) : [];
     return pids.length ? { stopped: true, pid: pids[0]!, orphans: pids } : { stopped: false };
   }
-  const pgid = rec.pgid || rec.pid;
+  const pgid = rec.pgid;
   if (appState(rec, orphans?.releasesDir) === 'gone') {
     await rm(pidFile, { force: true });
     log?.(`pid file ${pidFile} was stale: pid ${rec.pid} (${rec.release}) no longer runs`);

@@ -22,11 +22,12 @@ export async function undo(f: Fleet, hosts: FleetHost[], to: Map<string, string 
       f.progress.phase(h.name, `rolling back to ${target}`);
       // Both links as they were before this run: previous must not end up equal to current.
       await switchHost(f, h, target, previousBefore(h));
+      // Switched back, whatever follows: a restart or health that fails leaves current on `target`.
+      rep.current = target;
       await restartHost(f, h);
       await healthHost(f, h);
       await f.lb?.enable(h);
       rep.state = 'rolled_back';
-      rep.current = target;
       f.progress.done(h.name, true, `rolled back to ${target}`);
     } catch (err) {
       rep.state = 'rollback_failed';

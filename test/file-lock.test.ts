@@ -18,9 +18,9 @@ import { cleanupTempDirs, tempDir } from './helpers/cli.js';
 
 afterAll(cleanupTempDirs);
 
-/** A real zombie: `sleep 0` ends at once, and its parent exec'd into `sleep 30`, which never reaps it. */
+/** A real zombie: `sleep 0.2` ends after its parent exec'd into `sleep 30`, which never reaps it (`sleep 0` could end, and be reaped by sh, before the exec). */
 async function makeZombie(): Promise<{ pid: number; parent: ChildProcess }> {
-  const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const parent = spawn('sh', ['-c', 'sleep 0.2 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
   const pid = Number(await new Promise<string>((resolve, reject) => {
     parent.once('error', reject);
     parent.stdout!.once('data', (b: Buffer) => resolve(b.toString().trim()));

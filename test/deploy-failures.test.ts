@@ -40,13 +40,20 @@ afterEach(async () => {
 afterAll(cleanupTempDirs);
 
 /** A start command that behaves per rc: the real server, except for the rcs given. */
-function startPer(rules: Record<string, 'hang' | 'exit' | 'error-log' | 'ignore-term'>): string[] {
+function startPer(rules: Record<string, 'hang' | 'exit' | 'error-log' | 'ignore-term' | 'warm-up'>): string[] {
   const js =
     `const rc = process.env.LTC_RC; const rules = ${JSON.stringify(rules)};` +
     `if (rules[rc] === 'hang') { console.log('starting, but never listening'); setInterval(() => {}, 1000); }` +
     `else if (rules[rc] === 'exit') { console.error('fatal: cannot open the database'); process.exit(3); }` +
     `else if (rules[rc] === 'ignore-term') import(process.cwd() + '/server.mjs').then(() => { process.removeAllListeners('SIGTERM'); process.on('SIGTERM', () => console.log('SIGTERM ignored')); });` +
     `else if (rules[rc] === 'error-log') { console.log('2026-03-01T09:00:00Z ERROR cache warm-up failed'); import(process.cwd() + '/server.mjs'); }` +
+    // Like Uvicorn: an access log line per request, and 503 from /api/health while it warms up (its
+    // first two answers, and any request asking for it with ?warming).
+    `else if (rules[rc] === 'warm-up') { const http = require('node:http'); const create = http.createServer; let warm = 2;` +
+    `  http.createServer = (...a) => { const handler = a.find((x) => typeof x === 'function'); const srv = create.apply(http, a.filter((x) => typeof x !== 'function'));` +
+    `    srv.on('request', (req, res) => { res.on('finish', () => console.log('INFO:     127.0.0.1:50000 - "' + req.method + ' ' + req.url + ' HTTP/1.1" ' + res.statusCode));` +
+    `      if (req.url.startsWith('/api/health') && (warm-- > 0 || req.url.endsWith('?warming'))) { res.statusCode = 503; res.end('warming up'); } else handler(req, res); }); return srv; };` +
+    `  require('node:module').syncBuiltinESMExports(); import(process.cwd() + '/server.mjs'); }` +
     `else import(process.cwd() + '/server.mjs');`;
   return ['node', '-e', js];
 }
@@ -130,6 +137,29 @@ describe('deploy failures', () => {
     expect(smoke.stderr).toContain(`rolled back to ${good}`);
     expect(await liveVersion(s)).toBe('1.0.0');
     expect(revisions(s).map((x) => `${x.outcome}:${x.failedPhase ?? ''}`)).toEqual(['ok:', 'rolled_back:log_scan', 'rolled_back:smoke']);
+  });
+
+  it("the app's log of its 503 answers to ltc's health probes while it warms up is no failure; the same 503 after green is", async () => {
+    const s = await stage({
+      target: {
+        start: startPer({ 'rc-2026-03-01': 'warm-up', 'rc-2026-03-01.2': 'warm-up' }),
+        // After green: the smoke test of rc-2026-03-01.2 asks /api/health for a 503.
+        smoke: [['node', '-e', 'if (process.env.LTC_RELEASE.startsWith("rc-2026-03-01.2-")) fetch(process.env.LTC_URL + "/api/health?warming").then((r) => r.text())']],
+      },
+    });
+    expect((await s.ltc(['deploy', '--rc', 'rc-2026-02-15', '--env', 'staging'])).code).toBe(0);
+    const r = await s.ltc(['deploy', '--rc', 'rc-2026-03-01', '--env', 'staging', '--verbose']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/left out \d+ line\(s\) of the app's answers to the health probes before it was healthy/);
+    const log = readFileSync(join(s.deployRoot, 'shared', 'logs', 'app.log'), 'utf8');
+    expect(log).toMatch(/"GET \/api\/health HTTP\/1\.1" 503/);
+    expect(await liveVersion(s)).toBe('1.1.0');
+
+    const late = await s.ltc(['deploy', '--rc', 'rc-2026-03-01.2', '--env', 'staging', '--verbose']);
+    expect(late.code, late.stderr + late.stdout).toBe(3);
+    expect(late.stderr).toContain('failed at log_scan');
+    expect(late.stderr).toContain('"GET /api/health?warming HTTP/1.1" 503');
+    expect(await liveVersion(s)).toBe('1.1.0');
   });
 
   it('a first deploy that fails leaves things as before it: no current, nothing running (exit 3)', async () => {

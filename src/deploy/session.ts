@@ -57,6 +57,8 @@ export interface DeploySession extends TargetScope {
   app?: StartedApp;
   buildMs: number;
   startMs?: number;
+  /** Bytes the app logged from its start until its health went green (the log scan leaves out its answers to ltc's probes in them). */
+  greenLogBytes?: number;
   phases: Record<string, number>;
   /** What the smoke and log_scan phases found (recorded in revisions.log: evidence for ltc golive check). */
   verified?: { smoke?: number; logScan?: { scanned: number; patterns: number } };

@@ -94,6 +94,7 @@ export async function waitHealthy(s: DeploySession, app: StartedApp | undefined,
     }
     if (failing.length === 0) {
       const ms = performance.now() - started;
+      if (app) s.greenLogBytes = Math.max(0, (await s.target.logSize()) - app.logOffset);
       io.log(`healthy after ${formatDuration(ms)} (${attempts} round${attempts === 1 ? '' : 's'}): ${results.map((r) => `${r.name} ${r.status}`).join(', ')}`);
       return { ms, attempts };
     }
@@ -140,19 +141,70 @@ export async function runSmoke(s: DeploySession, io: PhaseIO): Promise<number> {
   return s.config.smoke.length;
 }
 
-/** Lines of the app log written since the start that match a `log_scan` pattern. */
+const MAX_SCAN_BYTES = 8 << 20;
+
+/**
+ * Lines of the app log written since the start that match a `log_scan` pattern. Left out: ltc's
+ * own lines, and the app's log of its answers to ltc's health probes before it went green (an
+ * access log line `GET /api/health … 503` while it warmed up is what the probes waited for, not a
+ * failure; the same line after green is scanned).
+ */
 export async function scanLog(s: DeploySession, app: StartedApp | undefined, io: PhaseIO): Promise<{ lines: number; scanned: number }> {
   const patterns = s.config.log_scan.map((p, i) => userRegex(p, `log_scan[${i}]`));
   if (patterns.length === 0) return { lines: 0, scanned: 0 };
   const offset = app?.logOffset ?? 0;
-  const text = await s.target.readLog(offset, 8 << 20);
-  const lines = text.split('\n').filter((l) => l.trim() && !/^\S+ ltc: /.test(l));
+  const text = await s.target.readLog(offset, MAX_SCAN_BYTES);
+  const all = text.split('\n');
+  const bytes = Buffer.from(text);
+  // Whole lines written before green (a line being written at that moment counts as after).
+  const beforeGreen = s.greenLogBytes !== undefined && bytes.length < MAX_SCAN_BYTES ? countNewlines(bytes.subarray(0, s.greenLogBytes)) : 0;
+  const paths = healthPaths(s);
+  let probes = 0;
+  const lines = all.filter((l, i) => {
+    if (!l.trim() || /^\S+ ltc: /.test(l)) return false;
+    if (i < beforeGreen && paths.some((p) => mentionsPath(l, p))) {
+      probes++;
+      return false;
+    }
+    return true;
+  });
   const bad = lines.filter((l) => patterns.some((p) => p.test(l)));
-  io.log(`scanned ${lines.length} line(s) of ${s.target.paths.logFile} since the start for ${s.config.log_scan.map((p) => `/${p}/`).join(', ')}`);
+  io.log(
+    `scanned ${lines.length} line(s) of ${s.target.paths.logFile} since the start for ${s.config.log_scan.map((p) => `/${p}/`).join(', ')}` +
+      (probes ? ` (left out ${probes} line(s) of the app's answers to the health probes before it was healthy)` : ''),
+  );
   if (bad.length) {
     throw new CheckFailedError(`the app log has ${bad.length} line(s) matching the log_scan patterns since the start`, {
       hint: s.ctx.masker.mask(bad.slice(0, 5).join('\n')) + (bad.length > 5 ? `\n… and ${bad.length - 5} more in ${s.target.paths.logFile}` : ''),
     });
   }
   return { lines: 0, scanned: lines.length };
+}
+
+function countNewlines(b: Uint8Array): number {
+  let n = 0;
+  for (let i = b.indexOf(10); i >= 0; i = b.indexOf(10, i + 1)) n++;
+  return n;
+}
+
+/** The URL paths of the environment's health endpoints (what ltc probes). */
+function healthPaths(s: DeploySession): string[] {
+  const base = s.env.url ?? 'http://localhost';
+  return (s.env.health?.endpoints ?? []).flatMap((e) => {
+    try {
+      return [new URL(e.url, base).pathname];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** `line` names the request path `path` as a whole (`/api/health` in `GET /api/health HTTP/1.1`, not in `/api/healthz`). */
+export function mentionsPath(line: string, path: string): boolean {
+  for (let i = line.indexOf(path); i >= 0; i = line.indexOf(path, i + 1)) {
+    const before = line[i - 1];
+    const after = line[i + path.length];
+    if ((before === undefined || !/[\w./-]/.test(before)) && (after === undefined || !/[\w./-]/.test(after))) return true;
+  }
+  return false;
 }

@@ -43,7 +43,7 @@ export const localTargetSchema = z
     log_scan: z
       .array(regexString)
       .default(['\\b5\\d\\d\\b', '\\bERROR\\b'])
-      .describe('regular expressions that must not match the app log written since the start (5xx statuses and ERROR lines)'),
+      .describe("regular expressions that must not match the app log written since the start (5xx statuses and ERROR lines); the app's log of its answers to ltc's health probes before it was healthy is left out"),
     keep_releases: z.number().int().min(2).default(5).describe('newest releases kept; the current and previous ones are never removed'),
   })
   .superRefine((t, ctx) => {

@@ -19,8 +19,9 @@ async function answering(status: number): Promise<string> {
   return `http://127.0.0.1:${a.port}`;
 }
 
-function fleetWith(failures: number): Fleet {
-  return { healthMs: 3000, ctx: { signal: new AbortController().signal, masker: new Masker() }, config: { health_failures: failures }, pool: { script: async () => ({ exitCode: 0, stdout: '', output: '' }) } } as unknown as Fleet;
+/** `appGone`: what the host's "does the app still run" script prints ('' while it runs). */
+function fleetWith(failures: number, appGone = ''): Fleet {
+  return { healthMs: 3000, ctx: { signal: new AbortController().signal, masker: new Masker() }, config: { health_failures: failures }, pool: { script: async () => ({ exitCode: 0, stdout: appGone, output: appGone }) } } as unknown as Fleet;
 }
 const host = (url: string) => ({ name: 'api1', url, healthPath: '/api/health', root: '/srv', restart: false }) as unknown as FleetHost;
 
@@ -29,6 +30,17 @@ describe('fleet health of one host', () => {
     const url = await answering(302);
     await expect(healthHost(fleetWith(3), host(url))).rejects.toThrow(/host api1: health .* answered 302 3 times in a row \(health_failures: 3\)/);
     expect(await probeHealth(host(url))).toBe('HTTP 302');
+  });
+
+  it('green at the first probe, from another process (the new app died on EADDRINUSE): the host fails with its log', async () => {
+    const supervised = (url: string) => ({ ...host(url), restart: true, start: ['node', 'server.mjs'] }) as unknown as FleetHost;
+    const url = await answering(200);
+    const err = await healthHost(fleetWith(3, 'gone 4242\nError: listen EADDRINUSE: address already in use\n'), supervised(url)).catch((e: unknown) => e as Error & { hint?: string });
+    expect(err).toBeInstanceOf(Error);
+    expect(err!.message).toMatch(/host api1: the app \(pid 4242\) exited while another process answered its health checks/);
+    expect(err!.hint).toMatch(/last lines of \/srv\/shared\/logs\/app\.log on api1:\nError: listen EADDRINUSE/);
+    // Its own app still running after the moment: green.
+    await expect(healthHost(fleetWith(3), supervised(url))).resolves.toBeUndefined();
   });
 
   it('a 404 for a wrong health path fails after health_failures answers; a 2xx is green', async () => {

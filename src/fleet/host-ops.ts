@@ -147,6 +147,19 @@ const HEALTH_POLL_MS = 50;
 /** How often a host whose health does not answer yet is asked whether its app still runs. */
 const ALIVE_CHECK_EVERY_MS = 500;
 
+/** How long an app whose health was green at the first probe must still run (as on the local target). */
+const EARLY_GREEN_SETTLE_MS = 1000;
+
+/** The pid and last log lines of a host's app that no longer runs; undefined while it runs (or the host cannot tell). */
+async function appGone(f: Fleet, h: FleetHost): Promise<{ pid: string; hint: string } | undefined> {
+  const r = await f.pool.script(h, APP_GONE, [h.root], { signal: f.ctx.signal }).catch(() => undefined);
+  const out = r?.stdout ?? '';
+  if (!out.startsWith('gone ')) return undefined;
+  const [first, ...tail] = out.trimEnd().split('\n');
+  const log = releaseLayout(h.root).logFile;
+  return { pid: first!.slice(5), hint: tail.length ? `last lines of ${log} on ${h.name}:\n${f.ctx.masker.mask(tail.join('\n'))}` : `its log ${log} on ${h.name} is empty` };
+}
+
 export async function healthHost(f: Fleet, h: FleetHost): Promise<void> {
   const url = h.url + h.healthPath;
   const deadline = Date.now() + f.healthMs;
@@ -158,12 +171,21 @@ export async function healthHost(f: Fleet, h: FleetHost): Promise<void> {
   // row fail the host at once; refused and timeouts are "not up yet", retried until the deadline.
   let answeredFailing = 0;
   const failFast = f.config.health_failures;
+  let attempts = 0;
   while (Date.now() < deadline) {
     f.ctx.signal.throwIfAborted();
+    attempts++;
     try {
       // Not followed: a redirect (a login page, another host) is not this host's health, as on the local target.
       const res = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(3000) });
       await res.arrayBuffer().catch(() => undefined);
+      if (res.ok && supervised && attempts === 1) {
+        // Green before the new app could have opened its port: something else may answer there
+        // (an old process that still holds it). The new one must still run a moment later.
+        await new Promise((r) => setTimeout(r, EARLY_GREEN_SETTLE_MS));
+        const gone = await appGone(f, h);
+        if (gone) throw new CheckFailedError(`host ${h.name}: the app (pid ${gone.pid}) exited while another process answered its health checks at ${url} (the port is held by something else: an old process, another service)`, { hint: gone.hint });
+      }
       if (res.ok) return;
       last = `HTTP ${res.status}`;
       if (++answeredFailing >= failFast) throw new CheckFailedError(`host ${h.name}: health ${url} answered ${res.status} ${answeredFailing} times in a row (health_failures: ${failFast})`);
@@ -173,14 +195,8 @@ export async function healthHost(f: Fleet, h: FleetHost): Promise<void> {
       last = (err as Error).cause ? String(((err as Error).cause as Error).message ?? (err as Error).cause) : (err as Error).message;
     }
     if (supervised && Date.now() >= aliveCheckAt) {
-      const r = await f.pool.script(h, APP_GONE, [h.root], { signal: f.ctx.signal }).catch(() => undefined);
-      const out = r?.stdout ?? '';
-      if (out.startsWith('gone ')) {
-        const [first, ...tail] = out.trimEnd().split('\n');
-        throw new CheckFailedError(`host ${h.name}: the app (pid ${first!.slice(5)}) exited after its start, before ${url} answered (${last})`, {
-          hint: tail.length ? `last lines of ${releaseLayout(h.root).logFile} on ${h.name}:\n${f.ctx.masker.mask(tail.join('\n'))}` : `its log ${releaseLayout(h.root).logFile} on ${h.name} is empty`,
-        });
-      }
+      const gone = await appGone(f, h);
+      if (gone) throw new CheckFailedError(`host ${h.name}: the app (pid ${gone.pid}) exited after its start, before ${url} answered (${last})`, { hint: gone.hint });
       aliveCheckAt = Date.now() + ALIVE_CHECK_EVERY_MS;
     }
     await new Promise((r) => setTimeout(r, answeredFailing > 0 ? 200 : HEALTH_POLL_MS));

@@ -105,6 +105,11 @@ describe('--env and --config with an empty value or an option as value are refus
       [['rollback', '--env', '  '], /--env was given an empty value/],
       [['deploy', '--rc', '', '--env', 'staging'], /--rc was given an empty value/],
       [['runbook', 'run', 'deploy', '--approve', ''], /--approve needs a step id \(it was given an empty one\)/],
+      // commander takes "--config" as the environment and fails on the stray "x": the --env is the mistake.
+      [['releases', '--env', '--config', 'x'], /--env needs a value, but was followed by the option \\?"--config/],
+      [['releases', '--config', '--env', 'staging'], /--config needs a value, but was followed by the option \\?"--env/],
+      // After `--` an option is an argument: not "unknown command, did you mean …".
+      [['--', '--help'], /unknown command '--help': after `--` every word is taken as an argument/],
     ];
     for (const [args, message] of cases) {
       const r = await runLtc(args, { cwd: dir, env: { LTC_CONFIG: join(dir, 'ltc.config.yaml'), LTC_ENV: 'staging' } });

@@ -32,9 +32,29 @@ function givenValue(flag: '--env' | '--config', value: unknown): string | undefi
     });
   }
   if (text.startsWith('-')) {
-    throw new UsageError(`${flag} needs a value, but was followed by the option ${JSON.stringify(text)}`, { hint: `e.g. ${flag === '--env' ? '--env staging' : '--config ltc.config.yaml'} ${text}` });
+    throw new UsageError(`${flag} needs a value, but was followed by the option ${JSON.stringify(text)}`, { hint: `its value goes right after it, e.g. ${flag === '--env' ? '--env staging' : '--config ltc.config.yaml'}` });
   }
   return text;
+}
+
+/**
+ * `--env --config x`: commander took "--config" as the environment and then failed on the stray
+ * "x" ("too many arguments"); the mistake to name is the --env without a value.
+ */
+function valueOptionMistake(argv: readonly string[]): LtcError | undefined {
+  const end = argv.indexOf('--');
+  const words = end >= 0 ? argv.slice(0, end) : argv;
+  for (let i = 0; i < words.length - 1; i++) {
+    const flag = words[i];
+    if ((flag === '--env' || flag === '--config') && words[i + 1]!.startsWith('-')) {
+      try {
+        givenValue(flag, words[i + 1]);
+      } catch (err) {
+        return err as LtcError;
+      }
+    }
+  }
+  return undefined;
 }
 
 /** `--approve <step-id>` (repeatable): an empty id would approve nothing the user can see. */
@@ -190,6 +210,11 @@ export function fromCommanderError(err: CommanderError, cmd?: Command): LtcError
     const argument = /is invalid for argument '([^']+)'/.exec(err.message)?.[1];
     const what = option ? `option '${option}'` : argument ? `argument '${argument}'` : 'an argument';
     return new UsageError(`invalid value for ${what}`, { hint: helpHint });
+  }
+  const unknownWord = err.code === 'commander.unknownCommand' ? /unknown command '([^']*)'/.exec(err.message)?.[1] : undefined;
+  if (unknownWord?.startsWith('-')) {
+    // `ltc -- --help`: after `--` every word is an argument, so the option became a command name.
+    return new UsageError(`unknown command '${unknownWord}': after \`--\` every word is taken as an argument, not an option`, { hint: 'write options before `--`; `ltc --help` lists the commands' });
   }
   const [first = err.message, ...rest] = err.message.split('\n');
   const suggestion = rest.join(' ').match(/\(Did you mean (.+)\?\)/);
@@ -411,7 +436,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
         renderError(fallbackOut(), missingSubcommand(program, argv), earlyDebug);
         return ExitCode.usage;
       }
-      renderError(fallbackOut(), fromCommanderError(raw, failedIn.get(raw)), earlyDebug);
+      renderError(fallbackOut(), valueOptionMistake(argv) ?? fromCommanderError(raw, failedIn.get(raw)), earlyDebug);
       return ExitCode.usage;
     }
     const err = controller.signal.aborted && !(raw instanceof LtcError) ? new InterruptedError() : toLtcError(raw);

@@ -163,6 +163,31 @@ describe('what a user typed is shown escaped, flags that do not apply are refuse
     }
   });
 
+  it("what a step prints (--verbose) and why it failed are shown escaped: a step's escape sequence cannot clear the screen", async () => {
+    const { dir, env } = await setup();
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    mkdirSync(join(dir, 'runbooks'));
+    writeFileSync(
+      join(dir, 'runbooks', 'loud.yaml'),
+      [
+        'name: Loud',
+        'steps:',
+        '  - id: print',
+        `    run: { command: [${process.execPath}, -e, "console.log('before\\u001b[2Jafter')"] }`,
+        '  - id: fail',
+        `    run: { command: [${process.execPath}, -e, "console.error('\\u001b[31mred\\u202e'); process.exit(1)"] }`,
+        '',
+      ].join('\n'),
+    );
+    const r = await runLtc(['runbook', 'run', 'loud', '--verbose'], { cwd: dir, env });
+    expect(r.code, r.stderr).toBe(1);
+    const all = r.stdout + r.stderr;
+    expect(all).toContain('print | before\\u001b[2Jafter');
+    expect(all).toMatch(/\\u001b\[31mred\\u202e/);
+    expect(all).not.toMatch(/[\u001b\u202e]/);
+  });
+
   it('text ltc keeps and shows again (incident title, note, update; a sign-off note) must be one printable line (exit 2)', async () => {
     const { dir, env } = await setup();
     for (const args of [

@@ -228,6 +228,21 @@ describe('ltc health with a config', () => {
     });
   });
 
+  it("a value from the body in a failing condition is shown escaped: the app's escape sequence cannot clear the screen", async () => {
+    const hostile = await serve((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ status: '\u001b[2Jall good\u202e' }));
+    });
+    const cwd = await configDir({
+      app: { repo: '.' },
+      environments: { staging: { url: hostile, health: { retries: 0, endpoints: [{ name: 'api', url: '/api/health', conditions: ['body.status == "ok"'] }] } } },
+    });
+    const r = await runLtc(['health', '--env', 'staging'], { cwd });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('\\u001b[2Jall good\\u202e');
+    expect(r.stdout + r.stderr).not.toMatch(/[\u001b\u202e]/);
+  });
+
   it('all endpoints healthy: exit 0 with each condition', async () => {
     const r = await runLtc(['health', '--env', 'staging', '--json'], { cwd: dir });
     expect(r.code).toBe(0);

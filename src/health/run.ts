@@ -1,3 +1,4 @@
+import { printableLine } from '../core/printable.js';
 import { processMasker } from '../core/masker.js';
 /**
  * `ltc health`: probes the environment's health endpoints (or `--url`s) concurrently and reports
@@ -267,11 +268,12 @@ function pad(s: string, width: number): string {
 }
 
 /** Why an endpoint failed, in one line. */
+/** Why a probe failed, on one line; what it quotes from the answer (a body value, a header) is escaped. */
 export function failureReason(r: ProbeResult): string {
   if (r.ok) return '';
-  if (r.error) return r.error;
+  if (r.error) return printableLine(r.error);
   const failed = r.conditions.find((c) => !c.ok);
-  return failed ? `${failed.condition}: ${failed.message ?? 'failed'}` : 'failed';
+  return failed ? printableLine(`${failed.condition}: ${failed.message ?? 'failed'}`) : 'failed';
 }
 
 export function renderHealthTable(results: readonly ProbeResult[], c: Palette): string {

@@ -1,11 +1,16 @@
 /** Picks the renderer: listr2 in a colour TTY, plain lines otherwise, only the result with --json. */
 import type { Context } from '../../core/context.js';
+import { printable } from '../../core/printable.js';
 import { plainReporter } from './plain.js';
-import type { Reporter } from './types.js';
+import { printableReporter, type Reporter } from './types.js';
 
 export type RenderMode = 'auto' | 'plain' | 'listr' | 'silent';
 
 export async function chooseReporter(ctx: Context, mode: RenderMode = 'auto'): Promise<Reporter> {
+  return printableReporter(await chosen(ctx, mode), printable);
+}
+
+async function chosen(ctx: Context, mode: RenderMode): Promise<Reporter> {
   const verbose = ctx.options.verbose || ctx.options.debug;
   if (mode === 'silent' || ctx.options.json) return plainReporter(ctx.out, { verbose, quiet: true });
   // A pseudo-terminal without a size (`script` without stty, some CI runners) reports 0

@@ -50,6 +50,29 @@ export interface Reporter {
   resume(): void;
 }
 
+/**
+ * What steps print and why they failed come from outside ltc (a build's output, an HTTP body in a
+ * health condition's message): escaped, so that an escape sequence in them cannot clear the
+ * screen, recolour or overwrite a line of the report.
+ */
+export function printableReporter(inner: Reporter, escape: (text: string) => string): Reporter {
+  const end = (s: StepEndView): StepEndView => ({
+    ...s,
+    ...(s.reason !== undefined ? { reason: escape(s.reason) } : {}),
+    ...(s.summary !== undefined ? { summary: escape(s.summary) } : {}),
+  });
+  return {
+    runStart: (r) => inner.runStart(r),
+    stepStart: (s) => inner.stepStart(s),
+    stepLog: (s, line) => inner.stepLog(s, escape(line)),
+    stepRetry: (s, a, n, r, d) => inner.stepRetry(s, a, n, escape(r), d),
+    stepEnd: (s) => inner.stepEnd(end(s)),
+    runEnd: (r) => inner.runEnd(r),
+    suspend: () => inner.suspend(),
+    resume: () => inner.resume(),
+  };
+}
+
 /** Prefixes the ids of a called runbook's steps (the engine already runs them one level deeper). */
 export function nestedReporter(parent: Reporter, prefix: string): Reporter {
   const wrap = <T extends StepView>(s: T): T => ({ ...s, id: `${prefix}/${s.id}` });

@@ -1,11 +1,11 @@
-import { printableLine } from '../core/printable.js';
-import { processMasker } from '../core/masker.js';
 /**
  * `ltc health`: probes the environment's health endpoints (or `--url`s) concurrently and reports
  * each one's status, latency and conditions. `probeEndpoints` is the reusable core (pure data in
  * and out, no printing) for the runbook `http` and `wait` steps and the deploy health check.
  */
 import { readFile } from 'node:fs/promises';
+import { printableLine } from '../core/printable.js';
+import { processMasker } from '../core/masker.js';
 import type { CommandResult } from '../cli/define.js';
 import type { Context } from '../core/context.js';
 import { ConfigError, UsageError } from '../core/errors.js';

@@ -215,7 +215,9 @@ describe('a deploy root copied with its pid file (cp -a, a restored backup)', ()
 
     const shown = await s.ltc(['releases', '--env', 'staging', '--config', join(s.ops, 'copy.yaml'), '--json']);
     expect(shown.code, shown.stderr).toBe(0);
-    expect((shown.json as { app: { running: boolean } }).app.running).toBe(false);
+    expect((shown.json as { app: { running: boolean } }).app).toMatchObject({ running: false, stale: true, elsewhere: true });
+    const status = await s.ltc(['status', '--env', 'staging', '--config', join(s.ops, 'copy.yaml')]);
+    expect(status.stdout).toMatch(new RegExp(`not running \\(the pid file \\S+app\\.pid names pid ${pid}, which runs from another deploy root`));
     const original = await s.ltc(['releases', '--env', 'staging', '--json']);
     expect((original.json as { app: { running: boolean; pid: number } }).app).toMatchObject({ running: true, pid });
 

@@ -6,6 +6,7 @@
 import type { LoadedConfig } from '../config/load.js';
 import type { EnvironmentConfig } from '../config/schema/index.js';
 import type { ReleaseInfo } from '../targets/target.js';
+import { staleNote } from './stale-note.js';
 import type { Palette } from '../core/output.js';
 import { openLocalReleases } from '../targets/local/open.js';
 import { listPartials } from '../targets/local/releases.js';
@@ -72,7 +73,7 @@ export async function releasesReport(name: string, env: EnvironmentConfig, loade
       ? 'app managed by the service command'
       : status.running
         ? `app: pid ${status.pid} runs ${status.release}${status.unrecorded ? ` WITHOUT a pid file (pids ${status.unrecorded.join(', ')}; the next deploy, rollback or ltc stop ends them)` : ''}`
-        : `app: not running${status.stale ? ` (stale pid file: pid ${status.pid} is gone)` : ''}`;
+        : `app: not running${staleNote(status)}`;
   const text = [
     c.bold(`releases of ${name} (${target.description}), newest first:`),
     ...(lines.length ? [c.dim(`${' '.repeat(10)}  ${'RELEASE'.padEnd(w)}  ${'COMMIT'.padEnd(12)}  ${'CREATED'.padEnd(24)}  BY, LAST OUTCOME`), ...lines] : ['  (none yet)']),
@@ -89,7 +90,7 @@ export async function releasesReport(name: string, env: EnvironmentConfig, loade
       releases: rows,
       partial: partials,
       missing: dangling,
-      app: { running: status.running, pid: status.pid ?? null, release: status.release ?? null, logFile: status.logFile, ...(status.unrecorded ? { unrecorded: status.unrecorded } : {}) },
+      app: { running: status.running, pid: status.pid ?? null, release: status.release ?? null, logFile: status.logFile, ...(status.unrecorded ? { unrecorded: status.unrecorded } : {}), ...(status.stale ? { stale: true } : {}), ...(status.elsewhere ? { elsewhere: true } : {}) },
     },
     text,
   };

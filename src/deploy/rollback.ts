@@ -12,6 +12,7 @@ import type { ReleaseInfo } from '../targets/target.js';
 import { olderLiveRelease, openSession, phaseHealth, phaseRestart, type StepIO } from './phases.js';
 import { liveBeforeOf, liveReleases, recordOutcome } from './record.js';
 import { killPoint, putSession, type DeploySession } from './session.js';
+import { staleNote } from './stale-note.js';
 import { waitHealthy } from './verify.js';
 
 const RELEASE_OR_RC = /^[A-Za-z0-9_][A-Za-z0-9._+@-]*$/;
@@ -140,7 +141,7 @@ export async function describeState(s: DeploySession): Promise<StateReport> {
         ? status.unrecorded
           ? `pid ${status.unrecorded.join(', ')} run${status.unrecorded.length === 1 ? 's' : ''} release ${status.release} without a pid file`
           : `pid ${status.pid} runs release ${status.release} (since ${status.startedAt})`
-        : `not running${status.stale ? ` (stale pid file ${status.pidFile}: pid ${status.pid} of ${status.release} is gone)` : ''}`;
+        : `not running${staleNote(status)}`;
   const text = [
     'state now:',
     `  current  → ${current ? `releases/${current}` : '(none)'}`,

@@ -7,6 +7,7 @@ import type { CommandResult } from '../cli/define.js';
 import type { Context } from '../core/context.js';
 import { refuseHostFilters } from './host-filters.js';
 import { danglingAdvice, danglingLinks, newestLive } from './releases-report.js';
+import { staleNote } from './stale-note.js';
 
 export async function statusCommand(opts: { hosts?: string; roles?: string }, ctx: Context): Promise<CommandResult> {
   const { name, env, loaded } = await ctx.environment();
@@ -32,7 +33,7 @@ export async function statusCommand(opts: { hosts?: string; roles?: string }, ct
   };
   const { describeHolder } = await import('../targets/local/lock.js');
   const { c } = ctx.out;
-  const appText = app.mode === 'service' ? 'managed by the service command' : app.running ? `pid ${app.pid} runs ${app.release}` : `not running${app.stale ? ` (pid ${app.pid} is gone)` : ''}`;
+  const appText = app.mode === 'service' ? 'managed by the service command' : app.running ? `pid ${app.pid} runs ${app.release}` : `not running${staleNote(app)}`;
   const lockText = lock.state === 'free' ? 'free' : lock.state === 'held' ? c.yellow(`held by ${describeHolder(lock.info)}`) : c.red(`STALE: ${describeHolder(lock.info)} (${lock.why}); the next deploy or rollback takes it over`);
   const healthText = !health ? 'no health endpoints configured' : health.ok ? c.green('healthy') : c.red(`failing: ${health.failing.join('; ')}`);
   const problems = [

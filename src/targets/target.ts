@@ -87,6 +87,8 @@ export interface AppStatus {
   startedAt?: string;
   /** A pid file whose process is gone (crashed, or killed). */
   stale?: boolean;
+  /** A stale pid file whose process runs, from another deploy root (copied along with it: cp -a, a restored backup). */
+  elsewhere?: boolean;
   /** Processes of the environment's releases running without a pid file (ltc killed right after the start). */
   unrecorded?: number[];
   pidFile?: string;

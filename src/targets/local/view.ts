@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { LocalTargetConfig } from '../../config/schema/target.js';
 import { releaseLayout, type ReleaseLayout } from '../layout.js';
-import { releaseProcesses } from '../proc.js';
+import { releaseProcesses, sameProcess } from '../proc.js';
 import { parseRevisionLine } from '../revision-line.js';
 import type { AppStatus, ReleaseInfo, RevisionRecord } from '../target.js';
 import { appState, readPidFile } from './pid-file.js';
@@ -79,7 +79,7 @@ export class LocalReleases {
       pid: rec.pid,
       release: rec.release,
       startedAt: rec.startedAt,
-      ...(state === 'gone' ? { stale: true } : {}),
+      ...(state === 'gone' ? { stale: true, ...(sameProcess(rec.pid, rec.procStart) ? { elsewhere: true } : {}) } : {}),
       pidFile: this.paths.pidFile,
       logFile: this.paths.logFile,
     };

@@ -7,7 +7,8 @@ import { UsageError } from '../core/errors.js';
 import type { Masker } from '../core/masker.js';
 import { didYouMean } from '../core/suggest.js';
 import { where, type Runbook } from './model.js';
-import { BOOLEAN_WORDS, type InputDef } from './schema.js';
+import { BOOLEAN_WORDS } from './boolean-words.js';
+import type { InputDef } from './schema.js';
 import type { OutputValue } from './step-type.js';
 import { userRegex } from '../core/user-regex.js';
 

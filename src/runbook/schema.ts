@@ -8,14 +8,15 @@ import { duration, regexString, timeoutDuration } from '../config/schema/common.
 import type { StepType } from './step-type.js';
 import { userRegex, userRegexProblem } from '../core/user-regex.js';
 
+import { BOOLEAN_WORDS } from './boolean-words.js';
+
 export const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 const name = (what: string) =>
   z.string().regex(NAME_PATTERN, { message: `expected a ${what} of letters, digits, _ and - (starting with a letter or _)` });
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 
-/** The words a boolean input accepts (any case). */
-export const BOOLEAN_WORDS: { readonly true: readonly string[]; readonly false: readonly string[] } = { true: ['true', 'yes', '1', 'on'], false: ['false', 'no', '0', 'off'] };
+export { BOOLEAN_WORDS };
 
 type InputShape = { type: 'string' | 'number' | 'boolean' | 'enum'; default?: string | number | boolean | undefined; pattern?: string | undefined; values?: Array<string | number> | undefined; secret: boolean };
 

@@ -40,7 +40,7 @@ afterEach(async () => {
 afterAll(cleanupTempDirs);
 
 /** A start command that behaves per rc: the real server, except for the rcs given. */
-function startPer(rules: Record<string, 'hang' | 'exit' | 'error-log' | 'ignore-term' | 'warm-up'>): string[] {
+function startPer(rules: Record<string, 'hang' | 'exit' | 'error-log' | 'ignore-term' | 'warm-up' | 'die-after-green'>): string[] {
   const js =
     `const rc = process.env.LTC_RC; const rules = ${JSON.stringify(rules)};` +
     `if (rules[rc] === 'hang') { console.log('starting, but never listening'); setInterval(() => {}, 1000); }` +
@@ -54,6 +54,7 @@ function startPer(rules: Record<string, 'hang' | 'exit' | 'error-log' | 'ignore-
     `    srv.on('request', (req, res) => { res.on('finish', () => console.log('INFO:     127.0.0.1:50000 - "' + req.method + ' ' + req.url + ' HTTP/1.1" ' + res.statusCode));` +
     `      if (req.url.startsWith('/api/health') && (warm-- > 0 || req.url.endsWith('?warming'))) { res.statusCode = 503; res.end('warming up'); } else handler(req, res); }); return srv; };` +
     `  require('node:module').syncBuiltinESMExports(); import(process.cwd() + '/server.mjs'); }` +
+    `else if (rules[rc] === 'die-after-green') { import(process.cwd() + '/server.mjs'); setTimeout(() => { console.error('fatal: lost the database'); process.exit(5); }, 400); }` +
     `else import(process.cwd() + '/server.mjs');`;
   return ['node', '-e', js];
 }
@@ -160,6 +161,23 @@ describe('deploy failures', () => {
     expect(late.stderr).toContain('failed at log_scan');
     expect(late.stderr).toContain('"GET /api/health?warming HTTP/1.1" 503');
     expect(await liveVersion(s)).toBe('1.1.0');
+  });
+
+  it('an app that passes its health checks and dies during the smoke tests is rolled back (exit 3)', async () => {
+    const s = await stage({
+      target: {
+        start: startPer({ 'rc-2026-03-01': 'die-after-green' }),
+        smoke: [['node', '-e', 'setTimeout(() => {}, 900)']],
+      },
+    });
+    expect((await s.ltc(['deploy', '--rc', 'rc-2026-02-15', '--env', 'staging'])).code).toBe(0);
+    const good = currentRelease(s)!;
+    const r = await s.ltc(['deploy', '--rc', 'rc-2026-03-01', '--env', 'staging']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/the app exited with code 5 after its health checks had passed/);
+    expect(r.stderr).toContain('fatal: lost the database');
+    expect(currentRelease(s)).toBe(good);
+    expect(await liveVersion(s)).toBe('1.0.0');
   });
 
   it('a first deploy that fails leaves things as before it: no current, nothing running (exit 3)', async () => {

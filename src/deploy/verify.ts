@@ -150,6 +150,8 @@ const MAX_SCAN_BYTES = 8 << 20;
  * failure; the same line after green is scanned).
  */
 export async function scanLog(s: DeploySession, app: StartedApp | undefined, io: PhaseIO): Promise<{ lines: number; scanned: number }> {
+  // Green, then gone during the smoke tests (a crash on the first real request, a late fatal error): not a working release.
+  if (app?.exit) throw await exitedError(s, app, 'after its health checks had passed');
   const patterns = s.config.log_scan.map((p, i) => userRegex(p, `log_scan[${i}]`));
   if (patterns.length === 0) return { lines: 0, scanned: 0 };
   const offset = app?.logOffset ?? 0;

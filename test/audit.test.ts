@@ -131,8 +131,8 @@ describe('audit log', () => {
   it('takes over a lock whose owner was killed but not reaped yet (a zombie still answers kill(pid, 0))', async () => {
     const dir = await tempDir('ltc-lock-');
     const lock = join(dir, 'x.lock');
-    // `sleep 0` ends at once; its parent exec'd into `sleep 30`, which never waits for it: a zombie.
-    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // `sleep 0.2` ends after its parent exec'd into `sleep 30`, which never waits for it: a zombie (`sleep 0` could end, and be reaped by sh, before the exec).
+    const parent = spawn('sh', ['-c', 'sleep 0.2 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
       const zombiePid = Number(await new Promise<string>((resolve) => parent.stdout.once('data', (b: Buffer) => resolve(b.toString().trim()))));
       const until = Date.now() + 10_000;

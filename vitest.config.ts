@@ -15,6 +15,7 @@ const UNIT = [
   'test/unreadable-state.test.ts',
   'test/actor-escape.test.ts',
   'test/fleet-health-unit.test.ts',
+  'test/log-scan-unit.test.ts',
   'test/cli-messages.test.ts',
   'test/config-unquoted.test.ts',
   'test/config.test.ts',

@@ -214,7 +214,7 @@ export function fromCommanderError(err: CommanderError, cmd?: Command): LtcError
   const unknownWord = err.code === 'commander.unknownCommand' ? /unknown command '([^']*)'/.exec(err.message)?.[1] : undefined;
   if (unknownWord?.startsWith('-')) {
     // `ltc -- --help`: after `--` every word is an argument, so the option became a command name.
-    return new UsageError(`unknown command '${unknownWord}': after \`--\` every word is taken as an argument, not an option`, { hint: 'write options before `--`; `ltc --help` lists the commands' });
+    return new UsageError(`unknown command '${unknownWord}': after \`--\` every word is taken as an argument, not an option`, { hint: `write options before \`--\`; \`${where} --help\` lists the commands` });
   }
   const [first = err.message, ...rest] = err.message.split('\n');
   const suggestion = rest.join(' ').match(/\(Did you mean (.+)\?\)/);

@@ -12,6 +12,18 @@ export function printable(text: string): string {
   return text.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+// eslint-disable-next-line no-control-regex
+const COLOUR = /\u001b\[[0-9;]*m/g;
+
+/**
+ * What a child printed (a build, a test runner, a gate): its colours (SGR sequences, which the
+ * children are asked for with FORCE_COLOR) are dropped rather than shown as `\u001b[32m`; any other
+ * control sequence (clear screen, cursor moves) is escaped as with printable.
+ */
+export function printableOutput(text: string): string {
+  return printable(text.replace(COLOUR, ''));
+}
+
 /** One line: newlines too are escaped (a value that must not start a line of its own). */
 export function printableLine(text: string): string {
   return printable(text).replace(/\n/g, '\\n').replace(/\t/g, '\\t');

@@ -160,7 +160,7 @@ export async function scanLog(s: DeploySession, app: StartedApp | undefined, io:
   const bytes = Buffer.from(text);
   // Whole lines written before green (a line being written at that moment counts as after).
   const beforeGreen = s.greenLogBytes !== undefined && bytes.length < MAX_SCAN_BYTES ? countNewlines(bytes.subarray(0, s.greenLogBytes)) : 0;
-  const paths = healthPaths(s);
+  const paths = await healthPaths(s);
   let probes = 0;
   const lines = all.filter((l, i) => {
     if (!l.trim() || /^\S+ ltc: /.test(l)) return false;
@@ -189,24 +189,40 @@ function countNewlines(b: Uint8Array): number {
   return n;
 }
 
-/** The URL paths of the environment's health endpoints (what ltc probes). */
-function healthPaths(s: DeploySession): string[] {
-  const base = s.env.url ?? 'http://localhost';
+/**
+ * The request paths under which the app can have logged ltc's health probes: each endpoint on the
+ * environment's own origin, as probed (the environment url's path included) and, for one behind a
+ * proxy that strips that path, as the endpoint names it. An endpoint on another host is not this app's.
+ */
+async function healthPaths(s: DeploySession): Promise<string[]> {
+  const { resolveEndpointUrl } = await import('../health/run.js');
+  let origin: string | undefined;
+  try {
+    origin = s.env.url ? new URL(s.env.url).origin : undefined;
+  } catch {
+    origin = undefined;
+  }
   return (s.env.health?.endpoints ?? []).flatMap((e) => {
     try {
-      return [new URL(e.url, base).pathname];
+      const probed = new URL(resolveEndpointUrl(e.url, s.env.url, 'health'));
+      if (!e.url.startsWith('/') && probed.origin !== origin) return [];
+      return [...new Set([probed.pathname, ...(e.url.startsWith('/') ? [e.url.split(/[?#]/)[0]!] : [])])];
     } catch {
       return [];
     }
   });
 }
 
-/** `line` names the request path `path` as a whole (`/api/health` in `GET /api/health HTTP/1.1`, not in `/api/healthz`). */
+/**
+ * `line` is an access log line of a GET or HEAD of `path` (`GET /api/health HTTP/1.1" 503`,
+ * `INFO GET / 200 2ms`): the method right before the path, a space, `?` or `"` (or the end) right
+ * after it. Any other line that merely holds the path (`ERROR 1 / 4 workers failed`) is scanned.
+ */
 export function mentionsPath(line: string, path: string): boolean {
   for (let i = line.indexOf(path); i >= 0; i = line.indexOf(path, i + 1)) {
-    const before = line[i - 1];
     const after = line[i + path.length];
-    if ((before === undefined || !/[\w./-]/.test(before)) && (after === undefined || !/[\w./-]/.test(after))) return true;
+    if (after !== undefined && !/[\s?"]/.test(after)) continue;
+    if (/(?:^|[\s"])(?:GET|HEAD)\s+$/.test(line.slice(0, i))) return true;
   }
   return false;
 }

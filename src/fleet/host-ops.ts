@@ -1,4 +1,5 @@
 /** What ltc does on one host over ssh: upload, env file, build, switch, restart, health, record, prune. */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from '../core/context.js';
 import { formatDuration } from '../core/duration.js';
 import { CheckFailedError } from '../core/errors.js';
@@ -182,7 +183,7 @@ export async function healthHost(f: Fleet, h: FleetHost): Promise<void> {
       if (res.ok && supervised && attempts === 1) {
         // Green before the new app could have opened its port: something else may answer there
         // (an old process that still holds it). The new one must still run a moment later.
-        await new Promise((r) => setTimeout(r, EARLY_GREEN_SETTLE_MS));
+        await sleep(EARLY_GREEN_SETTLE_MS, undefined, { signal: f.ctx.signal });
         const gone = await appGone(f, h);
         if (gone) throw new CheckFailedError(`host ${h.name}: the app (pid ${gone.pid}) exited while another process answered its health checks at ${url} (the port is held by something else: an old process, another service)`, { hint: gone.hint });
       }

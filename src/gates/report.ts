@@ -6,7 +6,7 @@ import { deferred, type Deferred } from '../core/deferred.js';
 import { hostname } from 'node:os';
 import { formatDuration } from '../core/duration.js';
 import { processMasker, type Masker } from '../core/masker.js';
-import { printable } from '../core/printable.js';
+import { printableOutput } from '../core/printable.js';
 import type { Output } from '../core/output.js';
 import type { GateReporter, GateRunTarget } from './engine.js';
 import type { GateRecord, GateResult, GateStatus } from './result.js';
@@ -73,7 +73,7 @@ export function plainReporter(out: Output): GateReporter & { finish(): Promise<v
       line(g.name, 'started', undefined, out.c.dim(g.command));
     },
     gateEnd(g) {
-      const detail = g.status === 'passed' ? '' : printable(g.reason?.split('\n')[0] ?? (g.exitCode !== null ? `exit ${g.exitCode}` : ''));
+      const detail = g.status === 'passed' ? '' : printableOutput(g.reason?.split('\n')[0] ?? (g.exitCode !== null ? `exit ${g.exitCode}` : ''));
       line(g.name, statusWord(g.status), g.startedAt ? g.durationMs : undefined, `${detail}${!g.required && isBad(g) ? ' (not required)' : ''}`);
     },
     warning(text) {
@@ -163,13 +163,13 @@ export async function listrReporter(out: Output, masker: Masker = processMasker)
     },
     gateLine(name, text) {
       // Escaped: a gate's output (a test runner's colours, a hostile escape sequence) must not redraw the list.
-      update(name, undefined, printable(text.slice(0, 200)));
+      update(name, undefined, printableOutput(text.slice(0, 200)));
     },
     gateEnd(g) {
       const time = g.startedAt ? ` ${formatDuration(g.durationMs)}` : '';
       if (g.status === 'passed') settle(g.name, 'ok', `${g.name}${out.c.dim(time)}`);
       else if (g.status === 'not_run' || g.status === 'cancelled') settle(g.name, 'skip', `${g.name} ${outcomeText(g)}`);
-      else settle(g.name, 'fail', `${g.name} ${statusWord(g.status)}${time}${g.reason ? `: ${printable(g.reason.split('\n')[0]!)}` : ''}${g.required ? '' : ' (not required)'}`);
+      else settle(g.name, 'fail', `${g.name} ${statusWord(g.status)}${time}${g.reason ? `: ${printableOutput(g.reason.split('\n')[0]!)}` : ''}${g.required ? '' : ' (not required)'}`);
     },
     warning(text) {
       out.warn(text);

@@ -267,13 +267,12 @@ function pad(s: string, width: number): string {
   return s + ' '.repeat(Math.max(0, width - visibleLength(s)));
 }
 
-/** Why an endpoint failed, in one line. */
-/** Why a probe failed, on one line; what it quotes from the answer (a body value, a header) is escaped. */
+/** Why an endpoint failed, in one line (as the answer gave it: escaped where it is printed). */
 export function failureReason(r: ProbeResult): string {
   if (r.ok) return '';
-  if (r.error) return printableLine(r.error);
+  if (r.error) return r.error;
   const failed = r.conditions.find((c) => !c.ok);
-  return failed ? printableLine(`${failed.condition}: ${failed.message ?? 'failed'}`) : 'failed';
+  return failed ? `${failed.condition}: ${failed.message ?? 'failed'}` : 'failed';
 }
 
 export function renderHealthTable(results: readonly ProbeResult[], c: Palette): string {
@@ -284,7 +283,8 @@ export function renderHealthTable(results: readonly ProbeResult[], c: Palette): 
     r.status === null ? '-' : String(r.status),
     r.latencyMs === null ? '-' : formatDuration(r.latencyMs),
     r.ok ? c.green('ok') : c.red(`FAIL${r.attempts > 1 ? ` (${r.attempts} attempts)` : ''}`),
-    r.ok ? '' : failureReason(r),
+    // What it quotes from the answer (a body value, a header) is escaped: the app's text cannot redraw the terminal.
+    r.ok ? '' : printableLine(failureReason(r)),
   ]);
   const widths = header.map((h, i) => Math.max(visibleLength(h), ...rows.map((row) => visibleLength(row[i]!))));
   const line = (cells: string[]) => cells.map((cell, i) => (i === cells.length - 1 ? cell : pad(cell, widths[i]!))).join('  ').trimEnd();

@@ -1,13 +1,13 @@
 /** Picks the renderer: listr2 in a colour TTY, plain lines otherwise, only the result with --json. */
 import type { Context } from '../../core/context.js';
-import { printable } from '../../core/printable.js';
+import { printableOutput } from '../../core/printable.js';
 import { plainReporter } from './plain.js';
 import { printableReporter, type Reporter } from './types.js';
 
 export type RenderMode = 'auto' | 'plain' | 'listr' | 'silent';
 
 export async function chooseReporter(ctx: Context, mode: RenderMode = 'auto'): Promise<Reporter> {
-  return printableReporter(await chosen(ctx, mode), printable);
+  return printableReporter(await chosen(ctx, mode), printableOutput);
 }
 
 async function chosen(ctx: Context, mode: RenderMode): Promise<Reporter> {

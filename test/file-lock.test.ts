@@ -82,6 +82,28 @@ describe('withFileLock (src/core/file-lock.ts)', () => {
     });
   });
 
+  it('acquirers in one process that wait for each other: never two inside at once (a new lock is ours before its link returns)', async () => {
+    const lock = join(await tempDir('ltc-lock-'), 'x.lock');
+    let inside = 0;
+    let most = 0;
+    let runs = 0;
+    for (let round = 0; round < 5; round++) {
+      await Promise.all(
+        Array.from({ length: 60 }, () =>
+          withFileLock(lock, { what: 'x', waitMs: 60_000, pollMs: 1 }, async () => {
+            most = Math.max(most, ++inside);
+            await writeFile(`${lock}.data`, String(runs));
+            inside--;
+            runs++;
+          }),
+        ),
+      );
+    }
+    expect(runs).toBe(300);
+    expect(most).toBe(1);
+    expect(existsSync(lock)).toBe(false);
+  });
+
   it('an aborted wait ends with InterruptedError (exit 130)', async () => {
     const dir = await tempDir('ltc-flock-');
     const lock = join(dir, 'x.lock');

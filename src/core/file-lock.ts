@@ -177,8 +177,16 @@ export async function withFileLock<T>(file: string, opts: FileLockOptions, fn: (
   await writeFile(temp, content, { mode: 0o600, flag: 'wx' });
   try {
     for (;;) {
-      if (await create(file, temp, content)) {
-        held.add(content);
+      // Marked ours before it exists: another acquirer in this process that reads the new lock
+      // before this one learns that its link succeeded must see it held, not stale (and break it).
+      held.add(content);
+      let created = false;
+      try {
+        created = await create(file, temp, content);
+      } finally {
+        if (!created) held.delete(content);
+      }
+      if (created) {
         // Tidying up is best effort: it must not leave the lock taken and unreleased.
         await sweep(file).catch(() => undefined);
         break;
@@ -200,7 +208,9 @@ export async function withFileLock<T>(file: string, opts: FileLockOptions, fn: (
   try {
     return await fn();
   } finally {
-    held.delete(content);
+    // Ours until it is gone: another acquirer in this process that reads it meanwhile must not
+    // judge it stale, or its breaker could remove the next holder's lock.
     await rm(file, { force: true });
+    held.delete(content);
   }
 }

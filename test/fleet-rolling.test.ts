@@ -5,7 +5,7 @@
  * (built once here, shipped; nothing built on the hosts).
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanupTempDirs, LTC } from './helpers/cli.ts';
@@ -151,6 +151,27 @@ describe('rolling over three hosts', () => {
     expect(hosts.map(current)).toEqual(before);
     for (const h of hosts) expect(readdirSync(join(h.root, 'releases')).filter((d) => d.startsWith('.partial-')), h.name).toEqual([]);
     await writeTarget(stage, target());
+  }, 120_000);
+
+  it('a switch that fails after current moved (previous cannot be replaced) counts as switched: rolled back with the others, exit 3', async () => {
+    await writeTarget(stage, target());
+    const before = hosts.map(current);
+    // On api2, previous is a folder with a file in it: `mv -T` cannot replace it, after current has moved.
+    const previous = join(hosts[1]!.root, 'previous');
+    rmSync(previous, { force: true, recursive: true });
+    mkdirSync(join(previous, 'keep'), { recursive: true });
+    try {
+      const r = await stage.ltc(['deploy', '--rc', 'rc-2026-03-01', '--env', 'staging']);
+      expect(r.code, r.stderr + r.stdout).toBe(3);
+      // api2 counts as switched: rolled back with api1, not left on the new release.
+      expect(r.stderr).toMatch(/deploy failed on api2: rolling back api1, api2/);
+      expect(r.stderr).toMatch(/mv: cannot overwrite directory/);
+      expect(r.stderr).toContain(`api2: rolled_back, current ${before[1]}`);
+      expect(hosts.map(current)).toEqual(before);
+      expect(await version(hosts[1]!)).toBe(await version(hosts[2]!));
+    } finally {
+      rmSync(previous, { force: true, recursive: true });
+    }
   }, 120_000);
 
   it('a host that cannot be rolled back: exit 4 naming it, each host\'s state and the next command, which works', async () => {

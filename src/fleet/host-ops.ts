@@ -102,6 +102,12 @@ export async function switchHost(f: Fleet, h: FleetHost, release: string, previo
   );
 }
 
+/** Whether the host's current points at `release` (false when it cannot be asked). */
+export async function currentIs(f: Fleet, h: FleetHost, release: string): Promise<boolean> {
+  const r = await f.pool.script(h, 'readlink "$1/current"', [h.root]).catch(() => undefined);
+  return r?.exitCode === 0 && r.stdout.trim() === `releases/${release}`;
+}
+
 // $1 root, $2 grace in tenths of a second: SIGTERM to the app's process group, SIGKILL after the grace.
 export const STOP_APP = [
   'root="$1"; grace="$2"; shift 2',

@@ -157,10 +157,11 @@ export async function scanLog(s: DeploySession, app: StartedApp | undefined, io:
   const offset = app?.logOffset ?? 0;
   const text = await s.target.readLog(offset, MAX_SCAN_BYTES);
   const all = text.split('\n');
-  const bytes = Buffer.from(text);
-  // Whole lines written before green (a line being written at that moment counts as after).
-  const beforeGreen = s.greenLogBytes !== undefined && bytes.length < MAX_SCAN_BYTES ? countNewlines(bytes.subarray(0, s.greenLogBytes)) : 0;
-  const paths = await healthPaths(s);
+  // Whole lines written before green (a line being written at that moment counts as after). Its
+  // first greenLogBytes characters hold at least that many bytes: only they are encoded.
+  const green = s.greenLogBytes;
+  const beforeGreen = green !== undefined && Buffer.byteLength(text) < MAX_SCAN_BYTES ? countNewlines(Buffer.from(text.slice(0, green)).subarray(0, green)) : 0;
+  const paths = beforeGreen > 0 ? await healthPaths(s) : [];
   let probes = 0;
   const lines = all.filter((l, i) => {
     if (!l.trim() || /^\S+ ltc: /.test(l)) return false;

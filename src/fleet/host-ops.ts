@@ -91,21 +91,27 @@ export async function prepareHost(f: Fleet, h: FleetHost, source: Source, releas
 }
 
 /** current → releases/<name> atomically; previous → what current was. */
-export async function switchHost(f: Fleet, h: FleetHost, release: string, previous: string | null): Promise<void> {
-  await must(
-    f,
-    h,
-    `switching current to ${release}`,
-    'set -e; cd "$1"; test -d "releases/$2"; ln -sfn "releases/$2" .current.tmp.$$; mv -T .current.tmp.$$ current; ' +
-      'if [ -n "$3" ]; then ln -sfn "releases/$3" .previous.tmp.$$; mv -T .previous.tmp.$$ previous; fi',
-    [h.root, release, previous ?? ''],
-  );
-}
-
-/** Whether the host's current points at `release` (false when it cannot be asked). */
-export async function currentIs(f: Fleet, h: FleetHost, release: string): Promise<boolean> {
-  const r = await f.pool.script(h, 'readlink "$1/current"', [h.root]).catch(() => undefined);
-  return r?.exitCode === 0 && r.stdout.trim() === `releases/${release}`;
+/**
+ * Points current (and previous) at the releases. `onMoved` runs once current points at `release`:
+ * after the switch, and also when it fails after current moved (the previous link, a dropped
+ * connection), so that the host counts as switched (false when it cannot be asked).
+ */
+export async function switchHost(f: Fleet, h: FleetHost, release: string, previous: string | null, onMoved: () => void): Promise<void> {
+  try {
+    await must(
+      f,
+      h,
+      `switching current to ${release}`,
+      'set -e; cd "$1"; test -d "releases/$2"; ln -sfn "releases/$2" .current.tmp.$$; mv -T .current.tmp.$$ current; ' +
+        'if [ -n "$3" ]; then ln -sfn "releases/$3" .previous.tmp.$$; mv -T .previous.tmp.$$ previous; fi',
+      [h.root, release, previous ?? ''],
+    );
+  } catch (err) {
+    const r = await f.pool.script(h, 'readlink "$1/current"', [h.root]).catch(() => undefined);
+    if (r?.exitCode === 0 && r.stdout.trim() === `releases/${release}`) onMoved();
+    throw err;
+  }
+  onMoved();
 }
 
 // $1 root, $2 grace in tenths of a second: SIGTERM to the app's process group, SIGKILL after the grace.

@@ -2,7 +2,7 @@
 import { batchSize, type SshTargetConfig } from '../config/schema/target.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { CheckFailedError, RollbackFailedError, RolledBackError, toLtcError } from '../core/errors.js';
-import { currentIs, healthHost, probeHealth, restartHost, switchHost } from './host-ops.js';
+import { healthHost, probeHealth, restartHost, switchHost } from './host-ops.js';
 import type { Fleet, FleetHost, HostReport, Links } from './open.js';
 
 export function batches<T>(items: T[], size: number): T[][] {
@@ -21,14 +21,8 @@ export async function undo(f: Fleet, hosts: FleetHost[], to: Map<string, string 
       if (!target) throw new CheckFailedError(`host ${h.name}: no release to go back to`);
       f.progress.phase(h.name, `rolling back to ${target}`);
       // Both links as they were before this run: previous must not end up equal to current.
-      try {
-        await switchHost(f, h, target, previousBefore(h));
-      } catch (err) {
-        if (await currentIs(f, h, target)) rep.current = target;
-        throw err;
-      }
       // Switched back, whatever follows: a restart or health that fails leaves current on `target`.
-      rep.current = target;
+      await switchHost(f, h, target, previousBefore(h), () => (rep.current = target));
       await restartHost(f, h);
       await healthHost(f, h);
       await f.lb?.enable(h);
@@ -132,20 +126,12 @@ export async function rolling(
           t = performance.now();
         }
         f.progress.phase(h.name, 'switch');
-        try {
-          await switchHost(f, h, releaseOf(h), previousOf(h));
-        } catch (err) {
-          // Failed after current moved (the previous link, a dropped connection): switched all the same, so rolled back with the rest.
-          if (await currentIs(f, h, releaseOf(h))) {
-            switched.push(h);
-            rep.state = 'switched';
-            rep.current = releaseOf(h);
-          }
-          throw err;
-        }
-        switched.push(h);
-        rep.state = 'switched';
-        rep.current = releaseOf(h);
+        // Also when it fails after current moved: switched all the same, so rolled back with the rest.
+        await switchHost(f, h, releaseOf(h), previousOf(h), () => {
+          switched.push(h);
+          rep.state = 'switched';
+          rep.current = releaseOf(h);
+        });
         rep.phases.switch = Math.round(performance.now() - t);
         t = performance.now();
         f.progress.phase(h.name, 'restart');

@@ -7,7 +7,6 @@ import { z } from 'zod';
 import { duration, regexString, timeoutDuration } from '../config/schema/common.js';
 import type { StepType } from './step-type.js';
 import { userRegex, userRegexProblem } from '../core/user-regex.js';
-
 import { BOOLEAN_WORDS } from './boolean-words.js';
 
 export const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]*$/;
@@ -15,8 +14,6 @@ const name = (what: string) =>
   z.string().regex(NAME_PATTERN, { message: `expected a ${what} of letters, digits, _ and - (starting with a letter or _)` });
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
-
-export { BOOLEAN_WORDS };
 
 type InputShape = { type: 'string' | 'number' | 'boolean' | 'enum'; default?: string | number | boolean | undefined; pattern?: string | undefined; values?: Array<string | number> | undefined; secret: boolean };
 

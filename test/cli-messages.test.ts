@@ -176,6 +176,8 @@ describe('what a user typed is shown escaped, flags that do not apply are refuse
         'steps:',
         '  - id: print',
         `    run: { command: [${process.execPath}, -e, "console.log('before\\u001b[2Jafter')"] }`,
+        '  - id: progress',
+        `    run: { command: [${process.execPath}, -e, "process.stdout.write('bundle 10%\\\\rbundle 100%\\\\r\\\\ndone\\\\r\\\\n')"] }`,
         '  - id: fail',
         `    run: { command: [${process.execPath}, -e, "console.error('\\u001b[31mred\\u202e'); process.exit(1)"] }`,
         '',
@@ -187,6 +189,10 @@ describe('what a user typed is shown escaped, flags that do not apply are refuse
     expect(all).toContain('print | before\\u001b[2Jafter');
     // A colour (what children print with FORCE_COLOR) is dropped, not shown as an escape; the bidi override is escaped.
     expect(all).toContain('fail | red\\u202e');
+    // A progress line that redraws itself shows where it ended, as on a terminal; a CRLF line end loses its CR.
+    expect(all).toMatch(/^progress \| bundle 100%$/m);
+    expect(all).toMatch(/^progress \| done$/m);
+    expect(all).not.toContain('\\u000d');
     expect(all).not.toMatch(/[\u001b\u202e]/);
   });
 

@@ -17,11 +17,18 @@ const COLOUR = /\u001b\[[0-9;]*m/g;
 
 /**
  * What a child printed (a build, a test runner, a gate): its colours (SGR sequences, which the
- * children are asked for with FORCE_COLOR) are dropped rather than shown as `\u001b[32m`; any other
- * control sequence (clear screen, cursor moves) is escaped as with printable.
+ * children are asked for with FORCE_COLOR) are dropped rather than shown as `\u001b[32m`; a line
+ * that redraws itself with carriage returns (a progress bar, `10%\r55%\r100%`) shows what a
+ * terminal would end on, and a Windows line end loses its `\r`; any other control sequence (clear
+ * screen, cursor moves) is escaped as with printable.
  */
 export function printableOutput(text: string): string {
-  return printable(text.replace(COLOUR, ''));
+  return printable(text.replace(COLOUR, '').split('\n').map(lastRedraw).join('\n'));
+}
+
+function lastRedraw(line: string): string {
+  const drawn = line.split('\r').filter((part) => part !== '');
+  return drawn.at(-1) ?? '';
 }
 
 /** One line: newlines too are escaped (a value that must not start a line of its own). */

@@ -2,7 +2,7 @@
 import { CheckFailedError, InterruptedError } from '../core/errors.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { displayCommand } from '../exec/command.js';
-import type { StartedApp } from '../targets/target.js';
+import type { LogText, StartedApp } from '../targets/target.js';
 import type { DeploySession } from './session.js';
 import { userRegex } from '../core/user-regex.js';
 
@@ -29,7 +29,7 @@ function exitText(e: { code: number | null; signal: string | null }): string {
 
 /** The last lines of the app log since the start, masked, for error hints. */
 export async function logTail(s: DeploySession, offset: number, n = 8): Promise<string> {
-  const text = s.ctx.masker.mask(await s.target.readLog(offset, 64 * 1024));
+  const text = s.ctx.masker.mask((await s.target.readLog(offset, 64 * 1024)).text);
   const lines = text.split('\n').filter((l) => l.trim());
   return lines.slice(-n).join('\n');
 }
@@ -155,25 +155,14 @@ export async function scanLog(s: DeploySession, app: StartedApp | undefined, io:
   const patterns = s.config.log_scan.map((p, i) => userRegex(p, `log_scan[${i}]`));
   if (patterns.length === 0) return { lines: 0, scanned: 0 };
   const offset = app?.logOffset ?? 0;
-  const text = await s.target.readLog(offset, MAX_SCAN_BYTES);
-  const all = text.split('\n');
-  // Whole lines written before green (a line being written at that moment counts as after). Its
-  // first greenLogBytes characters hold at least that many bytes: only they are encoded.
-  const green = s.greenLogBytes;
-  const beforeGreen = green !== undefined && Buffer.byteLength(text) < MAX_SCAN_BYTES ? countNewlines(Buffer.from(text.slice(0, green)).subarray(0, green)) : 0;
-  const paths = beforeGreen > 0 ? await healthPaths(s) : [];
-  let probes = 0;
-  const lines = all.filter((l, i) => {
-    if (!l.trim() || /^\S+ ltc: /.test(l)) return false;
-    if (i < beforeGreen && paths.some((p) => mentionsPath(l, p))) {
-      probes++;
-      return false;
-    }
-    return true;
-  });
+  const window = await s.target.readLog(offset, MAX_SCAN_BYTES);
+  const greenAt = s.greenLogBytes !== undefined ? offset + s.greenLogBytes : undefined;
+  const paths = greenAt !== undefined && greenAt > window.from ? await healthPaths(s) : [];
+  const { lines, probes } = linesToScan(window, greenAt, paths);
   const bad = lines.filter((l) => patterns.some((p) => p.test(l)));
   io.log(
     `scanned ${lines.length} line(s) of ${s.target.paths.logFile} since the start for ${s.config.log_scan.map((p) => `/${p}/`).join(', ')}` +
+      (window.from > offset ? ` (the newest ${MAX_SCAN_BYTES >> 20} MiB of ${((window.from - offset + Buffer.byteLength(window.text)) / (1 << 20)).toFixed(1)} MiB)` : '') +
       (probes ? ` (left out ${probes} line(s) of the app's answers to the health probes before it was healthy)` : ''),
   );
   if (bad.length) {
@@ -182,6 +171,28 @@ export async function scanLog(s: DeploySession, app: StartedApp | undefined, io:
     });
   }
   return { lines: 0, scanned: lines.length };
+}
+
+/**
+ * The lines of a piece of the log to scan: not ltc's own, and not the ones that ended before
+ * `greenAt` (a byte offset in the file) and name a health path. A line being written at green
+ * counts as after it. The piece may start after the start (the newest bytes of a long log): what
+ * lies before green is counted from where it starts.
+ */
+export function linesToScan(window: LogText, greenAt: number | undefined, paths: readonly string[]): { lines: string[]; probes: number } {
+  const before = greenAt === undefined ? 0 : Math.max(0, greenAt - window.from);
+  // The first `before` characters hold at least that many bytes: only they are encoded.
+  const beforeGreen = before > 0 ? countNewlines(Buffer.from(window.text.slice(0, before)).subarray(0, before)) : 0;
+  let probes = 0;
+  const lines = window.text.split('\n').filter((l, i) => {
+    if (!l.trim() || /^\S+ ltc: /.test(l)) return false;
+    if (i < beforeGreen && paths.some((p) => mentionsPath(l, p))) {
+      probes++;
+      return false;
+    }
+    return true;
+  });
+  return { lines, probes };
 }
 
 function countNewlines(b: Uint8Array): number {

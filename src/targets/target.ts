@@ -157,6 +157,12 @@ export interface RunOptions {
   onLine?: (line: string) => void;
 }
 
+/** A piece of the app log: the text and the byte offset in the file of its first byte. */
+export interface LogText {
+  text: string;
+  from: number;
+}
+
 export interface Target {
   readonly kind: 'local';
   /** For messages: e.g. "local /srv/ltc". */
@@ -205,8 +211,8 @@ export interface Target {
   stop(opts: { graceMs: number; log?: (line: string) => void }): Promise<{ stopped: boolean; pid?: number; killed?: boolean }>;
   status(): Promise<AppStatus>;
   logSize(): Promise<number>;
-  /** The app log from `offset` to its end (at most `maxBytes`, the newest). */
-  readLog(offset: number, maxBytes?: number): Promise<string>;
+  /** The app log from `offset` to its end (at most `maxBytes`, the newest), and where in the file that text starts. */
+  readLog(offset: number, maxBytes?: number): Promise<LogText>;
 
   // History
   appendRevision(record: RevisionRecord): Promise<void>;

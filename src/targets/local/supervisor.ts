@@ -169,20 +169,20 @@ export async function startApp(o: StartOptions): Promise<Started> {
 }
 
 /** The last `maxBytes` of the log from `offset` on. */
-export async function readLogFrom(file: string, offset: number, maxBytes = 1 << 20): Promise<string> {
+export async function readLogFrom(file: string, offset: number, maxBytes = 1 << 20): Promise<{ text: string; from: number }> {
   let h;
   try {
     h = await open(file, 'r');
   } catch {
-    return '';
+    return { text: '', from: offset };
   }
   try {
     const size = (await h.stat()).size;
     const from = Math.max(offset, size - maxBytes);
-    if (from >= size) return '';
+    if (from >= size) return { text: '', from };
     const buf = Buffer.alloc(size - from);
     await h.read(buf, 0, buf.length, from);
-    return buf.toString('utf8');
+    return { text: buf.toString('utf8'), from };
   } finally {
     await h.close();
   }

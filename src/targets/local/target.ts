@@ -9,6 +9,7 @@ import type {
   LockHandle,
   LockInfo,
   LockState,
+  LogText,
   ReleaseMeta,
   RevisionRecord,
   RunOptions,
@@ -214,7 +215,7 @@ export class LocalTarget extends LocalReleases implements Target {
     return fileSize(this.paths.logFile);
   }
 
-  readLog(offset: number, maxBytes?: number): Promise<string> {
+  readLog(offset: number, maxBytes?: number): Promise<LogText> {
     return readLogFrom(this.paths.logFile, offset, maxBytes);
   }
 

@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
-import { healthHost, probeHealth } from '../src/fleet/host-ops.ts';
-import type { Fleet, FleetHost } from '../src/fleet/open.ts';
+import { healthHost, probeHealth, switchHost } from '../src/fleet/host-ops.ts';
+import type { Fleet, FleetHost, HostReport } from '../src/fleet/open.ts';
+import { stateLines } from '../src/fleet/rolling.ts';
 import { Masker } from '../src/core/masker.ts';
 
 const servers: Server[] = [];
@@ -46,5 +47,37 @@ describe('fleet health of one host', () => {
   it('a 404 for a wrong health path fails after health_failures answers; a 2xx is green', async () => {
     await expect(healthHost(fleetWith(2), host(await answering(404)))).rejects.toThrow(/answered 404 2 times in a row/);
     await expect(healthHost(fleetWith(3), host(await answering(204)))).resolves.toBeUndefined();
+  });
+});
+
+describe('a fleet switch that fails', () => {
+  type Answer = { exitCode: number; stdout: string; output: string } | Error;
+  /** The pool answers the switch with `sw`, then "where does current point" with `asked`. */
+  const fleetAnswering = (sw: Answer, asked: Answer) => {
+    const answers = [sw, asked];
+    const script = async () => {
+      const a = answers.shift()!;
+      if (a instanceof Error) throw a;
+      return a;
+    };
+    return { ctx: { signal: new AbortController().signal }, pool: { script } } as unknown as Fleet;
+  };
+  const failed = { exitCode: 1, stdout: '', output: 'mv: cannot overwrite directory' };
+  const moved = (confirmed: boolean[]) => (c: boolean) => confirmed.push(c);
+
+  it('after current moved: told moved (confirmed); before it moved: not told; a host that cannot be asked: told unconfirmed', async () => {
+    const h = host('http://127.0.0.1:9');
+    const seen: boolean[][] = [[], [], []];
+    await expect(switchHost(fleetAnswering(failed, { exitCode: 0, stdout: 'releases/r2\n', output: '' }), h, 'r2', 'r1', moved(seen[0]!))).rejects.toThrow(/switching current to r2 failed/);
+    await expect(switchHost(fleetAnswering(failed, { exitCode: 0, stdout: 'releases/r1\n', output: '' }), h, 'r2', 'r1', moved(seen[1]!))).rejects.toThrow(/failed/);
+    await expect(switchHost(fleetAnswering(new Error('api1 is unreachable: Connection reset'), new Error('api1 is unreachable')), h, 'r2', 'r1', moved(seen[2]!))).rejects.toThrow(/unreachable/);
+    expect(seen).toEqual([[true], [], [false]]);
+  });
+
+  it('the state lines say when where current points is not confirmed', () => {
+    const rep = (host: string, extra: Partial<HostReport>): [string, HostReport] => [host, { host, before: 'r1', current: 'r2', state: 'rollback_failed', phases: {}, ...extra }];
+    const text = stateLines(new Map([rep('api1', { currentUnconfirmed: true }), rep('api2', {})]));
+    expect(text).toMatch(/^ {2}api1: rollback_failed, current r2 \(unconfirmed: the host could not be asked after a failed switch\)$/m);
+    expect(text).toMatch(/^ {2}api2: rollback_failed, current r2$/m);
   });
 });

@@ -96,7 +96,13 @@ export async function prepareHost(f: Fleet, h: FleetHost, source: Source, releas
  * after the switch, and also when it fails after current moved (the previous link, a dropped
  * connection), so that the host counts as switched (false when it cannot be asked).
  */
-export async function switchHost(f: Fleet, h: FleetHost, release: string, previous: string | null, onMoved: () => void): Promise<void> {
+/**
+ * Points `current` (and `previous`) at releases; `onMoved` is told once current points at `release`.
+ * When the switch fails, the host is asked where current points; a host that cannot be asked (the
+ * connection is gone) may have moved: `onMoved(false)`, so it is rolled back with the others rather
+ * than left out of the rollback, and reported as unconfirmed.
+ */
+export async function switchHost(f: Fleet, h: FleetHost, release: string, previous: string | null, onMoved: (confirmed: boolean) => void): Promise<void> {
   try {
     await must(
       f,
@@ -108,10 +114,11 @@ export async function switchHost(f: Fleet, h: FleetHost, release: string, previo
     );
   } catch (err) {
     const r = await f.pool.script(h, 'readlink "$1/current"', [h.root]).catch(() => undefined);
-    if (r?.exitCode === 0 && r.stdout.trim() === `releases/${release}`) onMoved();
+    if (!r) onMoved(false);
+    else if (r.exitCode === 0 && r.stdout.trim() === `releases/${release}`) onMoved(true);
     throw err;
   }
-  onMoved();
+  onMoved(true);
 }
 
 // $1 root, $2 grace in tenths of a second: SIGTERM to the app's process group, SIGKILL after the grace.

@@ -27,6 +27,8 @@ export interface HostReport {
   host: string;
   before: string | null;
   current: string | null;
+  /** After a switch that failed and a host that could not then be asked: `current` may still be the release before. */
+  currentUnconfirmed?: true;
   state: 'unchanged' | 'switched' | 'rolled_back' | 'rollback_failed' | 'failed';
   phases: Record<string, number>;
   error?: string;

@@ -22,7 +22,11 @@ export async function undo(f: Fleet, hosts: FleetHost[], to: Map<string, string 
       f.progress.phase(h.name, `rolling back to ${target}`);
       // Both links as they were before this run: previous must not end up equal to current.
       // Switched back, whatever follows: a restart or health that fails leaves current on `target`.
-      await switchHost(f, h, target, previousBefore(h), () => (rep.current = target));
+      await switchHost(f, h, target, previousBefore(h), (confirmed) => {
+        if (!confirmed) return void (rep.currentUnconfirmed = true);
+        rep.current = target;
+        delete rep.currentUnconfirmed;
+      });
       await restartHost(f, h);
       await healthHost(f, h);
       await f.lb?.enable(h);
@@ -39,7 +43,9 @@ export async function undo(f: Fleet, hosts: FleetHost[], to: Map<string, string 
 }
 
 export function stateLines(reports: Map<string, HostReport>): string {
-  return [...reports.values()].map((r) => `  ${r.host}: ${r.state}, current ${r.current ?? '(none)'}${r.error ? ` (${r.error})` : ''}`).join('\n');
+  return [...reports.values()]
+    .map((r) => `  ${r.host}: ${r.state}, current ${r.current ?? '(none)'}${r.currentUnconfirmed ? ' (unconfirmed: the host could not be asked after a failed switch)' : ''}${r.error ? ` (${r.error})` : ''}`)
+    .join('\n');
 }
 
 export interface Batch {
@@ -127,10 +133,11 @@ export async function rolling(
         }
         f.progress.phase(h.name, 'switch');
         // Also when it fails after current moved: switched all the same, so rolled back with the rest.
-        await switchHost(f, h, releaseOf(h), previousOf(h), () => {
+        await switchHost(f, h, releaseOf(h), previousOf(h), (confirmed) => {
           switched.push(h);
           rep.state = 'switched';
           rep.current = releaseOf(h);
+          if (!confirmed) rep.currentUnconfirmed = true;
         });
         rep.phases.switch = Math.round(performance.now() - t);
         t = performance.now();

@@ -99,8 +99,7 @@ export async function prepareHost(f: Fleet, h: FleetHost, source: Source, releas
 /**
  * Points `current` (and `previous`) at releases; `onMoved` is told once current points at `release`.
  * When the switch fails, the host is asked where current points; a host that cannot be asked (the
- * connection is gone) may have moved: `onMoved(false)`, so it is rolled back with the others rather
- * than left out of the rollback, and reported as unconfirmed.
+ * connection is gone) may or may not have moved: `onMoved(false)`.
  */
 export async function switchHost(f: Fleet, h: FleetHost, release: string, previous: string | null, onMoved: (confirmed: boolean) => void): Promise<void> {
   try {

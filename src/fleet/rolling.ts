@@ -133,11 +133,13 @@ export async function rolling(
         }
         f.progress.phase(h.name, 'switch');
         // Also when it fails after current moved: switched all the same, so rolled back with the rest.
+        // A host that could not be asked (down, or the connection dropped) is reported unconfirmed
+        // but not rolled back: far more often it never got the switch than lost it after the mv.
         await switchHost(f, h, releaseOf(h), previousOf(h), (confirmed) => {
+          if (!confirmed) return void (rep.currentUnconfirmed = true);
           switched.push(h);
           rep.state = 'switched';
           rep.current = releaseOf(h);
-          if (!confirmed) rep.currentUnconfirmed = true;
         });
         rep.phases.switch = Math.round(performance.now() - t);
         t = performance.now();

@@ -68,8 +68,8 @@ describe('a fleet switch that fails', () => {
   it('after current moved: told moved (confirmed); before it moved: not told; a host that cannot be asked: told unconfirmed', async () => {
     const h = host('http://127.0.0.1:9');
     const seen: boolean[][] = [[], [], []];
-    await expect(switchHost(fleetAnswering(failed, { exitCode: 0, stdout: 'releases/r2\n', output: '' }), h, 'r2', 'r1', moved(seen[0]!))).rejects.toThrow(/switching current to r2 failed/);
-    await expect(switchHost(fleetAnswering(failed, { exitCode: 0, stdout: 'releases/r1\n', output: '' }), h, 'r2', 'r1', moved(seen[1]!))).rejects.toThrow(/failed/);
+    await expect(switchHost(fleetAnswering(failed, { exitCode: 0, stdout: 'r2\n', output: '' }), h, 'r2', 'r1', moved(seen[0]!))).rejects.toThrow(/switching current to r2 failed/);
+    await expect(switchHost(fleetAnswering(failed, { exitCode: 0, stdout: 'r1\n', output: '' }), h, 'r2', 'r1', moved(seen[1]!))).rejects.toThrow(/failed/);
     await expect(switchHost(fleetAnswering(new Error('api1 is unreachable: Connection reset'), new Error('api1 is unreachable')), h, 'r2', 'r1', moved(seen[2]!))).rejects.toThrow(/unreachable/);
     expect(seen).toEqual([[true], [], [false]]);
   });

@@ -90,16 +90,11 @@ export async function prepareHost(f: Fleet, h: FleetHost, source: Source, releas
   rep.phases.build = Math.round(performance.now() - t);
 }
 
-/** current → releases/<name> atomically; previous → what current was. */
 /**
- * Points current (and previous) at the releases. `onMoved` runs once current points at `release`:
- * after the switch, and also when it fails after current moved (the previous link, a dropped
- * connection), so that the host counts as switched (false when it cannot be asked).
- */
-/**
- * Points `current` (and `previous`) at releases; `onMoved` is told once current points at `release`.
- * When the switch fails, the host is asked where current points; a host that cannot be asked (the
- * connection is gone) may or may not have moved: `onMoved(false)`.
+ * current → releases/<name> atomically; previous → what current was. `onMoved(true)` once current
+ * points at `release`: after the switch, and also when the switch fails after current moved (the
+ * previous link could not be replaced). A host that cannot then be asked where current points
+ * (the connection is gone) may or may not have moved: `onMoved(false)`.
  */
 export async function switchHost(f: Fleet, h: FleetHost, release: string, previous: string | null, onMoved: (confirmed: boolean) => void): Promise<void> {
   try {
@@ -112,9 +107,9 @@ export async function switchHost(f: Fleet, h: FleetHost, release: string, previo
       [h.root, release, previous ?? ''],
     );
   } catch (err) {
-    const r = await f.pool.script(h, 'readlink "$1/current"', [h.root]).catch(() => undefined);
-    if (!r) onMoved(false);
-    else if (r.exitCode === 0 && r.stdout.trim() === `releases/${release}`) onMoved(true);
+    const where = await readLinkOn(f, h, 'current').catch(() => undefined);
+    if (where === undefined) onMoved(false);
+    else if (where === release) onMoved(true);
     throw err;
   }
   onMoved(true);

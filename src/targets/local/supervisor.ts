@@ -13,6 +13,7 @@ import { dirname } from 'node:path';
 import { CheckFailedError, InterruptedError } from '../../core/errors.js';
 import { procStartTime, releaseProcesses, signalGroup, waitGroupGone } from '../proc.js';
 import { appState, readPidFile, type PidRecord } from './pid-file.js';
+import type { LogText } from '../target.js';
 
 async function writePidFile(file: string, rec: PidRecord): Promise<void> {
   const tmp = `${file}.${process.pid}.tmp`;
@@ -169,7 +170,7 @@ export async function startApp(o: StartOptions): Promise<Started> {
 }
 
 /** The last `maxBytes` of the log from `offset` on. */
-export async function readLogFrom(file: string, offset: number, maxBytes = 1 << 20): Promise<{ text: string; from: number }> {
+export async function readLogFrom(file: string, offset: number, maxBytes = 1 << 20): Promise<LogText> {
   let h;
   try {
     h = await open(file, 'r');

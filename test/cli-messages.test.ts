@@ -177,7 +177,7 @@ describe('what a user typed is shown escaped, flags that do not apply are refuse
         '  - id: print',
         `    run: { command: [${process.execPath}, -e, "console.log('before\\u001b[2Jafter')"] }`,
         '  - id: progress',
-        `    run: { command: [${process.execPath}, -e, "process.stdout.write('bundle 10%\\\\rbundle 100%\\\\r\\\\ndone\\\\r\\\\n')"] }`,
+        `    run: { command: [${process.execPath}, -e, "process.stdout.write('bundle 10%\\\\rbundle 100%\\\\r\\\\ndone\\\\r\\\\nFAILED: 3 tests\\\\rOK\\\\n')"] }`,
         '  - id: fail',
         `    run: { command: [${process.execPath}, -e, "console.error('\\u001b[31mred\\u202e'); process.exit(1)"] }`,
         '',
@@ -192,6 +192,8 @@ describe('what a user typed is shown escaped, flags that do not apply are refuse
     // A progress line that redraws itself shows where it ended, as on a terminal; a CRLF line end loses its CR.
     expect(all).toMatch(/^progress \| bundle 100%$/m);
     expect(all).toMatch(/^progress \| done$/m);
+    // A shorter redraw leaves the rest of the line visible, as on a terminal: a failure cannot be overdrawn with OK.
+    expect(all).toMatch(/^progress \| OKILED: 3 tests$/m);
     expect(all).not.toContain('\\u000d');
     expect(all).not.toMatch(/[\u001b\u202e]/);
   });

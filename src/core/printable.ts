@@ -26,9 +26,18 @@ export function printableOutput(text: string): string {
   return printable(text.replace(COLOUR, '').split('\n').map(lastRedraw).join('\n'));
 }
 
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+
+/**
+ * Each part written over the one before from the line's start, as a terminal shows it: a shorter
+ * part leaves the rest visible (`FAILED: 3 tests\rOK` shows `OKILED: 3 tests`, not a bare `OK`).
+ * A line whose parts hold other control characters is left as it is, its CRs escaped with them.
+ */
 function lastRedraw(line: string): string {
-  const drawn = line.split('\r').filter((part) => part !== '');
-  return drawn.at(-1) ?? '';
+  const parts = line.replace(/\r+$/, '').split('\r');
+  if (parts.length === 1 || parts.some((p) => CONTROL.test(p))) return line.replace(/\r+$/, '');
+  return parts.reduce((shown, part) => part + shown.slice(part.length), '');
 }
 
 /** One line: newlines too are escaped (a value that must not start a line of its own). */

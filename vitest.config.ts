@@ -16,6 +16,7 @@ const UNIT = [
   'test/actor-escape.test.ts',
   'test/fleet-health-unit.test.ts',
   'test/log-scan-unit.test.ts',
+  'test/printable-unit.test.ts',
   'test/cli-messages.test.ts',
   'test/config-unquoted.test.ts',
   'test/config.test.ts',

@@ -1,15 +1,22 @@
 /**
  * Text from outside ltc (what was typed, what is stored, what an app logged) shown on a terminal:
  * control characters other than newline and tab, and the bidirectional overrides that reorder
- * what is seen (U+202A–U+202E, U+2066–U+2069), are written as \u escapes. An escape sequence in a
- * name can then not clear the screen, recolour or forge lines of a report.
+ * what is seen (U+202A–U+202E, U+2066–U+2069), and the characters that show nothing (zero-width
+ * spaces, the soft hyphen, fillers, tag characters, a lone surrogate) are written as \u escapes. An
+ * escape sequence in a name can then not clear the screen, recolour or forge lines of a report,
+ * and two names that look alike on screen are told apart.
  */
 import { UsageError } from './errors.js';
 
-const UNPRINTABLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+// Zero-width joiners (U+200C, U+200D) stay: scripts and emoji need them, and they hide no text.
+const UNPRINTABLE =
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200e\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\u3164\ufeff\uffa0\ufff9-\ufffb\u{e0000}-\u{e007f}\ud800-\udfff]/gu;
 
 export function printable(text: string): string {
-  return text.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.replace(UNPRINTABLE, (c) => {
+    const code = c.codePointAt(0) ?? 0;
+    return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
 }
 
 // eslint-disable-next-line no-control-regex

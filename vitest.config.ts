@@ -17,6 +17,7 @@ const UNIT = [
   'test/fleet-health-unit.test.ts',
   'test/log-scan-unit.test.ts',
   'test/printable-unit.test.ts',
+  'test/quick-parse-unit.test.ts',
   'test/cli-messages.test.ts',
   'test/config-unquoted.test.ts',
   'test/config.test.ts',

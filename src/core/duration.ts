@@ -1,6 +1,9 @@
 import { UsageError } from './errors.js';
 
 export const DURATION_PATTERN = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
+/** Timers in Node hold at most 2^31-1 ms (~24.8 days). */
+export const MAX_DURATION_MS = 2_147_483_647;
+
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 /** `14d`, `48h`, `30m`, `10s`, `500ms` → ms; undefined when it is not a duration. */

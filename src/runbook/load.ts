@@ -15,12 +15,12 @@ import type { Runbook, Scalar, StepDef } from './model.js';
 import { problemsError } from './problems.js';
 import { stepTypes } from './registry.js';
 import { CONTROL_KEYS, buildRunbookSchema, type RetriesDef } from './schema.js';
-import type { StepType } from './step-type.js';
+import type { LoadedStepType } from './step-type.js';
 
 type Issue = z.core.$ZodIssue;
 type Raw = Record<string, unknown>;
 
-let schemaCache: { types: Map<string, StepType>; schema: ReturnType<typeof buildRunbookSchema> } | undefined;
+let schemaCache: { types: Map<string, LoadedStepType>; schema: ReturnType<typeof buildRunbookSchema> } | undefined;
 async function runbookSchema() {
   const types = await stepTypes();
   if (schemaCache?.types !== types) schemaCache = { types, schema: buildRunbookSchema(types) };
@@ -120,7 +120,7 @@ function wrapExpressionKeys(value: unknown, keys: readonly string[] | undefined)
   return value;
 }
 
-function normalizeStep(parsed: Raw, raw: Raw, path: PropertyKey[], types: Map<string, StepType>, parent?: string): StepDef {
+function normalizeStep(parsed: Raw, raw: Raw, path: PropertyKey[], types: Map<string, LoadedStepType>, parent?: string): StepDef {
   const type = [...types.keys()].find((t) => raw[t] !== undefined)!;
   const stepType = types.get(type)!;
   const onFailure = ((parsed.on_failure as Raw[] | undefined) ?? []).map((p, i) =>

@@ -8,12 +8,12 @@ import { UNKNOWN, evaluate, truthy } from './expr.js';
 import { maskedInputs } from './inputs.js';
 import type { Phase } from './journal.js';
 import type { StepDef } from './model.js';
+import { runbookCallOf } from './runbook-call.js';
 import { makeResolver } from './scope.js';
 import { staticStepContext } from './step-context.js';
-import type { OutputValue, PlanItem } from './step-type.js';
+import { schemaOf, type OutputValue, type PlanItem } from './step-type.js';
 import { parseCondition, resolveDeep } from './template.js';
 import type { Validated } from './validate.js';
-import { runbookCallOf } from '../steps/runbook.js';
 
 export type WhenState = 'always' | 'true' | 'false' | 'unknown';
 
@@ -64,7 +64,8 @@ async function planStep(step: StepDef, v: Validated, inputs: Readonly<Record<str
   }
   const { value: resolved, unknown: pending } = resolveDeep(step.raw, resolver);
   let items: PlanItem[];
-  const parsed = step.stepType.schema.safeParse(resolved);
+  const quick = step.stepType.quickParse?.(resolved);
+  const parsed = quick !== undefined ? { success: true as const, data: quick } : (await schemaOf(step.stepType)).safeParse(resolved);
   if (!parsed.success) {
     items = [{ action: step.type, detail: `(values known at run time) ${JSON.stringify(resolved)}`, writes: false }];
   } else {

@@ -69,7 +69,7 @@ export async function preflightProblems(v: Validated, inputs: Readonly<Record<st
       }
       let spec: unknown;
       try {
-        spec = resolveSpec({ runbook: rb }, step, resolver);
+        spec = await resolveSpec({ runbook: rb }, step, resolver);
       } catch {
         continue; // depends on values only known at run time
       }

@@ -1,4 +1,4 @@
-import type { StepType } from './step-type.js';
+import { loaded, type LoadedStepType, type StepType } from './step-type.js';
 
 type StepModule = Promise<{ default: StepType }>;
 
@@ -24,16 +24,18 @@ const BUILT_IN: Record<string, () => StepModule> = {
   watch: () => import('../steps/watch.js'),
 };
 
-export async function loadStepTypes(): Promise<Map<string, StepType>> {
+/** Every step type with its schema (validating a runbook, the generated schema and docs). */
+export async function loadStepTypes(): Promise<Map<string, LoadedStepType>> {
   const modules = await Promise.all(Object.values(BUILT_IN).map((load) => load()));
-  const types = new Map(modules.map((m) => [m.default.name, m.default]));
-  for (const [name, type] of extra) types.set(name, type);
-  return types;
+  const all = [...modules.map((m) => m.default), ...extra.values()];
+  const types = await Promise.all(all.map(loaded));
+  return new Map(types.map((t) => [t.name, t]));
 }
 
 /**
- * Only the named types (a cached runbook knows which it uses; each module builds its zod schema
- * when it loads). A name that is neither built in nor registered is left out.
+ * Only the named types (a cached runbook knows which it uses; most modules build their zod schema
+ * when they load, the deploy and rollback phases when a value needs it). A name that is neither
+ * built in nor registered is left out.
  */
 export async function stepTypesNamed(names: Iterable<string>): Promise<Map<string, StepType>> {
   const wanted = [...new Set(names)];
@@ -64,9 +66,9 @@ export function registryVersion(): number {
   return version;
 }
 
-let typesPromise: { version: number; types: Promise<Map<string, StepType>> } | undefined;
+let typesPromise: { version: number; types: Promise<Map<string, LoadedStepType>> } | undefined;
 /** The registered step types (loaded once per registry version). */
-export function stepTypes(): Promise<Map<string, StepType>> {
+export function stepTypes(): Promise<Map<string, LoadedStepType>> {
   if (typesPromise?.version !== version) typesPromise = { version, types: loadStepTypes() };
   return typesPromise.types;
 }

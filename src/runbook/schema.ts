@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { duration, regexString, timeoutDuration } from '../config/schema/common.js';
-import type { StepType } from './step-type.js';
+import type { LoadedStepType } from './step-type.js';
 import { userRegex, userRegexProblem } from '../core/user-regex.js';
 import { BOOLEAN_WORDS } from './boolean-words.js';
 
@@ -107,7 +107,7 @@ function oneTypeKey(types: readonly string[]) {
 }
 
 /** The step schema for these step types (on_failure steps have no on_failure of their own). */
-export function buildStepSchema(types: ReadonlyMap<string, StepType>) {
+export function buildStepSchema(types: ReadonlyMap<string, LoadedStepType>) {
   const names = [...types.keys()];
   const typeShape = Object.fromEntries([...types].map(([key, t]) => [key, t.schema.optional().describe(t.description)]));
   // For editors: exactly one type key (the runtime check is oneTypeKey, with better messages).
@@ -126,7 +126,7 @@ export function buildStepSchema(types: ReadonlyMap<string, StepType>) {
     .meta({ description: 'one step: an id, a name, one step type key and control keys', oneOf });
 }
 
-export function buildRunbookSchema(types: ReadonlyMap<string, StepType>) {
+export function buildRunbookSchema(types: ReadonlyMap<string, LoadedStepType>) {
   return z
     .strictObject({
       $schema: z.string().optional(),

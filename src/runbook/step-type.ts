@@ -55,7 +55,17 @@ export interface StepType<S extends z.ZodType = z.ZodType> {
   /** The YAML key, e.g. "run". */
   name: string;
   description: string;
-  schema: S;
+  /**
+   * The step's value as zod checks it. A type on the path of a command that must start fast
+   * (the deploy and rollback phases) gives a function that imports its schema instead, so that
+   * zod loads only when a value is not one of its `quickParse` shapes; see schemaOf.
+   */
+  schema: S | (() => Promise<S>);
+  /**
+   * The value's usual shapes checked without zod: the value as the schema would give it, or
+   * undefined to let the schema decide (and word any problem). Never accepts what the schema refuses.
+   */
+  quickParse?(value: unknown): z.output<S> | undefined;
   /** Output names the step always sets (for validating `steps.<id>.outputs.<name>`). */
   outputs?: readonly string[];
   /** The step sets outputs whose names are only known at run time: references are not checked. */
@@ -76,4 +86,21 @@ export interface StepType<S extends z.ZodType = z.ZodType> {
 
 export function defineStep<S extends z.ZodType>(step: StepType<S>): StepType<S> {
   return step;
+}
+
+/** A step type whose schema is at hand (what validating a runbook and the generators need). */
+export type LoadedStepType = Omit<StepType, 'schema'> & { schema: z.ZodType };
+
+/** The step type's zod schema, imported first when the type gives it lazily. */
+export async function schemaOf<S extends z.ZodType>(type: Pick<StepType<S>, 'schema'>): Promise<S> {
+  return typeof type.schema === 'function' ? type.schema() : type.schema;
+}
+
+/**
+ * The same step type with its schema loaded: a lazy schema is imported once and kept in its place,
+ * so a type stays one object (a cached runbook's steps and a freshly parsed one's are the same types).
+ */
+export async function loaded(type: StepType): Promise<LoadedStepType> {
+  if (typeof type.schema === 'function') type.schema = await type.schema();
+  return type as LoadedStepType;
 }

@@ -8,8 +8,8 @@ import { didYouMean } from '../core/suggest.js';
 import { allSteps, where, type Runbook, type StepDef } from './model.js';
 import { problemsError } from './problems.js';
 import { collectExpressions, refsIn, type FoundExpr } from './refs.js';
+import { runbookCallOf } from './runbook-call.js';
 import { hasTemplate } from './template.js';
-import { runbookCallOf } from '../steps/runbook.js';
 
 export interface Problem {
   at: string;

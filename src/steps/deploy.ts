@@ -16,45 +16,31 @@
  * removes the partial release, records it and releases the lock; after the switch the runbook's
  * on_failure rollback takes over.
  */
-import { z } from 'zod';
-import { duration } from '../config/schema/common.js';
+import type { z } from 'zod';
 import { parseDuration } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
 import { defineStep, type PlanItem, type StepContext, type StepResult } from '../runbook/step-type.js';
+import { DEPLOY_PHASES, type DeployPhase } from './phase-names.js';
+import type { deploySpec } from './phase-specs.js';
+import { isDuration, objectWith, oneOf, optionalText } from './quick-parse.js';
 
-export const DEPLOY_PHASES = [
-  'resolve',
-  'lock',
-  'confirm',
-  'skip_gates',
-  'fetch',
-  'build',
-  'env',
-  'pre_switch',
-  'restart',
-  'health',
-  'smoke',
-  'log_scan',
-  'record',
-] as const;
-export type DeployPhase = (typeof DEPLOY_PHASES)[number];
+export { DEPLOY_PHASES, type DeployPhase };
 
-const spec = z.union([
-  z.enum(DEPLOY_PHASES),
-  z.strictObject({
-    phase: z.enum(DEPLOY_PHASES).describe('which phase of the deploy this step runs'),
-    rc: z.string().min(1).optional().describe('resolve: the release candidate tag (must match app.tag_pattern and exist)'),
-    environment: z.string().min(1).optional().describe('resolve: the environment (default --env)'),
-    wait: z
-      .union([duration, z.string().regex(/^\$\{\{.*\}\}$/s, { message: 'expected a duration such as 0s, 30s, 5m (or an expression)' })])
-      .optional()
-      .describe('lock: how long to wait for another deploy or rollback, e.g. 5m (default 0: exit 5 at once)'),
-  }),
-]);
-type Spec = z.output<typeof spec>;
+type Spec = z.output<typeof deploySpec>;
 
 function normalize(s: Spec): { phase: DeployPhase; rc?: string; environment?: string; wait?: string | number } {
   return typeof s === 'string' ? { phase: s } : s;
+}
+
+const EXPRESSION = /^\$\{\{.*\}\}$/s;
+
+/** `build`, or `{ phase: lock, wait: 30s }`: what deploySpec gives for these, without zod. */
+export function quickDeploySpec(value: unknown): Spec | undefined {
+  if (oneOf(value, DEPLOY_PHASES)) return value;
+  if (!objectWith(value, ['phase', 'rc', 'environment', 'wait']) || !oneOf(value.phase, DEPLOY_PHASES)) return undefined;
+  if (!optionalText(value.rc) || !optionalText(value.environment)) return undefined;
+  if (value.wait !== undefined && !isDuration(value.wait) && !(typeof value.wait === 'string' && EXPRESSION.test(value.wait))) return undefined;
+  return { ...value } as Spec;
 }
 
 export function stepIO(step: StepContext) {
@@ -96,7 +82,8 @@ export async function guarded<T>(step: StepContext, phase: string, fn: () => Pro
 export default defineStep({
   name: 'deploy',
   description: 'one phase of a deploy on the environment target: resolve, lock, confirm, skip_gates, fetch, build, env, pre_switch, restart, health, smoke, log_scan, record',
-  schema: spec,
+  schema: async () => (await import('./phase-specs.js')).deploySpec,
+  quickParse: quickDeploySpec,
   outputs: ['commit', 'protected', 'environment', 'release', 'current', 'pid', 'duration_ms', 'build_ms', 'start_ms'],
   async preflight(raw, step) {
     const s = normalize(raw);

@@ -9,29 +9,31 @@
  *   rollback: { phase: choose }   # after the lock: the release to return to (--to, else previous)
  *   rollback: { phase: failed }   # on_failure of restart/health: record, print the state; exit 4
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { UsageError } from '../core/errors.js';
 import { defineStep } from '../runbook/step-type.js';
 import { guarded, stepIO } from './deploy.js';
+import { ROLLBACK_PHASES } from './phase-names.js';
+import type { rollbackSpec } from './phase-specs.js';
+import { objectWith, oneOf, optionalText } from './quick-parse.js';
 
-const PHASES = ['start', 'choose', 'undo', 'failed'] as const;
+type Spec = z.output<typeof rollbackSpec>;
 
-const spec = z.union([
-  z.enum(PHASES),
-  z.strictObject({
-    phase: z.enum(PHASES).describe('start/choose (ltc rollback), undo (after a failed deploy), failed (a rollback failed)'),
-    to: z.string().optional().describe('start: a release folder name or an rc tag (default: the previous release); empty = previous'),
-    environment: z.string().min(1).optional().describe('start: the environment (default --env)'),
-  }),
-]);
-type Spec = z.output<typeof spec>;
+/** `choose`, or `{ phase: start, to: …, environment: … }`: what rollbackSpec gives for these, without zod. */
+export function quickRollbackSpec(value: unknown): Spec | undefined {
+  if (oneOf(value, ROLLBACK_PHASES)) return value;
+  if (!objectWith(value, ['phase', 'to', 'environment']) || !oneOf(value.phase, ROLLBACK_PHASES)) return undefined;
+  if ((value.to !== undefined && typeof value.to !== 'string') || !optionalText(value.environment)) return undefined;
+  return { ...value } as Spec;
+}
 
 const normalize = (s: Spec) => (typeof s === 'string' ? { phase: s } : s);
 
 export default defineStep({
   name: 'rollback',
   description: 'roll back: after a failed deploy (undo: exit 3, or 4 when that fails too), or to the previous or a named release (ltc rollback)',
-  schema: spec,
+  schema: async () => (await import('./phase-specs.js')).rollbackSpec,
+  quickParse: quickRollbackSpec,
   outputs: ['release', 'from', 'environment'],
   async plan(raw, step) {
     const { planDeployPhase } = await import('../deploy/plan.js');

@@ -4,6 +4,7 @@
  * runbook's `outputs:`. A cycle of runbooks calling each other is a validation error.
  */
 import { z } from 'zod';
+import { runbookCallOf } from '../runbook/runbook-call.js';
 import { defineStep, type OutputValue } from '../runbook/step-type.js';
 
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
@@ -14,16 +15,6 @@ export const runbookSpec = z.union([
     inputs: z.record(z.string(), scalar).default({}),
   }),
 ]);
-
-/** The called runbook and the inputs given to it, from a step's (raw or resolved) value. */
-export function runbookCallOf(value: unknown): { ref: string; inputs: Record<string, unknown> } | undefined {
-  if (typeof value === 'string') return { ref: value, inputs: {} };
-  if (value && typeof value === 'object' && typeof (value as { name?: unknown }).name === 'string') {
-    const v = value as { name: string; inputs?: Record<string, unknown> };
-    return { ref: v.name, inputs: v.inputs ?? {} };
-  }
-  return undefined;
-}
 
 export default defineStep({
   name: 'runbook',

@@ -10,21 +10,25 @@
  * In a deploy the old current becomes `previous`; in a rollback `previous` moves only once the
  * release answers healthy (the record phase).
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { UsageError } from '../core/errors.js';
 import { defineStep } from '../runbook/step-type.js';
 import { guarded, stepIO } from './deploy.js';
+import type { switchSpec } from './phase-specs.js';
+import { objectWith, optionalText } from './quick-parse.js';
 
-const spec = z
-  .strictObject({
-    release: z.string().min(1).optional().describe('release folder name (default: the one this deploy made or this rollback chose)'),
-  })
-  .describe('switch current to a release');
+type Spec = z.output<typeof switchSpec>;
+
+/** `{}` or `{ release: … }`: what switchSpec gives for these, without zod. */
+export function quickSwitchSpec(value: unknown): Spec | undefined {
+  return objectWith(value, ['release']) && optionalText(value.release) ? ({ ...value } as Spec) : undefined;
+}
 
 export default defineStep({
   name: 'switch',
   description: "point the target's current at a release atomically (new symlink, rename over the old)",
-  schema: spec,
+  schema: async () => (await import('./phase-specs.js')).switchSpec,
+  quickParse: quickSwitchSpec,
   outputs: ['release', 'from'],
   async plan(s, step) {
     const { planDeployPhase } = await import('../deploy/plan.js');

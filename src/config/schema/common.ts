@@ -1,12 +1,9 @@
 import { z } from 'zod';
 
-import { DURATION_PATTERN, durationMs as parseDurationText } from '../../core/duration.js';
+import { DURATION_PATTERN, MAX_DURATION_MS, durationMs as parseDurationText } from '../../core/duration.js';
 import { userRegexProblem } from '../../core/user-regex.js';
 
 export { DURATION_PATTERN };
-
-/** Timers in Node hold at most 2^31-1 ms (~24.8 days). */
-const MAX_DURATION_MS = 2_147_483_647;
 
 function durationMs(value: number | string): number {
   if (typeof value === 'number') return value;

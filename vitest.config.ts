@@ -18,6 +18,7 @@ const UNIT = [
   'test/log-scan-unit.test.ts',
   'test/printable-unit.test.ts',
   'test/quick-parse-unit.test.ts',
+  'test/net-unit.test.ts',
   'test/cli-messages.test.ts',
   'test/config-unquoted.test.ts',
   'test/config.test.ts',

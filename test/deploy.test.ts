@@ -102,6 +102,9 @@ describe('ltc deploy on the local target', () => {
   });
 
   it('--dry-run prints the whole plan and leaves the deploy root byte-identical', async () => {
+    // The app logs the requests the test before sent after it answered them: wait until its log is quiet.
+    const log = join(s.deployRoot, 'shared', 'logs', 'app.log');
+    for (let size = -1; statSync(log).size !== size; await new Promise((r) => setTimeout(r, 150))) size = statSync(log).size;
     const before = snapshot(s.deployRoot);
     const r = await ltc(['deploy', '--rc', 'rc-2026-03-01', '--env', 'staging', '--dry-run']);
     expect(r.code, r.stderr).toBe(0);

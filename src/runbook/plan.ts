@@ -11,7 +11,7 @@ import type { StepDef } from './model.js';
 import { runbookCallOf } from './runbook-call.js';
 import { makeResolver } from './scope.js';
 import { staticStepContext } from './step-context.js';
-import { schemaOf, type OutputValue, type PlanItem } from './step-type.js';
+import { checkSpec, type OutputValue, type PlanItem } from './step-type.js';
 import { parseCondition, resolveDeep } from './template.js';
 import type { Validated } from './validate.js';
 
@@ -64,8 +64,7 @@ async function planStep(step: StepDef, v: Validated, inputs: Readonly<Record<str
   }
   const { value: resolved, unknown: pending } = resolveDeep(step.raw, resolver);
   let items: PlanItem[];
-  const quick = step.stepType.quickParse?.(resolved);
-  const parsed = quick !== undefined ? { success: true as const, data: quick } : (await schemaOf(step.stepType)).safeParse(resolved);
+  const parsed = await checkSpec(step.stepType, resolved);
   if (!parsed.success) {
     items = [{ action: step.type, detail: `(values known at run time) ${JSON.stringify(resolved)}`, writes: false }];
   } else {

@@ -11,7 +11,7 @@ import type { ErrorInfo, Journal, Phase, StepStatus } from './journal.js';
 import { where, type Runbook, type StepDef } from './model.js';
 import type { Reporter, StepView } from './report/types.js';
 import { makeStepContext } from './step-context.js';
-import { schemaOf, type OutputValue, type StepContext, type StepResult } from './step-type.js';
+import { checkSpec, type OutputValue, type StepContext, type StepResult } from './step-type.js';
 import { parseTemplate, renderTemplate, resolveDeep } from './template.js';
 
 export interface StepRecord {
@@ -64,14 +64,10 @@ function retryable(err: LtcError): boolean {
 
 /** Resolves `${{ }}` and checks the result with the step type's schema. */
 export async function resolveSpec(env: Pick<StepRunEnv, 'runbook'>, step: StepDef, resolver: Resolver): Promise<unknown> {
-  const value = resolveDeep(step.raw, resolver).value;
-  const quick = step.stepType.quickParse?.(value);
-  if (quick !== undefined) return quick;
-  const schema = await schemaOf(step.stepType);
-  const typed = schema.safeParse(value);
+  const typed = await checkSpec(step.stepType, resolveDeep(step.raw, resolver).value);
   if (typed.success) return typed.data;
   // `${{ steps.x.outputs.count }}` is a number; as an argument-array element it is its text.
-  const parsed = schema.safeParse(resolveDeep(step.raw, resolver, { asText: true }).value);
+  const parsed = await checkSpec(step.stepType, resolveDeep(step.raw, resolver, { asText: true }).value);
   if (!parsed.success) {
     const issues = issueList(parsed.error.issues, [step.type]).join('; ');
     throw new ConfigError(`${where(env.runbook, [...step.path, step.type])}: step "${step.id}": after substitution, ${issues}`, {

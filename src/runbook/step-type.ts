@@ -96,6 +96,12 @@ export async function schemaOf<S extends z.ZodType>(type: Pick<StepType<S>, 'sch
   return typeof type.schema === 'function' ? type.schema() : type.schema;
 }
 
+/** Checks a step's value: its quickParse first, the zod schema (loaded then) when that leaves it open. */
+export async function checkSpec(type: StepType, value: unknown): Promise<z.ZodSafeParseResult<unknown>> {
+  const quick = type.quickParse?.(value);
+  return quick !== undefined ? { success: true, data: quick } : (await schemaOf(type)).safeParse(value);
+}
+
 /**
  * The same step type with its schema loaded: a lazy schema is imported once and kept in its place,
  * so a type stays one object (a cached runbook's steps and a freshly parsed one's are the same types).

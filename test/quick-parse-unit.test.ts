@@ -50,6 +50,12 @@ describe('quickParse of the deploy and rollback phase steps', () => {
     expect(quickSwitchSpec({ release: '' })).toBeUndefined();
     expect(quickRollbackSpec({ phase: 'start', to: 3 })).toBeUndefined();
     expect(quickRollbackSpec(Object.create({ phase: 'lock' }))).toBeUndefined();
+    // Read once, as zod does: a getter, a hidden key, a symbol key or a proxy goes to the schema.
+    let reads = 0;
+    expect(quickSwitchSpec({ get release() { return reads++ ? 5 : 'r1'; } })).toBeUndefined();
+    expect(quickDeploySpec(Object.defineProperty({}, 'phase', { value: 'build', enumerable: false }))).toBeUndefined();
+    expect(quickDeploySpec({ phase: 'build', [Symbol('x')]: 1 })).toBeUndefined();
+    expect(quickDeploySpec(new Proxy({}, { get: () => 'build' }))).toBeUndefined();
   });
 
   it('takes every value the shipped deploy and rollback runbooks give these steps (so neither loads zod)', () => {

@@ -8,9 +8,10 @@
  */
 import { UsageError } from './errors.js';
 
-// Zero-width joiners (U+200C, U+200D) stay: scripts and emoji need them, and they hide no text.
-const UNPRINTABLE =
-  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200e\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\u3164\ufeff\uffa0\ufff9-\ufffb\u{e0000}-\u{e007f}\ud800-\udfff]/gu;
+// Every control, format (Cf) and default-ignorable character, line and paragraph separators and
+// lone surrogates, but newline and tab, and the joiners and emoji variation selectors that scripts
+// and emoji need (U+200C, U+200D, U+FE0E, U+FE0F): they hide no text.
+const UNPRINTABLE = /(?![\n\t\u200c\u200d\ufe0e\ufe0f])[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\p{Zl}\p{Zp}\p{Cs}]/gu;
 
 export function printable(text: string): string {
   return text.replace(UNPRINTABLE, (c) => {

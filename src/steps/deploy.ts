@@ -22,7 +22,7 @@ import { UsageError } from '../core/errors.js';
 import { defineStep, type PlanItem, type StepContext, type StepResult } from '../runbook/step-type.js';
 import { DEPLOY_PHASES, type DeployPhase } from './phase-names.js';
 import type { deploySpec } from './phase-specs.js';
-import { isDuration, objectWith, oneOf, optionalText } from './quick-parse.js';
+import { isDuration, oneOf, optionalText, plainCopy } from './quick-parse.js';
 
 export { DEPLOY_PHASES, type DeployPhase };
 
@@ -37,10 +37,10 @@ const EXPRESSION = /^\$\{\{.*\}\}$/s;
 /** `build`, or `{ phase: lock, wait: 30s }`: what deploySpec gives for these, without zod. */
 export function quickDeploySpec(value: unknown): Spec | undefined {
   if (oneOf(value, DEPLOY_PHASES)) return value;
-  if (!objectWith(value, ['phase', 'rc', 'environment', 'wait']) || !oneOf(value.phase, DEPLOY_PHASES)) return undefined;
-  if (!optionalText(value.rc) || !optionalText(value.environment)) return undefined;
-  if (value.wait !== undefined && !isDuration(value.wait) && !(typeof value.wait === 'string' && EXPRESSION.test(value.wait))) return undefined;
-  return { ...value } as Spec;
+  const v = plainCopy(value, ['phase', 'rc', 'environment', 'wait']);
+  if (!v || !oneOf(v.phase, DEPLOY_PHASES) || !optionalText(v.rc) || !optionalText(v.environment)) return undefined;
+  if (v.wait !== undefined && !isDuration(v.wait) && !(typeof v.wait === 'string' && EXPRESSION.test(v.wait))) return undefined;
+  return v as Spec;
 }
 
 export function stepIO(step: StepContext) {

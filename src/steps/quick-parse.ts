@@ -6,10 +6,19 @@ import { DURATION_PATTERN, MAX_DURATION_MS, durationMs } from '../core/duration.
 
 export type Plain = Record<string, unknown>;
 
-/** A plain object whose keys are all among `keys` and whose values are all defined. */
-export function objectWith(value: unknown, keys: readonly string[]): value is Plain {
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || Object.getPrototypeOf(value) !== Object.prototype) return false;
-  return Object.entries(value).every(([k, v]) => keys.includes(k) && v !== undefined);
+/**
+ * A copy of a plain object whose own keys are all enumerable data properties among `keys`, with
+ * defined values, each read once; undefined for anything else (symbol keys, getters, proxies).
+ */
+export function plainCopy(value: unknown, keys: readonly string[]): Plain | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || Object.getPrototypeOf(value) !== Object.prototype) return undefined;
+  const copy: Plain = {};
+  for (const key of Reflect.ownKeys(value)) {
+    const d = Object.getOwnPropertyDescriptor(value, key);
+    if (typeof key !== 'string' || !keys.includes(key) || !d?.enumerable || !('value' in d) || d.value === undefined) return undefined;
+    copy[key] = d.value;
+  }
+  return copy;
 }
 
 export function oneOf<T extends string>(value: unknown, allowed: readonly T[]): value is T {

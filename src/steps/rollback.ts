@@ -15,16 +15,16 @@ import { defineStep } from '../runbook/step-type.js';
 import { guarded, stepIO } from './deploy.js';
 import { ROLLBACK_PHASES } from './phase-names.js';
 import type { rollbackSpec } from './phase-specs.js';
-import { objectWith, oneOf, optionalText } from './quick-parse.js';
+import { oneOf, optionalText, plainCopy } from './quick-parse.js';
 
 type Spec = z.output<typeof rollbackSpec>;
 
 /** `choose`, or `{ phase: start, to: …, environment: … }`: what rollbackSpec gives for these, without zod. */
 export function quickRollbackSpec(value: unknown): Spec | undefined {
   if (oneOf(value, ROLLBACK_PHASES)) return value;
-  if (!objectWith(value, ['phase', 'to', 'environment']) || !oneOf(value.phase, ROLLBACK_PHASES)) return undefined;
-  if ((value.to !== undefined && typeof value.to !== 'string') || !optionalText(value.environment)) return undefined;
-  return { ...value } as Spec;
+  const v = plainCopy(value, ['phase', 'to', 'environment']);
+  if (!v || !oneOf(v.phase, ROLLBACK_PHASES) || (v.to !== undefined && typeof v.to !== 'string') || !optionalText(v.environment)) return undefined;
+  return v as Spec;
 }
 
 const normalize = (s: Spec) => (typeof s === 'string' ? { phase: s } : s);

@@ -15,13 +15,14 @@ import { UsageError } from '../core/errors.js';
 import { defineStep } from '../runbook/step-type.js';
 import { guarded, stepIO } from './deploy.js';
 import type { switchSpec } from './phase-specs.js';
-import { objectWith, optionalText } from './quick-parse.js';
+import { optionalText, plainCopy } from './quick-parse.js';
 
 type Spec = z.output<typeof switchSpec>;
 
 /** `{}` or `{ release: … }`: what switchSpec gives for these, without zod. */
 export function quickSwitchSpec(value: unknown): Spec | undefined {
-  return objectWith(value, ['release']) && optionalText(value.release) ? ({ ...value } as Spec) : undefined;
+  const v = plainCopy(value, ['release']);
+  return v && optionalText(v.release) ? (v as Spec) : undefined;
 }
 
 export default defineStep({

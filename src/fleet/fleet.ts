@@ -17,7 +17,7 @@ import type { CommandResult } from '../cli/define.js';
 import type { Context } from '../core/context.js';
 import { formatDuration } from '../core/duration.js';
 import { CheckFailedError, UsageError, toLtcError } from '../core/errors.js';
-import { buildLocally, envFileText, must, prepareHost, pruneOn, recordOn, secretValues, STOP_APP, type Source } from './host-ops.js';
+import { buildLocally, envFileText, must, prepareHost, pruneOn, recordOn, secretValues, STOP_APP, stopGraceArg, type Source } from './host-ops.js';
 import { openFleet, primaryOf, useListrProgress, type Fleet, type FleetHost, type HostReport, type Links } from './open.js';
 import { planBatches, planLines, rolling, stateLines } from './rolling.js';
 import { partialReleaseDir, releaseLayout } from '../targets/layout.js';
@@ -284,7 +284,7 @@ export async function fleetStop(ctx: Context, hostsFilter?: string): Promise<Com
       const { hostname, userInfo } = await import('node:os');
       await onEveryHost(f, 'stopping', async (h) => {
         await f.lb?.drain(h);
-        const out = await must(f, h, 'stopping the app', STOP_APP, [h.root, String(Math.max(1, Math.round(f.graceMs / 100)))]);
+        const out = await must(f, h, 'stopping the app', STOP_APP, [h.root, stopGraceArg(f)]);
         const pid = /stopped=(\d+)/.exec(out)?.[1];
         ctx.out.info(`  ${h.name}: ${pid ? `stopped pid ${pid}` : 'was not running'}`);
         await recordOn(f, h, { time: new Date().toISOString(), actor: `${userInfo().username}@${hostname()}`, action: 'stop', environment: f.environment, release: links.get(h.name)!.current, outcome: 'ok', runId, host: h.name, current: links.get(h.name)!.current });

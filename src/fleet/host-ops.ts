@@ -115,14 +115,23 @@ export async function switchHost(f: Fleet, h: FleetHost, release: string, previo
   onMoved(true);
 }
 
-// $1 root, $2 grace in tenths of a second: SIGTERM to the app's process group, SIGKILL after the grace.
+/** How often the stop looks whether the app has exited (the old app's exit holds up the new one's start). */
+const STOP_POLL_MS = 20;
+
+/** STOP_APP's $2: the grace period in hundredths of a second. */
+export const stopGraceArg = (f: Fleet): string => String(Math.max(1, Math.round(f.graceMs / 10)));
+
+// $1 root, $2 grace in hundredths of a second: SIGTERM to the app's process group, SIGKILL after
+// the grace. The deadline is read from /proc/uptime (hundredths) with shell builtins only, so the
+// poll costs no process beyond the zombie check.
 export const STOP_APP = [
   'root="$1"; grace="$2"; shift 2',
   'pidf="$root/shared/app.pid"',
+  'now() { read up _ 2>/dev/null < /proc/uptime || up=0.00; echo "${up%.*}${up#*.}"; }',
   'if [ -f "$pidf" ]; then pid=$(sed -n "s/^pid=//p" "$pidf"); if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then',
-  '  echo "stopped=$pid"; kill -TERM -"$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null; i=0',
-  // A zombie (exited, not yet reaped by the host's init) counts as stopped.
-  '  while kill -0 "$pid" 2>/dev/null && [ "$(awk \'{print $3}\' /proc/$pid/stat 2>/dev/null)" != Z ] && [ $i -lt "$grace" ]; do sleep 0.1; i=$((i+1)); done',
+  '  echo "stopped=$pid"; kill -TERM -"$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null; end=$(( $(now) + grace )); i=0',
+  // A zombie (exited, not yet reaped by the host's init) counts as stopped. Without /proc/uptime the polls are counted.
+  `  while kill -0 "$pid" 2>/dev/null && [ "$(awk '{print $3}' /proc/$pid/stat 2>/dev/null)" != Z ] && [ "$(now)" -lt "$end" ] && [ $i -lt $(( grace * 10 / ${STOP_POLL_MS} + 1 )) ]; do sleep ${STOP_POLL_MS / 1000}; i=$((i+1)); done`,
   '  kill -KILL -"$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true; fi; rm -f "$pidf"; fi',
 ].join('\n');
 
@@ -145,7 +154,7 @@ export async function restartHost(f: Fleet, h: FleetHost): Promise<void> {
     'printf "pid=%s\\nstart=%s\\nrelease=%s\\n" "$pid" "$st" "$(basename "$(readlink "$root/current")")" > "$pidf"',
     'echo "$pid"',
   ].join('\n');
-  await must(f, h, 'starting the app', script, [h.root, String(Math.max(1, Math.round(f.graceMs / 100))), ...envPrefix(h), ...h.start!]);
+  await must(f, h, 'starting the app', script, [h.root, stopGraceArg(f), ...envPrefix(h), ...h.start!]);
 }
 
 // $1 root: "gone" and the last lines of the app log when the app the pid file names no longer runs.

@@ -2,6 +2,10 @@
  * A real OpenSSH server on loopback, run as the current user: /usr/sbin/sshd -D on
  * 127.0.0.1:<free port> with its own host key, a user key and an authorized_keys file in `dir`.
  * `ltc demo --hosts`, the fleet benchmarks and the tests use it as a "host".
+ *
+ * Sessions get their own empty home (`dir/home`), as a deploy user on a server has: otherwise
+ * every session would run this machine's user's ~/.bashrc (bash sources it for ssh commands),
+ * which here starts pyenv and costs about 75 ms per command.
  */
 import { processes, type ChildProcess } from '../exec/process.js';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -54,6 +58,8 @@ export async function startLabSshd(dir: string): Promise<LabSshd> {
   const port = await freeLoopbackPort();
   const user = userInfo().username;
   for (const k of ['host_key', 'user_key', 'other_host_key']) keygen(join(dir, k));
+  const home = join(dir, 'home');
+  mkdirSync(home, { recursive: true, mode: 0o700 });
   await writeFile(join(dir, 'authorized_keys'), readFileSync(join(dir, 'user_key.pub')));
   await writeFile(join(dir, 'known_hosts'), `[127.0.0.1]:${port} ${pubKey(join(dir, 'host_key.pub'))}\n`);
   await writeFile(join(dir, 'wrong_known_hosts'), `[127.0.0.1]:${port} ${pubKey(join(dir, 'other_host_key.pub'))}\n`);
@@ -73,6 +79,7 @@ export async function startLabSshd(dir: string): Promise<LabSshd> {
     'MaxSessions 50',
     'MaxStartups 50:30:100',
     'LogLevel ERROR',
+    `SetEnv HOME=${JSON.stringify(home)}`,
   ].join('\n');
   await writeFile(join(dir, 'sshd_config'), config + '\n');
   const proc = processes.start(['/usr/sbin/sshd', '-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });

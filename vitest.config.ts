@@ -8,6 +8,7 @@ import { defineConfig } from 'vitest/config';
  */
 const UNIT = [
   'test/process-port.test.ts',
+  'test/fleet-stop-unit.test.ts',
   'test/fleet-config.test.ts',
   'test/incident-contacts.test.ts',
   'test/bad-input.test.ts',

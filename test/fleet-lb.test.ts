@@ -84,7 +84,8 @@ describe('rolling deploy behind HAProxy', () => {
     }
     for (const h of fleet.hosts) {
       expect(await versionOf(h), h.name).toBe('1.0.0');
-      expect(await statusOf(h.name)).toBe('UP');
+      // "UP 1/2": up and taking traffic, with one failed check from the restart not yet made up.
+      expect(await statusOf(h.name)).toMatch(/^UP\b/);
     }
   }, 180_000);
 
@@ -115,7 +116,7 @@ describe('rolling deploy behind HAProxy', () => {
     expect(noServer.stderr).toContain('has no server app/web9');
     expect(noServer.stderr).toMatch(/servers of app: app\/web1, app\/web2, app\/web3/);
     expect(fleet.hosts.map(currentOf)).toEqual(before);
-    for (const h of fleet.hosts) expect(await statusOf(h.name)).toBe('UP');
+    for (const h of fleet.hosts) expect(await statusOf(h.name)).toMatch(/^UP\b/);
   }, 120_000);
 
   it('generic drain/enable commands: run per host in order with {server} filled in; a failing drain switches nothing (exit 1) and re-enables', async () => {

@@ -28,6 +28,8 @@ export interface LoadBalancer {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** How often a drain or an enable asks HAProxy for the server's sessions or state (a local socket: cheap). */
+const LB_POLL_MS = 20;
 
 /** One command to HAProxy's admin socket on this machine; HAProxy answers and closes. */
 function localSocket(path: string, command: string, timeoutMs = 5000): Promise<string> {
@@ -119,7 +121,7 @@ class HaproxyLb implements LoadBalancer {
     while (Date.now() < deadline) {
       this.signal.throwIfAborted();
       if ((await this.stats()).get(key)?.sessions === 0) return;
-      await sleep(100);
+      await sleep(LB_POLL_MS);
     }
     // Sessions still open after the timeout (long polls, websockets): the restart goes ahead.
   }
@@ -134,7 +136,7 @@ class HaproxyLb implements LoadBalancer {
       status = (await this.stats()).get(key)?.status ?? '';
       // UP (also "UP 1/3": up, a check failed), or "no check"; "DOWN 1/2" is still rising.
       if (/^UP\b/.test(status) || status === 'no check') return;
-      await sleep(100);
+      await sleep(LB_POLL_MS);
     }
     throw new CheckFailedError(`${this.label}: ${key} is healthy itself but HAProxy still reports it ${status || 'unknown'} after ${this.config.ready_timeout}`, {
       hint: "check the server's `check` line in haproxy.cfg (address, port, health check path)",

@@ -27,8 +27,7 @@ export async function undo(f: Fleet, hosts: FleetHost[], to: Map<string, string 
         rep.current = target;
         delete rep.currentUnconfirmed;
       });
-      await restartHost(f, h);
-      await healthHost(f, h);
+      await healthHost(f, h, await restartHost(f, h));
       await f.lb?.enable(h);
       rep.state = 'rolled_back';
       f.progress.done(h.name, true, `rolled back to ${target}`);
@@ -144,11 +143,11 @@ export async function rolling(
         rep.phases.switch = Math.round(performance.now() - t);
         t = performance.now();
         f.progress.phase(h.name, 'restart');
-        await restartHost(f, h);
+        const restarted = await restartHost(f, h);
         rep.phases.restart = Math.round(performance.now() - t);
         t = performance.now();
         f.progress.phase(h.name, 'health');
-        await healthHost(f, h);
+        await healthHost(f, h, restarted);
         rep.phases.health = Math.round(performance.now() - t);
         if (f.lb && h.restart) {
           t = performance.now();

@@ -195,10 +195,15 @@ describe('ltc deploy to three hosts over ssh', () => {
     expect(dj.hosts[2]).toMatchObject({ host: 'api3', app: { running: false }, health: { ok: false } });
     expect(dj.problems.join(' ')).toMatch(/api3 not healthy/);
 
-    // Started again: rollback --to the current release on that host.
+    // Started again: rollback --to the current release on that host. Its previous stays (not
+    // current): a plain rollback afterwards still has somewhere to go.
+    const previousLink = () => readlinkSync(join(hosts[2]!.root, 'previous'));
+    const previousBefore = previousLink();
+    expect(previousBefore).not.toContain(current(hosts[2]!)!);
     const again = await stage.ltc(['rollback', '--env', 'staging', '--hosts', 'api3', '--to', current(hosts[2]!)!]);
     expect(again.code, again.stderr + again.stdout).toBe(0);
     expect(await version(hosts[2]!)).toBe('1.0.0');
+    expect(previousLink()).toBe(previousBefore);
 
     // A host that cannot be reached: its releases are unknown, so the listing is not ok (exit 1).
     const closed = await (await import('./helpers/cli.ts')).freePort();

@@ -194,13 +194,18 @@ describe('rolling over three hosts', () => {
     expect(current(hosts[0]!)).toBe(old);
     expect(r.stderr).toMatch(/api2: rolled_back, current rc-2026-02-15-/);
     expect(r.stderr).toMatch(/api3: unchanged/);
-    expect(r.stderr).toMatch(/next: fix api1, then ltc rollback --env staging/);
+    // Not a plain `ltc rollback` (it would move api2 one release further back): api1 alone, on its release.
+    expect(r.stderr).toMatch(/next: fix api1, then start it again on the release it was switched back to/);
+    const next = new RegExp(`^  (ltc rollback --env staging --hosts api1 --to ${old})$`, 'm').exec(r.stderr);
+    expect(next, r.stderr).not.toBeNull();
     expect(current(hosts[1]!)).toMatch(/^rc-2026-02-15-/);
-    // Fix api1 (its server.mjs back), then the next command: healthy again.
+    const others = [current(hosts[1]!), current(hosts[2]!)];
+    // Fix api1 (its server.mjs back), then the next command as printed: healthy again, the others untouched.
     copyFileSync(join(hosts[1]!.root, 'releases', old, 'server.mjs'), join(hosts[0]!.root, 'releases', old, 'server.mjs'));
-    const back = await stage.ltc(['rollback', '--env', 'staging', '--hosts', 'api1', '--to', old]);
+    const back = await stage.ltc(next![1]!.split(' ').slice(1));
     expect(back.code, back.stderr + back.stdout).toBe(0);
     expect(await version(hosts[0]!)).toBe('1.0.0');
+    expect([current(hosts[1]!), current(hosts[2]!)]).toEqual(others);
     await writeTarget(stage, target());
   }, 240_000);
 

@@ -86,6 +86,22 @@ async function watchCanary(f: Fleet, hosts: FleetHost[], windowMs: number): Prom
   return [];
 }
 
+/**
+ * What to run once the hosts whose rollback failed are fixed: start each on the release it was
+ * switched back to (a plain `ltc rollback` would move every host one release further back).
+ */
+export function restartHint(f: Pick<Fleet, 'environment'>, failed: readonly string[], reports: ReadonlyMap<string, Pick<HostReport, 'before'>>): string {
+  const byRelease = new Map<string, string[]>();
+  for (const name of failed) {
+    const to = reports.get(name)?.before ?? '';
+    byRelease.set(to, [...(byRelease.get(to) ?? []), name]);
+  }
+  const lines = [...byRelease].map(([to, hosts]) =>
+    to ? `  ltc rollback --env ${f.environment} --hosts ${hosts.join(',')} --to ${to}` : `  ${hosts.join(', ')}: no release before this run; ltc deploy --env ${f.environment} --hosts ${hosts.join(',')} --rc <rc>`,
+  );
+  return `next: fix ${failed.join(', ')}, then start ${failed.length === 1 ? 'it' : 'each'} again on the release it was switched back to (the other hosts stay as they are):\n${lines.join('\n')}`;
+}
+
 /** The error of a host with its hint (a crashed app's log lines), indented under it. */
 function withHint(err: unknown): string {
   const e = toLtcError(err);
@@ -112,8 +128,10 @@ export async function rolling(
   before: Links,
   opts: { canary?: boolean; maxFailures?: number } = {},
 ): Promise<string[]> {
-  const previousOf = (h: FleetHost) => before.get(h.name)!.current;
   const previousBefore = (h: FleetHost) => before.get(h.name)!.previous;
+  // previous := the current before; but a host that stays on its release (rollback --to <current>,
+  // to start a stopped app again) keeps its previous, the release a plain rollback returns to.
+  const previousOf = (h: FleetHost) => (releaseOf(h) === before.get(h.name)!.current ? previousBefore(h) : before.get(h.name)!.current);
   let switched: FleetHost[] = [];
   let drained: FleetHost[] = [];
   const tolerated: string[] = [];
@@ -178,7 +196,7 @@ export async function rolling(
       if (f.lb) await enableAgain(f, drained.filter((d) => badHosts.includes(d) && !switched.includes(d)));
       if (failed.length) {
         throw new RollbackFailedError(`${action} failed on ${failed.join(', ')} and its rollback failed`, {
-          hint: `state per host:\n${stateLines(reports)}\nnext: fix ${failed.join(', ')}, then ltc rollback --env ${f.environment} --hosts ${failed.join(',')}`,
+          hint: `state per host:\n${stateLines(reports)}\n${restartHint(f, failed, reports)}`,
           details: { hosts: [...reports.values()] },
         });
       }
@@ -199,7 +217,7 @@ export async function rolling(
     if (failed.length && f.lb) f.progress.note(`left drained in the ${f.lb.label}: ${failed.join(', ')} (enable them once they are healthy)`, 'warn');
     if (failed.length) {
       throw new RollbackFailedError(`${action} failed (${reason}) and the rollback failed on ${failed.join(', ')}`, {
-        hint: `state per host:\n${stateLines(reports)}\nnext: fix ${failed.join(', ')}, then ltc rollback --env ${f.environment}`,
+        hint: `state per host:\n${stateLines(reports)}\n${restartHint(f, failed, reports)}`,
         details: { hosts: [...reports.values()] },
       });
     }

@@ -47,6 +47,19 @@ describe('ltc deploy to three hosts over ssh', () => {
     await writeTarget(sshTarget());
   }, 60_000);
 
+  it('a known_hosts or identity_file that does not exist: exit 2 naming the key and the file, before any connection', async () => {
+    await writeTarget(sshTarget({ known_hosts: join(keys, 'nope_known_hosts') }));
+    const kh = await stage.ltc(['deploy', '--rc', 'rc-2026-02-15', '--env', 'staging']);
+    expect(kh.code, kh.stderr).toBe(2);
+    expect(kh.stderr).toContain(`environments.staging.target.known_hosts: ${join(keys, 'nope_known_hosts')} does not exist: nothing was run on any host`);
+    await writeTarget(sshTarget({ identity_file: join(keys, 'nope_key') }));
+    const id = await stage.ltc(['status', '--env', 'staging']);
+    expect(id.code, id.stderr).toBe(2);
+    expect(id.stderr).toContain(`environments.staging.target.identity_file: ${join(keys, 'nope_key')} does not exist`);
+    for (const h of hosts) expect(existsSync(h.root), h.name).toBe(false);
+    await writeTarget(sshTarget());
+  }, 60_000);
+
   it('a host down from the start: exit 1, nothing switched anywhere', async () => {
     await writeTarget(sshTarget({}, (h, i) => (i === 2 ? { port: 1 } : {})));
     const r = await stage.ltc(['deploy', '--rc', 'rc-2026-02-15', '--env', 'staging']);

@@ -3,7 +3,7 @@
  * the values passed through ssh's login shell and `sh -c`), and in a local sh.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shCommand, shQuote, shScript } from '../src/fleet/quote.ts';
@@ -102,10 +102,28 @@ describe('hostile values over a real ssh connection', () => {
     expect(shScript('echo "$1"', ['x y'])).toBe(`sh -c 'echo "$1"' sh 'x y'`);
   });
 
+  it('a host whose key is not in known_hosts is refused before anything runs, with how to add it', async () => {
+    const empty = join(work, 'empty_known_hosts');
+    writeFileSync(empty, '');
+    const strict = await SshPool.open({ identityFile: sshd.identity, knownHosts: empty, hostKeyCheck: 'strict', connectTimeoutMs: 5000, commandTimeoutMs: 20_000 }, processMasker);
+    try {
+      const err = (await strict.run(host(), ['touch', join(work, 'PWNED_unknown')]).catch((e: unknown) => e)) as Error & { hint?: string };
+      expect(err.message).toMatch(/no key for it in known_hosts: refused, nothing was run/);
+      expect(err.hint).toMatch(/ssh-keyscan -p \d+ 127\.0\.0\.1/);
+      expect(existsSync(join(work, 'PWNED_unknown'))).toBe(false);
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('a changed host key is refused before anything runs', async () => {
     const strict = await SshPool.open({ identityFile: sshd.identity, knownHosts: sshd.wrongKnownHosts, hostKeyCheck: 'strict', connectTimeoutMs: 5000, commandTimeoutMs: 20_000 }, processMasker);
     try {
-      await expect(strict.run(host(), ['touch', join(work, 'PWNED_hostkey')])).rejects.toThrow(/host key is not in known_hosts or does not match: refused/);
+      const err = (await strict.run(host(), ['touch', join(work, 'PWNED_hostkey')]).catch((e: unknown) => e)) as Error & { hint?: string };
+      expect(err.message).toMatch(/its host key does not match the one in known_hosts \(REMOTE HOST IDENTIFICATION HAS CHANGED\): refused, nothing was run/);
+      // Never "add it" nor accept-new for a changed key.
+      expect(err.hint).toMatch(/man-in-the-middle/);
+      expect(err.hint).toMatch(/accept-new never accepts a changed key/);
       expect(existsSync(join(work, 'PWNED_hostkey'))).toBe(false);
     } finally {
       await strict.close();

@@ -2,7 +2,8 @@
 import type { SshHostConfig, SshTargetConfig } from '../config/schema/target.js';
 import type { Context } from '../core/context.js';
 import { parseDuration } from '../core/duration.js';
-import { UsageError } from '../core/errors.js';
+import { ConfigError, UsageError } from '../core/errors.js';
+import { accessSync, constants } from 'node:fs';
 import { openLoadBalancer, type LoadBalancer } from './lb.js';
 import { plainProgress, type FleetProgress } from './progress.js';
 import { SshPool, type SshEndpoint } from './ssh.js';
@@ -94,13 +95,31 @@ function byRoles(hosts: FleetHost[], rolesFilter: string | undefined): FleetHost
   return hosts.filter((h) => h.roles.some((r) => wanted.includes(r)));
 }
 
+/** A configured file ssh needs: refused before any connection when it cannot be read. */
+function mustRead(file: string | undefined, key: string, what: string): void {
+  if (!file) return;
+  try {
+    accessSync(file, constants.R_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError(`${key}: ${file} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`}: nothing was run on any host`, { hint: `it is ${what}` });
+  }
+}
+
 export async function openFleet(ctx: Context, hostsFilter?: string, rolesFilter?: string): Promise<Fleet> {
   const { name, env, loaded } = await ctx.environment();
   const config = env.target as SshTargetConfig;
+  const identityFile = config.identity_file ? loaded.resolvePath(config.identity_file) : undefined;
+  const knownHosts = config.known_hosts ? loaded.resolvePath(config.known_hosts) : undefined;
+  mustRead(identityFile, `environments.${name}.target.identity_file`, 'the private key ssh logs in with (ssh-keygen -t ed25519 -f <file> makes one; its .pub goes into the hosts\' authorized_keys)');
+  // With accept-new, ssh creates the file and adds the keys it meets first.
+  if (config.host_key_check !== 'accept-new') {
+    mustRead(knownHosts, `environments.${name}.target.known_hosts`, 'the file with the hosts\' keys (ssh-keyscan -p <port> <address> >> <file>, after checking the fingerprints), or host_key_check: accept-new to record them on first contact');
+  }
   const pool = await SshPool.open(
     {
-      ...(config.identity_file ? { identityFile: loaded.resolvePath(config.identity_file) } : {}),
-      ...(config.known_hosts ? { knownHosts: loaded.resolvePath(config.known_hosts) } : {}),
+      ...(identityFile ? { identityFile } : {}),
+      ...(knownHosts ? { knownHosts } : {}),
       hostKeyCheck: config.host_key_check,
       connectTimeoutMs: parseDuration(config.connect_timeout, 'connect_timeout'),
       commandTimeoutMs: parseDuration(config.command_timeout, 'command_timeout'),

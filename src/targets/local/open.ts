@@ -22,7 +22,7 @@ export function localTargetOptions(name: string, env: EnvironmentConfig, loaded:
   const config = targetConfigOf(name, env, loaded);
   if (config.type === 'ssh') {
     throw new ConfigError(`environment "${name}" has an ssh target: this command works on local targets only`, {
-      hint: 'for ssh targets: ltc deploy, ltc rollback (see docs/fleet.md)',
+      hint: `for ssh targets: ltc deploy, ltc rollback, ltc status, ltc releases, ltc stop, ltc lock; to start a stopped app again on its release: ltc rollback --env ${name} --hosts <host> --to <its current release> (see docs/fleet.md)`,
     });
   }
   return {

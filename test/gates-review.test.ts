@@ -134,7 +134,7 @@ describe('the gate step with a bad rc or ref', () => {
     await writeFile(join(ops, 'runbooks', 'by-ref.yaml'), book('ref').replace('name: gated', 'name: by-ref'));
     const rc = await runLtc(['runbook', 'run', 'by-rc', '--input', 'name=rc-1;id'], { cwd: ops });
     expect(rc.code, rc.stdout + rc.stderr).toBe(2);
-    expect(rc.stderr).toContain('error: gate.rc "rc-1;id" contains ";", which is not allowed in a ref name; refused');
+    expect(rc.stderr).toContain('error: gate.rc "rc-1;id" contains ";", a shell character ltc does not accept in a ref name; refused');
     expect(rc.stderr).toContain('hint: gate.rc takes a release candidate tag');
     expect(rc.stdout + rc.stderr).not.toContain('--rc');
     const ref = await runLtc(['runbook', 'run', 'by-ref', '--input', 'name=--upload-pack=x'], { cwd: ops });

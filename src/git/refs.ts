@@ -39,7 +39,9 @@ export function checkRefSyntax(name: string, flag = '--ref'): void {
   if (/\s/.test(name)) throw new UsageError(`${flag} ${shown} contains whitespace; refused`, { hint });
   const meta = SHELL_META.exec(name);
   if (meta) {
-    throw new UsageError(`${flag} ${shown} contains ${JSON.stringify(meta[0])}, which is not allowed in a ref name; refused`, { hint });
+    // git itself refuses some of these (~ ^ : ? * [ \\ and control characters), not all (; & $ …).
+    const why = /[~^:?*[\\\u0000-\u001f\u007f]/.test(meta[0]) ? 'which git does not allow in a ref name' : 'a shell character ltc does not accept in a ref name';
+    throw new UsageError(`${flag} ${shown} contains ${JSON.stringify(meta[0])}, ${why}; refused`, { hint });
   }
   if (!REF_CHARS.test(name)) {
     throw new UsageError(`${flag} ${shown} is not a valid ref name`, { hint: `${hint}: letters, digits, . _ / + @ -` });

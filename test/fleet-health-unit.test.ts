@@ -57,7 +57,11 @@ describe('fleet health of one host', () => {
   });
 
   it('a 404 for a wrong health path fails after health_failures answers; a 2xx is green', async () => {
-    await expect(healthHost(fleetWith(2), host(await answering(404)))).rejects.toThrow(/answered 404 2 times in a row/);
+    const notFound = (await healthHost(fleetWith(2), host(await answering(404))).catch((e: unknown) => e)) as Error & { hint?: string };
+    expect(notFound.message).toMatch(/answered 404 2 times in a row/);
+    expect(notFound.hint).toMatch(/has no \/api\/health: is health_path right/);
+    const failing = (await healthHost(fleetWith(2), host(await answering(503))).catch((e: unknown) => e)) as Error & { hint?: string };
+    expect(failing.hint).toMatch(/does not answer 2xx there; its log: \/srv\/shared\/logs\/app\.log on api1/);
     await expect(healthHost(fleetWith(3), host(await answering(204)))).resolves.toBeUndefined();
   });
 });

@@ -245,7 +245,13 @@ export async function healthHost(f: Fleet, h: FleetHost, restarted?: Restarted):
       }
       if (res.ok) return;
       last = `HTTP ${res.status}`;
-      if (++answeredFailing >= failFast) throw new CheckFailedError(`host ${h.name}: health ${url} answered ${res.status} ${answeredFailing} times in a row (health_failures: ${failFast})`);
+      if (++answeredFailing >= failFast) {
+        throw new CheckFailedError(`host ${h.name}: health ${url} answered ${res.status} ${answeredFailing} times in a row (health_failures: ${failFast})`, {
+          hint: res.status === 404 || res.status === 405
+            ? `the app runs but has no ${h.healthPath}: is health_path right for this app (or role)?`
+            : `the app runs but does not answer 2xx there; its log: ${releaseLayout(h.root).logFile} on ${h.name}`,
+        });
+      }
     } catch (err) {
       if (err instanceof CheckFailedError) throw err;
       answeredFailing = 0;

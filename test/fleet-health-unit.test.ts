@@ -44,18 +44,6 @@ describe('fleet health of one host', () => {
     await expect(healthHost(fleetWith(3), supervised(url))).resolves.toBeUndefined();
   });
 
-  it('green at the first probe after the port was seen free between the stop and the start: the new app answers, no second look', async () => {
-    const supervised = { ...host(await answering(200)), restart: true, start: ['node', 'server.mjs'] } as unknown as FleetHost;
-    let asked = 0;
-    const f = fleetWith(3, 'gone 4242\n');
-    (f as unknown as { pool: { script: () => Promise<unknown> } }).pool.script = async () => (asked++, { exitCode: 0, stdout: 'gone 4242\n', output: '' });
-    await expect(healthHost(f, supervised, { portWasFree: true })).resolves.toBeUndefined();
-    expect(asked).toBe(0);
-    // Held, or not known: the host is asked whether the new app still runs (here it does not).
-    await expect(healthHost(f, supervised, { portWasFree: false })).rejects.toThrow(/exited while another process answered/);
-    expect(asked).toBe(1);
-  });
-
   it('a 404 for a wrong health path fails after health_failures answers; a 2xx is green', async () => {
     const notFound = (await healthHost(fleetWith(2), host(await answering(404))).catch((e: unknown) => e)) as Error & { hint?: string };
     expect(notFound.message).toMatch(/answered 404 2 times in a row/);

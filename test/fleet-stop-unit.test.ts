@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ownHealthPort, PORT_HELD, STOP_APP, stopGraceArg } from '../src/fleet/host-ops.ts';
+import { STOP_APP, stopGraceArg } from '../src/fleet/host-ops.ts';
 import type { Fleet } from '../src/fleet/open.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ltc-stop-unit-'));
@@ -70,30 +70,5 @@ describe('the remote stop (STOP_APP, run by sh)', () => {
     expect(stop(root, '30')).toMatchObject({ status: 0, stdout: '' });
     writeFileSync(join(root, 'shared', 'app.pid'), 'pid=999999999\n');
     expect(stop(root, '30')).toMatchObject({ status: 0, stdout: '' });
-  });
-});
-
-describe('between the stop and the start: is the health port free? (PORT_HELD, run by sh)', () => {
-  const held = (port: string) => spawnSync('sh', ['-c', `hport="$1"\n${PORT_HELD}`, 'sh', port], { encoding: 'utf8' }).stdout.trim();
-
-  it('a port something listens on (IPv4 or IPv6) is held; a closed one is free; no port: unknown', async () => {
-    const { createServer } = await import('node:net');
-    for (const host of ['127.0.0.1', '::1']) {
-      const server = createServer();
-      await new Promise<void>((r) => server.listen(0, host, r));
-      const port = (server.address() as { port: number }).port;
-      expect(held(String(port)), host).toBe('port-held=yes');
-      await new Promise((r) => server.close(r));
-      expect(held(String(port)), host).toBe('port-held=no');
-    }
-    expect(held('')).toBe('port-held=unknown');
-  });
-
-  it("the port is the health URL's only when that URL names the host itself", () => {
-    expect(ownHealthPort({ url: 'http://10.0.0.5:8000', address: '10.0.0.5' })).toBe('8000');
-    expect(ownHealthPort({ url: 'https://10.0.0.5', address: '10.0.0.5' })).toBe('443');
-    expect(ownHealthPort({ url: 'http://[::1]:9000', address: '::1' })).toBe('9000');
-    expect(ownHealthPort({ url: 'http://lb.example:8000', address: '10.0.0.5' })).toBe('');
-    expect(ownHealthPort({ url: 'not a url', address: '10.0.0.5' })).toBe('');
   });
 });

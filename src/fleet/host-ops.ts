@@ -135,47 +135,15 @@ export const STOP_APP = [
   '  kill -KILL -"$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true; fi; rm -f "$pidf"; fi',
 ].join('\n');
 
-/**
- * "no" when nothing listened on the port of the host's health URL once the old app had stopped
- * (from /proc/net/tcp and tcp6): an answer right after the start then comes from the new app.
- */
-export const PORT_HELD = [
-  'held=unknown',
-  'if [ -n "$hport" ] && [ -r /proc/net/tcp ]; then',
-  '  files=/proc/net/tcp; [ -r /proc/net/tcp6 ] && files="$files /proc/net/tcp6"',
-  `  if awk -v p=":$(printf '%04X' "$hport")" '$4 == "0A" && substr($2, length($2) - 4) == p { f = 1 } END { exit !f }' $files; then held=yes; else held=no; fi`,
-  'fi',
-  'echo "port-held=$held"',
-].join('\n');
-
-/** The port of the host's health URL, when that URL names the host itself (else its port says nothing). */
-export function ownHealthPort(h: Pick<FleetHost, 'url' | 'address'>): string {
-  try {
-    const u = new URL(h.url);
-    const host = u.hostname.replace(/^\[|\]$/g, '');
-    if (host !== h.address) return '';
-    return u.port || (u.protocol === 'https:' ? '443' : '80');
-  } catch {
-    return '';
-  }
-}
-
-export interface Restarted {
-  /** Nothing listened on the health port between the stop and the start: an early green is the new app. */
-  portWasFree: boolean;
-}
-
 /** Stops the app (TERM, KILL after the grace period) and starts it detached from current. */
-export async function restartHost(f: Fleet, h: FleetHost): Promise<Restarted> {
-  if (!h.restart) return { portWasFree: false };
+export async function restartHost(f: Fleet, h: FleetHost): Promise<void> {
+  if (!h.restart) return;
   if (h.service) {
     await must(f, h, `service command ${h.service.join(' ')}`, 'cd "$1" && shift && exec "$@"', [releaseLayout(h.root).current, ...envPrefix(h), ...h.service]);
-    return { portWasFree: false };
+    return;
   }
   const script = [
-    'hport="$1"; shift',
     STOP_APP,
-    PORT_HELD,
     'cd "$root/current" || exit 1',
     'mkdir -p "$root/shared/logs"',
     // The app gets shared/.env (sh-quoted values) in its environment; setsid: its own process group.
@@ -186,8 +154,7 @@ export async function restartHost(f: Fleet, h: FleetHost): Promise<Restarted> {
     'printf "pid=%s\\nstart=%s\\nrelease=%s\\n" "$pid" "$st" "$(basename "$(readlink "$root/current")")" > "$pidf"',
     'echo "$pid"',
   ].join('\n');
-  const out = await must(f, h, 'starting the app', script, [ownHealthPort(h), h.root, stopGraceArg(f), ...envPrefix(h), ...h.start!]);
-  return { portWasFree: /^port-held=no$/m.test(out) };
+  await must(f, h, 'starting the app', script, [h.root, stopGraceArg(f), ...envPrefix(h), ...h.start!]);
 }
 
 // $1 root: "gone" and the last lines of the app log when the app the pid file names no longer runs.
@@ -216,7 +183,7 @@ async function appGone(f: Fleet, h: FleetHost): Promise<{ pid: string; hint: str
   return { pid: first!.slice(5), hint: tail.length ? `last lines of ${log} on ${h.name}:\n${f.ctx.masker.mask(tail.join('\n'))}` : `its log ${log} on ${h.name} is empty` };
 }
 
-export async function healthHost(f: Fleet, h: FleetHost, restarted?: Restarted): Promise<void> {
+export async function healthHost(f: Fleet, h: FleetHost): Promise<void> {
   const url = h.url + h.healthPath;
   const deadline = Date.now() + f.healthMs;
   // A supervised start whose app dies (a crash at start, EADDRINUSE) fails now, not at the deadline.
@@ -235,10 +202,9 @@ export async function healthHost(f: Fleet, h: FleetHost, restarted?: Restarted):
       // Not followed: a redirect (a login page, another host) is not this host's health, as on the local target.
       const res = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(3000) });
       await res.arrayBuffer().catch(() => undefined);
-      if (res.ok && supervised && attempts === 1 && !restarted?.portWasFree) {
+      if (res.ok && supervised && attempts === 1) {
         // Green before the new app could have opened its port: something else may answer there
-        // (an old process that still holds it). The new one must still run a moment later. Not
-        // needed when the port was seen free between the stop and the start.
+        // (an old process that still holds it). The new one must still run a moment later.
         await sleep(EARLY_GREEN_SETTLE_MS, undefined, { signal: f.ctx.signal });
         const gone = await appGone(f, h);
         if (gone) throw new CheckFailedError(`host ${h.name}: the app (pid ${gone.pid}) exited while another process answered its health checks at ${url} (the port is held by something else: an old process, another service)`, { hint: gone.hint });

@@ -27,7 +27,8 @@ export async function undo(f: Fleet, hosts: FleetHost[], to: Map<string, string 
         rep.current = target;
         delete rep.currentUnconfirmed;
       });
-      await healthHost(f, h, await restartHost(f, h));
+      await restartHost(f, h);
+      await healthHost(f, h);
       await f.lb?.enable(h);
       rep.state = 'rolled_back';
       f.progress.done(h.name, true, `rolled back to ${target}`);
@@ -161,11 +162,11 @@ export async function rolling(
         rep.phases.switch = Math.round(performance.now() - t);
         t = performance.now();
         f.progress.phase(h.name, 'restart');
-        const restarted = await restartHost(f, h);
+        await restartHost(f, h);
         rep.phases.restart = Math.round(performance.now() - t);
         t = performance.now();
         f.progress.phase(h.name, 'health');
-        await healthHost(f, h, restarted);
+        await healthHost(f, h);
         rep.phases.health = Math.round(performance.now() - t);
         if (f.lb && h.restart) {
           t = performance.now();

@@ -127,7 +127,7 @@ export const stopGraceArg = (f: Fleet): string => String(Math.max(1, Math.round(
 export const STOP_APP = [
   'root="$1"; grace="$2"; shift 2',
   'pidf="$root/shared/app.pid"',
-  'now() { read up _ 2>/dev/null < /proc/uptime || up=0.00; echo "${up%.*}${up#*.}"; }',
+  'now() { read up _ 2>/dev/null < /proc/uptime || up=0.00; echo $(( ${up%.*} * 100 + 1${up#*.} - 100 )); }',
   'if [ -f "$pidf" ]; then pid=$(sed -n "s/^pid=//p" "$pidf"); if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then',
   '  echo "stopped=$pid"; kill -TERM -"$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null; end=$(( $(now) + grace )); i=0',
   // A zombie (exited, not yet reaped by the host's init) counts as stopped. Without /proc/uptime the polls are counted.

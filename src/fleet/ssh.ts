@@ -139,16 +139,17 @@ export class SshPool {
 export function connectionError(h: SshEndpoint, output: string): Error {
   const where = `host ${h.name} (${h.user}@${h.address}:${h.port})`;
   const text = output.trim();
+  const keyDetails = { host: h.name, ssh: text.split('\n').slice(-3).join('\n') };
   if (/REMOTE HOST IDENTIFICATION HAS CHANGED/i.test(text)) {
     return new ConfigError(`${where}: its host key does not match the one in known_hosts (REMOTE HOST IDENTIFICATION HAS CHANGED): refused, nothing was run`, {
       hint: `this is what a man-in-the-middle looks like. Only if the host was reinstalled or its key rotated: confirm the new key's fingerprint out of band (ssh-keyscan shows what is offered, not whether it is genuine), then replace its line (ssh-keygen -R '[${h.address}]:${h.port}' -f <known_hosts>). accept-new never accepts a changed key`,
-      details: { host: h.name, ssh: text.split('\n').slice(-3).join('\n') },
+      details: keyDetails,
     });
   }
   if (/Host key verification failed|No .* host key is known/i.test(text)) {
     return new ConfigError(`${where}: no key for it in known_hosts: refused, nothing was run`, {
       hint: `check the key (ssh-keyscan -p ${h.port} ${h.address}) and add it to the known_hosts file; or set host_key_check: accept-new to accept an unknown (never a changed) key on first contact`,
-      details: { host: h.name, ssh: text.split('\n').slice(-3).join('\n') },
+      details: keyDetails,
     });
   }
   if (/Permission denied/i.test(text)) {
